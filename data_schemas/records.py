@@ -1,0 +1,77 @@
+"""Records that flow between stages. Every generated record carries its provenance.
+
+IDs are content hashes (see `synthir.ids`), so a resumed run produces the same IDs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Passage(_Record):
+    """One corpus passage after ingestion (normalised field names)."""
+
+    id: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+    title: str = ""
+    lang: str = "und"
+
+
+class Provenance(_Record):
+    """Where a generated record came from: enough to reproduce the call."""
+
+    generator: str
+    template: str
+    template_sha256: str
+    examples_sha256: str
+    model: str
+    backend: str
+    sampling: dict[str, Any]
+    seed: int
+
+
+class Generated(_Record):
+    """What an LLM call returned for one prompt (before parsing)."""
+
+    prompt_id: str
+    passage_id: str
+    target_lang: str
+    text: str
+    finish_reason: Literal["stop", "length", "error"]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+    cached: bool = False
+
+
+class QueryRecord(_Record):
+    """A parsed generated query for one source passage."""
+
+    id: str
+    query: str = Field(min_length=1)
+    passage_id: str
+    query_lang: str
+    passage_lang: str
+    cross_lingual: bool
+    provenance: Provenance
+    roundtrip_rank: int | None = None
+    roundtrip_score: float | None = None
+
+
+class Rejected(_Record):
+    """An item dropped by a stage, with the reason. Published in the `rejected` config."""
+
+    id: str
+    stage: Literal["ingest", "sample", "generate", "parse", "roundtrip"]
+    reason: str
+    detail: str = ""
+    item_id: str = ""
+    passage_id: str = ""
+    lang: str = ""
+    raw: str = ""

@@ -1,0 +1,99 @@
+"""Load a YAML run config, apply `--set dotted.key=value` overrides, validate to RunConfig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from data_schemas.config import RunConfig
+from synthir.errors import ConfigError
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Split `a.b.c=value` into (["a","b","c"], yaml-parsed value)."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected dotted.key=value")
+    key, raw = item.split("=", 1)
+    parts = [p for p in key.strip().split(".")]
+    if not key.strip() or any(not p for p in parts):
+        raise ConfigError(f"--set {item!r}: empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {key}: value is not valid YAML ({exc.__class__.__name__})") from None
+    return parts, value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of `data` with each `dotted.key=value` override set (dicts created)."""
+    out = yaml.safe_load(yaml.safe_dump(data)) or {}
+    for item in overrides:
+        parts, value = parse_override(item)
+        node = out
+        for i, p in enumerate(parts[:-1]):
+            nxt = node.get(p)
+            if nxt is None:
+                nxt = node[p] = {}
+            if not isinstance(nxt, dict):
+                raise ConfigError(f"--set {item}: {'.'.join(parts[: i + 1])} is not a mapping")
+            node = nxt
+        node[parts[-1]] = value
+    return out
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """One line per problem, each naming the dotted key."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in err["loc"])
+        loc = loc.replace(".[", "[")
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"{loc or '<root>'}: {msg}")
+    return "; ".join(lines)
+
+
+def validate_config(data: dict[str, Any]) -> RunConfig:
+    """Validate a config mapping; raise ConfigError naming the offending keys."""
+    try:
+        cfg = RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid config: {format_validation_error(exc)}") from None
+    from synthir.embed.registry import embedder_names
+    from synthir.llm.registry import backend_names
+
+    if cfg.llm.backend not in backend_names():
+        raise ConfigError(f"invalid config: llm.backend: unknown backend {cfg.llm.backend!r} "
+                          f"(known: {', '.join(backend_names())})")
+    if cfg.embedder.name not in embedder_names():
+        raise ConfigError(f"invalid config: embedder.name: unknown embedder {cfg.embedder.name!r} "
+                          f"(known: {', '.join(embedder_names())})")
+    return cfg
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None,
+                out: str | Path | None = None) -> RunConfig:
+    """Read YAML at `path`, apply overrides (and `out` as output.dir), return a RunConfig.
+
+    Relative `corpus.path` values are resolved against the current directory.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {p}: top level must be a mapping")
+    data = apply_overrides(data, list(overrides or []))
+    if out is not None:  # set verbatim: a path is not parsed as YAML
+        output = data.setdefault("output", {})
+        if not isinstance(output, dict):
+            raise ConfigError("invalid config: output: must be a mapping")
+        output["dir"] = str(out)
+    return validate_config(data)

@@ -1,0 +1,13 @@
+"""User-facing errors: the CLI prints them as one line and exits non-zero."""
+
+
+class SynthirError(Exception):
+    """Base class of errors caused by the user's config or input (not by a bug)."""
+
+
+class ConfigError(SynthirError):
+    """The run config is invalid; the message names the dotted key."""
+
+
+class InputError(SynthirError):
+    """The corpus or another input cannot be used (missing file, no usable rows, ...)."""

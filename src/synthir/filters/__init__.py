@@ -1,0 +1,1 @@
+"""Filters: each takes records and returns (kept, rejected-with-reason)."""

@@ -1,0 +1,42 @@
+"""Round-trip filter (Promptagator; Alberti et al., 2019 "Synthetic QA Corpora Generation with
+Roundtrip Consistency"): retrieve with each generated query over the WHOLE corpus index and keep
+the pair only if its source passage ranks in the top-K.
+
+Inputs: QueryRecords, a CorpusIndex over every ingested passage, the embedder that built it,
+top_k. Outputs: kept records (with `roundtrip_rank`, 1-based, and `roundtrip_score`) and
+Rejected(stage="roundtrip", reason="source_not_in_top_k") whose detail gives the source's rank
+within the diagnostic depth (or "> depth") and the passage that ranked first.
+"""
+
+from __future__ import annotations
+
+from data_schemas.records import QueryRecord, Rejected
+from synthir.embed.base import Embedder
+from synthir.ids import content_id
+from synthir.index import CorpusIndex
+
+DIAGNOSTIC_DEPTH = 10
+
+
+def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder,
+                     top_k: int) -> tuple[list[QueryRecord], list[Rejected]]:
+    """Split records into (kept, rejected) by the rank of their source passage."""
+    if not records:
+        return [], []
+    vecs = embedder.encode([r.query for r in records], "query")
+    depth = max(top_k, DIAGNOSTIC_DEPTH)
+    scores, ids = index.search(vecs, depth)
+    kept: list[QueryRecord] = []
+    rejected: list[Rejected] = []
+    for rec, row_scores, row_ids in zip(records, scores, ids):
+        rank = row_ids.index(rec.passage_id) + 1 if rec.passage_id in row_ids else None
+        if rank is not None and rank <= top_k:
+            kept.append(rec.model_copy(update={"roundtrip_rank": rank,
+                                               "roundtrip_score": float(row_scores[rank - 1])}))
+            continue
+        where = f"rank {rank}" if rank else f"rank > {depth}"
+        rejected.append(Rejected(
+            id=content_id("roundtrip", rec.id), stage="roundtrip", reason="source_not_in_top_k",
+            detail=f"source at {where} (top_k={top_k}); top-1 {row_ids[0]} score {row_scores[0]:.3f}",
+            item_id=rec.id, passage_id=rec.passage_id, lang=rec.query_lang, raw=rec.query))
+    return kept, rejected

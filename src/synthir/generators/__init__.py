@@ -1,0 +1,1 @@
+"""Generators: each is build_prompts(...) -> llm.generate -> parse(item, gen) -> record | Rejected."""

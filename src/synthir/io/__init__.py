@@ -1,0 +1,1 @@
+"""Input/output helpers: corpus readers and atomic JSONL/Parquet files."""

@@ -1,0 +1,247 @@
+"""Stream a corpus (JSONL, Parquet, CSV, saved HF dataset dir) into validated `Passage`s.
+
+Nothing is loaded whole: JSONL/CSV are read line by line, Parquet by record batch, a saved
+HF dataset through its memory-mapped Arrow files. Every bad row becomes a `Rejected` with a
+reason (bad_json, non_utf8, missing_text, empty_text, wrong_type, too_short, too_long,
+missing_id, duplicate_id, malformed_row); a missing file or an unreadable format raises
+`InputError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from data_schemas.config import CorpusConfig
+from data_schemas.records import Passage, Rejected
+from synthir.errors import InputError
+from synthir.ids import content_id
+
+RAW_PREVIEW = 500
+_SURROGATE_LO, _SURROGATE_HI = "\udc80", "\udcff"
+
+RawRow = tuple[int, dict[str, Any] | None, str, str]  # (row number, row, error reason, raw)
+
+
+def detect_format(path: Path, fmt: str) -> str:
+    """Resolve `auto` to jsonl / parquet / csv / hf from the path; raise InputError if unknown."""
+    if fmt != "auto":
+        return fmt
+    if path.is_dir():
+        if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists() \
+                or (path / "state.json").exists():
+            return "hf"
+        raise InputError(f"corpus directory {path} is not a saved Hugging Face dataset "
+                         "(no dataset_info.json / dataset_dict.json); set corpus.format")
+    suffixes = "".join(path.suffixes).lower()
+    for ext, name in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"),
+                      (".parquet", "parquet"), (".csv", "csv"), (".tsv", "csv")):
+        if suffixes.endswith(ext):
+            return name
+    raise InputError(f"cannot tell the format of {path}; set corpus.format to jsonl|parquet|csv|hf")
+
+
+def _has_surrogates(value: Any) -> bool:
+    return isinstance(value, str) and any(_SURROGATE_LO <= ch <= _SURROGATE_HI for ch in value)
+
+
+def _iter_jsonl(path: Path) -> Iterator[RawRow]:
+    with path.open("rb") as fh:
+        for i, line in enumerate(fh):
+            if not line.strip():
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                yield i, None, "non_utf8", line[:RAW_PREVIEW].decode("utf-8", "replace")
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                yield i, None, "bad_json", f"{exc.msg}: {text[:RAW_PREVIEW]}"
+                continue
+            if not isinstance(obj, dict):
+                yield i, None, "bad_json", f"not an object: {text[:RAW_PREVIEW]}"
+                continue
+            yield i, obj, "", text[:RAW_PREVIEW]
+
+
+def _iter_csv(path: Path) -> Iterator[RawRow]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    delim = "\t" if path.suffix.lower() == ".tsv" else ","
+    with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter=delim)
+        i = 0
+        while True:
+            i += 1
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield i, None, "malformed_row", str(exc)[:RAW_PREVIEW]
+                continue
+            raw = json.dumps(row, ensure_ascii=False, default=str)[:RAW_PREVIEW]
+            if None in row or any(v is None for v in row.values()):
+                yield i, None, "malformed_row", f"wrong number of fields: {raw}"
+                continue
+            if any(_has_surrogates(v) for v in row.values()):
+                yield i, None, "non_utf8", raw.encode("utf-8", "replace").decode("utf-8", "replace")
+                continue
+            yield i, dict(row), "", raw
+
+
+def _iter_parquet(path: Path, batch_rows: int) -> Iterator[RawRow]:
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise InputError(f"cannot read Parquet corpus {path}: {exc}") from None
+    i = 0
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        for row in batch.to_pylist():
+            yield i, row, "", ""
+            i += 1
+
+
+def _iter_hf(path: Path, batch_rows: int) -> Iterator[RawRow]:
+    import datasets
+
+    try:
+        ds = datasets.load_from_disk(str(path))
+    except Exception as exc:
+        raise InputError(f"cannot read saved HF dataset {path}: {exc}") from None
+    splits = [ds[name] for name in ds] if isinstance(ds, datasets.DatasetDict) else [ds]
+    i = 0
+    for split in splits:
+        for batch in split.iter(batch_size=batch_rows):
+            keys = list(batch)
+            n = len(batch[keys[0]]) if keys else 0
+            for j in range(n):
+                yield i, {k: batch[k][j] for k in keys}, "", ""
+                i += 1
+
+
+def iter_raw_rows(cfg: CorpusConfig) -> Iterator[RawRow]:
+    """Yield (row number, row dict or None, error reason, raw preview) from the corpus file."""
+    path = Path(cfg.path)
+    if not path.exists():
+        raise InputError(f"corpus not found: {path}")
+    fmt = detect_format(path, cfg.format)
+    if fmt == "jsonl":
+        return _iter_jsonl(path)
+    if fmt == "csv":
+        return _iter_csv(path)
+    if fmt == "parquet":
+        return _iter_parquet(path, cfg.batch_rows)
+    return _iter_hf(path, cfg.batch_rows)
+
+
+def _as_str(value: Any) -> str | None:
+    """Strings pass; ints become strings (ids); bytes decode strictly; others are None."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8")  # UnicodeDecodeError handled by the caller
+    return None
+
+
+def normalize_row(row: dict[str, Any], cfg: CorpusConfig) -> Passage | tuple[str, str]:
+    """Map a raw row to a Passage, or return (reason, detail) for a bad row."""
+    f = cfg.fields
+    try:
+        if f.text not in row or row[f.text] is None:
+            return "missing_text", f"no {f.text!r} field"
+        raw_text = row[f.text]
+        if isinstance(raw_text, (int, float, bool)) or not isinstance(raw_text, (str, bytes)):
+            return "wrong_type", f"{f.text!r} is {type(raw_text).__name__}, expected string"
+        text = _as_str(raw_text)
+        title = _as_str(row.get(f.title)) if f.title and row.get(f.title) is not None else ""
+        lang = _as_str(row.get(f.lang)) if f.lang and row.get(f.lang) is not None else cfg.default_lang
+        pid = None
+        if f.id:
+            if row.get(f.id) is None or row.get(f.id) == "":
+                return "missing_id", f"no {f.id!r} field"
+            pid = _as_str(row[f.id])
+            if pid is None:
+                return "wrong_type", f"{f.id!r} is {type(row[f.id]).__name__}, expected string or int"
+    except UnicodeDecodeError:
+        return "non_utf8", "bytes value is not UTF-8"
+    if title is None:
+        return "wrong_type", f"{f.title!r} is {type(row.get(f.title)).__name__}, expected string"
+    if lang is None:
+        return "wrong_type", f"{f.lang!r} is {type(row.get(f.lang)).__name__}, expected string"
+    assert text is not None
+    if any(_has_surrogates(v) for v in (text, title, lang, pid)):
+        return "non_utf8", "value is not valid UTF-8"
+    text = text.strip()
+    if not text:
+        return "empty_text", "text is empty or whitespace"
+    if len(text) < cfg.min_chars:
+        return "too_short", f"{len(text)} chars < corpus.min_chars={cfg.min_chars}"
+    if len(text) > cfg.max_chars:
+        return "too_long", f"{len(text)} chars > corpus.max_chars={cfg.max_chars}"
+    if pid is None:
+        pid = content_id(title, text)
+    return Passage(id=pid.strip() or pid, text=text, title=title.strip(), lang=(lang.strip().lower() or cfg.default_lang))
+
+
+class CorpusReader:
+    """Iterate validated passages; bad rows go to `self.rejected`, counts to `self.counts`.
+
+    Inputs: a CorpusConfig. Outputs: `Passage`s (iteration), `rejected` (list of Rejected),
+    `counts` (dict reason -> n, plus `read` and `kept`), `fingerprint()` (sha256 of the kept rows).
+    """
+
+    def __init__(self, cfg: CorpusConfig) -> None:
+        self.cfg = cfg
+        self.counts: dict[str, int] = {"read": 0, "kept": 0}
+        self.rejected: list[Rejected] = []
+        self._seen_ids: set[bytes] = set()
+        self._hash = hashlib.sha256()
+
+    def _reject(self, row_no: int, reason: str, detail: str, raw: str, item_id: str = "") -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        self.rejected.append(Rejected(
+            id=content_id("ingest", row_no, reason), stage="ingest", reason=reason,
+            detail=detail[:RAW_PREVIEW], item_id=item_id or f"row:{row_no}", raw=raw[:RAW_PREVIEW],
+        ))
+
+    def __iter__(self) -> Iterator[Passage]:
+        for row_no, row, err, raw in iter_raw_rows(self.cfg):
+            self.counts["read"] += 1
+            if row is None:
+                self._reject(row_no, err, raw, raw)
+                continue
+            preview = raw or json.dumps(row, ensure_ascii=False, default=str)[:RAW_PREVIEW]
+            res = normalize_row(row, self.cfg)
+            if isinstance(res, tuple):
+                self._reject(row_no, res[0], res[1], preview)
+                continue
+            key = hashlib.blake2b(res.id.encode("utf-8"), digest_size=8).digest()
+            if key in self._seen_ids:
+                self._reject(row_no, "duplicate_id", f"id {res.id!r} seen before", preview, res.id)
+                continue
+            self._seen_ids.add(key)
+            self.counts["kept"] += 1
+            for part in (res.id, res.title, res.text, res.lang):
+                self._hash.update(part.encode("utf-8") + b"\x00")
+            yield res
+        if self.counts["kept"] == 0:
+            reasons = ", ".join(f"{k}={v}" for k, v in self.counts.items() if k not in ("read", "kept"))
+            raise InputError(f"no usable rows in corpus {self.cfg.path} "
+                             f"({self.counts['read']} read{'; ' + reasons if reasons else ''})")
+
+    def fingerprint(self) -> str:
+        """sha256 over the kept passages, in order (valid after iteration finished)."""
+        return self._hash.hexdigest()

@@ -1,0 +1,44 @@
+"""Backend name registry with lazy imports: a backend module is imported only when used."""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from typing import Any
+
+from data_schemas.config import LLMConfig
+from synthir.llm.base import LLM
+
+_BACKENDS: dict[str, str] = {
+    "transformers": "synthir.llm.transformers_backend:TransformersLLM",
+}
+_CACHE: dict[str, LLM] = {}
+_LOCK = threading.Lock()
+
+
+def backend_names() -> list[str]:
+    """Names accepted by `llm.backend`."""
+    return sorted(_BACKENDS)
+
+
+def register_backend(name: str, target: str) -> None:
+    """Register `module:Class` under `name` (the class takes an LLMConfig)."""
+    _BACKENDS[name] = target
+
+
+def _load(name: str) -> Any:
+    module, _, attr = _BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def get_llm(cfg: LLMConfig, reuse: bool = True) -> LLM:
+    """Build (or reuse, per process) the backend for `cfg`. Loading a model is slow, so shard
+    tasks in one process share it; `reuse=False` forces a fresh instance."""
+    key = cfg.model_dump_json()
+    with _LOCK:
+        if reuse and key in _CACHE:
+            return _CACHE[key]
+        llm = _load(cfg.backend)(cfg)
+        if reuse:
+            _CACHE[key] = llm
+        return llm

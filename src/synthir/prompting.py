@@ -1,0 +1,106 @@
+"""Prompt library: Jinja templates under `prompts/`, loaded with StrictUndefined.
+
+Each template's variables are checked against what its generator provides when it is loaded,
+and its sha256 (and that of its few-shot example file) goes into every record's provenance.
+No prompt text lives in Python code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+
+from synthir.errors import ConfigError
+
+_WS = re.compile(r"\s+")
+
+
+def default_prompts_dir() -> Path:
+    """`$SYNTHIR_PROMPTS_DIR`, else the repository's `prompts/` folder."""
+    env = os.environ.get("SYNTHIR_PROMPTS_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / "prompts"
+
+
+def oneline(text: str) -> str:
+    """Collapse all whitespace (newlines included) to single spaces: keeps prompts line-based."""
+    return _WS.sub(" ", str(text)).strip()
+
+
+@dataclass(frozen=True)
+class Template:
+    """A loaded template: render(**vars) -> str, plus its name, sha256 and variables."""
+
+    name: str
+    source: str
+    sha256: str
+    variables: frozenset[str]
+    _tpl: jinja2.Template
+
+    def render(self, **variables: Any) -> str:
+        """Render with StrictUndefined: a missing variable raises jinja2.UndefinedError."""
+        return self._tpl.render(**variables)
+
+
+class PromptLibrary:
+    """Loads templates and few-shot example files from one prompts directory."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root else default_prompts_dir()
+        if not self.root.is_dir():
+            raise ConfigError(f"prompts directory not found: {self.root} "
+                              "(set generation.prompts_dir or SYNTHIR_PROMPTS_DIR)")
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(self.root)),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=False,
+        )
+        self.env.filters["oneline"] = oneline
+
+    def template(self, name: str, provided: set[str] | frozenset[str]) -> Template:
+        """Load template `name`; raise ConfigError if it uses a variable not in `provided`."""
+        path = self.root / name
+        if not path.is_file():
+            raise ConfigError(f"prompt template not found: {path}")
+        source = path.read_text(encoding="utf-8")
+        try:
+            ast = self.env.parse(source)
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"prompt template {name}: syntax error line {exc.lineno}: {exc.message}") from None
+        used = frozenset(meta.find_undeclared_variables(ast))
+        unknown = sorted(used - set(provided))
+        if unknown:
+            raise ConfigError(f"prompt template {name} uses undefined variables {unknown}; "
+                              f"available: {sorted(provided)}")
+        sha = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        return Template(name=name, source=source, sha256=sha, variables=used,
+                        _tpl=self.env.from_string(source))
+
+    def examples(self, relpath: str) -> tuple[list[dict[str, Any]], str]:
+        """Read a JSONL few-shot example file; return (examples, sha256 of the file)."""
+        path = self.root / relpath
+        if not path.is_file():
+            raise ConfigError(f"few-shot example file not found: {path}")
+        raw = path.read_bytes()
+        rows = []
+        for i, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{i}: invalid JSON ({exc.msg})") from None
+            if not isinstance(obj, dict):
+                raise ConfigError(f"{path}:{i}: each example must be a JSON object")
+            rows.append(obj)
+        return rows, hashlib.sha256(raw).hexdigest()

@@ -1,0 +1,1 @@
+"""Publishing: an HF dataset repo layout (data/<config>/*.parquet + README.md card)."""

@@ -1,0 +1,58 @@
+"""The dataset card (README.md): YAML `configs:` for `load_dataset`, the run config, model,
+prompt files + sha256, and the per-stage / per-language funnel."""
+
+from __future__ import annotations
+
+import json
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from data_schemas.config import RunConfig
+
+_TEMPLATES = Path(__file__).parent / "templates"
+
+
+def card_header(cfg: RunConfig, configs: list[str]) -> str:
+    """The YAML front matter: one `configs:` entry per published config (pairs is default)."""
+    meta: dict[str, Any] = {
+        "configs": [{"config_name": name,
+                     "data_files": [{"split": "train", "path": f"data/{name}/train-*.parquet"}],
+                     **({"default": True} if name == "pairs" else {})} for name in configs],
+        "license": cfg.output.license,
+        "language": sorted(set(cfg.languages) | set(cfg.sample.languages or [])),
+        "task_categories": ["text-retrieval"],
+        "tags": ["synthir", "synthetic", "information-retrieval"],
+        "pretty_name": cfg.output.pretty_name or cfg.name,
+    }
+    return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
+
+
+def _prompt_files(cfg: RunConfig, funnel: dict[str, Any], work: Path) -> list[dict[str, str]]:
+    meta = json.loads((work / "config.json").read_text(encoding="utf-8"))
+    return [{"file": k, "sha256": v} for k, v in sorted(meta.get("prompt_sha256", {}).items())]
+
+
+def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int], configs: list[str]) -> str:
+    """Render README.md for the published dataset."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    models = sorted({(s["backend"], s["model"]) for s in _shard_models(Path(cfg.output.dir))})
+    body = env.get_template("card.md.j2").render(
+        cfg=cfg, funnel=funnel, rows=rows, configs=configs, models=models,
+        prompts=_prompt_files(cfg, funnel, Path(cfg.output.dir) / ".synthir"),
+        config_yaml=yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+        synthir_version=version("synthir"),
+    )
+    return card_header(cfg, configs) + body
+
+
+def _shard_models(root: Path) -> list[dict[str, str]]:
+    out = []
+    for marker in sorted((root / ".synthir" / "shards").glob("*/generate.done.json")):
+        st = json.loads(marker.read_text(encoding="utf-8"))
+        out.append({"backend": st["backend"], "model": st["model"]})
+    return out

@@ -1,0 +1,90 @@
+"""Write the run as a Hugging Face dataset repo layout in `output.dir`.
+
+Configs: pairs, corpus, queries, qrels (BEIR: query-id, corpus-id, score), rejected. Each is
+`data/<config>/train-00000-of-00001.parquet`; README.md's YAML `configs:` makes
+`datasets.load_dataset(dir, "<config>")` work. The new data is built in a temp dir and swapped
+in, so a failed publish leaves the previous dataset (or none), never a half-written one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_schemas.config import RunConfig
+from synthir.funnel import compute_funnel
+from synthir.io.files import read_jsonl, write_json_atomic
+from synthir.publish.card import render_card
+from synthir.publish.tables import SCHEMAS, pair_row
+from synthir.runpaths import RunPaths
+
+CONFIGS = ["pairs", "corpus", "queries", "qrels", "rejected"]
+FILE = "train-00000-of-00001.parquet"
+
+
+def _write(dst: Path, name: str, rows: list[dict[str, Any]]) -> None:
+    (dst / name).mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]), dst / name / FILE)
+
+
+def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[str]) -> int:
+    (dst / "corpus").mkdir(parents=True, exist_ok=True)
+    n = 0
+    with pq.ParquetWriter(dst / "corpus" / FILE, SCHEMAS["corpus"]) as writer:
+        for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192):
+            t = pa.Table.from_batches([batch]).rename_columns(["_id", "title", "text", "lang"])
+            if cfg.output.corpus == "referenced":
+                mask = pa.array([i in referenced for i in t.column("_id").to_pylist()])
+                t = t.filter(mask)
+            writer.write_table(t.cast(SCHEMAS["corpus"]))
+            n += t.num_rows
+    return n
+
+
+def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
+    """Publish the finished stages of the run; return {"dir", "rows": {config: n}, "funnel"}."""
+    passages: dict[str, dict] = {}
+    pairs, rejected = [], list(read_jsonl(paths.ingest / "rejected.jsonl"))
+    for shard in paths.shard_dirs():
+        for p in read_jsonl(shard / "passages.jsonl"):
+            passages[p["id"]] = p
+        for name in ("generate_rejected.jsonl", "roundtrip_rejected.jsonl"):
+            if (shard / name).exists():
+                rejected.extend(read_jsonl(shard / name))
+        if (shard / "kept.jsonl").exists():
+            pairs.extend(pair_row(r, passages[r["passage_id"]]) for r in read_jsonl(shard / "kept.jsonl"))
+    pairs.sort(key=lambda r: r["id"])
+    rejected.sort(key=lambda r: (r["stage"], r["id"]))
+    queries = [{"_id": r["id"], "text": r["query"], "lang": r["query_lang"]} for r in pairs]
+    qrels = [{"query-id": r["id"], "corpus-id": r["positive_id"], "score": 1} for r in pairs]
+
+    funnel = compute_funnel(cfg, paths)
+    tmp = paths.work / "publish.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    data = tmp / "data"
+    _write(data, "pairs", pairs)
+    _write(data, "queries", queries)
+    _write(data, "qrels", qrels)
+    _write(data, "rejected", rejected)
+    n_corpus = _write_corpus(cfg, paths, data, {r["positive_id"] for r in pairs})
+    rows = {"pairs": len(pairs), "corpus": n_corpus, "queries": len(queries), "qrels": len(qrels),
+            "rejected": len(rejected)}
+    (tmp / "README.md").write_text(render_card(cfg, funnel, rows, CONFIGS), encoding="utf-8")
+    write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows})
+
+    root = paths.root
+    old = paths.work / "publish.old"
+    shutil.rmtree(old, ignore_errors=True)
+    old.mkdir(parents=True)
+    for name in ("data", "README.md", "funnel.json"):
+        if (root / name).exists():
+            (root / name).rename(old / name)
+    for name in ("data", "README.md", "funnel.json"):
+        (tmp / name).rename(root / name)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {"dir": str(root), "rows": rows, "funnel": funnel}

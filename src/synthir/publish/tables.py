@@ -1,0 +1,45 @@
+"""Arrow schemas and row builders for each published config (explicit schemas: an empty
+config still has typed columns)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pyarrow as pa
+
+PROVENANCE = pa.struct([
+    ("generator", pa.string()), ("template", pa.string()), ("template_sha256", pa.string()),
+    ("examples_sha256", pa.string()), ("model", pa.string()), ("backend", pa.string()),
+    ("sampling", pa.string()), ("seed", pa.int64()),
+])
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "pairs": pa.schema([
+        ("id", pa.string()), ("query", pa.string()), ("positive", pa.string()),
+        ("positive_id", pa.string()), ("positive_title", pa.string()),
+        ("query_lang", pa.string()), ("passage_lang", pa.string()), ("cross_lingual", pa.bool_()),
+        ("roundtrip_rank", pa.int32()), ("roundtrip_score", pa.float32()),
+        ("provenance", PROVENANCE),
+    ]),
+    "corpus": pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string()),
+                         ("lang", pa.string())]),
+    "queries": pa.schema([("_id", pa.string()), ("text", pa.string()), ("lang", pa.string())]),
+    "qrels": pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())]),
+    "rejected": pa.schema([
+        ("id", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
+        ("item_id", pa.string()), ("passage_id", pa.string()), ("lang", pa.string()),
+        ("raw", pa.string()),
+    ]),
+}
+
+
+def pair_row(rec: dict[str, Any], passage: dict[str, Any]) -> dict[str, Any]:
+    """A kept QueryRecord (as dict) + its source passage -> a `pairs` row."""
+    prov = dict(rec["provenance"])
+    prov["sampling"] = json.dumps(prov["sampling"], sort_keys=True)
+    return {"id": rec["id"], "query": rec["query"], "positive": passage["text"],
+            "positive_id": passage["id"], "positive_title": passage.get("title", ""),
+            "query_lang": rec["query_lang"], "passage_lang": rec["passage_lang"],
+            "cross_lingual": rec["cross_lingual"], "roundtrip_rank": rec["roundtrip_rank"],
+            "roundtrip_score": rec["roundtrip_score"], "provenance": prov}

@@ -1,0 +1,79 @@
+"""The run directory: `<output.dir>/.synthir/` holds the work files of a run; the published
+dataset (README.md + data/) sits in `<output.dir>` itself.
+
+Layout: config.json (the validated config + fingerprint), corpus.parquet (normalised corpus),
+ingest/{rejected.jsonl,stats.json}, shards/NNNNN/{passages.jsonl, queries.jsonl,
+generate_rejected.jsonl, generate.done.json, kept.jsonl, roundtrip_rejected.jsonl,
+roundtrip.done.json}, index.json.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from data_schemas.config import RunConfig
+from synthir.errors import InputError
+from synthir.ids import content_id
+from synthir.io.files import write_json_atomic
+
+
+def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> str:
+    """Hash of everything that changes the data: the config (but not the output dir or the
+    licence text) and the sha256 of every prompt / example file the run uses."""
+    d = cfg.model_dump(mode="json")
+    d["output"] = {k: v for k, v in d["output"].items() if k not in ("dir", "license", "pretty_name")}
+    return content_id(d, prompt_shas or {})
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Paths of one run (see module doc)."""
+
+    root: Path
+
+    @property
+    def work(self) -> Path:
+        return self.root / ".synthir"
+
+    @property
+    def corpus(self) -> Path:
+        return self.work / "corpus.parquet"
+
+    @property
+    def ingest(self) -> Path:
+        return self.work / "ingest"
+
+    @property
+    def shards(self) -> Path:
+        return self.work / "shards"
+
+    @property
+    def index_meta(self) -> Path:
+        return self.work / "index.json"
+
+    def shard_dirs(self) -> list[Path]:
+        """Existing shard directories, in order."""
+        return sorted(p for p in self.shards.glob("[0-9]*") if p.is_dir())
+
+
+def prepare_run(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> RunPaths:
+    """Create the run dir, or reuse it when it holds the same config (resume).
+
+    Raises InputError when the output dir holds a run of a different config: runs never mix.
+    """
+    paths = RunPaths(Path(cfg.output.dir))
+    fp = config_fingerprint(cfg, prompt_shas)
+    meta = paths.work / "config.json"
+    if meta.exists():
+        old = json.loads(meta.read_text(encoding="utf-8"))
+        if old.get("fingerprint") != fp:
+            raise InputError(f"{paths.root} holds a run of a different config or prompt "
+                             f"(fingerprint {old.get('fingerprint')} != {fp}); "
+                             "use another output.dir or delete it")
+    else:
+        paths.work.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(meta, {"fingerprint": fp, "config": cfg.model_dump(mode="json"),
+                                 "prompt_sha256": prompt_shas or {}})
+    return paths

@@ -1,0 +1,99 @@
+"""Seeded passage sampling, stratified by passage language, with length and dedup guards.
+
+One streaming pass (reservoir sampling, Algorithm R per language), memory O(n x languages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from data_schemas.config import SampleConfig
+from data_schemas.records import Passage
+
+_WS = re.compile(r"\s+")
+
+
+@dataclass
+class SampleResult:
+    """Sampled passages (sorted by language, id) and the guard counts of the pass."""
+
+    passages: list[Passage]
+    seen: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    available: Counter = field(default_factory=Counter)  # eligible passages per language
+
+
+def _text_key(text: str) -> bytes:
+    return hashlib.blake2b(_WS.sub(" ", text.lower()).strip().encode("utf-8"), digest_size=8).digest()
+
+
+def _quotas(n: int, langs: list[str], available: Counter) -> dict[str, int]:
+    """Split n evenly across langs; shortfall of a small language goes to the others."""
+    quota = {lang: 0 for lang in langs}
+    remaining = n
+    open_langs = [lang for lang in langs if available[lang] > 0]
+    while remaining > 0 and open_langs:
+        share, extra = divmod(remaining, len(open_langs))
+        nxt = []
+        for i, lang in enumerate(open_langs):
+            want = share + (1 if i < extra else 0)
+            take = min(want, available[lang] - quota[lang])
+            quota[lang] += take
+            remaining -= take
+            if quota[lang] < available[lang]:
+                nxt.append(lang)
+        open_langs = nxt
+    return quota
+
+
+def sample_passages(passages: Iterable[Passage], cfg: SampleConfig, rng: random.Random) -> SampleResult:
+    """Draw `cfg.n` passages (seeded by `rng`) from a stream.
+
+    Inputs: an iterable of Passage (streamed once), the SampleConfig, a seeded Random.
+    Output: SampleResult; guard skips are counted in `skipped` under too_short_for_sample,
+    too_long_for_sample, duplicate_text and language_not_sampled.
+    """
+    wanted = set(cfg.languages) if cfg.languages else None
+    reservoirs: dict[str, list[Passage]] = {}
+    available: Counter = Counter()
+    skipped: Counter = Counter()
+    seen_text: set[bytes] = set()
+    seen = 0
+    for p in passages:
+        seen += 1
+        if wanted is not None and p.lang not in wanted:
+            skipped["language_not_sampled"] += 1
+            continue
+        if len(p.text) < cfg.min_chars:
+            skipped["too_short_for_sample"] += 1
+            continue
+        if len(p.text) > cfg.max_chars:
+            skipped["too_long_for_sample"] += 1
+            continue
+        key = _text_key(p.text)
+        if key in seen_text:
+            skipped["duplicate_text"] += 1
+            continue
+        seen_text.add(key)
+        stratum = p.lang if wanted is not None else "*"
+        available[stratum] += 1
+        res = reservoirs.setdefault(stratum, [])
+        if len(res) < cfg.n:
+            res.append(p)
+        else:
+            j = rng.randrange(available[stratum])
+            if j < cfg.n:
+                res[j] = p
+    strata = sorted(cfg.languages) if wanted is not None else ["*"]
+    quotas = _quotas(cfg.n, strata, available)
+    chosen: list[Passage] = []
+    for stratum in strata:
+        pool = sorted(reservoirs.get(stratum, []), key=lambda p: p.id)
+        chosen.extend(rng.sample(pool, quotas[stratum]) if quotas[stratum] < len(pool) else pool)
+    chosen.sort(key=lambda p: (p.lang, p.id))
+    return SampleResult(passages=chosen, seen=seen, skipped=skipped, available=available)

@@ -1,0 +1,201 @@
+"""The stages of the main job, each a plain function over files in the run dir.
+
+ingest_and_sample -> [per shard] generate_shard -> index_corpus -> [per shard] roundtrip_shard
+-> publish. A stage whose done-marker exists returns its recorded stats (resume); every stage
+writes its outputs atomically. Local runner: `synthir.pipeline.run`; Prefect: `flows/generate.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from data_schemas.config import RunConfig
+from data_schemas.records import Passage, QueryRecord, Rejected
+from synthir.embed.registry import get_embedder
+from synthir.filters.roundtrip import roundtrip_filter
+from synthir.generators.queries import QueryGenerator
+from synthir.index import CorpusIndex, embed_corpus
+from synthir.io.corpus import CorpusReader
+from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
+from synthir.llm.cache import CachedLLM
+from synthir.llm.registry import get_llm
+from synthir.llm.transformers_backend import cache_root
+from synthir.runpaths import RunPaths
+from synthir.sampling import sample_passages
+
+log = logging.getLogger(__name__)
+CORPUS_SCHEMA = pa.schema([("id", pa.string()), ("title", pa.string()), ("text", pa.string()),
+                           ("lang", pa.string())])
+
+
+def _bar(total: int | None, desc: str, unit: str, progress: bool) -> tqdm:
+    return tqdm(total=total, desc=desc, unit=unit, disable=not progress, leave=True, dynamic_ncols=True)
+
+
+def ingest_and_sample(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dict[str, Any]:
+    """Stream the corpus once: write the normalised corpus Parquet, count bad rows by reason,
+    sample passages (seeded, stratified) and split them into shards of `shard_size`.
+
+    Output: stats dict (also ingest/stats.json); files corpus.parquet, ingest/rejected.jsonl,
+    shards/NNNNN/passages.jsonl.
+    """
+    done = paths.ingest / "stats.json"
+    if done.exists():
+        return json.loads(done.read_text(encoding="utf-8"))
+    t0 = time.time()
+    reader = CorpusReader(cfg.corpus)
+    paths.work.mkdir(parents=True, exist_ok=True)
+    tmp = paths.corpus.with_name(".corpus.parquet.tmp")
+    writer = pq.ParquetWriter(tmp, CORPUS_SCHEMA)
+    buf: list[Passage] = []
+    bar = _bar(None, "ingest corpus", "row", progress)
+
+    def flush() -> None:
+        if buf:
+            writer.write_table(pa.Table.from_pylist([p.model_dump() for p in buf], schema=CORPUS_SCHEMA))
+            bar.update(len(buf))
+            buf.clear()
+
+    def stream():
+        for p in reader:
+            buf.append(p)
+            if len(buf) >= cfg.corpus.batch_rows:
+                flush()
+            yield p
+
+    try:
+        sample = sample_passages(stream(), cfg.sample, random.Random(cfg.sample.seed))
+        flush()
+        writer.close()
+    except BaseException:
+        writer.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        bar.close()
+    tmp.replace(paths.corpus)
+    write_jsonl_atomic(paths.ingest / "rejected.jsonl", reader.rejected)
+    for i in range(0, len(sample.passages), cfg.shard_size):
+        write_jsonl_atomic(paths.shards / f"{i // cfg.shard_size:05d}" / "passages.jsonl",
+                           sample.passages[i:i + cfg.shard_size])
+    by_lang: dict[str, int] = {}
+    for p in sample.passages:
+        by_lang[p.lang] = by_lang.get(p.lang, 0) + 1
+    stats = {
+        "corpus": dict(reader.counts), "fingerprint": reader.fingerprint(),
+        "sample": {"seen": sample.seen, "skipped": dict(sample.skipped),
+                   "eligible": dict(sample.available), "sampled": len(sample.passages),
+                   "sampled_by_lang": by_lang},
+        "seconds": round(time.time() - t0, 3),
+    }
+    write_json_atomic(done, stats)
+    return stats
+
+
+def make_llm(cfg: RunConfig) -> Any:
+    """The configured backend (shared per process), behind the response cache if enabled."""
+    llm = get_llm(cfg.llm)
+    return CachedLLM(llm, cache_root() / "responses.sqlite") if cfg.llm.cache else llm
+
+
+def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None,
+                   progress: bool = False) -> dict[str, Any]:
+    """Generate and parse queries for one shard of passages.
+
+    Output: stats (generate.done.json); queries.jsonl (QueryRecord) and
+    generate_rejected.jsonl (Rejected from the generate and parse stages).
+    """
+    done = shard / "generate.done.json"
+    if done.exists():
+        return json.loads(done.read_text(encoding="utf-8"))
+    t0 = time.time()
+    gen = QueryGenerator(cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed)
+    passages = [Passage(**r) for r in read_jsonl(shard / "passages.jsonl")]
+    items = gen.build_prompts(passages, cfg.languages)
+    llm = llm or make_llm(cfg)
+    params = gen.sampling_params()
+    records: list[QueryRecord] = []
+    rejected: list[Rejected] = []
+    tokens = {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0}
+    step = max(1, cfg.llm.batch_size)
+    with _bar(len(items), f"generate {shard.name}", "prompt", progress) as bar:
+        for i in range(0, len(items), step):
+            chunk = items[i:i + step]
+            for item, g in zip(chunk, llm.generate([it.text for it in chunk], params)):
+                tokens["calls"] += 1
+                if g.cached:
+                    tokens["cached_calls"] += 1
+                else:
+                    tokens["prompt"] += g.prompt_tokens
+                    tokens["completion"] += g.completion_tokens
+                res = gen.parse(item, g, llm.backend, llm.model_id)
+                (records if isinstance(res, QueryRecord) else rejected).append(res)
+            bar.update(len(chunk))
+    write_jsonl_atomic(shard / "generate_rejected.jsonl", rejected)
+    write_jsonl_atomic(shard / "queries.jsonl", records)
+    stats = {"prompts": len(items), "parsed": len(records), "rejected": len(rejected),
+             "tokens": tokens, "seconds": round(time.time() - t0, 3), "model": llm.model_id,
+             "backend": llm.backend}
+    write_json_atomic(done, stats)
+    return stats
+
+
+def index_corpus(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dict[str, Any]:
+    """Embed the whole normalised corpus (cached by fingerprint + embedder) for the round trip.
+
+    Output: index.json {embeddings, rows, embedder, index, seconds}.
+    """
+    if paths.index_meta.exists():
+        return json.loads(paths.index_meta.read_text(encoding="utf-8"))
+    t0 = time.time()
+    fingerprint = json.loads((paths.ingest / "stats.json").read_text(encoding="utf-8"))["fingerprint"]
+    embedder = get_embedder(cfg.embedder)
+    rows = pq.ParquetFile(paths.corpus).metadata.num_rows
+    with _bar(rows, "embed corpus", "passage", progress) as bar:
+        emb = embed_corpus(paths.corpus, embedder, cache_root() / "embeddings", fingerprint,
+                           progress=bar.update)
+    meta = {"embeddings": str(emb), "rows": rows, "embedder": embedder.name, "index": "faiss.IndexFlatIP",
+            "seconds": round(time.time() - t0, 3)}
+    write_json_atomic(paths.index_meta, meta)
+    return meta
+
+
+_INDEXES: dict[str, CorpusIndex] = {}
+
+
+def _load_index(paths: RunPaths) -> CorpusIndex:
+    meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
+    key = f"{paths.corpus}:{meta['embeddings']}"
+    if key not in _INDEXES:
+        ids = pq.read_table(paths.corpus, columns=["id"]).column("id").to_pylist()
+        _INDEXES[key] = CorpusIndex.build(Path(meta["embeddings"]), ids)
+    return _INDEXES[key]
+
+
+def roundtrip_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
+    """Round-trip filter one shard's parsed queries over the full corpus index.
+
+    Output: stats (roundtrip.done.json); kept.jsonl and roundtrip_rejected.jsonl.
+    """
+    done = shard / "roundtrip.done.json"
+    if done.exists():
+        return json.loads(done.read_text(encoding="utf-8"))
+    t0 = time.time()
+    records = [QueryRecord(**r) for r in read_jsonl(shard / "queries.jsonl")]
+    kept, rejected = roundtrip_filter(records, _load_index(paths), get_embedder(cfg.embedder),
+                                      cfg.roundtrip.top_k)
+    write_jsonl_atomic(shard / "roundtrip_rejected.jsonl", rejected)
+    write_jsonl_atomic(shard / "kept.jsonl", kept)
+    stats = {"in": len(records), "kept": len(kept), "rejected": len(rejected),
+             "seconds": round(time.time() - t0, 3)}
+    write_json_atomic(done, stats)
+    return stats
