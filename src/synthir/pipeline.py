@@ -40,10 +40,8 @@ def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
     paths = start(cfg)
     ingest_and_sample(cfg, paths, progress=progress)
     shards = paths.shard_dirs()
-    llm = None
+    llm = make_llm(cfg)
     for shard in shards:
-        if not (shard / "generate.done.json").exists() and llm is None:
-            llm = make_llm(cfg)
         generate_shard(cfg, paths, shard, llm=llm, progress=progress)
     index_corpus(cfg, paths, progress=progress)
     for shard in shards:

@@ -27,7 +27,7 @@ from synthir.index import CorpusIndex, embed_corpus
 from synthir.io.corpus import CorpusReader
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 from synthir.llm.cache import CachedLLM
-from synthir.llm.registry import get_llm
+from synthir.llm.registry import get_llm, model_identity
 from synthir.llm.transformers_backend import cache_root
 from synthir.runpaths import RunPaths
 from synthir.sampling import sample_passages
@@ -102,9 +102,12 @@ def ingest_and_sample(cfg: RunConfig, paths: RunPaths, progress: bool = False) -
 
 
 def make_llm(cfg: RunConfig) -> Any:
-    """The configured backend (shared per process), behind the response cache if enabled."""
-    llm = get_llm(cfg.llm)
-    return CachedLLM(llm, cache_root() / "responses.sqlite") if cfg.llm.cache else llm
+    """The configured backend (shared per process), behind the response cache if enabled; with
+    the cache, the model is loaded only on the first prompt that is not cached."""
+    if not cfg.llm.cache:
+        return get_llm(cfg.llm)
+    return CachedLLM(lambda: get_llm(cfg.llm), cache_root() / "responses.sqlite",
+                     backend=cfg.llm.backend, model_id=model_identity(cfg.llm))
 
 
 def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None,

