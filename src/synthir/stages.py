@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from data_schemas.config import RunConfig
 from data_schemas.records import Passage, QueryRecord, Rejected
+from synthir.cachedir import cache_root
 from synthir.embed.registry import get_embedder
 from synthir.filters.roundtrip import roundtrip_filter
 from synthir.generators.queries import QueryGenerator
@@ -28,7 +29,6 @@ from synthir.io.corpus import CorpusReader
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 from synthir.llm.cache import CachedLLM
 from synthir.llm.registry import get_llm, model_identity
-from synthir.llm.transformers_backend import cache_root
 from synthir.runpaths import RunPaths
 from synthir.sampling import sample_passages
 

@@ -100,7 +100,7 @@ class QueryGenerator:
         if gen.finish_reason == "error":
             return self._reject(item, "generate", "llm_error", gen.error or "", gen.text)
         raw = gen.text
-        line = raw.strip().split("\n", 1)[0].strip()
+        line = raw.split("\n", 1)[0].strip()
         query = oneline(line.strip(_QUOTES).strip())
         if not query:
             return self._reject(item, "parse", "empty", "no text before the first newline", raw)

@@ -13,14 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from data_schemas.config import LLMConfig
+from synthir.cachedir import cache_root
 from synthir.llm.base import Generation, SamplingParams
 
 log = logging.getLogger(__name__)
-
-
-def cache_root() -> Path:
-    """`$SYNTHIR_CACHE_DIR`, else ~/.cache/synthir."""
-    return Path(os.environ.get("SYNTHIR_CACHE_DIR", Path.home() / ".cache" / "synthir"))
 
 
 def embedded_gguf() -> tuple[Path, str]:

@@ -1,0 +1,52 @@
+"""Round trip with the real multilingual USE embedder and a real FAISS index."""
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_schemas.records import Provenance, QueryRecord
+from synthir.filters.roundtrip import roundtrip_filter
+from synthir.index import CorpusIndex, embed_corpus
+
+CORPUS = {
+    "eiffel": "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.",
+    "nile": "The Nile is a major north-flowing river in northeastern Africa, flowing into the Mediterranean.",
+    "bach": "Johann Sebastian Bach was a German composer and musician of the late Baroque period.",
+    "python": "Python is a high-level, general-purpose programming language emphasising code readability.",
+    "everest": "Mount Everest is Earth's highest mountain above sea level, located in the Himalayas.",
+    "cheese": "Camembert is a moist, soft, creamy, surface-ripened cow's milk cheese from Normandy.",
+}
+PROV = Provenance(generator="t", template="t", template_sha256="0", examples_sha256="0", model="m",
+                  backend="b", sampling={}, seed=0)
+
+
+def rec(qid, query, pid):
+    return QueryRecord(id=qid, query=query, passage_id=pid, query_lang="en", passage_lang="en",
+                       cross_lingual=False, provenance=PROV)
+
+
+def test_kept_iff_source_in_top_k(tmp_path, use_embedder):
+    path = tmp_path / "corpus.parquet"
+    pq.write_table(pa.Table.from_pylist([{"id": k, "title": "", "text": v, "lang": "en"}
+                                         for k, v in CORPUS.items()]), path)
+    emb = embed_corpus(path, use_embedder, tmp_path / "cache", fingerprint="f1")
+    index = CorpusIndex.build(emb, list(CORPUS))
+    records = [
+        rec("q1", "tallest mountain in the world", "everest"),      # retrieves its source at rank 1
+        rec("q2", "famous iron tower in Paris", "eiffel"),          # rank 1
+        rec("q3", "tallest mountain in the world", "cheese"),       # written for cheese: source far down
+    ]
+    kept, rejected = roundtrip_filter(records, index, use_embedder, top_k=1)
+    assert [r.id for r in kept] == ["q1", "q2"]
+    assert all(r.roundtrip_rank == 1 and r.roundtrip_score > 0 for r in kept)
+    assert [(r.item_id, r.stage, r.reason) for r in rejected] == [("q3", "roundtrip", "source_not_in_top_k")]
+    assert "top-1 everest" in rejected[0].detail
+
+    # with K = corpus size every source is in the top-K
+    kept_all, rejected_all = roundtrip_filter(records, index, use_embedder, top_k=len(CORPUS))
+    assert len(kept_all) == 3 and not rejected_all
+    assert kept_all[2].roundtrip_rank > 1
+
+    # the corpus embeddings are cached by (fingerprint, embedder)
+    mtime = emb.stat().st_mtime_ns
+    assert embed_corpus(path, use_embedder, tmp_path / "cache", fingerprint="f1") == emb
+    assert emb.stat().st_mtime_ns == mtime

@@ -1,0 +1,48 @@
+import random
+
+from data_schemas.config import SampleConfig
+from data_schemas.records import Passage
+from synthir.sampling import sample_passages
+
+
+def corpus(n_en=50, n_fr=50, n_es=10):
+    out = []
+    for lang, n in (("en", n_en), ("fr", n_fr), ("es", n_es)):
+        out += [Passage(id=f"{lang}{i}", lang=lang, text=f"{lang} passage {i} " + "x" * 100) for i in range(n)]
+    return out
+
+
+def test_seeded_and_stratified():
+    cfg = SampleConfig(n=10, seed=3, languages=["en", "fr"])
+    a = sample_passages(iter(corpus()), cfg, random.Random(3))
+    b = sample_passages(iter(corpus()), cfg, random.Random(3))
+    c = sample_passages(iter(corpus()), cfg, random.Random(4))
+    assert [p.id for p in a.passages] == [p.id for p in b.passages]
+    assert [p.id for p in a.passages] != [p.id for p in c.passages]
+    assert sum(p.lang == "en" for p in a.passages) == 5 and sum(p.lang == "fr" for p in a.passages) == 5
+    assert a.skipped["language_not_sampled"] == 10
+
+
+def test_shortfall_of_one_language_goes_to_the_others():
+    res = sample_passages(iter(corpus(n_en=50, n_fr=2)), SampleConfig(n=10, languages=["en", "fr"]),
+                          random.Random(0))
+    assert sum(p.lang == "fr" for p in res.passages) == 2
+    assert sum(p.lang == "en" for p in res.passages) == 8
+
+
+def test_guards_length_and_duplicate_text():
+    ps = [Passage(id="a", text="short text", lang="en"),
+          Passage(id="b", text="A long enough passage " * 5, lang="en"),
+          Passage(id="c", text="a LONG enough passage " * 5, lang="en"),
+          Passage(id="d", text="y" * 5000, lang="en")]
+    res = sample_passages(iter(ps), SampleConfig(n=5, min_chars=50, max_chars=2000), random.Random(0))
+    assert [p.id for p in res.passages] == ["b"]
+    assert res.skipped == {"too_short_for_sample": 1, "duplicate_text": 1, "too_long_for_sample": 1}
+
+
+def test_no_global_random_state_touched():
+    random.seed(123)
+    before = random.random()
+    random.seed(123)
+    sample_passages(iter(corpus()), SampleConfig(n=10), random.Random(0))
+    assert random.random() == before
