@@ -16,12 +16,13 @@ from data_schemas.config import RunConfig
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
-def card_header(cfg: RunConfig, configs: list[str]) -> str:
-    """The YAML front matter: one `configs:` entry per published config (pairs is default)."""
+def card_header(cfg: RunConfig, files: dict[str, str]) -> str:
+    """The YAML front matter: one `configs:` entry per published config (pairs is default),
+    each naming its exact data file."""
     meta: dict[str, Any] = {
         "configs": [{"config_name": name,
-                     "data_files": [{"split": "train", "path": f"data/{name}/train-*.parquet"}],
-                     **({"default": True} if name == "pairs" else {})} for name in configs],
+                     "data_files": [{"split": "train", "path": path}],
+                     **({"default": True} if name == "pairs" else {})} for name, path in files.items()],
         "license": cfg.output.license,
         "language": sorted(set(cfg.languages) | set(cfg.sample.languages or [])),
         "task_categories": ["text-retrieval"],
@@ -31,23 +32,23 @@ def card_header(cfg: RunConfig, configs: list[str]) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n"
 
 
-def _prompt_files(cfg: RunConfig, funnel: dict[str, Any], work: Path) -> list[dict[str, str]]:
+def _prompt_files(work: Path) -> list[dict[str, str]]:
     meta = json.loads((work / "config.json").read_text(encoding="utf-8"))
     return [{"file": k, "sha256": v} for k, v in sorted(meta.get("prompt_sha256", {}).items())]
 
 
-def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int], configs: list[str]) -> str:
+def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int], files: dict[str, str]) -> str:
     """Render README.md for the published dataset."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     models = sorted({(s["backend"], s["model"]) for s in _shard_models(Path(cfg.output.dir))})
     body = env.get_template("card.md.j2").render(
-        cfg=cfg, funnel=funnel, rows=rows, configs=configs, models=models,
-        prompts=_prompt_files(cfg, funnel, Path(cfg.output.dir) / ".synthir"),
+        cfg=cfg, funnel=funnel, rows=rows, models=models,
+        prompts=_prompt_files(Path(cfg.output.dir) / ".synthir"),
         config_yaml=yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
         synthir_version=version("synthir"),
     )
-    return card_header(cfg, configs) + body
+    return card_header(cfg, files) + body
 
 
 def _shard_models(root: Path) -> list[dict[str, str]]:

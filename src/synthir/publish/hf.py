@@ -1,13 +1,16 @@
 """Write the run as a Hugging Face dataset repo layout in `output.dir`.
 
 Configs: pairs, corpus, queries, qrels (BEIR: query-id, corpus-id, score), rejected. Each is
-`data/<config>/train-00000-of-00001.parquet`; README.md's YAML `configs:` makes
-`datasets.load_dataset(dir, "<config>")` work. The new data is built in a temp dir and swapped
+`data/<config>/train-00000-of-00001-<sha256[:12]>.parquet`; README.md's YAML `configs:` names
+those files, so `datasets.load_dataset(dir, "<config>")` works. The content hash in the name is
+deliberate: `datasets` caches a local dir by its folder name and card metadata only, so a
+re-published dataset with the same file names would load stale rows from its cache. The new data is built in a temp dir and swapped
 in, so a failed publish leaves the previous dataset (or none), never a half-written one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,17 @@ from synthir.runpaths import RunPaths
 
 CONFIGS = ["pairs", "corpus", "queries", "qrels", "rejected"]
 FILE = "train-00000-of-00001.parquet"
+
+
+def _content_name(path: Path) -> str:
+    """Rename `path` to carry the sha256 of its bytes; return the new file name."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    new = path.with_name(f"{path.stem}-{h.hexdigest()[:12]}{path.suffix}")
+    path.rename(new)
+    return new.name
 
 
 def _write(dst: Path, name: str, rows: list[dict[str, Any]]) -> None:
@@ -73,7 +87,8 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     n_corpus = _write_corpus(cfg, paths, data, {r["positive_id"] for r in pairs})
     rows = {"pairs": len(pairs), "corpus": n_corpus, "queries": len(queries), "qrels": len(qrels),
             "rejected": len(rejected)}
-    (tmp / "README.md").write_text(render_card(cfg, funnel, rows, CONFIGS), encoding="utf-8")
+    files = {name: f"data/{name}/{_content_name(data / name / FILE)}" for name in CONFIGS}
+    (tmp / "README.md").write_text(render_card(cfg, funnel, rows, files), encoding="utf-8")
     write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows})
 
     root = paths.root
@@ -87,4 +102,4 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
         (tmp / name).rename(root / name)
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"dir": str(root), "rows": rows, "funnel": funnel}
+    return {"dir": str(root), "rows": rows, "funnel": funnel, "files": files}

@@ -1,0 +1,25 @@
+"""The real Prefect flow (temporary local server), real model, a few passages."""
+
+import json
+
+import pytest
+from datasets import load_dataset
+
+from tests.conftest import demo_config
+
+pytestmark = pytest.mark.slow
+
+
+def test_generate_flow_publishes_a_dataset(wiki_corpus, real_llm, tmp_path):
+    from flows.generate import generate
+
+    cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 4, "sample.seed": 99,
+                                                        "languages": "[fr]", "shard_size": 2})
+    result = generate(cfg)
+    shards = sorted((tmp_path / "out" / ".synthir" / "shards").iterdir())
+    assert len(shards) == 2  # tasks map over shards, not items
+    stats = [json.loads((s / "generate.done.json").read_text()) for s in shards]
+    assert sum(s["tokens"]["completion"] for s in stats) > 0  # the model really ran
+    pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
+    assert len(pairs) == result["rows"]["pairs"] == result["funnel"]["queries"]["roundtrip_kept"]
+    assert result["funnel"]["queries"]["prompts"] == 4
