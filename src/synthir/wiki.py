@@ -49,7 +49,7 @@ def export_wiki_corpus(langs: list[str], out: Path, max_per_lang: int | None = N
                 text = (e.get("extract") or "").strip()
                 if not text:
                     continue
-                row = {"id": f"{lang}:{e.get('title') or key}", "title": e.get("title") or key,
+                row = {"id": f"{lang}:{key}", "title": e.get("title") or key,
                        "text": text, "lang": lang, "description": e.get("description") or "",
                        "topic": e.get("topic") or ""}
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
