@@ -7,6 +7,7 @@ writes its outputs atomically. Local runner: `synthir.pipeline.run`; Prefect: `f
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -114,12 +115,15 @@ def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None
                    progress: bool = False) -> dict[str, Any]:
     """Generate and parse queries for one shard of passages.
 
-    Output: stats (generate.done.json); queries.jsonl (QueryRecord) and
+    Output: stats (generate.done.json; `complete` is false when some LLM calls failed, and
+    the shard is then redone on the next run); queries.jsonl (QueryRecord) and
     generate_rejected.jsonl (Rejected from the generate and parse stages).
     """
     done = shard / "generate.done.json"
     if done.exists():
-        return json.loads(done.read_text(encoding="utf-8"))
+        stats = json.loads(done.read_text(encoding="utf-8"))
+        if stats["complete"]:
+            return stats
     t0 = time.time()
     gen = QueryGenerator(cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed)
     passages = [Passage(**r) for r in read_jsonl(shard / "passages.jsonl")]
@@ -145,8 +149,11 @@ def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None
             bar.update(len(chunk))
     write_jsonl_atomic(shard / "generate_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "queries.jsonl", records)
+    errors = sum(1 for r in rejected if r.reason == "llm_error")
+    # A shard with failed LLM calls is published with them counted, and redone on the next
+    # run (its successful calls come back from the response cache): no work is lost.
     stats = {"prompts": len(items), "parsed": len(records), "rejected": len(rejected),
-             "tokens": tokens, "seconds": round(time.time() - t0, 3), "model": llm.model_id,
+             "llm_errors": errors, "complete": errors == 0, "tokens": tokens, "seconds": round(time.time() - t0, 3), "model": llm.model_id,
              "backend": llm.backend}
     write_json_atomic(done, stats)
     return stats
@@ -190,15 +197,19 @@ def roundtrip_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, A
     Output: stats (roundtrip.done.json); kept.jsonl and roundtrip_rejected.jsonl.
     """
     done = shard / "roundtrip.done.json"
+    queries = shard / "queries.jsonl"
+    source = hashlib.sha256(queries.read_bytes()).hexdigest()
     if done.exists():
-        return json.loads(done.read_text(encoding="utf-8"))
+        stats = json.loads(done.read_text(encoding="utf-8"))
+        if stats["queries_sha256"] == source:  # else the shard was regenerated: redo
+            return stats
     t0 = time.time()
-    records = [QueryRecord(**r) for r in read_jsonl(shard / "queries.jsonl")]
+    records = [QueryRecord(**r) for r in read_jsonl(queries)]
     kept, rejected = roundtrip_filter(records, _load_index(paths), get_embedder(cfg.embedder),
                                       cfg.roundtrip.top_k)
     write_jsonl_atomic(shard / "roundtrip_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "kept.jsonl", kept)
     stats = {"in": len(records), "kept": len(kept), "rejected": len(rejected),
-             "seconds": round(time.time() - t0, 3)}
+             "queries_sha256": source, "seconds": round(time.time() - t0, 3)}
     write_json_atomic(done, stats)
     return stats

@@ -175,6 +175,9 @@ def normalize_row(row: dict[str, Any], cfg: CorpusConfig) -> Passage | tuple[str
             pid = _as_str(row[f.id])
             if pid is None:
                 return "wrong_type", f"{f.id!r} is {type(row[f.id]).__name__}, expected string or int"
+            pid = pid.strip()
+            if not pid:
+                return "missing_id", f"{f.id!r} is blank"
     except UnicodeDecodeError:
         return "non_utf8", "bytes value is not UTF-8"
     if title is None:
@@ -193,7 +196,7 @@ def normalize_row(row: dict[str, Any], cfg: CorpusConfig) -> Passage | tuple[str
         return "too_long", f"{len(text)} chars > corpus.max_chars={cfg.max_chars}"
     if pid is None:
         pid = content_id(title, text)
-    return Passage(id=pid.strip() or pid, text=text, title=title.strip(), lang=(lang.strip().lower() or cfg.default_lang))
+    return Passage(id=pid, text=text, title=title.strip(), lang=(lang.strip().lower() or cfg.default_lang))
 
 
 class CorpusReader:

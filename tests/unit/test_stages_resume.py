@@ -1,0 +1,62 @@
+"""Stage control flow with a scripted LLM: failed calls are counted, and redone on re-run."""
+
+import re
+
+from synthir.llm.base import Generation
+from synthir.publish.hf import publish
+from synthir.runpaths import prepare_run
+from synthir.stages import generate_shard, index_corpus, ingest_and_sample, roundtrip_shard
+from tests.conftest import demo_config
+
+
+class ScriptedLLM:
+    """Answers with the first three words of the passage being asked about; fails the
+    prompts whose passage id hash is odd while `flaky` is set."""
+
+    backend = "scripted"
+    model_id = "scripted-v1"
+
+    def __init__(self, flaky: bool):
+        self.flaky = flaky
+        self.calls = 0
+
+    def generate(self, prompts, params):
+        out = []
+        for p in prompts:
+            self.calls += 1
+            last = p.rsplit("Passage:", 1)[1].strip()
+            if self.flaky and len(last) % 2:
+                out.append(Generation(text="", finish_reason="error", error="HTTP 503"))
+            else:
+                words = re.findall(r"\w+", last)[:3]
+                out.append(Generation(text=" " + " ".join(words) + "\n", finish_reason="stop",
+                                      prompt_tokens=10, completion_tokens=4))
+        return out
+
+
+def test_failed_calls_are_counted_then_redone(wiki_corpus, tmp_path):
+    cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 8, "shard_size": 8,
+                                                        "languages": "[en]"})
+    paths = prepare_run(cfg)
+    ingest_and_sample(cfg, paths)
+    index_corpus(cfg, paths)
+    [shard] = paths.shard_dirs()
+
+    first = generate_shard(cfg, paths, shard, llm=ScriptedLLM(flaky=True))
+    assert 0 < first["llm_errors"] < 8 and not first["complete"]
+    rt1 = roundtrip_shard(cfg, paths, shard)
+    assert rt1["in"] == first["parsed"]
+    result = publish(cfg, paths)
+    assert result["funnel"]["dropped"]["generate"] == {"llm_error": first["llm_errors"]}
+    assert result["funnel"]["queries"]["generated"] == 8 - first["llm_errors"]
+
+    llm = ScriptedLLM(flaky=False)
+    second = generate_shard(cfg, paths, shard, llm=llm)
+    assert second["complete"] and second["llm_errors"] == 0 and llm.calls == 8
+    rt2 = roundtrip_shard(cfg, paths, shard)
+    assert rt2["in"] == second["parsed"] > rt1["in"]  # the round trip saw the new queries
+    assert generate_shard(cfg, paths, shard, llm=ScriptedLLM(flaky=True)) == second  # complete: skipped
+    assert roundtrip_shard(cfg, paths, shard) == rt2
+    result = publish(cfg, paths)
+    assert "generate" not in result["funnel"]["dropped"]
+    assert result["rows"]["pairs"] == rt2["kept"]
