@@ -83,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         cfg = load_config(args.config, args.set, args.out)
-    except SynthirError as exc:
+        result = generate(cfg)
+    except SynthirError as exc:  # config / input errors: one line, exit 2 (as `synthir run`)
         print(f"synthir: error: {exc}", file=sys.stderr)
         return 2
-    result = generate(cfg)
     print(summary_text(result))
     return 0
 

@@ -23,3 +23,12 @@ def test_generate_flow_publishes_a_dataset(wiki_corpus, real_llm, tmp_path):
     pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
     assert len(pairs) == result["rows"]["pairs"] == result["funnel"]["queries"]["roundtrip_kept"]
     assert result["funnel"]["queries"]["prompts"] == 4
+
+
+def test_flow_cli_input_error_is_one_line_exit_2(tmp_path, capsys):
+    from flows.generate import main
+
+    rc = main(["configs/demo.yaml", "--set", f"corpus.path={tmp_path / 'missing.jsonl'}",
+               "--out", str(tmp_path / "out")])
+    assert rc == 2
+    assert "corpus not found" in capsys.readouterr().err.strip().splitlines()[-1]
