@@ -18,7 +18,7 @@ def _load(path) -> list[dict[str, Any]]:
 
 def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     """Return {"ingest": …, "sample": …, "stages": [...], "by_language": {lang: {stage: n}},
-    "dropped": {stage: {reason: n}}, "tokens": …, "seconds": …}.
+    "dropped": {stage: {reason: n}}, "tokens": …, "models": [{backend, model}], "seconds": …}.
 
     Query stages count per target query language: prompts -> generated (LLM answered)
     -> parsed -> roundtrip_kept. `sampled` counts passages per passage language.
@@ -29,6 +29,7 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     for r in _load(paths.ingest / "rejected.jsonl"):
         dropped["ingest"][r["reason"]] += 1
     tokens = Counter()
+    models: set[tuple[str, str]] = set()
     seconds = Counter({"ingest_and_sample": ingest.get("seconds", 0.0)})
     for shard in paths.shard_dirs():
         n_passages = sum(1 for _ in read_jsonl(shard / "passages.jsonl"))
@@ -52,6 +53,7 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
                 seconds[name] += st.get("seconds", 0.0)
                 if name == "generate":
                     tokens.update(st["tokens"])
+                    models.add((st["backend"], st["model"]))
     if paths.index_meta.exists():
         seconds["index_corpus"] += json.loads(paths.index_meta.read_text(encoding="utf-8"))["seconds"]
     languages: dict[str, dict[str, int]] = {}
@@ -68,5 +70,6 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
         "by_language": languages,
         "dropped": {stage: dict(c) for stage, c in dropped.items()},
         "tokens": dict(tokens),
+        "models": [{"backend": b, "model": m} for b, m in sorted(models)],
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
     }

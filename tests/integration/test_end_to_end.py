@@ -59,6 +59,7 @@ def test_card_funnel_equals_row_counts(demo_run):
     card = (cfg.output.dir / "README.md").read_text(encoding="utf-8")
     assert f"| **all** | {q['prompts']} | {q['generated']} | {q['parsed']} | {q['roundtrip_kept']} |" in card
     assert "query/promptagator.j2" in card and "config_name: rejected" in card
+    assert "LLM: `gemma-3-270m-q4_k_m.gguf@sha256:" in card
     assert (f["tokens"]["completion"] > 0) and f["tokens"]["calls"] == 12
 
 

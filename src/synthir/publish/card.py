@@ -41,19 +41,11 @@ def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int], fi
     """Render README.md for the published dataset."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    models = sorted({(s["backend"], s["model"]) for s in _shard_models(Path(cfg.output.dir))})
     body = env.get_template("card.md.j2").render(
-        cfg=cfg, funnel=funnel, rows=rows, models=models,
+        cfg=cfg, funnel=funnel, rows=rows,
         prompts=_prompt_files(Path(cfg.output.dir) / ".synthir"),
         config_yaml=yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
         synthir_version=version("synthir"),
     )
     return card_header(cfg, files) + body
 
-
-def _shard_models(root: Path) -> list[dict[str, str]]:
-    out = []
-    for marker in sorted((root / ".synthir" / "shards").glob("*/generate.done.json")):
-        st = json.loads(marker.read_text(encoding="utf-8"))
-        out.append({"backend": st["backend"], "model": st["model"]})
-    return out
