@@ -153,8 +153,8 @@ def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None
     # A shard with failed LLM calls is published with them counted, and redone on the next
     # run (its successful calls come back from the response cache): no work is lost.
     stats = {"prompts": len(items), "parsed": len(records), "rejected": len(rejected),
-             "llm_errors": errors, "complete": errors == 0, "tokens": tokens, "seconds": round(time.time() - t0, 3), "model": llm.model_id,
-             "backend": llm.backend}
+             "llm_errors": errors, "complete": errors == 0, "tokens": tokens,
+             "seconds": round(time.time() - t0, 3), "model": llm.model_id, "backend": llm.backend}
     write_json_atomic(done, stats)
     return stats
 
