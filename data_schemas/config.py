@@ -59,33 +59,140 @@ class SampleConfig(_Strict):
 
 
 class LLMConfig(_Strict):
-    """Which LLM generates, and how. `model: embedded` is the Gemma 3 270M GGUF package."""
+    """Which LLM generates, and how.
+
+    Backends: `transformers` (CPU default; `model: embedded` is the Gemma 3 270M GGUF package,
+    or any local HF model dir / GGUF), `llamacpp` (in-process llama.cpp on a GGUF), `vllm`
+    (offline `vllm.LLM`, GPU), `openai` (any OpenAI-compatible server at `base_url`).
+    `api: chat` sends each rendered prompt as one user message through the model's chat
+    template (chat models); `completions` sends it as raw text (base models).
+    """
 
     backend: str = "transformers"
     model: str = "embedded"
     gguf_file: str | None = None
+    api: Literal["completions", "chat"] = "completions"
     dtype: Literal["float32", "bfloat16", "float16", "auto"] = "float32"
-    threads: int | None = Field(None, ge=1, description="torch threads (default: CPU count)")
-    batch_size: int = Field(8, ge=1)
-    max_new_tokens: int = Field(40, ge=1)
+    threads: int | None = Field(None, ge=1, description="CPU threads (default: CPU count)")
+    batch_size: int = Field(8, ge=1, description="prompts per generate() call")
+    max_new_tokens: int = Field(40, ge=1, description="default completion budget (queries)")
     temperature: float = Field(0.0, ge=0.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     cache: bool = Field(True, description="reuse responses keyed on (prompt, model, params)")
+    structured_output: bool = Field(
+        True, description="constrain decoding to the parser's JSON schema where the backend can")
+    context_length: int = Field(4096, ge=256, description="llamacpp n_ctx / vllm max_model_len")
+    # openai backend
+    base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8000/v1")
+    api_key_env: str | None = Field(
+        "OPENAI_API_KEY", description="name of the env var holding the API key (never logged)")
+    max_concurrency: int = Field(8, ge=1, description="requests in flight at once")
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(4, ge=0, description="retries on 429/5xx/timeouts, with backoff")
+    server: Literal["openai", "vllm", "llamacpp"] = Field(
+        "openai", description="server flavour, for structured output: openai/vllm use "
+        "response_format json_schema (chat), vllm structured_outputs (completions), llamacpp "
+        "json_object+schema (chat) or a GBNF grammar (completions)")
+    # vllm backend
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
+    tensor_parallel_size: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _backend_keys(self) -> "LLMConfig":
+        if self.backend == "openai" and not self.base_url:
+            raise ValueError("backend openai needs llm.base_url (e.g. http://127.0.0.1:8000/v1)")
+        if self.backend == "openai" and self.model == "embedded":
+            raise ValueError("backend openai needs llm.model: the model name the server serves")
+        return self
+
+
+QueryType = Literal["keyword", "question", "claim", "long_tail"]
+
+
+class QueryMethodConfig(_Strict):
+    """One query generator, run for every (sampled passage, target language).
+
+    `promptagator`: few-shot queries (task + up to 8 examples). `sap`: SWIM-IR
+    summarize-then-ask (a summary, then a query in the target language). Diversity lists
+    (query_types, lengths, difficulties, personas): each prompt draws one value of each from a
+    seeded RNG and the choice is recorded on the query. `num_queries` > 1 samples several
+    queries per prompt (needs llm.temperature > 0).
+    """
+
+    method: Literal["promptagator", "sap"] = "promptagator"
+    template: str | None = Field(None, description="default: query/promptagator.j2, "
+                                 "sap/summarize_then_ask.j2 (…_json.j2 when structured)")
+    examples_dir: str | None = Field(None, description="default: query/examples, sap/examples; "
+                                     "query/typed_examples when query_types is set")
+    num_examples: int = Field(3, ge=0, le=8)
+    task: str | None = Field(None, description="task description at the top of the prompt")
+    query_types: list[QueryType] | None = None
+    lengths: list[Literal["short", "medium", "long"]] | None = None
+    difficulties: list[Literal["easy", "hard"]] | None = None
+    personas: list[str] | None = None
+    num_queries: int = Field(1, ge=1, le=16)
+    structured: bool = Field(False, description="ask for JSON and validate it (sap only)")
+    max_new_tokens: int | None = Field(None, ge=1, description="default: llm.max_new_tokens "
+                                       "(sap: 3x, it writes a summary first)")
+
+    @model_validator(mode="after")
+    def _check(self) -> "QueryMethodConfig":
+        if self.structured and self.method != "sap":
+            raise ValueError("structured output is available for method sap only")
+        for name in ("query_types", "lengths", "difficulties", "personas"):
+            v = getattr(self, name)
+            if v is not None and (not v or len(set(v)) != len(v)):
+                raise ValueError(f"{name} must be a non-empty list without duplicates")
+        return self
+
+
+class DocumentMethodConfig(_Strict):
+    """One document generator, run for every query kept by the round trip (so no call is spent
+    on a dropped query). `graded`: SyCL documents at relevance `levels` (3 answers fully …
+    0 unrelated). `negative`: an LLM hard negative that looks relevant but does not answer,
+    written from the query alone (`variant: query`) or from query + positive (`positive`).
+    `hyde`: a hypothetical document answering the query (HyDE)."""
+
+    method: Literal["graded", "negative", "hyde"]
+    template: str | None = Field(None, description="default: documents/graded.j2, "
+                                 "documents/negative_from_{query,positive}.j2, documents/hyde.j2")
+    examples_dir: str = "documents/examples"
+    num_examples: int = Field(2, ge=0, le=4)
+    levels: list[Literal[0, 1, 2, 3]] = Field(default_factory=lambda: [3, 2, 1, 0])
+    variant: Literal["query", "positive"] = "positive"
+    max_new_tokens: int = Field(160, ge=8)
+    min_chars: int = Field(40, ge=1)
+    max_chars: int = Field(2000, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> "DocumentMethodConfig":
+        if len(set(self.levels)) != len(self.levels) or not self.levels:
+            raise ValueError("levels must be a non-empty list of distinct values in 0..3")
+        if self.min_chars > self.max_chars:
+            raise ValueError("min_chars must be <= max_chars")
+        return self
 
 
 class GenerationConfig(_Strict):
-    """Query generation: a few-shot completion prompt from `prompts/`."""
+    """What the LLM is asked: query methods (per passage and language) and document methods
+    (per kept query). Prompts are Jinja files under `prompts_dir`."""
 
     prompts_dir: Path | None = Field(None, description="default: SYNTHIR_PROMPTS_DIR or the repo prompts/")
-    template: str = "query/promptagator.j2"
-    examples_dir: str = "query/examples"
-    num_examples: int = Field(3, ge=0, le=8)
-    task: str = Field(
-        "Write a short search query that this passage answers.",
-        description="task description placed at the top of the prompt",
-    )
+    queries: list[QueryMethodConfig] = Field(default_factory=lambda: [QueryMethodConfig()],
+                                             min_length=1)
+    documents: list[DocumentMethodConfig] = Field(default_factory=list)
     max_query_chars: int = Field(200, ge=8)
     min_query_chars: int = Field(3, ge=1)
+    language_check: bool = Field(
+        True, description="reject outputs whose detected language is not the requested one")
+
+    @model_validator(mode="after")
+    def _unique(self) -> "GenerationConfig":
+        for name, entries in (("queries", self.queries), ("documents", self.documents)):
+            keys = [e.model_dump_json() for e in entries]
+            if len(set(keys)) != len(keys):
+                raise ValueError(f"{name}: two identical entries (they would write the same records)")
+        return self
 
 
 class EmbedderConfig(_Strict):
@@ -132,3 +239,10 @@ class RunConfig(_Strict):
         if len(set(v)) != len(v):
             raise ValueError("duplicate language codes")
         return v
+
+    @model_validator(mode="after")
+    def _sampling(self) -> "RunConfig":
+        if self.llm.temperature == 0 and any(q.num_queries > 1 for q in self.generation.queries):
+            raise ValueError("generation.queries[].num_queries > 1 needs llm.temperature > 0 "
+                             "(greedy decoding returns the same query n times)")
+        return self

@@ -51,7 +51,9 @@ class Generated(_Record):
 
 
 class QueryRecord(_Record):
-    """A parsed generated query for one source passage."""
+    """A parsed generated query for one source passage. `method`: promptagator | sap;
+    `summary`: the SAP summary; `attributes`: the diversity controls the prompt asked for
+    (query_type, length, difficulty, persona)."""
 
     id: str
     query: str = Field(min_length=1)
@@ -60,18 +62,39 @@ class QueryRecord(_Record):
     passage_lang: str
     cross_lingual: bool
     provenance: Provenance
+    method: str = "promptagator"
+    summary: str | None = None
+    attributes: dict[str, str] = Field(default_factory=dict)
     roundtrip_rank: int | None = None
     roundtrip_score: float | None = None
+
+
+class DocumentRecord(_Record):
+    """A generated document for a kept query. kind: graded (with `level` 3..0, SyCL), negative
+    (LLM hard negative; `variant` query|positive says what the prompt saw), hyde
+    (hypothetical document). `passage_id` is the query's real positive."""
+
+    id: str
+    kind: Literal["graded", "negative", "hyde"]
+    text: str = Field(min_length=1)
+    query_id: str
+    query: str
+    passage_id: str
+    lang: str
+    level: int | None = Field(None, ge=0, le=3)
+    variant: str | None = None
+    provenance: Provenance
 
 
 class Rejected(_Record):
     """An item dropped by a stage, with the reason. Published in the `rejected` config."""
 
     id: str
-    stage: Literal["ingest", "sample", "generate", "parse", "roundtrip"]
+    stage: Literal["ingest", "sample", "generate", "parse", "roundtrip", "documents"]
     reason: str
     detail: str = ""
     item_id: str = ""
     passage_id: str = ""
     lang: str = ""
     raw: str = ""
+    method: str = ""

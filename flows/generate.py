@@ -53,6 +53,12 @@ def roundtrip_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
     return stages.roundtrip_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard))
 
 
+@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+def documents_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
+    """Graded / negative / HyDE documents for one shard's kept queries."""
+    return stages.documents_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard), progress=True)
+
+
 @task(cache_policy=NONE)
 def publish_task(cfg: RunConfig) -> dict[str, Any]:
     """Write the HF dataset layout + card."""
@@ -63,12 +69,14 @@ def publish_task(cfg: RunConfig) -> dict[str, Any]:
 # 2-core box collapses throughput); GPU/remote backends batch inside one task instead.
 @flow(name="synthir-generate", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
 def generate(cfg: RunConfig) -> dict[str, Any]:
-    """ingest -> generate (per shard) -> index -> round trip (per shard) -> publish."""
+    """ingest -> generate (per shard) -> index -> round trip (per shard) -> documents (per
+    shard) -> publish."""
     shards = ingest_task(cfg)
     gen = generate_task.map(unmapped(cfg), shards)
     idx = index_task.submit(cfg, wait_for=[gen])
     rt = roundtrip_task.map(unmapped(cfg), shards, wait_for=[idx])
-    result = publish_task.submit(cfg, wait_for=[rt]).result()
+    docs = documents_task.map(unmapped(cfg), shards, wait_for=[rt])
+    result = publish_task.submit(cfg, wait_for=[docs]).result()
     return result
 
 

@@ -16,15 +16,25 @@ def _load(path) -> list[dict[str, Any]]:
     return list(read_jsonl(path)) if path.exists() else []
 
 
-def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
-    """Return {"ingest": …, "sample": …, "stages": [...], "by_language": {lang: {stage: n}},
-    "dropped": {stage: {reason: n}}, "tokens": …, "models": [{backend, model}], "seconds": …}.
+def _add_requested(target: dict[str, Counter], requested: dict[str, dict[str, int]], by: str) -> None:
+    for method, langs in requested.items():
+        for lang, n in langs.items():
+            target[lang if by == "lang" else method]["prompts"] += n
 
-    Query stages count per target query language: prompts -> generated (LLM answered)
-    -> parsed -> roundtrip_kept. `sampled` counts passages per passage language.
+
+def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
+    """Return {"ingest", "sample", "queries", "by_language", "by_method", "documents",
+    "dropped": {stage: {reason: n}}, "tokens", "models": [{backend, model}], "seconds"}.
+
+    Query stages count requested query samples (prompts x num_queries) per target language
+    and per method: prompts -> generated (LLM answered) -> parsed -> roundtrip_kept.
+    `documents` counts per document method: prompts -> generated -> parsed.
+    `sampled` counts passages per passage language.
     """
     ingest = json.loads((paths.ingest / "stats.json").read_text(encoding="utf-8"))
     by_lang: dict[str, Counter] = defaultdict(Counter)
+    by_method: dict[str, Counter] = defaultdict(Counter)
+    docs: dict[str, Counter] = defaultdict(Counter)
     dropped: dict[str, Counter] = defaultdict(Counter)
     for r in _load(paths.ingest / "rejected.jsonl"):
         dropped["ingest"][r["reason"]] += 1
@@ -32,35 +42,56 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     models: set[tuple[str, str]] = set()
     seconds = Counter({"ingest_and_sample": ingest.get("seconds", 0.0)})
     for shard in paths.shard_dirs():
-        n_passages = sum(1 for _ in read_jsonl(shard / "passages.jsonl"))
-        for lang in cfg.languages:
-            by_lang[lang]["prompts"] += n_passages
-        gen_rej = _load(shard / "generate_rejected.jsonl")
-        for r in gen_rej:
+        for r in _load(shard / "generate_rejected.jsonl"):
             dropped[r["stage"]][r["reason"]] += 1
             if r["stage"] == "generate":
                 by_lang[r["lang"]]["llm_error"] += 1
+                by_method[r.get("method", "")]["llm_error"] += 1
         for r in _load(shard / "queries.jsonl"):
             by_lang[r["query_lang"]]["parsed"] += 1
+            by_method[r.get("method", "promptagator")]["parsed"] += 1
         for r in _load(shard / "kept.jsonl"):
             by_lang[r["query_lang"]]["roundtrip_kept"] += 1
+            by_method[r.get("method", "promptagator")]["roundtrip_kept"] += 1
         for r in _load(shard / "roundtrip_rejected.jsonl"):
             dropped["roundtrip"][r["reason"]] += 1
-        for name in ("generate", "roundtrip"):
+        for r in _load(shard / "documents_rejected.jsonl"):
+            dropped["documents"][r["reason"]] += 1
+            if r["reason"] == "llm_error":
+                docs[r.get("method", "")]["llm_error"] += 1
+        for r in _load(shard / "documents.jsonl"):
+            name = r["provenance"]["generator"]
+            docs[name]["parsed"] += 1
+        for name in ("generate", "roundtrip", "documents"):
             marker = shard / f"{name}.done.json"
-            if marker.exists():
-                st = json.loads(marker.read_text(encoding="utf-8"))
-                seconds[name] += st.get("seconds", 0.0)
-                if name == "generate":
-                    tokens.update(st["tokens"])
+            if not marker.exists():
+                continue
+            st = json.loads(marker.read_text(encoding="utf-8"))
+            seconds[name] += st.get("seconds", 0.0)
+            if name in ("generate", "documents"):
+                tokens.update(st["tokens"])
+                if st.get("model"):
                     models.add((st["backend"], st["model"]))
+            if name == "generate":
+                _add_requested(by_lang, st["requested"], "lang")
+                _add_requested(by_method, st["requested"], "method")
+            if name == "documents":
+                _add_requested(docs, st["requested"], "method")
     if paths.index_meta.exists():
         seconds["index_corpus"] += json.loads(paths.index_meta.read_text(encoding="utf-8"))["seconds"]
-    languages: dict[str, dict[str, int]] = {}
-    for lang in cfg.languages:
-        c = by_lang[lang]
-        languages[lang] = {"prompts": c["prompts"], "generated": c["prompts"] - c["llm_error"],
-                           "parsed": c["parsed"], "roundtrip_kept": c["roundtrip_kept"]}
+
+    def table(counts: dict[str, Counter], keys: list[str], kept: bool) -> dict[str, dict[str, int]]:
+        out = {}
+        for k in keys:
+            c = counts[k]
+            out[k] = {"prompts": c["prompts"], "generated": c["prompts"] - c["llm_error"],
+                      "parsed": c["parsed"]}
+            if kept:
+                out[k]["roundtrip_kept"] = c["roundtrip_kept"]
+        return out
+
+    languages = table(by_lang, list(cfg.languages), True)
+    methods = table(by_method, sorted(k for k in by_method if k), True)
     total = {k: sum(v[k] for v in languages.values())
              for k in ("prompts", "generated", "parsed", "roundtrip_kept")}
     return {
@@ -68,6 +99,8 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
         "sample": ingest["sample"],
         "queries": total,
         "by_language": languages,
+        "by_method": methods,
+        "documents": table(docs, sorted(k for k in docs if k), False),
         "dropped": {stage: dict(c) for stage, c in dropped.items()},
         "tokens": dict(tokens),
         "models": [{"backend": b, "model": m} for b, m in sorted(models)],

@@ -1,7 +1,7 @@
 """The main job as plain Python (no orchestrator): the local runner and the end summary.
 
 `run(cfg)` = ingest_and_sample -> generate_shard (each shard) -> index_corpus ->
-roundtrip_shard (each shard) -> publish. Finished stages are skipped on a re-run of the same
+roundtrip_shard (each shard) -> documents_shard (each shard) -> publish. Finished stages are skipped on a re-run of the same
 config (resume). `flows/generate.py` runs the same stage functions as Prefect tasks.
 """
 
@@ -12,21 +12,18 @@ import time
 from typing import Any
 
 from data_schemas.config import RunConfig
-from synthir.generators.queries import QueryGenerator
+from synthir.generators import prompt_files
 from synthir.publish.hf import publish
 from synthir.runpaths import RunPaths, prepare_run
-from synthir.stages import generate_shard, index_corpus, ingest_and_sample, make_llm, roundtrip_shard
+from synthir.stages import (documents_shard, generate_shard, index_corpus, ingest_and_sample,
+                            make_llm, roundtrip_shard)
 
 log = logging.getLogger(__name__)
 
 
 def prompt_shas(cfg: RunConfig) -> dict[str, str]:
     """sha256 of every prompt template and example file the run uses (loads and checks them)."""
-    gen = QueryGenerator(cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed)
-    shas = {gen.template.name: gen.template.sha256}
-    for lang, sha in gen.examples_sha.items():
-        shas[f"{cfg.generation.examples_dir}/{lang}.jsonl"] = sha
-    return shas
+    return prompt_files(cfg)
 
 
 def start(cfg: RunConfig) -> RunPaths:
@@ -46,6 +43,8 @@ def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
     index_corpus(cfg, paths, progress=progress)
     for shard in shards:
         roundtrip_shard(cfg, paths, shard)
+    for shard in shards:
+        documents_shard(cfg, paths, shard, llm=llm, progress=progress)
     result = publish(cfg, paths)
     result["seconds"] = round(time.time() - t0, 1)
     return result
@@ -65,7 +64,12 @@ def summary_text(result: dict[str, Any]) -> str:
     for lang, c in sorted(f["by_language"].items()):
         lines.append(f"  {lang:<6} {c['prompts']:>7}  {c['generated']:>9}  {c['parsed']:>6}  "
                      f"{c['roundtrip_kept']:>4}")
-    for stage in ("generate", "parse", "roundtrip"):
+    for m, c in sorted(f.get("by_method", {}).items()):
+        lines.append(f"  method {m}: {c['prompts']} requested, {c['parsed']} parsed, "
+                     f"{c['roundtrip_kept']} kept")
+    for m, c in sorted(f.get("documents", {}).items()):
+        lines.append(f"  documents {m}: {c['prompts']} requested, {c['parsed']} parsed")
+    for stage in ("generate", "parse", "roundtrip", "documents"):
         reasons = f["dropped"].get(stage)
         if reasons:
             lines.append(f"  dropped at {stage}: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))

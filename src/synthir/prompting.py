@@ -66,25 +66,55 @@ class PromptLibrary:
             keep_trailing_newline=False,
         )
         self.env.filters["oneline"] = oneline
+        self.env.filters["json"] = lambda v: json.dumps(v, ensure_ascii=False)
 
     def template(self, name: str, provided: set[str] | frozenset[str]) -> Template:
-        """Load template `name`; raise ConfigError if it uses a variable not in `provided`."""
-        path = self.root / name
-        if not path.is_file():
-            raise ConfigError(f"prompt template not found: {path}")
-        source = path.read_text(encoding="utf-8")
-        try:
-            ast = self.env.parse(source)
-        except jinja2.TemplateSyntaxError as exc:
-            raise ConfigError(f"prompt template {name}: syntax error line {exc.lineno}: {exc.message}") from None
-        used = frozenset(meta.find_undeclared_variables(ast))
+        """Load template `name`; raise ConfigError if it (or a file it includes) uses a variable
+        not in `provided`. Its sha256 is that of the file, or, when it includes other files,
+        of the file and each included file (name and text), so an edit to either is seen."""
+        sources = self._sources(name, set())
+        used: set[str] = set()
+        for src_name, source in sources:
+            try:
+                ast = self.env.parse(source)
+            except jinja2.TemplateSyntaxError as exc:
+                raise ConfigError(f"prompt template {src_name}: syntax error line {exc.lineno}: "
+                                  f"{exc.message}") from None
+            used |= meta.find_undeclared_variables(ast)
         unknown = sorted(used - set(provided))
         if unknown:
             raise ConfigError(f"prompt template {name} uses undefined variables {unknown}; "
                               f"available: {sorted(provided)}")
-        sha = hashlib.sha256(source.encode("utf-8")).hexdigest()
-        return Template(name=name, source=source, sha256=sha, variables=used,
-                        _tpl=self.env.from_string(source))
+        source = sources[0][1]
+        if len(sources) == 1:
+            sha = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        else:
+            h = hashlib.sha256()
+            for src_name, text in sources:
+                h.update(f"{src_name}\n{len(text)}\n{text}".encode("utf-8"))
+            sha = h.hexdigest()
+        return Template(name=name, source=source, sha256=sha, variables=frozenset(used),
+                        _tpl=self.env.get_template(name))
+
+    def _sources(self, name: str, seen: set[str]) -> list[tuple[str, str]]:
+        """[(name, text)] of `name` and, recursively, the templates it includes."""
+        path = self.root / name
+        if not path.is_file():
+            raise ConfigError(f"prompt template not found: {path}")
+        seen.add(name)
+        source = path.read_text(encoding="utf-8")
+        out = [(name, source)]
+        try:
+            refs = meta.find_referenced_templates(self.env.parse(source))
+        except jinja2.TemplateSyntaxError as exc:
+            raise ConfigError(f"prompt template {name}: syntax error line {exc.lineno}: "
+                              f"{exc.message}") from None
+        for ref in refs:
+            if ref is None:
+                raise ConfigError(f"prompt template {name}: includes must name a fixed file")
+            if ref not in seen:
+                out.extend(self._sources(ref, seen))
+        return out
 
     def examples(self, relpath: str) -> tuple[list[dict[str, Any]], str]:
         """Read a JSONL few-shot example file; return (examples, sha256 of the file)."""

@@ -1,7 +1,7 @@
 """The stages of the main job, each a plain function over files in the run dir.
 
 ingest_and_sample -> [per shard] generate_shard -> index_corpus -> [per shard] roundtrip_shard
--> publish. A stage whose done-marker exists returns its recorded stats (resume); every stage
+-> [per shard] documents_shard -> publish. A stage whose done-marker exists returns its recorded stats (resume); every stage
 writes its outputs atomically. Local runner: `synthir.pipeline.run`; Prefect: `flows/generate.py`.
 """
 
@@ -12,6 +12,7 @@ import json
 import logging
 import random
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +21,12 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from data_schemas.config import RunConfig
-from data_schemas.records import Passage, QueryRecord, Rejected
+from data_schemas.records import DocumentRecord, Passage, QueryRecord, Rejected
 from synthir.cachedir import cache_root
 from synthir.embed.registry import get_embedder
 from synthir.filters.roundtrip import roundtrip_filter
-from synthir.generators.queries import QueryGenerator
+from synthir.generators import document_generators, language_checker, query_generators
+from synthir.generators.common import PromptItem
 from synthir.index import CorpusIndex, embed_corpus
 from synthir.io.corpus import CorpusReader
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
@@ -111,13 +113,44 @@ def make_llm(cfg: RunConfig) -> Any:
                      backend=cfg.llm.backend, model_id=model_identity(cfg.llm))
 
 
+def _run_prompts(llm: Any, gen: Any, items: list[PromptItem], langid: Any, bar: tqdm,
+                 ok_type: type, batch: int) -> tuple[list[Any], list[Rejected], Counter]:
+    """Send `items` through `llm` in batches and parse every sample with `gen.parse`."""
+    params = gen.sampling_params()
+    records: list[Any] = []
+    rejected: list[Rejected] = []
+    tokens: Counter = Counter()
+    for i in range(0, len(items), batch):
+        chunk = items[i:i + batch]
+        gens = llm.generate([it.text for it in chunk], params)
+        for j, g in enumerate(gens):
+            item, sample = chunk[j // params.n], j % params.n
+            tokens["calls"] += 1
+            if g.cached:
+                tokens["cached_calls"] += 1
+            else:
+                tokens["prompt"] += g.prompt_tokens
+                tokens["completion"] += g.completion_tokens
+            res = gen.parse(item, g, llm.backend, llm.model_id, langid=langid, sample=sample)
+            (records if isinstance(res, ok_type) else rejected).append(res)
+        bar.update(len(chunk))
+    return records, rejected, tokens
+
+
+def _requested(items: list[PromptItem], n: int, by: dict[str, dict[str, int]]) -> None:
+    for it in items:
+        by.setdefault(it.method, {}).setdefault(it.lang, 0)
+        by[it.method][it.lang] += n
+
+
 def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None,
                    progress: bool = False) -> dict[str, Any]:
-    """Generate and parse queries for one shard of passages.
+    """Generate and parse queries for one shard of passages, with every configured query
+    method (generation.queries) and target language.
 
-    Output: stats (generate.done.json; `complete` is false when some LLM calls failed, and
-    the shard is then redone on the next run); queries.jsonl (QueryRecord) and
-    generate_rejected.jsonl (Rejected from the generate and parse stages).
+    Output: stats (generate.done.json; `requested` counts samples per method and language;
+    `complete` is false when some LLM calls failed, and the shard is then redone on the next
+    run); queries.jsonl (QueryRecord) and generate_rejected.jsonl (generate + parse stages).
     """
     done = shard / "generate.done.json"
     if done.exists():
@@ -125,36 +158,83 @@ def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None
         if stats["complete"]:
             return stats
     t0 = time.time()
-    gen = QueryGenerator(cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed)
+    generators = query_generators(cfg)
+    langid = language_checker(cfg)
     passages = [Passage(**r) for r in read_jsonl(shard / "passages.jsonl")]
-    items = gen.build_prompts(passages, cfg.languages)
+    plan = [(g, g.build_prompts(passages, cfg.languages)) for g in generators]
     llm = llm or make_llm(cfg)
-    params = gen.sampling_params()
     records: list[QueryRecord] = []
     rejected: list[Rejected] = []
-    tokens = {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0}
-    step = max(1, cfg.llm.batch_size)
-    with _bar(len(items), f"generate {shard.name}", "prompt", progress) as bar:
-        for i in range(0, len(items), step):
-            chunk = items[i:i + step]
-            for item, g in zip(chunk, llm.generate([it.text for it in chunk], params)):
-                tokens["calls"] += 1
-                if g.cached:
-                    tokens["cached_calls"] += 1
-                else:
-                    tokens["prompt"] += g.prompt_tokens
-                    tokens["completion"] += g.completion_tokens
-                res = gen.parse(item, g, llm.backend, llm.model_id)
-                (records if isinstance(res, QueryRecord) else rejected).append(res)
-            bar.update(len(chunk))
+    tokens: Counter = Counter()
+    requested: dict[str, dict[str, int]] = {}
+    total = sum(len(items) for _, items in plan)
+    with _bar(total, f"generate {shard.name}", "prompt", progress) as bar:
+        for gen, items in plan:
+            _requested(items, gen.sampling_params().n, requested)
+            recs, rej, tok = _run_prompts(llm, gen, items, langid, bar, QueryRecord,
+                                          max(1, cfg.llm.batch_size))
+            records += recs
+            rejected += rej
+            tokens.update(tok)
     write_jsonl_atomic(shard / "generate_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "queries.jsonl", records)
     errors = sum(1 for r in rejected if r.reason == "llm_error")
     # A shard with failed LLM calls is published with them counted, and redone on the next
     # run (its successful calls come back from the response cache): no work is lost.
-    stats = {"prompts": len(items), "parsed": len(records), "rejected": len(rejected),
-             "llm_errors": errors, "complete": errors == 0, "tokens": tokens,
+    stats = {"prompts": total, "requested": requested, "parsed": len(records),
+             "rejected": len(rejected), "llm_errors": errors, "complete": errors == 0,
+             "tokens": {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0, **tokens},
              "seconds": round(time.time() - t0, 3), "model": llm.model_id, "backend": llm.backend}
+    write_json_atomic(done, stats)
+    return stats
+
+
+def documents_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None,
+                    progress: bool = False) -> dict[str, Any]:
+    """Generate documents (graded / LLM negatives / HyDE, per generation.documents) for the
+    queries of one shard that the round trip kept: no call is spent on a dropped query.
+
+    Output: stats (documents.done.json; redone when kept.jsonl changed or calls failed);
+    documents.jsonl (DocumentRecord) and documents_rejected.jsonl.
+    """
+    done = shard / "documents.done.json"
+    kept_path = shard / "kept.jsonl"
+    source = hashlib.sha256(kept_path.read_bytes()).hexdigest()
+    if done.exists():
+        stats = json.loads(done.read_text(encoding="utf-8"))
+        if stats["kept_sha256"] == source and stats["complete"]:
+            return stats
+    t0 = time.time()
+    generators = document_generators(cfg)
+    queries = [QueryRecord(**r) for r in read_jsonl(kept_path)]
+    passages = {p["id"]: Passage(**p) for p in read_jsonl(shard / "passages.jsonl")}
+    plan = [(g, g.build_prompts(queries, passages)) for g in generators]
+    records: list[DocumentRecord] = []
+    rejected: list[Rejected] = []
+    tokens: Counter = Counter()
+    requested: dict[str, dict[str, int]] = {}
+    total = sum(len(items) for _, items in plan)
+    model = backend = None
+    if total:
+        llm = llm or make_llm(cfg)
+        model, backend = llm.model_id, llm.backend
+        langid = language_checker(cfg)
+        with _bar(total, f"documents {shard.name}", "prompt", progress) as bar:
+            for gen, items in plan:
+                _requested(items, 1, requested)
+                recs, rej, tok = _run_prompts(llm, gen, items, langid, bar, DocumentRecord,
+                                              max(1, cfg.llm.batch_size))
+                records += recs
+                rejected += rej
+                tokens.update(tok)
+    write_jsonl_atomic(shard / "documents_rejected.jsonl", rejected)
+    write_jsonl_atomic(shard / "documents.jsonl", records)
+    errors = sum(1 for r in rejected if r.reason == "llm_error")
+    stats = {"prompts": total, "requested": requested, "parsed": len(records),
+             "rejected": len(rejected), "llm_errors": errors, "complete": errors == 0,
+             "kept_sha256": source,
+             "tokens": {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0, **tokens},
+             "seconds": round(time.time() - t0, 3), "model": model, "backend": backend}
     write_json_atomic(done, stats)
     return stats
 

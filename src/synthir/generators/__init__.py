@@ -1,1 +1,37 @@
-"""Generators: each is build_prompts(...) -> llm.generate -> parse(item, gen) -> record | Rejected."""
+"""Generators: a prompt template + a pure parser each. `query_generators(cfg)` and
+`document_generators(cfg)` build the ones a run config asks for (templates checked at load)."""
+
+from __future__ import annotations
+
+from data_schemas.config import RunConfig
+from synthir.generators.documents import DocumentGenerator
+from synthir.generators.queries import QueryGenerator
+from synthir.langid import LanguageID
+from synthir.prompting import PromptLibrary
+
+
+def query_generators(cfg: RunConfig, library: PromptLibrary | None = None) -> list[QueryGenerator]:
+    """One QueryGenerator per `generation.queries[]` entry."""
+    lib = library or PromptLibrary(cfg.generation.prompts_dir)
+    return [QueryGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib)
+            for m in cfg.generation.queries]
+
+
+def document_generators(cfg: RunConfig, library: PromptLibrary | None = None) -> list[DocumentGenerator]:
+    """One DocumentGenerator per `generation.documents[]` entry."""
+    lib = library or PromptLibrary(cfg.generation.prompts_dir)
+    return [DocumentGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib)
+            for m in cfg.generation.documents]
+
+
+def language_checker(cfg: RunConfig) -> LanguageID | None:
+    """The language-ID check for generated text, unless `generation.language_check` is off."""
+    return LanguageID(cfg.languages) if cfg.generation.language_check else None
+
+
+def prompt_files(cfg: RunConfig) -> dict[str, str]:
+    """sha256 of every template (with its includes) and example file the run reads."""
+    shas: dict[str, str] = {}
+    for g in [*query_generators(cfg), *document_generators(cfg)]:
+        shas.update(g.files())
+    return shas

@@ -1,152 +1,246 @@
-"""Promptagator few-shot query generation (Dai et al., 2022, "Promptagator: Few-shot Dense
-Retrieval From 8 Examples").
+"""Query generators, one per `generation.queries[]` entry, run for every (passage, language).
 
-Inputs: sampled passages, target query languages, a completion template (`prompts/query/...`)
-and per-language few-shot example files (`{passage, query}` JSONL, up to 8 used).
-Outputs: one `QueryRecord` per (passage, language) whose output parses, else a `Rejected`
-with reason llm_error, empty, truncated, template_leak, too_short, too_long,
-copied_from_passage, copied_example (a near-copy of a few-shot example query: small base
-models often repeat one) or invalid_record. Cross-lingual when the query language differs from the
-passage language.
+- promptagator (Dai et al., 2022, "Promptagator: Few-shot Dense Retrieval From 8 Examples"):
+  a task description + up to 8 `{passage, query}` examples, then the passage; the model's
+  first line is the query.
+- sap (SWIM-IR, Thakur et al., 2024, summarize-then-ask): the model first summarises the
+  passage, then writes a query in the target language (cross-lingual when the target
+  language differs from the passage's). Line format ("summary" then "<Language> query: …")
+  or, with `structured: true`, one JSON object validated by `SAPOutput`.
+
+Diversity controls (query_types, lengths, difficulties, personas) are drawn per prompt from a
+seeded RNG, rendered into the prompt, recorded on the query, and checked where checkable
+(type_mismatch, length_mismatch).
+
+Output per sample: a QueryRecord, or a Rejected with reason llm_error, empty, malformed,
+truncated, template_leak, too_short, too_long, copied_from_passage, copied_example,
+wrong_language, type_mismatch, length_mismatch or invalid_record.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from pydantic import ValidationError
-from rapidfuzz import fuzz
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from data_schemas.config import GenerationConfig, LLMConfig
+from data_schemas.config import GenerationConfig, LLMConfig, QueryMethodConfig
 from data_schemas.languages import language_name
 from data_schemas.records import Passage, Provenance, QueryRecord, Rejected
 from synthir.errors import ConfigError
+from synthir.generators.common import (PromptItem, check_language, check_leak, check_length,
+                                       check_query_length, check_query_type, clean_line, copies,
+                                       draw_attributes, is_copy, reject)
 from synthir.ids import content_id
-from synthir.llm.base import Generation, SamplingParams
-from synthir.prompting import PromptLibrary, oneline
+from synthir.langid import LanguageID
+from synthir.llm.base import Generation, SamplingParams, schema_json
+from synthir.prompting import PromptLibrary
 
-GENERATOR = "promptagator"
-PROVIDED = frozenset({"task", "examples", "passage", "language", "language_name"})
-LEAK_MARKERS = ("passage:", "search query:", "{{", "}}", "{%", "%}")
-_QUOTES = "\"'“”«»‘’`"
-_WORD = re.compile(r"\w+", re.UNICODE)
+PROVIDED = frozenset({"task", "examples", "passage", "language", "language_name",
+                      "passage_language_name", "query_type", "length", "difficulty", "persona"})
+DEFAULTS = {
+    "promptagator": {"template": "query/promptagator.j2", "examples": "query/examples",
+                     "task": "Write a short search query that this passage answers."},
+    "sap": {"template": "sap/summarize_then_ask.j2", "examples": "sap/examples",
+            "task": "Summarize the passage in one sentence, then write a search query in the "
+                    "requested language that the passage answers."},
+}
+_QUERY_LINE = re.compile(r"^\s*[^:\n]{0,40}\bquery\s*:\s*(.*)$", re.IGNORECASE | re.MULTILINE)
 
 
-@dataclass(frozen=True)
-class QueryPrompt:
-    """One rendered prompt: which passage, which target language, and the prompt text."""
+class PromptagatorOutput(BaseModel):
+    """A Promptagator completion: one query."""
 
-    prompt_id: str
-    passage: Passage
-    lang: str
-    text: str
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1)
+
+
+class SAPOutput(BaseModel):
+    """A summarize-then-ask completion: the summary, then the query."""
+
+    model_config = ConfigDict(extra="forbid")
+    summary: str = Field(min_length=1)
+    query: str = Field(min_length=1)
 
 
 class QueryGenerator:
-    """Builds few-shot prompts and parses completions into QueryRecords (see module doc)."""
+    """build_prompts(passages) -> PromptItems; parse(item, gen, ...) -> QueryRecord | Rejected.
 
-    def __init__(self, gen: GenerationConfig, llm: LLMConfig, languages: list[str], seed: int,
-                 library: PromptLibrary | None = None) -> None:
+    Inputs: one QueryMethodConfig, the shared GenerationConfig / LLMConfig, the target query
+    languages and the run seed. Loads (and checks) the template and per-language examples.
+    """
+
+    def __init__(self, method: QueryMethodConfig, gen: GenerationConfig, llm: LLMConfig,
+                 languages: list[str], seed: int, library: PromptLibrary | None = None,
+                 langid: LanguageID | None = None) -> None:
+        self.m = method
         self.cfg = gen
         self.llm_cfg = llm
         self.seed = seed
+        self.name = method.method
+        d = DEFAULTS[method.method]
+        self.task = method.task or d["task"]
         self.lib = library or PromptLibrary(gen.prompts_dir)
-        self.template = self.lib.template(gen.template, PROVIDED)
+        default_tpl = d["template"].replace(".j2", "_json.j2") if method.structured else d["template"]
+        self.template = self.lib.template(method.template or default_tpl, PROVIDED)
+        ex_dir = method.examples_dir or ("query/typed_examples" if method.query_types and
+                                         method.method == "promptagator" else d["examples"])
+        self.examples_dir = ex_dir
+        need = {"passage", "query"} | ({"summary"} if method.method == "sap" else set())
+        if method.query_types:
+            need.add("type")
         self.examples: dict[str, list[dict]] = {}
         self.examples_sha: dict[str, str] = {}
         for lang in languages:
-            rows, sha = self.lib.examples(f"{gen.examples_dir}/{lang}.jsonl")
-            bad = [i for i, r in enumerate(rows, 1) if not isinstance(r.get("passage"), str)
-                   or not isinstance(r.get("query"), str)]
+            rows, sha = self.lib.examples(f"{ex_dir}/{lang}.jsonl")
+            bad = [i for i, r in enumerate(rows, 1) if not all(isinstance(r.get(k), str) for k in need)]
             if bad:
-                raise ConfigError(f"{gen.examples_dir}/{lang}.jsonl: rows {bad} need string "
-                                  "'passage' and 'query'")
-            self.examples[lang] = rows[: gen.num_examples]
+                raise ConfigError(f"{ex_dir}/{lang}.jsonl: rows {bad} need string fields {sorted(need)}")
+            if method.query_types:
+                missing = [t for t in method.query_types if not any(r["type"] == t for r in rows)]
+                if missing and method.num_examples:
+                    raise ConfigError(f"{ex_dir}/{lang}.jsonl has no example of query type(s) {missing}")
+            self.examples[lang] = rows
             self.examples_sha[lang] = sha
+        self.options = {"query_type": method.query_types, "length": method.lengths,
+                        "difficulty": method.difficulties, "persona": method.personas}
+
+    def files(self) -> dict[str, str]:
+        """sha256 of the template and every example file this generator reads."""
+        shas = {self.template.name: self.template.sha256}
+        shas.update({f"{self.examples_dir}/{lang}.jsonl": s for lang, s in self.examples_sha.items()})
+        return shas
 
     def sampling_params(self) -> SamplingParams:
-        """Greedy by default; one line per query (stop at newline)."""
+        """Greedy by default. promptagator: one line. sap: summary + query lines (or one JSON
+        line when structured, constrained to SAPOutput's schema where the backend can)."""
+        base = self.m.max_new_tokens or self.llm_cfg.max_new_tokens
+        schema = None
+        if self.name == "promptagator":
+            stop, max_tokens = ("\n",), base
+        elif self.m.structured:
+            stop, max_tokens = ("\n",), self.m.max_new_tokens or 3 * base
+            if self.llm_cfg.structured_output:
+                schema = schema_json(SAPOutput.model_json_schema())
+        else:
+            stop, max_tokens = ("\n\n", "\nPassage:"), self.m.max_new_tokens or 3 * base
         return SamplingParams(temperature=self.llm_cfg.temperature, top_p=self.llm_cfg.top_p,
-                              max_tokens=self.llm_cfg.max_new_tokens, stop=("\n",),
-                              seed=self.seed if self.llm_cfg.temperature > 0 else None)
+                              max_tokens=max_tokens, stop=stop, n=self.m.num_queries,
+                              seed=self.seed if self.llm_cfg.temperature > 0 else None,
+                              json_schema=schema)
 
-    def build_prompts(self, passages: list[Passage], languages: list[str]) -> list[QueryPrompt]:
+    def _examples_for(self, lang: str, attrs: dict[str, str]) -> list[dict]:
+        rows = self.examples[lang]
+        if "query_type" in attrs:
+            rows = [r for r in rows if r.get("type") == attrs["query_type"]]
+        return rows[: self.m.num_examples]
+
+    def build_prompts(self, passages: list[Passage], languages: list[str]) -> list[PromptItem]:
         """One prompt per (passage, target language), in passage order then language order."""
         items = []
         for p in passages:
             for lang in languages:
+                attrs = draw_attributes(self.options, self.seed, self.name, p.id, lang)
                 text = self.template.render(
-                    task=self.cfg.task, examples=self.examples[lang], passage=p,
-                    language=lang, language_name=language_name(lang))
-                pid = content_id(GENERATOR, p.id, lang, self.template.sha256, self.examples_sha[lang])
-                items.append(QueryPrompt(prompt_id=pid, passage=p, lang=lang, text=text))
+                    task=self.task, examples=self._examples_for(lang, attrs), passage=p,
+                    language=lang, language_name=language_name(lang),
+                    passage_language_name=_lang_name(p.lang),
+                    query_type=attrs.get("query_type"), length=attrs.get("length"),
+                    difficulty=attrs.get("difficulty"), persona=attrs.get("persona"))
+                pid = content_id(self.name, p.id, lang, self.template.sha256,
+                                 self.examples_sha[lang], self.task, attrs)
+                items.append(PromptItem(prompt_id=pid, method=self.name, lang=lang, text=text,
+                                        passage=p, attributes=attrs))
         return items
 
     def provenance(self, lang: str, backend: str, model_id: str) -> Provenance:
-        """Provenance shared by every record generated for `lang` in this run."""
-        return Provenance(generator=GENERATOR, template=self.template.name,
+        """Provenance shared by every record generated for `lang` by this generator."""
+        return Provenance(generator=self.name, template=self.template.name,
                           template_sha256=self.template.sha256,
                           examples_sha256=self.examples_sha[lang], model=model_id, backend=backend,
                           sampling=self.sampling_params().as_dict(), seed=self.seed)
 
-    def _reject(self, item: QueryPrompt, stage: str, reason: str, detail: str, raw: str) -> Rejected:
-        return Rejected(id=content_id(stage, item.prompt_id, reason), stage=stage, reason=reason,
-                        detail=detail, item_id=item.prompt_id, passage_id=item.passage.id,
-                        lang=item.lang, raw=raw[:500])
+    def read_output(self, raw: str, truncated: bool) -> PromptagatorOutput | SAPOutput | tuple[str, str]:
+        """Read a completion into the method's pydantic output, or (reason, detail)."""
+        text = raw.strip()
+        if not text:
+            return "empty", "no text"
+        if self.name == "promptagator":
+            line = clean_line(raw.split("\n", 1)[0])
+            if not line:
+                return "empty", "no text before the first newline"
+            if truncated and "\n" not in raw:
+                return "truncated", "hit max_new_tokens mid-query"
+            return PromptagatorOutput(query=line)
+        if text.startswith("{"):
+            try:
+                return SAPOutput.model_validate_json(text.split("\n", 1)[0])
+            except ValidationError as exc:
+                if truncated:
+                    return "truncated", "JSON cut off at max_new_tokens"
+                return "malformed", f"invalid JSON output: {_first_error(exc)}"
+        summary, _, rest = raw.lstrip().partition("\n")
+        match = _QUERY_LINE.search(rest)
+        if not match:
+            if truncated:
+                return "truncated", "hit max_new_tokens before the query line"
+            return "malformed", "no '<language> query:' line after the summary"
+        if truncated and raw.rstrip().endswith(match.group(1).rstrip()):
+            return "truncated", "hit max_new_tokens mid-query"
+        try:
+            return SAPOutput(summary=clean_line(summary), query=clean_line(match.group(1)))
+        except ValidationError as exc:
+            return "empty", f"summary or query is empty: {_first_error(exc)}"
 
-    def parse(self, item: QueryPrompt, gen: Generation, backend: str, model_id: str) -> QueryRecord | Rejected:
-        """Read the first line of the completion as the query; validate; never raises."""
+    def parse(self, item: PromptItem, gen: Generation, backend: str, model_id: str,
+              langid: LanguageID | None = None, sample: int = 0) -> QueryRecord | Rejected:
+        """Validate one sample for `item`; never raises."""
         if gen.finish_reason == "error":
-            return self._reject(item, "generate", "llm_error", gen.error or "", gen.text)
+            return reject(item, "generate", "llm_error", gen.error or "", gen.text, sample)
         raw = gen.text
-        line = raw.split("\n", 1)[0].strip()
-        query = oneline(line.strip(_QUOTES).strip())
-        if not query:
-            return self._reject(item, "parse", "empty", "no text before the first newline", raw)
-        if gen.finish_reason == "length" and "\n" not in raw:
-            return self._reject(item, "parse", "truncated",
-                                f"hit max_new_tokens={self.llm_cfg.max_new_tokens} mid-query", raw)
-        low = query.lower()
-        leak = next((m for m in LEAK_MARKERS if m in low), None)
-        if leak:
-            return self._reject(item, "parse", "template_leak", f"contains {leak!r}", raw)
-        if len(query) < self.cfg.min_query_chars:
-            return self._reject(item, "parse", "too_short",
-                                f"{len(query)} chars < {self.cfg.min_query_chars}", raw)
-        if len(query) > self.cfg.max_query_chars:
-            return self._reject(item, "parse", "too_long",
-                                f"{len(query)} chars > {self.cfg.max_query_chars}", raw)
-        if _is_copy(query, item.passage.text):
-            return self._reject(item, "parse", "copied_from_passage",
-                                "query is a long verbatim span of the passage", raw)
-        example = _copied_example(query, self.examples[item.lang])
-        if example is not None:
-            return self._reject(item, "parse", "copied_example",
-                                f"near-copy of few-shot example {example!r}", raw)
+        out = self.read_output(raw, gen.finish_reason == "length")
+        if isinstance(out, tuple):
+            return reject(item, "parse", out[0], out[1], raw, sample)
+        query = out.query
+        problem = (check_leak(query)
+                   or check_length(query, self.cfg.min_query_chars, self.cfg.max_query_chars)
+                   or (("copied_from_passage", "query is a long verbatim span of the passage")
+                       if is_copy(query, item.passage.text) else None)
+                   or self._copied_example(query, item.lang)
+                   or check_query_type(query, item.attributes.get("query_type"), item.lang)
+                   or check_query_length(query, item.attributes.get("length"), item.lang)
+                   or check_language(langid, query, item.lang))
+        if problem:
+            return reject(item, "parse", problem[0], problem[1], raw, sample)
         try:
             return QueryRecord(
-                id=content_id(item.prompt_id, query, model_id),
+                id=content_id(item.prompt_id, sample, query, model_id),
                 query=query, passage_id=item.passage.id, query_lang=item.lang,
                 passage_lang=item.passage.lang, cross_lingual=item.lang != item.passage.lang,
-                provenance=self.provenance(item.lang, backend, model_id))
+                provenance=self.provenance(item.lang, backend, model_id), method=self.name,
+                summary=getattr(out, "summary", None), attributes=item.attributes)
         except ValidationError as exc:
-            return self._reject(item, "parse", "invalid_record", str(exc)[:300], raw)
+            return reject(item, "parse", "invalid_record", _first_error(exc), raw, sample)
+
+    def _copied_example(self, query: str, lang: str) -> tuple[str, str] | None:
+        """A near-copy (ratio >= 90) of any few-shot example query: small base models often
+        repeat one."""
+        for ex in self.examples[lang]:
+            if copies(query, str(ex["query"]), 90):
+                return "copied_example", f"near-copy of few-shot example {ex['query']!r}"
+        return None
 
 
-def _is_copy(query: str, passage: str) -> bool:
-    """A verbatim span of >= 8 words, or >= 60% of the passage, counts as a copy."""
-    q = " ".join(_WORD.findall(query.lower()))
-    p = " ".join(_WORD.findall(passage.lower()))
-    if not q or q not in p:
-        return False
-    return len(q.split()) >= 8 or len(q) >= 0.6 * len(p)
+def _lang_name(code: str) -> str:
+    try:
+        return language_name(code)
+    except ValueError:
+        return code
 
 
-def _copied_example(query: str, examples: list[dict]) -> str | None:
-    """The few-shot example query that `query` nearly copies (ratio >= 90), if any."""
-    q = query.lower()
-    for ex in examples:
-        if fuzz.ratio(q, str(ex["query"]).lower()) >= 90:
-            return str(ex["query"])
-    return None
+def _first_error(exc: ValidationError) -> str:
+    errs = exc.errors()
+    if not errs:
+        return str(exc)[:200]
+    e = errs[0]
+    return f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}"[:300]
+

@@ -1,26 +1,55 @@
-"""The LLM protocol: `generate(prompts, params) -> list[Generation]`, one per prompt, in order."""
+"""The LLM protocol: `generate(prompts, params) -> list[Generation]`.
+
+A backend returns `len(prompts) * params.n` generations, grouped by prompt: the samples of
+prompt i are at `[i * n, (i + 1) * n)`. With the default n=1 that is one per prompt, in order.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
 class SamplingParams:
-    """Portable sampling parameters; each backend maps them in a pure, unit-tested function."""
+    """Portable sampling parameters; each backend maps them in a pure, unit-tested function.
+
+    `json_schema` (a JSON Schema as a canonical JSON string, so the params stay hashable)
+    asks for structured output: backends that can constrain decoding to it do (vLLM
+    structured outputs, OpenAI `response_format`, llama.cpp grammars); the others ignore it
+    and the parser's pydantic validation is the only guard.
+    """
 
     temperature: float = 0.0
     top_p: float = 1.0
     max_tokens: int = 64
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    n: int = 1
+    json_schema: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError("n must be >= 1")
+        if self.max_tokens < 1:
+            raise ValueError("max_tokens must be >= 1")
+
+    def schema(self) -> dict[str, Any] | None:
+        """The JSON schema as a dict (None when no structured output is asked)."""
+        return json.loads(self.json_schema) if self.json_schema else None
 
     def as_dict(self) -> dict:
         """JSON-friendly dict (stop as a list), used in provenance and cache keys."""
         d = asdict(self)
         d["stop"] = list(self.stop)
         return d
+
+
+def schema_json(schema: dict[str, Any]) -> str:
+    """Compact JSON text of a schema, for `SamplingParams.json_schema` (property order is kept:
+    it is the order in which the model writes the fields)."""
+    return json.dumps(schema, ensure_ascii=False, separators=(",", ":"))  # key order matters
 
 
 @dataclass(frozen=True)
@@ -36,6 +65,11 @@ class Generation:
     cached: bool = field(default=False, compare=False)
 
 
+def error_generations(n: int, message: str) -> list[Generation]:
+    """`n` failed generations carrying `message` (a failed call is counted, never raised)."""
+    return [Generation(text="", finish_reason="error", error=message) for _ in range(n)]
+
+
 @runtime_checkable
 class LLM(Protocol):
     """What every backend implements. `model_id` names the exact weights (provenance, cache)."""
@@ -44,5 +78,6 @@ class LLM(Protocol):
     model_id: str
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
-        """Return one Generation per prompt, in order; failures are Generation(error=...)."""
+        """Return `params.n` Generations per prompt, grouped in prompt order; failures are
+        Generation(finish_reason="error", error=...), never exceptions."""
         ...

@@ -14,7 +14,7 @@ from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
-from synthir.llm.base import LLM, Generation, SamplingParams
+from synthir.llm.base import LLM, Generation, SamplingParams, error_generations
 
 
 def cache_key(prompt: str, backend: str, model_id: str, params: SamplingParams) -> str:
@@ -61,39 +61,48 @@ class CachedLLM:
             self._inner = self._factory()
         return self._inner
 
-    def _get(self, key: str) -> Generation | None:
+    def _get(self, key: str, n: int) -> list[Generation] | None:
         row = self._db.execute("SELECT value FROM responses WHERE key=?", (key,)).fetchone()
         if row is None:
             return None
-        d = json.loads(row[0])
-        return Generation(text=d["text"], finish_reason=d["finish_reason"],
-                          prompt_tokens=d["prompt_tokens"], completion_tokens=d["completion_tokens"],
-                          cached=True)
+        value = json.loads(row[0])
+        samples = value if isinstance(value, list) else [value]
+        if len(samples) != n:
+            return None
+        return [Generation(text=d["text"], finish_reason=d["finish_reason"],
+                           prompt_tokens=d["prompt_tokens"], completion_tokens=d["completion_tokens"],
+                           cached=True) for d in samples]
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
-        """Serve cached prompts from disk, send the rest to the backend, store its successes."""
+        """Serve cached prompts from disk, send the rest to the backend, store its successes
+        (a prompt is stored only when all of its `n` samples succeeded)."""
+        n = params.n
         keys = [cache_key(p, self.backend, self.model_id, params) for p in prompts]
-        out: list[Generation | None] = []
+        out: list[list[Generation] | None] = []
         with self._lock:
             for k in keys:
-                out.append(self._get(k))
+                out.append(self._get(k, n))
         missing = [i for i, g in enumerate(out) if g is None]
         self.hits += len(prompts) - len(missing)
         if missing:
             self.misses += len(missing)
             fresh = self.inner.generate([prompts[i] for i in missing], params)
+            if len(fresh) != len(missing) * n:  # a backend bug must not shift answers to other prompts
+                fresh = error_generations(len(missing) * n, f"backend returned {len(fresh)} "
+                                          f"generations for {len(missing)} prompts x n={n}")
             with self._lock:
-                for i, gen in zip(missing, fresh):
-                    out[i] = replace(gen, cached=False)
-                    if gen.finish_reason != "error":
-                        value = json.dumps({"text": gen.text, "finish_reason": gen.finish_reason,
-                                            "prompt_tokens": gen.prompt_tokens,
-                                            "completion_tokens": gen.completion_tokens},
-                                           ensure_ascii=False)
+                for j, i in enumerate(missing):
+                    samples = [replace(g, cached=False) for g in fresh[j * n:(j + 1) * n]]
+                    out[i] = samples
+                    if all(g.finish_reason != "error" for g in samples):
+                        value = [{"text": g.text, "finish_reason": g.finish_reason,
+                                  "prompt_tokens": g.prompt_tokens,
+                                  "completion_tokens": g.completion_tokens} for g in samples]
                         self._db.execute("INSERT OR REPLACE INTO responses VALUES (?, ?)",
-                                         (keys[i], value))
+                                         (keys[i], json.dumps(value if n > 1 else value[0],
+                                                              ensure_ascii=False)))
                 self._db.commit()
-        return [g for g in out if g is not None]
+        return [g for samples in out if samples is not None for g in samples]
 
     def close(self) -> None:
         """Close the SQLite connection."""

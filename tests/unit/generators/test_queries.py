@@ -2,7 +2,7 @@
 
 import pytest
 
-from data_schemas.config import GenerationConfig, LLMConfig
+from data_schemas.config import GenerationConfig, LLMConfig, QueryMethodConfig
 from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.generators.queries import QueryGenerator
 from synthir.llm.base import Generation
@@ -17,7 +17,8 @@ INJECTION = Passage(id="en:Evil", lang="en",
 
 @pytest.fixture(scope="module")
 def gen():
-    return QueryGenerator(GenerationConfig(num_examples=3), LLMConfig(max_new_tokens=32), ["en", "fr"], seed=7)
+    return QueryGenerator(QueryMethodConfig(num_examples=3), GenerationConfig(), LLMConfig(max_new_tokens=32),
+                          ["en", "fr"], seed=7)
 
 
 def parse(gen, text, finish="stop", lang="fr", passage=PASSAGE):

@@ -1,0 +1,115 @@
+"""`vllm` backend: offline in-process batch generation with `vllm.LLM` (GPU). Extra `[vllm]`.
+
+vLLM pins its own torch and transformers, so install it in a separate environment (README).
+`to_vllm_kwargs` is the pure, unit-tested mapping from portable SamplingParams to
+`vllm.SamplingParams` keyword arguments (structured output via `StructuredOutputsParams`).
+`model: embedded` runs the embedded Gemma GGUF with the tokenizer synthir converted from it,
+so a GPU smoke test needs no hub access (`scripts/vllm_smoke.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from data_schemas.config import LLMConfig
+from synthir.llm.base import Generation, SamplingParams, error_generations
+
+log = logging.getLogger(__name__)
+
+
+def to_vllm_kwargs(params: SamplingParams) -> dict[str, Any]:
+    """Map portable SamplingParams to `vllm.SamplingParams(**kw)` (pure function). A JSON
+    schema becomes `structured_outputs={"json": schema}` (built into StructuredOutputsParams
+    by the backend)."""
+    kw: dict[str, Any] = {"n": params.n, "max_tokens": params.max_tokens,
+                          "temperature": params.temperature,
+                          "top_p": params.top_p if params.temperature > 0 else 1.0}
+    if params.stop:
+        kw["stop"] = list(params.stop)
+    if params.seed is not None:
+        kw["seed"] = params.seed
+    schema = params.schema()
+    if schema is not None:
+        kw["structured_outputs"] = {"json": schema}
+    return kw
+
+
+def to_engine_kwargs(cfg: LLMConfig, model: str, tokenizer: str | None) -> dict[str, Any]:
+    """Map LLMConfig to `vllm.LLM(**kw)` (pure function)."""
+    kw: dict[str, Any] = {"model": model, "dtype": cfg.dtype if cfg.dtype != "float32" else "auto",
+                          "max_model_len": cfg.context_length,
+                          "gpu_memory_utilization": cfg.gpu_memory_utilization,
+                          "tensor_parallel_size": cfg.tensor_parallel_size, "seed": 0}
+    if tokenizer:
+        kw["tokenizer"] = tokenizer
+    return kw
+
+
+def read_outputs(outputs: list[Any], n: int) -> list[Generation]:
+    """vLLM RequestOutputs -> n Generations per prompt, grouped in prompt order."""
+    gens: list[Generation] = []
+    for out in outputs:
+        prompt_tokens = len(out.prompt_token_ids or [])
+        samples = list(out.outputs)[:n]
+        for k, o in enumerate(samples):
+            gens.append(Generation(text=o.text, finish_reason="length" if o.finish_reason == "length" else "stop",
+                                   prompt_tokens=prompt_tokens if k == 0 else 0,
+                                   completion_tokens=len(o.token_ids)))
+        gens.extend(error_generations(n - len(samples), "vLLM returned fewer samples than n"))
+    return gens
+
+
+class VLLMLLM:
+    """Implements the LLM protocol with `vllm.LLM` (see module doc)."""
+
+    backend = "vllm"
+
+    def __init__(self, cfg: LLMConfig) -> None:
+        import vllm
+
+        self.cfg = cfg
+        self.model_id = self.model_identity(cfg)
+        tokenizer = None
+        model = cfg.model
+        if cfg.model == "embedded":
+            from synthir.llm.transformers_backend import embedded_gguf, embedded_tokenizer_dir
+
+            path, _ = embedded_gguf()
+            model, tokenizer = str(path), str(embedded_tokenizer_dir())
+        elif cfg.gguf_file:
+            model = f"{cfg.model.rstrip('/')}/{cfg.gguf_file}"
+            tokenizer = cfg.model
+        self._vllm = vllm
+        self.engine = vllm.LLM(**to_engine_kwargs(cfg, model, tokenizer))
+
+    @staticmethod
+    def model_identity(cfg: LLMConfig) -> str:
+        """Same identity as the transformers backend for the same weights."""
+        from synthir.llm.transformers_backend import TransformersLLM
+
+        return TransformersLLM.model_identity(cfg)
+
+    def _sampling(self, params: SamplingParams) -> Any:
+        kw = to_vllm_kwargs(params)
+        if "structured_outputs" in kw:
+            from vllm.sampling_params import StructuredOutputsParams
+
+            kw["structured_outputs"] = StructuredOutputsParams(**kw["structured_outputs"])
+        return self._vllm.SamplingParams(**kw)
+
+    def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
+        """One engine call for the whole list (vLLM schedules its own batches)."""
+        if not prompts:
+            return []
+        try:
+            sp = self._sampling(params)
+            if self.cfg.api == "chat":
+                convs = [[{"role": "user", "content": p}] for p in prompts]
+                outputs = self.engine.chat(convs, sp, use_tqdm=False)
+            else:
+                outputs = self.engine.generate(prompts, sp, use_tqdm=False)
+            return read_outputs(outputs, params.n)
+        except Exception as exc:  # counted per prompt, never a crash
+            log.warning("vLLM generation failed: %s", exc)
+            return error_generations(len(prompts) * params.n, f"{type(exc).__name__}: {exc}")
