@@ -21,7 +21,7 @@ LEAK_MARKERS = ("passage:", "search query", "summary:", "query:", "document:",
                 "{{", "}}", "{%", "%}", "<start_of_turn>", "<end_of_turn>", "<|im_start|>",
                 "<|im_end|>", "[inst]", "</s>")
 QUOTES = "\"'“”«»‘’`"
-QUESTION_MARKS = ("?", "？", "؟", ";")  # ";" is the Greek question mark
+QUESTION_MARKS = ("?", "？", "؟", "\u037e")  # U+037E is the Greek question mark
 NO_SPACE_LANGS = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
 

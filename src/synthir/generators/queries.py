@@ -173,11 +173,15 @@ class QueryGenerator:
             return PromptagatorOutput(query=line)
         if text.startswith("{"):
             try:
-                return SAPOutput.model_validate_json(text.split("\n", 1)[0])
+                out = SAPOutput.model_validate_json(text.split("\n", 1)[0])
             except ValidationError as exc:
                 if truncated:
                     return "truncated", "JSON cut off at max_new_tokens"
                 return "malformed", f"invalid JSON output: {_first_error(exc)}"
+            try:  # same normalisation as the line format: a blank field is empty, not kept
+                return SAPOutput(summary=clean_line(out.summary), query=clean_line(out.query))
+            except ValidationError as exc:
+                return "empty", f"summary or query is empty: {_first_error(exc)}"
         summary, _, rest = raw.lstrip().partition("\n")
         match = _QUERY_LINE.search(rest)
         if not match:
