@@ -88,3 +88,49 @@ def test_cli_missing_corpus_exits_2(tmp_path, capsys):
                "--out", str(tmp_path / "out"), "--no-progress"])
     assert rc == 2
     assert "corpus not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_loads_with_its_prompts(path):
+    from synthir.generators import prompt_files
+
+    cfg = load_config(path)
+    files = prompt_files(cfg)  # loads and variable-checks every template and example file
+    for q in cfg.generation.queries:
+        assert any(f.startswith({"promptagator": "query/", "sap": "sap/"}[q.method]) for f in files)
+    assert all(len(sha) == 64 for sha in files.values())
+
+
+def test_method_config_errors_name_the_key():
+    with pytest.raises(ConfigError, match=r"llm: Value error, backend openai needs llm.base_url"):
+        load_config(DEMO, ["llm.backend=openai", "llm.model=m"])
+    with pytest.raises(ConfigError, match=r"num_queries > 1 needs llm.temperature > 0"):
+        load_config(DEMO, ["generation.queries=[{method: promptagator, num_queries: 3}]"])
+    with pytest.raises(ConfigError, match=r"generation.queries\[0\].*structured output is available "
+                                          r"for method sap only"):
+        load_config(DEMO, ["generation.queries=[{method: promptagator, structured: true}]"])
+    with pytest.raises(ConfigError, match=r"generation.documents\[0\].levels"):
+        load_config(DEMO, ["generation.documents=[{method: graded, levels: [4]}]"])
+    with pytest.raises(ConfigError, match=r"generation.documents\[0\].method"):
+        load_config(DEMO, ["generation.documents=[{method: summary}]"])
+    with pytest.raises(ConfigError, match=r"two identical entries"):
+        load_config(DEMO, ["generation.queries=[{method: sap}, {method: sap}]"])
+
+
+def test_missing_optional_backend_package_is_a_config_error(monkeypatch):
+    import builtins
+
+    from data_schemas.config import LLMConfig
+    from synthir.llm.registry import get_llm
+
+    real_import = builtins.__import__
+
+    def no_vllm(name, *args, **kw):
+        if name == "vllm" or name.startswith("vllm."):
+            raise ImportError("No module named 'vllm'", name="vllm")
+        return real_import(name, *args, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_vllm)
+    with pytest.raises(ConfigError, match=r"needs a package that is not installed: vllm "
+                                          r"\(pip install 'synthir\[vllm\]'\)"):
+        get_llm(LLMConfig(backend="vllm", model="/m"), reuse=False)

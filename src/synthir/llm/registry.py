@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 from data_schemas.config import LLMConfig
+from synthir.errors import ConfigError
 from synthir.llm.base import LLM
 
 _BACKENDS: dict[str, str] = {
@@ -29,9 +30,24 @@ def register_backend(name: str, target: str) -> None:
     _BACKENDS[name] = target
 
 
+EXTRAS = {"llamacpp": "llamacpp", "vllm": "vllm"}
+
+
 def _load(name: str) -> Any:
     module, _, attr = _BACKENDS[name].partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+def _build(cfg: LLMConfig) -> LLM:
+    """Instantiate the backend; a missing optional package is a config error that says what
+    to install."""
+    try:
+        return _load(cfg.backend)(cfg)
+    except ImportError as exc:
+        extra = EXTRAS.get(cfg.backend)
+        hint = f" (pip install 'synthir[{extra}]')" if extra else ""
+        raise ConfigError(f"llm.backend {cfg.backend!r} needs a package that is not installed: "
+                          f"{exc.name or exc}{hint}") from None
 
 
 def model_identity(cfg: LLMConfig) -> str:
@@ -46,7 +62,7 @@ def get_llm(cfg: LLMConfig, reuse: bool = True) -> LLM:
     with _LOCK:
         if reuse and key in _CACHE:
             return _CACHE[key]
-        llm = _load(cfg.backend)(cfg)
+        llm = _build(cfg)
         if reuse:
             _CACHE[key] = llm
         return llm

@@ -95,6 +95,11 @@ class TransformersLLM:
         dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
         log.info("loading %s (%s threads)", self.model_id, threads)
         self.tokenizer = self._tokenizer(src, gguf)
+        if cfg.api == "chat" and not getattr(self.tokenizer, "chat_template", None):
+            from synthir.errors import ConfigError
+
+            raise ConfigError(f"llm.api: chat needs a model with a chat template; {self.model_id} "
+                              "has none (it is a base model: use api: completions)")
         self.tokenizer.padding_side = "left"
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token

@@ -1,0 +1,75 @@
+"""configs/all.yaml for real, small: three query methods, then graded / negative / HyDE
+documents for the kept queries only, published and loaded back with `datasets`."""
+
+from collections import Counter
+
+import pytest
+from datasets import load_dataset
+
+from synthir.config import load_config
+from synthir.pipeline import run
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def all_run(wiki_corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("all") / "out"
+    # all.yaml as shipped, made small: 3 passages, shorter documents, two graded levels
+    docs = ("generation.documents=[{method: graded, levels: [3, 0], max_new_tokens: 96}, "
+            "{method: negative, variant: query, max_new_tokens: 96}, "
+            "{method: negative, variant: positive, max_new_tokens: 96}, {method: hyde, max_new_tokens: 96}]")
+    cfg = load_config(REPO / "configs" / "all.yaml",
+                      [f"corpus.path={wiki_corpus}", "sample.n=3", "shard_size=2", "sample.seed=5", docs], out)
+    return cfg, run(cfg, progress=False)
+
+
+def test_every_query_method_is_counted_and_published(all_run):
+    cfg, result = all_run
+    f = result["funnel"]
+    assert set(f["by_method"]) == {"promptagator", "sap"}
+    # 3 passages x 2 languages per query entry; promptagator has two entries (plain + typed)
+    assert f["by_method"]["promptagator"]["prompts"] == 12 and f["by_method"]["sap"]["prompts"] == 6
+    pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
+    assert len(pairs) == f["queries"]["roundtrip_kept"] > 0
+    for row in pairs:
+        assert row["method"] in {"promptagator", "sap"}
+        assert (row["summary"] is not None) == (row["method"] == "sap")
+        if row["query_type"] is not None:
+            assert row["query_type"] in {"keyword", "question", "claim"}
+            assert row["length"] in {"short", "medium"}
+
+
+def test_documents_only_for_kept_queries(all_run):
+    cfg, result = all_run
+    f = result["funnel"]
+    pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
+    docs = load_dataset(str(cfg.output.dir), "documents")["train"]
+    kept = len(pairs)
+    assert f["documents"]["graded"]["prompts"] == 2 * kept
+    for name in ("negative_query", "negative_positive", "hyde"):
+        assert f["documents"][name]["prompts"] == kept
+    assert len(docs) == sum(d["parsed"] for d in f["documents"].values()) > 0
+    assert set(docs["query_id"]) <= set(pairs["id"])
+    kinds = Counter(docs["kind"])
+    assert set(kinds) <= {"graded", "negative", "hyde"}
+    for row in docs:
+        assert (row["level"] is not None) == (row["kind"] == "graded")
+        assert (row["variant"] is not None) == (row["kind"] == "negative")
+        assert row["provenance"]["template"].startswith("documents/")
+    rejected = load_dataset(str(cfg.output.dir), "rejected")["train"]
+    doc_rej = [r for r in rejected if r["stage"] == "documents"]
+    assert len(doc_rej) == sum(f["dropped"].get("documents", {}).values())
+    total_prompts = sum(d["prompts"] for d in f["documents"].values())
+    assert len(docs) + len(doc_rej) == total_prompts  # every prompt is a record or a reason
+    card = (cfg.output.dir / "README.md").read_text(encoding="utf-8")
+    assert "| document method | prompts | generated | parsed |" in card
+    assert "`sap`" in card and "`graded` (levels 3/0)" in card
+
+
+def test_rerun_is_fully_cached_and_identical(all_run):
+    cfg, result = all_run
+    again = run(cfg, progress=False)
+    assert again["rows"] == result["rows"]
+    assert again["funnel"]["documents"] == result["funnel"]["documents"]
