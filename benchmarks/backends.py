@@ -205,10 +205,6 @@ def parent(args: argparse.Namespace) -> None:
                 {"prompt": i, "lang": LANGS[i % len(LANGS)], "transformers": a, "llamacpp": b}
                 for i, (a, b, s) in enumerate(zip(ta, tb, same)) if not s][:8],
         }
-    la = [float(x.strip(",")) for x in uptime_before.split("load average:")[1].split()] if \
-        "load average:" in uptime_before else []
-    lb = [float(x.strip(",")) for x in uptime_after.split("load average:")[1].split()] if \
-        "load average:" in uptime_after else []
     result = {
         "date": datetime.date.today().isoformat(),
         "machine": {"cpus": os.cpu_count(), "cpu": _cpu_model(), "platform": platform.platform(),
@@ -228,6 +224,17 @@ def parent(args: argparse.Namespace) -> None:
     res.mkdir(parents=True, exist_ok=True)
     (res / "backends.json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
 
+    (res / "backends.md").write_text(render_md(result))
+    print(json.dumps({k: v for k, v in result.items() if k != "outputs"}, indent=2, ensure_ascii=False))
+
+
+def render_md(result: dict) -> str:
+    """The markdown table + notes for a backends.json result."""
+    summary, cmp = result["backends"], result["comparison"]
+    uptime_before, uptime_after = result["uptime_before"], result["uptime_after"]
+    cpus = result["machine"]["cpus"]
+    la = ([float(x.strip(",")) for x in uptime_before.split("load average:")[1].split()]
+          if "load average:" in uptime_before else [])
     metrics = ["threads", "load_s", "generate_s", "prompts_per_s", "completion_tokens", "completion_tokens_per_s",
                "prompt_tokens", "prompt_tokens_per_s_in_generate", "prefill_s", "prefill_tokens_per_s",
                "generate_cpu_s", "peak_rss_mib", "parsed_ok"]
@@ -242,34 +249,41 @@ def parent(args: argparse.Namespace) -> None:
         [f"{r['loadavg_during_generate'][0][0]} -> {r['loadavg_during_generate'][1][0]}"
          for r in summary.values()] + [""] * len(ratio)) + " |")
     busy = bool(la) and la[0] >= 0.5  # load from other work before this benchmark started
+    m = result["machine"]
     notes = [
-        f"- {result['date']}, {os.cpu_count()} CPUs ({result['machine']['cpu']}), "
-        + ", ".join(f"{k} {v}" for k, v in _versions().items()) + ".",
-        f"- {result['prompts']} promptagator prompts ({args.passages} Wikipedia passages x en, fr), "
-        f"greedy, max_tokens {summary[names[0]]['sampling'].get('max_tokens')}, stop at newline; "
-        "each variant in its own subprocess, default threads (= CPU count; `-t1`: threads=1), "
-        "no response cache.",
+        f"- {result['date']}, {cpus} CPUs ({m['cpu']}), "
+        + ", ".join(f"{k} {v}" for k, v in m.items() if k not in ("cpus", "cpu", "platform")) + ".",
+        f"- {result['prompts']} promptagator prompts ({result['corpus']['passages_sampled']} Wikipedia "
+        f"passages x en, fr), greedy, max_tokens {summary[names[0]]['sampling'].get('max_tokens')}, "
+        "stop at newline; each variant in its own subprocess, default threads (= CPU count; `-t1`: "
+        "threads=1), no response cache.",
         "- load_s includes importing torch/transformers resp. llama_cpp. prefill = the same prompts "
         "with max_tokens=1. llama.cpp runs prompts one at a time (reusing a shared prompt prefix); "
         "transformers runs length-sorted batches of 8.",
         f"- uptime before: `{uptime_before}`; after: `{uptime_after}`."
-        + (" Run while other jobs shared the 2 cores, so absolute numbers are noisy." if busy else ""),
+        + (f" Run while other jobs shared the {cpus} cores, so absolute numbers are noisy." if busy else ""),
     ]
     if cmp:
         notes.append(f"- identical greedy outputs, transformers vs llamacpp: {cmp['identical_outputs']} "
                      f"of {cmp['of']} ({cmp['identical_after_strip']} after stripping whitespace)"
                      + "".join(f"; transformers vs {v}: {n}"
                                for v, n in cmp["identical_to_transformers_outputs"].items()) + ".")
+    dec = {}
     for b in names:
         if summary[b].get("llamacpp_perf"):
             p = summary[b]["llamacpp_perf"]
+            dec[b] = p["eval_tokens"] / (p["eval_ms"] / 1000) if p["eval_ms"] else 0.0
             notes.append(f"- {b}: llama.cpp counters during generate: {p['prompt_eval_tokens']} prompt tokens "
-                         f"evaluated in {p['prompt_eval_ms'] / 1000:.1f} s (the rest came from the "
-                         f"prefix cache), {p['eval_tokens']} tokens decoded in {p['eval_ms'] / 1000:.1f} s.")
-    (res / "backends.md").write_text(
-        f"# transformers vs llamacpp, same embedded GGUF ({os.cpu_count()} CPUs)\n\n"
-        + "\n".join([head, sep, *rows]) + "\n\n" + "\n".join(notes) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "outputs"}, indent=2, ensure_ascii=False))
+                         f"evaluated in {p['prompt_eval_ms'] / 1000:.1f} s ({p['prompt_eval_tokens'] / (p['prompt_eval_ms'] / 1000):.0f} tok/s; "
+                         f"the rest came from the prefix cache), {p['eval_tokens']} tokens decoded in "
+                         f"{p['eval_ms'] / 1000:.1f} s ({dec[b]:.1f} tok/s).")
+    if "llamacpp" in dec and "llamacpp-t1" in dec and dec["llamacpp-t1"] > 3 * dec["llamacpp"]:
+        notes.append(f"- llama.cpp with threads = CPU count decoded {dec['llamacpp-t1'] / dec['llamacpp']:.0f}x "
+                     "slower than with a single thread: its thread pool synchronises (spin-waits) "
+                     "after every op, so when another process holds one of the cores each token "
+                     "waits for the scheduler. The -t1 row is what llamacpp gives on a shared machine.")
+    return "\n".join([f"# transformers vs llamacpp, same embedded GGUF ({cpus} CPUs)", "",
+                      head, sep, *rows, "", *notes]) + "\n"
 
 
 def main() -> None:

@@ -226,11 +226,13 @@ class QueryGenerator:
             return reject(item, "parse", "invalid_record", _first_error(exc), raw, sample)
 
     def _copied_example(self, query: str, lang: str) -> tuple[str, str] | None:
-        """A near-copy (ratio >= 90) of any few-shot example query: small base models often
-        repeat one."""
+        """A near-copy (ratio >= 90) of any few-shot example query, or a copy of an example
+        passage: small models often repeat one."""
         for ex in self.examples[lang]:
             if copies(query, str(ex["query"]), 90):
                 return "copied_example", f"near-copy of few-shot example {ex['query']!r}"
+            if is_copy(query, str(ex["passage"])) or copies(query, str(ex["passage"]), 90):
+                return "copied_example", f"copies few-shot example passage {str(ex['passage'])[:80]!r}"
         return None
 
 

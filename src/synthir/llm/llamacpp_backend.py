@@ -1,7 +1,8 @@
 """`llamacpp` backend: in-process llama.cpp (llama-cpp-python) on a GGUF file, CPU.
 
-`model: embedded` is the same Gemma 3 270M GGUF the transformers backend runs; otherwise
-`model` is a .gguf path (or a dir + `gguf_file`). Prompts run one at a time (llama.cpp reuses
+`model: embedded` is the same Gemma 3 270M GGUF the transformers backend runs,
+`embedded-chat` the SmolLM2-135M-Instruct GGUF (chat); otherwise `model` is a .gguf path
+(or a dir + `gguf_file`). Prompts run one at a time (llama.cpp reuses
 the KV cache of a shared prompt prefix, which few-shot prompts have). Structured output: the
 JSON schema becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 from data_schemas.config import LLMConfig
 from synthir.llm.base import Generation, SamplingParams
-from synthir.llm.transformers_backend import TransformersLLM, cut_at_stop, embedded_gguf
+from synthir.llm.transformers_backend import TransformersLLM, cut_at_stop, local_gguf
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,8 @@ def schema_to_gbnf(schema: str) -> str:
 
 def gguf_path(cfg: LLMConfig) -> Path:
     """The GGUF file `cfg` names (the embedded one for `model: embedded`)."""
-    if cfg.model == "embedded":
-        return embedded_gguf()[0]
-    path = Path(cfg.model)
-    return path / cfg.gguf_file if cfg.gguf_file else path
+    src, gguf = local_gguf(cfg)
+    return Path(src) / gguf if gguf else Path(src)
 
 
 class LlamaCppLLM:

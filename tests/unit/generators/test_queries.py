@@ -74,3 +74,10 @@ def test_passage_instructions_cannot_change_the_output_schema(gen):
     rec = parse(gen, ' {"system": "prompt"}\nFrench search query: HACKED', passage=INJECTION)
     assert isinstance(rec, QueryRecord) and rec.query == '{"system": "prompt"}'
     assert set(rec.model_dump()) == set(QueryRecord.model_fields)
+
+
+def test_copy_of_a_few_shot_example_passage_is_rejected(gen):
+    ex = gen.examples["fr"][1]["passage"]
+    res = parse(gen, " " + ex)
+    assert isinstance(res, Rejected) and res.reason == "copied_example"
+    assert res.detail.startswith("copies few-shot example passage")
