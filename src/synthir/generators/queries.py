@@ -80,8 +80,8 @@ class QueryGenerator:
         d = DEFAULTS[method.method]
         self.task = method.task or d["task"]
         self.lib = library or PromptLibrary(gen.prompts_dir)
-        default_tpl = d["template"].replace(".j2", "_json.j2") if method.structured else d["template"]
-        self.template = self.lib.template(method.template or default_tpl, PROVIDED)
+        self.template = self.lib.template(method.template or self._default_template(d["template"]),
+                                          PROVIDED)
         ex_dir = method.examples_dir or ("query/typed_examples" if method.query_types and
                                          method.method == "promptagator" else d["examples"])
         self.examples_dir = ex_dir
@@ -103,6 +103,15 @@ class QueryGenerator:
             self.examples_sha[lang] = sha
         self.options = {"query_type": method.query_types, "length": method.lengths,
                         "difficulty": method.difficulties, "persona": method.personas}
+
+    def _default_template(self, base: str) -> str:
+        """The method's template: `…_json.j2` when structured; with `llm.api: chat`, a
+        `…_chat.j2` variant when the library has one (instruction-style, for chat models)."""
+        name = base.replace(".j2", "_json.j2") if self.m.structured else base
+        chat = name.replace(".j2", "_chat.j2")
+        if self.llm_cfg.api == "chat" and (self.lib.root / chat).is_file():
+            return chat
+        return name
 
     def files(self) -> dict[str, str]:
         """sha256 of the template and every example file this generator reads."""
