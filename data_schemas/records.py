@@ -86,11 +86,27 @@ class DocumentRecord(_Record):
     provenance: Provenance
 
 
+class MinedNegative(_Record):
+    """A corpus passage mined as a hard negative for a kept query: its retrieval rank
+    (1-based) and score, and the positive's score for the same query."""
+
+    id: str
+    query_id: str
+    query: str
+    lang: str
+    positive_id: str
+    negative_id: str
+    rank: int = Field(ge=1)
+    score: float
+    positive_score: float
+
+
 class Rejected(_Record):
     """An item dropped by a stage, with the reason. Published in the `rejected` config."""
 
     id: str
-    stage: Literal["ingest", "sample", "generate", "parse", "roundtrip", "documents"]
+    stage: Literal["ingest", "sample", "generate", "parse", "filter", "roundtrip", "documents",
+                   "verify", "mine"]
     reason: str
     detail: str = ""
     item_id: str = ""

@@ -25,6 +25,7 @@ from synthir.errors import SynthirError
 from synthir.pipeline import start, summary_text
 from synthir.publish.hf import publish
 from synthir.runpaths import RunPaths
+from synthir.stages_filter import filter_stage, mine_shard, verify_shard
 
 
 @task(cache_policy=NONE)
@@ -39,6 +40,12 @@ def ingest_task(cfg: RunConfig) -> list[str]:
 def generate_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
     """Generate + parse one shard (the model is loaded once per process and reused)."""
     return stages.generate_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard), progress=True)
+
+
+@task(cache_policy=NONE)
+def filter_task(cfg: RunConfig) -> dict[str, Any]:
+    """Cheap filters over every shard's queries (duplicates are found across the run)."""
+    return filter_stage(cfg, RunPaths(Path(cfg.output.dir)))
 
 
 @task(cache_policy=NONE)
@@ -59,6 +66,13 @@ def documents_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
     return stages.documents_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard), progress=True)
 
 
+@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+def verify_mine_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
+    """Verify the shard's generated documents, then mine hard negatives for its kept pairs."""
+    paths = RunPaths(Path(cfg.output.dir))
+    return {"verify": verify_shard(cfg, paths, Path(shard)), "mine": mine_shard(cfg, paths, Path(shard))}
+
+
 @task(cache_policy=NONE)
 def publish_task(cfg: RunConfig) -> dict[str, Any]:
     """Write the HF dataset layout + card."""
@@ -69,14 +83,16 @@ def publish_task(cfg: RunConfig) -> dict[str, Any]:
 # 2-core box collapses throughput); GPU/remote backends batch inside one task instead.
 @flow(name="synthir-generate", task_runner=ThreadPoolTaskRunner(max_workers=1), log_prints=True)
 def generate(cfg: RunConfig) -> dict[str, Any]:
-    """ingest -> generate (per shard) -> index -> round trip (per shard) -> documents (per
-    shard) -> publish."""
+    """ingest -> generate (per shard) -> filter -> index -> round trip (per shard) ->
+    documents -> verify + mine (per shard) -> publish."""
     shards = ingest_task(cfg)
     gen = generate_task.map(unmapped(cfg), shards)
-    idx = index_task.submit(cfg, wait_for=[gen])
+    flt = filter_task.submit(cfg, wait_for=[gen])
+    idx = index_task.submit(cfg, wait_for=[flt])
     rt = roundtrip_task.map(unmapped(cfg), shards, wait_for=[idx])
     docs = documents_task.map(unmapped(cfg), shards, wait_for=[rt])
-    result = publish_task.submit(cfg, wait_for=[docs]).result()
+    checked = verify_mine_task.map(unmapped(cfg), shards, wait_for=[docs])
+    result = publish_task.submit(cfg, wait_for=[checked]).result()
     return result
 
 

@@ -1,4 +1,5 @@
-"""Command line: `synthir run CONFIG [--set k=v ...] [--out DIR]`, `synthir setup`,
+"""Command line: `synthir run CONFIG [--set k=v ...] [--out DIR]`,
+`synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
 Exit codes: 0 success; 2 config or input error (one line on stderr); 1 unexpected failure.
@@ -20,6 +21,17 @@ def _run(args: argparse.Namespace) -> int:
 
     cfg = load_config(args.config, args.set, args.out)
     result = run(cfg, progress=not args.no_progress)
+    print(summary_text(result))
+    return 0
+
+
+def _filter(args: argparse.Namespace) -> int:
+    from synthir.byo import run_filter
+    from synthir.config import load_config
+    from synthir.pipeline import summary_text
+
+    cfg = load_config(args.config, args.set, args.out)
+    result = run_filter(cfg, Path(args.pairs), progress=not args.no_progress)
     print(summary_text(result))
     return 0
 
@@ -54,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output dir (same as --set output.dir=...)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_run)
+
+    f = sub.add_parser("filter", help="filter / round-trip / mine pairs you already have")
+    f.add_argument("pairs", help="JSONL or Parquet with query, passage_id[, language]")
+    f.add_argument("config", help="run config YAML (corpus, embedder, filters, mining, ...)")
+    f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    f.add_argument("--out", help="output dir (same as --set output.dir=...)")
+    f.add_argument("--no-progress", action="store_true", help="no progress bars")
+    f.set_defaults(func=_filter)
 
     s = sub.add_parser("setup", help="assemble and check the embedded model files")
     s.set_defaults(func=_setup)

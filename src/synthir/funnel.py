@@ -16,6 +16,10 @@ def _load(path) -> list[dict[str, Any]]:
     return list(read_jsonl(path)) if path.exists() else []
 
 
+def _rank_key(k: str) -> int:
+    return int(k) if k.isdigit() else 10**9
+
+
 def _add_requested(target: dict[str, Counter], requested: dict[str, dict[str, int]], by: str) -> None:
     for method, langs in requested.items():
         for lang, n in langs.items():
@@ -27,7 +31,9 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     "dropped": {stage: {reason: n}}, "tokens", "models": [{backend, model}], "seconds"}.
 
     Query stages count requested query samples (prompts x num_queries) per target language
-    and per method: prompts -> generated (LLM answered) -> parsed -> roundtrip_kept.
+    and per method: prompts -> generated (LLM answered) -> parsed -> filtered (cheap filters)
+    -> roundtrip_kept. `source_rank`: where the round trip found each query's source passage;
+    `language_id`: per language, how many queries lingua checked and how many it agreed on.
     `documents` counts per document method: prompts -> generated -> parsed.
     `sampled` counts passages per passage language.
     """
@@ -38,7 +44,11 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     dropped: dict[str, Counter] = defaultdict(Counter)
     for r in _load(paths.ingest / "rejected.jsonl"):
         dropped["ingest"][r["reason"]] += 1
+    for r in _load(paths.ingest / "byo_rejected.jsonl"):  # bring-your-own pairs
+        dropped["filter"][r["reason"]] += 1
     tokens = Counter()
+    ranks: Counter = Counter()
+    mining: Counter = Counter()
     models: set[tuple[str, str]] = set()
     seconds = Counter({"ingest_and_sample": ingest.get("seconds", 0.0)})
     for shard in paths.shard_dirs():
@@ -50,6 +60,11 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
         for r in _load(shard / "queries.jsonl"):
             by_lang[r["query_lang"]]["parsed"] += 1
             by_method[r.get("method", "promptagator")]["parsed"] += 1
+        for r in _load(shard / "filtered.jsonl"):
+            by_lang[r["query_lang"]]["filtered"] += 1
+            by_method[r.get("method", "promptagator")]["filtered"] += 1
+        for r in _load(shard / "filter_rejected.jsonl"):
+            dropped["filter"][r["reason"]] += 1
         for r in _load(shard / "kept.jsonl"):
             by_lang[r["query_lang"]]["roundtrip_kept"] += 1
             by_method[r.get("method", "promptagator")]["roundtrip_kept"] += 1
@@ -60,8 +75,16 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
             if r["reason"] == "llm_error":
                 docs[r.get("method", "")]["llm_error"] += 1
         for r in _load(shard / "documents.jsonl"):
-            name = r["provenance"]["generator"]
-            docs[name]["parsed"] += 1
+            docs[r["provenance"]["generator"]]["parsed"] += 1
+        for r in _load(shard / "verified_documents.jsonl"):
+            docs[r["provenance"]["generator"]]["verified"] += 1
+        for r in _load(shard / "verify_rejected.jsonl"):
+            dropped["verify"][r["reason"]] += 1
+        mine_marker = shard / "mine.done.json"
+        if mine_marker.exists():
+            st = json.loads(mine_marker.read_text(encoding="utf-8"))
+            mining.update({k: v for k, v in st.items() if isinstance(v, int)})
+            seconds["mine"] += st.get("seconds", 0.0)
         for name in ("generate", "roundtrip", "documents"):
             marker = shard / f"{name}.done.json"
             if not marker.exists():
@@ -72,13 +95,17 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
                 tokens.update(st["tokens"])
                 if st.get("model"):
                     models.add((st["backend"], st["model"]))
+            if name == "roundtrip":
+                ranks.update(st.get("source_rank", {}))
             if name == "generate":
                 _add_requested(by_lang, st["requested"], "lang")
                 _add_requested(by_method, st["requested"], "method")
             if name == "documents":
                 _add_requested(docs, st["requested"], "method")
+    index_meta: dict[str, Any] = {}
     if paths.index_meta.exists():
-        seconds["index_corpus"] += json.loads(paths.index_meta.read_text(encoding="utf-8"))["seconds"]
+        index_meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
+        seconds["index_corpus"] += index_meta["seconds"] + index_meta.get("index_build_seconds", 0.0)
 
     def table(counts: dict[str, Counter], keys: list[str], kept: bool) -> dict[str, dict[str, int]]:
         out = {}
@@ -86,14 +113,21 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
             c = counts[k]
             out[k] = {"prompts": c["prompts"], "generated": c["prompts"] - c["llm_error"],
                       "parsed": c["parsed"]}
+            if not kept:
+                out[k]["verified"] = c["verified"]
             if kept:
+                out[k]["filtered"] = c["filtered"]
                 out[k]["roundtrip_kept"] = c["roundtrip_kept"]
         return out
 
     languages = table(by_lang, list(cfg.languages), True)
     methods = table(by_method, sorted(k for k in by_method if k), True)
     total = {k: sum(v[k] for v in languages.values())
-             for k in ("prompts", "generated", "parsed", "roundtrip_kept")}
+             for k in ("prompts", "generated", "parsed", "filtered", "roundtrip_kept")}
+    filter_meta = paths.work / "filter.done.json"
+    lang_id = json.loads(filter_meta.read_text(encoding="utf-8"))["language"] if filter_meta.exists() else {}
+    if filter_meta.exists():
+        seconds["filter"] += json.loads(filter_meta.read_text(encoding="utf-8"))["seconds"]
     return {
         "ingest": ingest["corpus"],
         "sample": ingest["sample"],
@@ -105,4 +139,10 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
         "tokens": dict(tokens),
         "models": [{"backend": b, "model": m} for b, m in sorted(models)],
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
+        "mining": dict(mining),
+        "source_rank": {k: ranks[k] for k in sorted(ranks, key=_rank_key)},
+        "language_id": {lang: {**v, "agreement": round(v["agree"] / v["checked"], 4) if v["checked"] else None}
+                        for lang, v in sorted(lang_id.items())},
+        "index": {"embedder": index_meta.get("embedder"), "index": index_meta.get("index"),
+                  "rows": index_meta.get("rows")},
     }

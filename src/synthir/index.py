@@ -66,24 +66,51 @@ def embed_corpus(corpus_path: Path, embedder: Embedder, cache_dir: Path, fingerp
 
 @dataclass
 class CorpusIndex:
-    """FAISS exact inner-product index over corpus embeddings, with row -> passage id."""
+    """A FAISS inner-product index over corpus embeddings, with row -> passage id.
+
+    kind `flat` (exact, default), `ivf` (IndexIVFFlat: trained on up to `train_rows` rows,
+    `nlist` lists, `nprobe` searched) or `hnsw` (IndexHNSWFlat: `m` links, `ef_search`).
+    `description` names the choice and its parameters (recorded in index.json and the card).
+    """
 
     index: object
     ids: list[str]
-    kind: str = "flat-ip"
+    kind: str = "flat"
+    description: str = "faiss.IndexFlatIP (exact)"
 
     @classmethod
-    def build(cls, embeddings: Path, ids: list[str], chunk_rows: int = 65536) -> "CorpusIndex":
-        """Load embeddings chunk by chunk into an IndexFlatIP."""
+    def build(cls, embeddings: Path, ids: list[str], kind: str = "flat", nlist: int | None = None,
+              nprobe: int = 16, m: int = 32, ef_construction: int = 200, ef_search: int = 128,
+              train_rows: int = 100_000, chunk_rows: int = 65536, seed: int = 0) -> "CorpusIndex":
+        """Load embeddings chunk by chunk (the .npy is memory-mapped) into the chosen index."""
         import faiss
 
         arr = np.load(embeddings, mmap_mode="r")
-        if arr.shape[0] != len(ids):
-            raise ValueError(f"{arr.shape[0]} embeddings for {len(ids)} ids")
-        index = faiss.IndexFlatIP(arr.shape[1])
-        for i in range(0, arr.shape[0], chunk_rows):
+        n, dim = arr.shape
+        if n != len(ids):
+            raise ValueError(f"{n} embeddings for {len(ids)} ids")
+        if kind == "flat":
+            index = faiss.IndexFlatIP(dim)
+            desc = "faiss.IndexFlatIP (exact)"
+        elif kind == "ivf":
+            lists = nlist or max(1, min(int(4 * np.sqrt(n)), n // 39 or 1))
+            quantizer = faiss.IndexFlatIP(dim)
+            index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
+            rng = np.random.default_rng(seed)
+            rows = np.sort(rng.choice(n, size=min(n, max(train_rows, 39 * lists)), replace=False))
+            index.train(np.ascontiguousarray(arr[rows], dtype=np.float32))
+            index.nprobe = min(nprobe, lists)
+            desc = f"faiss.IndexIVFFlat (nlist={lists}, nprobe={index.nprobe}, trained on {len(rows)} rows)"
+        elif kind == "hnsw":
+            index = faiss.IndexHNSWFlat(dim, m, faiss.METRIC_INNER_PRODUCT)
+            index.hnsw.efConstruction = ef_construction
+            index.hnsw.efSearch = ef_search
+            desc = f"faiss.IndexHNSWFlat (M={m}, efConstruction={ef_construction}, efSearch={ef_search})"
+        else:
+            raise ValueError(f"unknown index kind {kind!r}")
+        for i in range(0, n, chunk_rows):
             index.add(np.ascontiguousarray(arr[i:i + chunk_rows], dtype=np.float32))
-        return cls(index=index, ids=ids)
+        return cls(index=index, ids=ids, kind=kind, description=desc)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[str]]]:
         """Top-k (scores [n, k], passage ids per query); k is capped at the corpus size."""

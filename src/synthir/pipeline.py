@@ -1,7 +1,7 @@
 """The main job as plain Python (no orchestrator): the local runner and the end summary.
 
-`run(cfg)` = ingest_and_sample -> generate_shard (each shard) -> index_corpus ->
-roundtrip_shard (each shard) -> documents_shard (each shard) -> publish. Finished stages are skipped on a re-run of the same
+`run(cfg)` = ingest_and_sample -> generate_shard (each shard) -> filter_stage -> index_corpus ->
+roundtrip_shard (each shard) -> documents_shard, verify_shard, mine_shard (each shard) -> publish. Finished stages are skipped on a re-run of the same
 config (resume). `flows/generate.py` runs the same stage functions as Prefect tasks.
 """
 
@@ -15,6 +15,7 @@ from data_schemas.config import RunConfig
 from synthir.generators import prompt_files
 from synthir.publish.hf import publish
 from synthir.runpaths import RunPaths, prepare_run
+from synthir.stages_filter import filter_stage, mine_shard, verify_shard
 from synthir.stages import (documents_shard, generate_shard, index_corpus, ingest_and_sample,
                             make_llm, roundtrip_shard)
 
@@ -40,11 +41,14 @@ def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
     llm = make_llm(cfg)
     for shard in shards:
         generate_shard(cfg, paths, shard, llm=llm, progress=progress)
+    filter_stage(cfg, paths)
     index_corpus(cfg, paths, progress=progress)
     for shard in shards:
         roundtrip_shard(cfg, paths, shard)
     for shard in shards:
         documents_shard(cfg, paths, shard, llm=llm, progress=progress)
+        verify_shard(cfg, paths, shard)
+        mine_shard(cfg, paths, shard)
     result = publish(cfg, paths)
     result["seconds"] = round(time.time() - t0, 1)
     return result
@@ -59,17 +63,17 @@ def summary_text(result: dict[str, Any]) -> str:
         + "".join(f", {k}={v}" for k, v in sorted(f["dropped"].get("ingest", {}).items())),
         f"  sampled  {f['sample']['sampled']} passages "
         + " ".join(f"{k}={v}" for k, v in sorted(f["sample"]["sampled_by_lang"].items())),
-        "  lang   prompts  generated  parsed  kept",
+        "  lang   prompts  generated  parsed  filtered  kept",
     ]
     for lang, c in sorted(f["by_language"].items()):
         lines.append(f"  {lang:<6} {c['prompts']:>7}  {c['generated']:>9}  {c['parsed']:>6}  "
-                     f"{c['roundtrip_kept']:>4}")
+                     f"{c['filtered']:>8}  {c['roundtrip_kept']:>4}")
     for m, c in sorted(f.get("by_method", {}).items()):
         lines.append(f"  method {m}: {c['prompts']} requested, {c['parsed']} parsed, "
                      f"{c['roundtrip_kept']} kept")
     for m, c in sorted(f.get("documents", {}).items()):
         lines.append(f"  documents {m}: {c['prompts']} requested, {c['parsed']} parsed")
-    for stage in ("generate", "parse", "roundtrip", "documents"):
+    for stage in ("generate", "parse", "filter", "roundtrip", "documents", "verify", "mine"):
         reasons = f["dropped"].get(stage)
         if reasons:
             lines.append(f"  dropped at {stage}: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))

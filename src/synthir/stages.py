@@ -24,7 +24,7 @@ from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, Passage, QueryRecord, Rejected
 from synthir.cachedir import cache_root
 from synthir.embed.registry import get_embedder
-from synthir.filters.roundtrip import roundtrip_filter
+from synthir.filters.roundtrip import rank_histogram, roundtrip_filter, source_ranks
 from synthir.generators import document_generators, language_checker, query_generators
 from synthir.generators.common import PromptItem
 from synthir.index import CorpusIndex, embed_corpus
@@ -33,7 +33,7 @@ from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 from synthir.llm.cache import CachedLLM
 from synthir.llm.registry import get_llm, model_identity
 from synthir.runpaths import RunPaths
-from synthir.sampling import sample_passages
+from synthir.sampling import SampleResult, sample_passages
 
 log = logging.getLogger(__name__)
 CORPUS_SCHEMA = pa.schema([("id", pa.string()), ("title", pa.string()), ("text", pa.string()),
@@ -44,7 +44,8 @@ def _bar(total: int | None, desc: str, unit: str, progress: bool) -> tqdm:
     return tqdm(total=total, desc=desc, unit=unit, disable=not progress, leave=True, dynamic_ncols=True)
 
 
-def ingest_and_sample(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dict[str, Any]:
+def ingest_and_sample(cfg: RunConfig, paths: RunPaths, progress: bool = False,
+                      sample: bool = True) -> dict[str, Any]:
     """Stream the corpus once: write the normalised corpus Parquet, count bad rows by reason,
     sample passages (seeded, stratified) and split them into shards of `shard_size`.
 
@@ -76,7 +77,12 @@ def ingest_and_sample(cfg: RunConfig, paths: RunPaths, progress: bool = False) -
             yield p
 
     try:
-        sample = sample_passages(stream(), cfg.sample, random.Random(cfg.sample.seed))
+        if sample:
+            drawn = sample_passages(stream(), cfg.sample, random.Random(cfg.sample.seed))
+        else:  # bring-your-own pairs: only the corpus is ingested
+            for _ in stream():
+                pass
+            drawn = SampleResult(passages=[], seen=0, skipped=Counter(), available=Counter())
         flush()
         writer.close()
     except BaseException:
@@ -87,16 +93,16 @@ def ingest_and_sample(cfg: RunConfig, paths: RunPaths, progress: bool = False) -
         bar.close()
     tmp.replace(paths.corpus)
     write_jsonl_atomic(paths.ingest / "rejected.jsonl", reader.rejected)
-    for i in range(0, len(sample.passages), cfg.shard_size):
+    for i in range(0, len(drawn.passages), cfg.shard_size):
         write_jsonl_atomic(paths.shards / f"{i // cfg.shard_size:05d}" / "passages.jsonl",
-                           sample.passages[i:i + cfg.shard_size])
+                           drawn.passages[i:i + cfg.shard_size])
     by_lang: dict[str, int] = {}
-    for p in sample.passages:
+    for p in drawn.passages:
         by_lang[p.lang] = by_lang.get(p.lang, 0) + 1
     stats = {
         "corpus": dict(reader.counts), "fingerprint": reader.fingerprint(),
-        "sample": {"seen": sample.seen, "skipped": dict(sample.skipped),
-                   "eligible": dict(sample.available), "sampled": len(sample.passages),
+        "sample": {"seen": drawn.seen, "skipped": dict(drawn.skipped),
+                   "eligible": dict(drawn.available), "sampled": len(drawn.passages),
                    "sampled_by_lang": by_lang},
         "seconds": round(time.time() - t0, 3),
     }
@@ -242,10 +248,13 @@ def documents_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = Non
 def index_corpus(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dict[str, Any]:
     """Embed the whole normalised corpus (cached by fingerprint + embedder) for the round trip.
 
-    Output: index.json {embeddings, rows, embedder, index, seconds}.
+    Output: index.json {embeddings, rows, embedder, index (what FAISS index, with which
+    parameters), seconds, index_build_seconds}.
     """
     if paths.index_meta.exists():
-        return json.loads(paths.index_meta.read_text(encoding="utf-8"))
+        meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
+        if "index" in meta:
+            return meta
     t0 = time.time()
     fingerprint = json.loads((paths.ingest / "stats.json").read_text(encoding="utf-8"))["fingerprint"]
     embedder = get_embedder(cfg.embedder)
@@ -253,8 +262,12 @@ def index_corpus(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dic
     with _bar(rows, "embed corpus", "passage", progress) as bar:
         emb = embed_corpus(paths.corpus, embedder, cache_root() / "embeddings", fingerprint,
                            progress=bar.update)
-    meta = {"embeddings": str(emb), "rows": rows, "embedder": embedder.name, "index": "faiss.IndexFlatIP",
+    meta = {"embeddings": str(emb), "rows": rows, "embedder": embedder.name,
             "seconds": round(time.time() - t0, 3)}
+    write_json_atomic(paths.index_meta, meta)
+    t1 = time.time()
+    meta["index"] = _load_index(cfg, paths).description
+    meta["index_build_seconds"] = round(time.time() - t1, 3)
     write_json_atomic(paths.index_meta, meta)
     return meta
 
@@ -262,22 +275,29 @@ def index_corpus(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dic
 _INDEXES: dict[str, CorpusIndex] = {}
 
 
-def _load_index(paths: RunPaths) -> CorpusIndex:
+def _load_index(cfg: RunConfig, paths: RunPaths) -> CorpusIndex:
+    """The corpus index for this run (built once per process from the cached embeddings)."""
     meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
-    key = f"{paths.corpus}:{meta['embeddings']}"
+    ic = cfg.index
+    key = f"{paths.corpus}:{meta['embeddings']}:{ic.model_dump_json()}"
     if key not in _INDEXES:
         ids = pq.read_table(paths.corpus, columns=["id"]).column("id").to_pylist()
-        _INDEXES[key] = CorpusIndex.build(Path(meta["embeddings"]), ids)
+        _INDEXES[key] = CorpusIndex.build(
+            Path(meta["embeddings"]), ids, kind=ic.type, nlist=ic.nlist, nprobe=ic.nprobe,
+            m=ic.hnsw_m, ef_construction=ic.ef_construction, ef_search=ic.ef_search,
+            train_rows=ic.train_rows, seed=cfg.sample.seed)
     return _INDEXES[key]
 
 
 def roundtrip_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
     """Round-trip filter one shard's parsed queries over the full corpus index.
 
-    Output: stats (roundtrip.done.json); kept.jsonl and roundtrip_rejected.jsonl.
+    Input: filtered.jsonl (the queries that passed the cheap filters).
+    Output: stats (roundtrip.done.json, with the source-rank distribution); kept.jsonl and
+    roundtrip_rejected.jsonl.
     """
     done = shard / "roundtrip.done.json"
-    queries = shard / "queries.jsonl"
+    queries = shard / "filtered.jsonl"
     source = hashlib.sha256(queries.read_bytes()).hexdigest()
     if done.exists():
         stats = json.loads(done.read_text(encoding="utf-8"))
@@ -285,11 +305,12 @@ def roundtrip_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, A
             return stats
     t0 = time.time()
     records = [QueryRecord(**r) for r in read_jsonl(queries)]
-    kept, rejected = roundtrip_filter(records, _load_index(paths), get_embedder(cfg.embedder),
+    kept, rejected = roundtrip_filter(records, _load_index(cfg, paths), get_embedder(cfg.embedder),
                                       cfg.roundtrip.top_k)
     write_jsonl_atomic(shard / "roundtrip_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "kept.jsonl", kept)
     stats = {"in": len(records), "kept": len(kept), "rejected": len(rejected),
+             "source_rank": rank_histogram(source_ranks(kept, rejected)),
              "queries_sha256": source, "seconds": round(time.time() - t0, 3)}
     write_json_atomic(done, stats)
     return stats

@@ -50,7 +50,8 @@ def test_documents_only_for_kept_queries(all_run):
     assert f["documents"]["graded"]["prompts"] == 2 * kept
     for name in ("negative_query", "negative_positive", "hyde"):
         assert f["documents"][name]["prompts"] == kept
-    assert len(docs) == sum(d["parsed"] for d in f["documents"].values()) > 0
+    assert len(docs) == sum(d["verified"] for d in f["documents"].values())
+    assert sum(d["parsed"] for d in f["documents"].values()) > 0
     assert set(docs["query_id"]) <= set(pairs["id"])
     kinds = Counter(docs["kind"])
     assert set(kinds) <= {"graded", "negative", "hyde"}
@@ -59,12 +60,15 @@ def test_documents_only_for_kept_queries(all_run):
         assert (row["variant"] is not None) == (row["kind"] == "negative")
         assert row["provenance"]["template"].startswith("documents/")
     rejected = load_dataset(str(cfg.output.dir), "rejected")["train"]
-    doc_rej = [r for r in rejected if r["stage"] == "documents"]
-    assert len(doc_rej) == sum(f["dropped"].get("documents", {}).values())
+    doc_rej = [r for r in rejected if r["stage"] in ("documents", "verify")]
+    assert len(doc_rej) == (sum(f["dropped"].get("documents", {}).values())
+                            + sum(f["dropped"].get("verify", {}).values()))
     total_prompts = sum(d["prompts"] for d in f["documents"].values())
     assert len(docs) + len(doc_rej) == total_prompts  # every prompt is a record or a reason
+    assert {r["reason"] for r in rejected if r["stage"] == "verify"} <= {
+        "negative_too_close", "graded_order_violation"}
     card = (cfg.output.dir / "README.md").read_text(encoding="utf-8")
-    assert "| document method | prompts | generated | parsed |" in card
+    assert "| document method | prompts | generated | parsed | verified |" in card
     assert "`sap`" in card and "`graded` (levels 3/0)" in card
 
 

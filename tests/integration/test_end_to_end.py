@@ -53,11 +53,14 @@ def test_card_funnel_equals_row_counts(demo_run):
             assert dropped[(stage, reason)] == n
     q = f["queries"]
     assert q["generated"] - q["parsed"] == sum(f["dropped"].get("parse", {}).values())
-    assert q["parsed"] - q["roundtrip_kept"] == sum(f["dropped"].get("roundtrip", {}).values())
+    assert q["parsed"] - q["filtered"] == sum(f["dropped"].get("filter", {}).values())
+    assert q["filtered"] - q["roundtrip_kept"] == sum(f["dropped"].get("roundtrip", {}).values())
+    assert sum(f["source_rank"].values()) == q["filtered"]
     for lang, c in f["by_language"].items():
         assert c["roundtrip_kept"] == sum(1 for r in pairs if r["query_lang"] == lang)
     card = (cfg.output.dir / "README.md").read_text(encoding="utf-8")
-    assert f"| **all** | {q['prompts']} | {q['generated']} | {q['parsed']} | {q['roundtrip_kept']} |" in card
+    assert (f"| **all** | {q['prompts']} | {q['generated']} | {q['parsed']} | {q['filtered']} | "
+            f"{q['roundtrip_kept']} |") in card
     assert "query/promptagator.j2" in card and "config_name: rejected" in card
     assert "LLM: `gemma-3-270m-q4_k_m.gguf@sha256:" in card
     assert (f["tokens"]["completion"] > 0) and f["tokens"]["calls"] == 12

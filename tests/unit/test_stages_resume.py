@@ -6,6 +6,7 @@ from synthir.llm.base import Generation
 from synthir.publish.hf import publish
 from synthir.runpaths import prepare_run
 from synthir.stages import generate_shard, index_corpus, ingest_and_sample, roundtrip_shard
+from synthir.stages_filter import filter_stage
 from tests.conftest import demo_config
 
 
@@ -44,8 +45,10 @@ def test_failed_calls_are_counted_then_redone(wiki_corpus, tmp_path):
 
     first = generate_shard(cfg, paths, shard, llm=ScriptedLLM(flaky=True))
     assert 0 < first["llm_errors"] < 8 and not first["complete"]
+    f1 = filter_stage(cfg, paths)
+    assert f1["in"] == first["parsed"]
     rt1 = roundtrip_shard(cfg, paths, shard)
-    assert rt1["in"] == first["parsed"]
+    assert rt1["in"] == f1["kept"]
     result = publish(cfg, paths)
     assert result["funnel"]["dropped"]["generate"] == {"llm_error": first["llm_errors"]}
     assert result["funnel"]["queries"]["generated"] == 8 - first["llm_errors"]
@@ -53,8 +56,11 @@ def test_failed_calls_are_counted_then_redone(wiki_corpus, tmp_path):
     llm = ScriptedLLM(flaky=False)
     second = generate_shard(cfg, paths, shard, llm=llm)
     assert second["complete"] and second["llm_errors"] == 0 and llm.calls == 8
+    f2 = filter_stage(cfg, paths)
+    assert f2["in"] == second["parsed"] > f1["in"]  # the filters saw the new queries
+    assert filter_stage(cfg, paths) == f2  # same inputs: not redone
     rt2 = roundtrip_shard(cfg, paths, shard)
-    assert rt2["in"] == second["parsed"] > rt1["in"]  # the round trip saw the new queries
+    assert rt2["in"] == f2["kept"] > rt1["in"]  # the round trip saw them too
     assert generate_shard(cfg, paths, shard, llm=ScriptedLLM(flaky=True)) == second  # complete: skipped
     assert roundtrip_shard(cfg, paths, shard) == rt2
     result = publish(cfg, paths)

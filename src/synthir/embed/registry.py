@@ -10,6 +10,8 @@ from synthir.embed.base import Embedder
 
 _EMBEDDERS: dict[str, str] = {
     "use-multilingual": "synthir.embed.use:USEEmbedder",
+    "e5-small": "synthir.embed.e5:E5SmallEmbedder",
+    "sentence-transformers": "synthir.embed.st:SentenceTransformerEmbedder",
 }
 _CACHE: dict[str, Embedder] = {}
 _LOCK = threading.Lock()

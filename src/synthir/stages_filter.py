@@ -1,0 +1,159 @@
+"""The filtering stages around the round trip (no LLM):
+
+filter_stage (whole run, before the round trip: cheap lexical / language / duplicate filters)
+and, after the documents stage, verify_shard (embedding checks of generated documents) and
+mine_shard (mined hard negatives from the corpus index). Each writes its outputs atomically
+and a done-marker keyed by the hash of its inputs, so a re-run redoes only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from data_schemas.config import RunConfig
+from data_schemas.records import DocumentRecord, Passage, QueryRecord
+from synthir.embed.registry import get_embedder
+from synthir.filters.queries import filter_queries
+from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
+from synthir.langid import LanguageID
+from synthir.runpaths import RunPaths
+
+
+def _sha(paths: list[Path]) -> str:
+    h = hashlib.sha256()
+    for p in paths:
+        h.update(str(p.name).encode())
+        h.update(p.read_bytes() if p.exists() else b"<missing>")
+    return h.hexdigest()
+
+
+def _done(marker: Path, sha: str) -> dict[str, Any] | None:
+    if marker.exists():
+        stats = json.loads(marker.read_text(encoding="utf-8"))
+        if stats.get("input_sha256") == sha:
+            return stats
+    return None
+
+
+def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
+    """Filter every shard's parsed queries together (duplicates are found across the run).
+
+    Output: per shard filtered.jsonl + filter_rejected.jsonl; filter.done.json with stats
+    {in, kept, language: {lang: {checked, agree}}, seconds}.
+    """
+    shards = paths.shard_dirs()
+    sha = _sha([s / "queries.jsonl" for s in shards])
+    marker = paths.work / "filter.done.json"
+    stats = _done(marker, sha)
+    if stats is not None:
+        return stats
+    t0 = time.time()
+    records: list[QueryRecord] = []
+    shard_of: dict[str, Path] = {}
+    passages: dict[str, Passage] = {}
+    for shard in shards:
+        for r in read_jsonl(shard / "passages.jsonl"):
+            passages[r["id"]] = Passage(**r)
+        for r in read_jsonl(shard / "queries.jsonl"):
+            rec = QueryRecord(**r)
+            records.append(rec)
+            shard_of[rec.id] = shard
+    langid = LanguageID(cfg.languages) if cfg.filters.language_check else None
+    kept, rejected, stats = filter_queries(records, passages, cfg.filters, langid)
+    out_kept: dict[Path, list] = defaultdict(list)
+    out_rej: dict[Path, list] = defaultdict(list)
+    for rec in kept:
+        out_kept[shard_of[rec.id]].append(rec)
+    for rej in rejected:
+        out_rej[shard_of[rej.item_id]].append(rej)
+    for shard in shards:
+        write_jsonl_atomic(shard / "filter_rejected.jsonl", out_rej[shard])
+        write_jsonl_atomic(shard / "filtered.jsonl", out_kept[shard])
+    stats.update(input_sha256=sha, seconds=round(time.time() - t0, 3))
+    write_json_atomic(marker, stats)
+    return stats
+
+
+def _corpus_texts(paths: RunPaths, wanted: list[str]) -> dict[str, str]:
+    """Texts of the passages `wanted`, read by streaming the normalised corpus."""
+    import pyarrow.parquet as pq
+
+    want = set(wanted)
+    out: dict[str, str] = {}
+    for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192, columns=["id", "text"]):
+        d = batch.to_pydict()
+        for i, t in zip(d["id"], d["text"]):
+            if i in want:
+                out[i] = t
+    return out
+
+
+def verify_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
+    """Verify one shard's generated documents (see synthir.filters.verify).
+
+    Output: verified_documents.jsonl, verify_rejected.jsonl, verify.done.json.
+    """
+    from synthir.filters.verify import cross_encoder_scorer, embedder_scorer, verify_documents
+
+    docs_path = shard / "documents.jsonl"
+    sha = _sha([docs_path])
+    marker = shard / "verify.done.json"
+    stats = _done(marker, sha)
+    if stats is not None:
+        return stats
+    t0 = time.time()
+    docs = [DocumentRecord(**r) for r in read_jsonl(docs_path)] if docs_path.exists() else []
+    if cfg.verify.enabled and docs:
+        positives = {r["id"]: r["text"] for r in read_jsonl(shard / "passages.jsonl")}
+        scorers = {"embedder": embedder_scorer(get_embedder(cfg.embedder))}
+        if cfg.verify.cross_encoder:
+            scorers["cross_encoder"] = cross_encoder_scorer(cfg.verify.cross_encoder)
+        kept, rejected, stats = verify_documents(docs, positives, scorers, cfg.verify)
+    else:
+        kept, rejected, stats = docs, [], {"in": len(docs), "kept": len(docs), "scorers": []}
+    write_jsonl_atomic(shard / "verify_rejected.jsonl", rejected)
+    write_jsonl_atomic(shard / "verified_documents.jsonl", kept)
+    stats.update(input_sha256=sha, seconds=round(time.time() - t0, 3))
+    write_json_atomic(marker, stats)
+    return stats
+
+
+def mine_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
+    """Mine hard negatives for one shard's kept pairs (see synthir.filters.mining).
+
+    Output: negatives.jsonl (MinedNegative), mine.done.json with skip counts per reason.
+    """
+    import numpy as np
+
+    from synthir.filters.mining import mine_negatives
+    from synthir.stages import _load_index
+
+    kept_path = shard / "kept.jsonl"
+    sha = _sha([kept_path])
+    marker = shard / "mine.done.json"
+    stats = _done(marker, sha)
+    if stats is not None:
+        return stats
+    t0 = time.time()
+    records = [QueryRecord(**r) for r in read_jsonl(kept_path)]
+    negatives: list = []
+    stats = {"queries": len(records)}
+    if cfg.mining.num_negatives and records:
+        index = _load_index(cfg, paths)
+        meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
+        embeddings = np.load(meta["embeddings"], mmap_mode="r")
+        row_of = {pid: i for i, pid in enumerate(index.ids)}
+        rng = random.Random(f"{cfg.sample.seed}:{shard.name}")
+        negatives, stats = mine_negatives(records, index, get_embedder(cfg.embedder), embeddings,
+                                          row_of, lambda ids: _corpus_texts(paths, ids),
+                                          cfg.mining, rng)
+    write_jsonl_atomic(shard / "negatives.jsonl", negatives)
+    stats.update(input_sha256=sha, seconds=round(time.time() - t0, 3))
+    write_json_atomic(marker, stats)
+    return stats

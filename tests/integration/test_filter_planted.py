@@ -1,0 +1,104 @@
+"""`synthir filter` on planted pairs over a planted corpus, with the real multilingual USE
+embedder, a real FAISS index and real lingua: every planted problem is caught with its reason,
+and mining never returns the positive's near-duplicate (a false negative)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from datasets import load_dataset
+
+from synthir.cli import main
+
+pytestmark = pytest.mark.slow
+
+CORPUS = {
+    "eiffel": "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris. It was completed in 1889 as the entrance arch of the World's Fair.",
+    "eiffel-copy": "The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris; it was completed in 1889 as the entrance arch to the World's Fair.",
+    "wall": "The Great Wall of China is a series of fortifications built across the historical northern borders of ancient Chinese states.",
+    "photo": "Photosynthesis is the process by which green plants use sunlight, water and carbon dioxide to produce glucose and oxygen.",
+    "volcano": "Mount Etna, on the east coast of Sicily, is one of the most active volcanoes in the world and is in an almost constant state of activity.",
+    "nile": "The Nile is a major north-flowing river in northeastern Africa; it flows into the Mediterranean Sea and is about 6,650 km long.",
+    "bach": "Johann Sebastian Bach was a German composer of the Baroque period, known for the Brandenburg Concertos and the Mass in B minor.",
+    "everest": "Mount Everest, in the Himalayas on the border of Nepal and China, is Earth's highest mountain above sea level at 8,849 metres.",
+    "louvre": "Le musée du Louvre, à Paris, est le musée d'art le plus visité au monde ; il occupe l'ancien palais royal du Louvre.",
+    "curie": "Marie Curie est une physicienne et chimiste, pionnière de la radioactivité, et la première personne à recevoir deux prix Nobel.",
+    "rhone": "Le Rhône est un fleuve qui prend sa source en Suisse, traverse le lac Léman puis Lyon et se jette dans la Méditerranée.",
+    "chess": "Chess is a board game for two players played on a checkered board with 64 squares arranged in an eight-by-eight grid.",
+    "penicillin": "Penicillin was discovered in 1928 by Alexander Fleming, who noticed that a mould killed the bacteria in a culture dish.",
+    "moon": "The Moon is Earth's only natural satellite; it orbits at an average distance of about 384,400 kilometres.",
+}
+PAIRS = [
+    {"query": "when was the eiffel tower completed", "passage_id": "eiffel"},                  # kept
+    {"query": "who composed the brandenburg concertos", "passage_id": "bach"},                 # kept
+    {"query": "quel est le musée d'art le plus visité", "passage_id": "louvre"},                # kept (fr)
+    {"query": "The Great Wall of China is a series of fortifications", "passage_id": "wall"},  # copy
+    {"query": "Who composed the Brandenburg concertos?", "passage_id": "chess"},               # duplicate
+    {"query": "Wie hoch ist der höchste Berg der Welt und wo liegt er genau",                  # wrong language
+     "passage_id": "everest", "language": "fr"},
+    {"query": "how do green plants turn sunlight into glucose", "passage_id": "volcano"},      # round trip
+    {"query": "", "passage_id": "nile"},                                                       # empty
+    {"query": "how long is the amazon", "passage_id": "amazon"},                               # unknown passage
+]
+
+
+@pytest.fixture(scope="module")
+def filtered(tmp_path_factory):
+    d = tmp_path_factory.mktemp("planted")
+    corpus = d / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": k, "text": v, "lang": "fr" if k in ("louvre", "curie", "rhone") else "en"},
+                                         ensure_ascii=False) + "\n" for k, v in CORPUS.items()), encoding="utf-8")
+    pairs = d / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in PAIRS), encoding="utf-8")
+    cfg = d / "cfg.yaml"
+    cfg.write_text(f"""
+name: planted
+corpus: {{path: {corpus}, fields: {{title: null}}}}
+languages: [en, fr]
+roundtrip: {{top_k: 2}}
+mining: {{num_negatives: 3, range_max: 10, relative_margin: null}}
+""", encoding="utf-8")
+    out = d / "out"
+    assert main(["filter", str(pairs), str(cfg), "--out", str(out), "--no-progress"]) == 0
+    return out
+
+
+def test_each_planted_problem_is_caught_with_its_reason(filtered):
+    rejected = load_dataset(str(filtered), "rejected")["train"]
+    by_query = {r["raw"]: (r["stage"], r["reason"]) for r in rejected}
+    assert by_query["The Great Wall of China is a series of fortifications"] == ("filter", "copied_from_passage")
+    assert by_query["Who composed the Brandenburg concertos?"] == ("filter", "near_duplicate")
+    assert by_query["Wie hoch ist der höchste Berg der Welt und wo liegt er genau"] == ("filter", "wrong_language")
+    assert by_query["how do green plants turn sunlight into glucose"] == ("roundtrip", "source_not_in_top_k")
+    assert by_query[""] == ("filter", "empty")
+    assert by_query["how long is the amazon"] == ("filter", "unknown_passage")
+    pairs = load_dataset(str(filtered), "pairs")["train"]
+    assert sorted(pairs["positive_id"]) == ["bach", "eiffel", "louvre"]
+    assert all(1 <= r <= 2 for r in pairs["roundtrip_rank"])
+    assert set(pairs["method"]) == {"byo"}
+
+
+def test_mining_masks_the_positive_and_its_near_duplicate(filtered):
+    negs = load_dataset(str(filtered), "hard_negatives")["train"]
+    eiffel = [n for n in negs if n["positive_id"] == "eiffel"]
+    assert len(eiffel) == 3
+    assert "eiffel-copy" not in {n["negative_id"] for n in eiffel}  # the planted false negative
+    assert all(n["negative_id"] != n["positive_id"] for n in negs)
+    for n in negs:
+        assert n["negative"] == CORPUS[n["negative_id"]] and n["score"] <= 1.0 and n["rank"] >= 1
+    funnel = json.loads((filtered / "funnel.json").read_text())["funnel"]
+    assert funnel["mining"]["skipped_near_duplicate_of_positive"] >= 1
+    assert funnel["mining"]["skipped_positive"] >= 1
+    card = (filtered / "README.md").read_text()
+    assert "Mined hard negatives:" in card and "near_duplicate_of_positive" in card
+
+
+def test_funnel_reports_language_agreement_and_rank_distribution(filtered):
+    f = json.loads((filtered / "funnel.json").read_text())["funnel"]
+    assert f["language_id"]["fr"]["checked"] == 2 and f["language_id"]["fr"]["agree"] == 1
+    assert f["language_id"]["en"]["agree"] == f["language_id"]["en"]["checked"] >= 3
+    assert sum(f["source_rank"].values()) == f["queries"]["filtered"] == 4
+    assert Counter(f["dropped"]["filter"]) == Counter({"copied_from_passage": 1, "near_duplicate": 1,
+                                                       "wrong_language": 1, "empty": 1, "unknown_passage": 1})

@@ -1,0 +1,69 @@
+"""Lexical filters (rapidfuzz) and the query filter chain, on planted inputs."""
+
+import pytest
+
+from data_schemas.config import FilterConfig
+from data_schemas.records import Passage, Provenance, QueryRecord
+from synthir.filters.fuzzy import copy_check, near_duplicates
+from synthir.filters.queries import filter_queries
+from synthir.langid import LanguageID
+
+PROV = Provenance(generator="t", template="t", template_sha256="0", examples_sha256="0", model="m",
+                  backend="b", sampling={}, seed=0)
+PASSAGES = {
+    "nile": Passage(id="nile", lang="en", text="The Nile is a major north-flowing river in northeastern "
+                    "Africa. It flows into the Mediterranean Sea and is about 6,650 km long."),
+    "louvre": Passage(id="louvre", lang="fr", text="Le musée du Louvre est le musée d'art le plus visité au monde."),
+}
+
+
+def q(i, text, pid="nile", lang="en"):
+    return QueryRecord(id=f"q{i}", query=text, passage_id=pid, query_lang=lang,
+                       passage_lang=PASSAGES.get(pid, PASSAGES["nile"]).lang, cross_lingual=False,
+                       provenance=PROV)
+
+
+def test_copy_check_partial_ratio_and_overlap():
+    p = PASSAGES["nile"].text
+    assert copy_check("a major north-flowing river in northeastern Africa", p, 95, 5, None)[0] == "copied_from_passage"
+    assert copy_check("river in Africa", p, 95, 5, None) is None  # short keyword queries may reuse words
+    assert copy_check("how long is the nile river", p, 95, 5, None) is None
+    hit = copy_check("mediterranean sea africa nile", p, 95, 5, 0.9)
+    assert hit and hit[1].startswith("token overlap 1.00")
+
+
+def test_near_duplicates_keep_first_and_ignore_case_order_punctuation():
+    texts = ["how long is the Nile", "capital of France", "How long is the nile?", "the nile how long is",
+             "completely different"]
+    found = near_duplicates(texts, 95, chunk=2)  # chunk < n: blocks must still see earlier rows
+    assert found[0] is None and found[1] is None and found[4] is None
+    assert found[2][0] == 0 and found[3][0] == 0
+    assert near_duplicates([], 90) == [] and near_duplicates(["x"], 90) == [None]
+
+
+def test_filter_chain_reasons_and_language_agreement():
+    recs = [q(1, "how long is the nile"),
+            q(2, "How long is the Nile?", pid="louvre"),                       # duplicate across the run
+            q(3, "length of the nile river"),
+            q(4, "nile river length"),                                          # kept
+            q(5, "flows into the Mediterranean Sea and is about"),           # copy (>=5 words)
+            q(6, "x"),                                                         # too short
+            q(7, "quel est le musée le plus visité", pid="louvre", lang="fr"),
+            q(8, "what is the most visited art museum in the world", pid="louvre", lang="fr"),  # wrong language
+            q(9, "length of the nile rivers"),                                 # same passage, near-dup of q3
+            q(10, "river", pid="amazon")]
+    kept, rejected, stats = filter_queries(recs, PASSAGES, FilterConfig(min_chars=3), LanguageID(["en", "fr"]))
+    reasons = {r.item_id: r.reason for r in rejected}
+    assert reasons == {"q2": "near_duplicate", "q5": "copied_from_passage", "q6": "too_short",
+                       "q8": "wrong_language", "q9": "near_duplicate", "q10": "unknown_passage"}
+    assert [r.id for r in kept] == ["q1", "q3", "q4", "q7"]
+    assert stats["language"]["fr"] == {"checked": 2, "agree": 1}
+    assert all(r.stage == "filter" for r in rejected)
+    dup = next(r for r in rejected if r.item_id == "q9")
+    assert "same passage as q3" in dup.detail
+
+
+@pytest.mark.parametrize("threshold,expect", [(100, None), (80, 0)])
+def test_threshold_is_configurable(threshold, expect):
+    found = near_duplicates(["nile river length", "length of nile river"], threshold)
+    assert (found[1] and found[1][0]) == expect or (found[1] is None and expect is None)
