@@ -13,16 +13,18 @@ pytestmark = pytest.mark.slow
 def test_generate_flow_publishes_a_dataset(wiki_corpus, real_llm, tmp_path):
     from flows.generate import generate
 
-    cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 4, "sample.seed": 99,
-                                                        "languages": "[fr]", "shard_size": 2})
+    cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 6, "sample.seed": 99,
+                                                        "shard_size": 3})
     result = generate(cfg)
     shards = sorted((tmp_path / "out" / ".synthir" / "shards").iterdir())
     assert len(shards) == 2  # tasks map over shards, not items
     stats = [json.loads((s / "generate.done.json").read_text()) for s in shards]
     assert sum(s["tokens"]["completion"] for s in stats) > 0  # the model really ran
+    assert result["rows"]["pairs"] == result["funnel"]["queries"]["roundtrip_kept"] > 0
     pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
-    assert len(pairs) == result["rows"]["pairs"] == result["funnel"]["queries"]["roundtrip_kept"]
-    assert result["funnel"]["queries"]["prompts"] == 4
+    assert len(pairs) == result["rows"]["pairs"]
+    assert result["funnel"]["queries"]["prompts"] == 12  # 6 passages x en, fr
+    assert result["rows"]["documents"] == 0 and "documents" not in result["files"]  # none asked
 
 
 def test_flow_cli_input_error_is_one_line_exit_2(tmp_path, capsys):

@@ -102,3 +102,11 @@ def test_funnel_reports_language_agreement_and_rank_distribution(filtered):
     assert sum(f["source_rank"].values()) == f["queries"]["filtered"] == 4
     assert Counter(f["dropped"]["filter"]) == Counter({"copied_from_passage": 1, "near_duplicate": 1,
                                                        "wrong_language": 1, "empty": 1, "unknown_passage": 1})
+
+
+def test_empty_configs_are_not_published(filtered):
+    card = (filtered / "README.md").read_text()
+    assert "config_name: documents" not in card and "config_name: hard_negatives" in card
+    assert not (filtered / "data" / "documents").exists()
+    with pytest.raises(ValueError, match="documents"):
+        load_dataset(str(filtered), "documents")

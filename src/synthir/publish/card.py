@@ -19,10 +19,11 @@ _TEMPLATES = Path(__file__).parent / "templates"
 def card_header(cfg: RunConfig, files: dict[str, str]) -> str:
     """The YAML front matter: one `configs:` entry per published config (pairs is default),
     each naming its exact data file."""
+    default = "pairs" if "pairs" in files else next(iter(files), None)
     meta: dict[str, Any] = {
         "configs": [{"config_name": name,
                      "data_files": [{"split": "train", "path": path}],
-                     **({"default": True} if name == "pairs" else {})} for name, path in files.items()],
+                     **({"default": True} if name == default else {})} for name, path in files.items()],
         "license": cfg.output.license,
         "language": sorted(set(cfg.languages) | set(cfg.sample.languages or [])),
         "task_categories": ["text-retrieval"],

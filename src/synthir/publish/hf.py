@@ -114,7 +114,14 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     n_corpus = _write_corpus(cfg, paths, data, {r["positive_id"] for r in pairs})
     rows = {"pairs": len(pairs), "corpus": n_corpus, "queries": len(queries), "qrels": len(qrels),
             "documents": len(documents), "hard_negatives": len(hard), "rejected": len(rejected)}
-    files = {name: f"data/{name}/{_content_name(data / name / FILE)}" for name in CONFIGS}
+    # `datasets` cannot load a Parquet file with no rows, so an empty config is not published
+    # (the card still lists it with 0 rows); loading it then fails with "config not found".
+    files = {}
+    for name in CONFIGS:
+        if rows[name]:
+            files[name] = f"data/{name}/{_content_name(data / name / FILE)}"
+        else:
+            shutil.rmtree(data / name)
     (tmp / "README.md").write_text(render_card(cfg, funnel, rows, files), encoding="utf-8")
     write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows})
 
