@@ -50,6 +50,11 @@ def _pytest_pids() -> list[int]:
     return [int(p) for p in r.stdout.split() if int(p) != os.getpid()]
 
 
+def _cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def _query_of(text: str, words: int = 8) -> str:
     return " ".join(text.split()[:words])
 
@@ -184,7 +189,9 @@ def child(a: argparse.Namespace) -> None:
         embedder = get_embedder(cfg.embedder)
         embedder.encode(["warm up"], "passage")  # USE loads its weights lazily, on first encode
         res["embedder_load_s"] = round(time.time() - t, 2)
+        c = _cpu_s()
         meta = index_corpus(cfg, paths)  # embedder already loaded: seconds = embedding only
+        res["embed_and_index_cpu_s"] = round(_cpu_s() - c, 1)
         res["embed_s"] = meta["seconds"]
         res["index_build_s"] = meta["index_build_seconds"]
         res["index"] = meta["index"]
@@ -208,9 +215,10 @@ def child(a: argparse.Namespace) -> None:
     records = [QueryRecord(id=f"q{i}", query=q["query"], passage_id=q["passage_id"],
                            query_lang=q["lang"], passage_lang=q["lang"], cross_lingual=False,
                            provenance=prov) for i, q in enumerate(qs)]
-    t = time.time()
+    t, c = time.time(), _cpu_s()
     kept, rejected = roundtrip_filter(records, index, embedder, top_k=a.top_k)
     res["roundtrip_s"] = round(time.time() - t, 3)
+    res["roundtrip_cpu_s"] = round(_cpu_s() - c, 2)
     ranks: dict[str, int | None] = {r.passage_id: r.roundtrip_rank for r in kept}
     for rej, rank in zip(rejected, source_ranks([], rejected)):
         ranks[rej.passage_id] = rank
@@ -233,11 +241,41 @@ def child(a: argparse.Namespace) -> None:
 
 # ---------------------------------------------------------------- parent
 
-def _run_child(args: list[str], result: Path) -> dict:
-    proc = subprocess.run([sys.executable, __file__, "--child", *args], cwd=REPO)
+class Quiet:
+    """Waits for running pytest processes to end before each child, from one shared budget."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.left = budget_s
+        self.waited = 0.0
+
+    def wait(self) -> bool:
+        """Wait while pytest runs (at most what is left of the budget); True if it still runs."""
+        t = time.time()
+        while _pytest_pids() and time.time() - t < self.left:
+            time.sleep(30)
+        spent = time.time() - t
+        self.left = max(0.0, self.left - spent)
+        self.waited += spent
+        return bool(_pytest_pids())
+
+
+def _run_child(args: list[str], result: Path, quiet: Quiet) -> dict:
+    still = quiet.wait()
+    proc = subprocess.Popen([sys.executable, __file__, "--child", *args], cwd=REPO)
+    samples: list[tuple[bool, float]] = []
+    while proc.poll() is None:  # sample contention every 5 s while the child runs
+        samples.append((bool(_pytest_pids()), os.getloadavg()[0]))
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
     if proc.returncode != 0:
         raise SystemExit(f"child failed ({proc.returncode}): {args}")
-    return json.loads(result.read_text(encoding="utf-8"))
+    res = json.loads(result.read_text(encoding="utf-8"))
+    res["contention"] = {"pytest_running_at_start": still,
+                         "share_of_5s_samples_with_pytest": round(sum(p for p, _ in samples) / max(1, len(samples)), 2),
+                         "mean_load_1min": round(sum(x for _, x in samples) / max(1, len(samples)), 2)}
+    return res
 
 
 def _versions() -> dict:
@@ -295,12 +333,9 @@ def main() -> None:
     qinfos = write_queries(corpus["rows"], sizes, args.queries, args.seed, work)
     print(f"queries: {qinfos}", flush=True)
 
-    waited, t = 0, time.time()
-    while _pytest_pids() and time.time() - t < args.wait_max:
-        time.sleep(30)
-    waited = round(time.time() - t)
-    still = bool(_pytest_pids())
-    print(f"waited {waited}s for pytest; still running: {still}", flush=True)
+    quiet = Quiet(args.wait_max)
+    still = quiet.wait()
+    print(f"waited {quiet.waited:.0f}s for pytest; still running: {still}", flush=True)
     up_before = _uptime()
 
     per_size, ann, tops = {}, {}, {}
@@ -311,7 +346,7 @@ def main() -> None:
         common = ["--corpus", str(corpus["files"][n]), "--out", str(d / "out"), "--cache", str(d / "cache"),
                   "--queries-file", str(work / f"queries_{n}.json"), "--top-k", str(args.top_k)]
         r = _run_child([*common, "--index", "flat", "--result", str(d / "flat.json"),
-                        "--top-out", str(d / "top_flat.json")], d / "flat.json")
+                        "--top-out", str(d / "top_flat.json")], d / "flat.json", quiet)
         r["queries"] = qinfo
         r["passages_per_s"] = round(r["rows"] / r["embed_s"], 1)
         r["queries_per_s"] = round(qinfo["queries"] / r["roundtrip_s"], 1)
@@ -321,7 +356,7 @@ def main() -> None:
             tops["flat"] = json.loads((d / "top_flat.json").read_text())
             for kind in [k for k in args.ann.split(",") if k]:
                 ra = _run_child([*common, "--index", kind, "--result", str(d / f"{kind}.json"),
-                                 "--top-out", str(d / f"top_{kind}.json")], d / f"{kind}.json")
+                                 "--top-out", str(d / f"top_{kind}.json")], d / f"{kind}.json", quiet)
                 top = json.loads((d / f"top_{kind}.json").read_text())
                 ra["overlap@10_with_flat"] = round(sum(len(set(a) & set(b)) for a, b in zip(top, tops["flat"]))
                                                    / sum(len(b) for b in tops["flat"]), 4)
@@ -334,7 +369,7 @@ def main() -> None:
 
     lo, hi = sizes[0], sizes[-1]
     growth = {"sizes": [lo, hi], "size_ratio": round(hi / lo, 2)}
-    for key in ("embed_s", "index_build_s", "roundtrip_s", "roundtrip_search_s", "roundtrip_encode_s",
+    for key in ("embed_s", "embed_and_index_cpu_s", "roundtrip_cpu_s", "index_build_s", "roundtrip_s", "roundtrip_search_s", "roundtrip_encode_s",
                 "ingest_s", "peak_rss_mib", "embeddings_mib"):
         a, b = per_size[lo][key], per_size[hi][key]
         growth[key] = round(b / a, 2) if a else None
@@ -350,7 +385,8 @@ def main() -> None:
         "sizes": {str(n): r for n, r in per_size.items()},
         "ann_at_largest": ann,
         "growth": growth,
-        "contention": {"waited_for_pytest_s": waited, "pytest_still_running_after_wait": still,
+        "contention": {"waited_for_pytest_s": round(quiet.waited), "pytest_running_at_first_start": still,
+                       "wait_budget_s": args.wait_max, "wait_budget_left_s": round(quiet.left),
                        "uptime_before": up_before, "uptime_after": up_after},
     }
     res = REPO / "benchmarks" / "results"
@@ -364,20 +400,28 @@ def render_md(o: dict) -> str:
     s = o["sizes"]
     ns = list(s)
     rows = [("rows", "rows"), ("ingest s", "ingest_s"), ("embedder load s", "embedder_load_s"),
-            ("embed s", "embed_s"), ("passages/s", "passages_per_s"), ("flat index build s", "index_build_s"),
-            (f"round trip s ({o['settings']['queries']} q)", "roundtrip_s"), ("  of which query encode s", "roundtrip_encode_s"),
+            ("embed s", "embed_s"), ("passages/s", "passages_per_s"),
+            ("embed + index CPU s", "embed_and_index_cpu_s"), ("flat index build s", "index_build_s"),
+            (f"round trip s ({o['settings']['queries']} q)", "roundtrip_s"), ("round trip CPU s", "roundtrip_cpu_s"), ("  of which query encode s", "roundtrip_encode_s"),
             ("  of which search s", "roundtrip_search_s"), ("recall@1", "recall@1"), ("recall@10", "recall@10"),
             ("queries found in no other passage", "unique_queries"),
             ("recall@1, those queries", "recall@1_unique"),
             ("recall@10, those queries", "recall@10_unique"),
             ("peak RSS MiB", "peak_rss_mib"), ("embeddings MiB", "embeddings_mib"),
-            ("1-min load, start -> end", "load_1min_start_end")]
+            ("1-min load, start -> end", "load_1min_start_end"),
+            ("share of time pytest also ran", "contention.share_of_5s_samples_with_pytest"),
+            ("mean 1-min load", "contention.mean_load_1min")]
+
+    def get(d, k):
+        for part in k.split("."):
+            d = d.get(part, "") if isinstance(d, dict) else ""
+        return d
 
     def cell(v):
         return " -> ".join(str(x) for x in v) if isinstance(v, list) else str(v)
 
     t = "| metric | " + " | ".join(f"{int(n):,}" for n in ns) + " |\n|---|" + "---:|" * len(ns) + "\n"
-    t += "\n".join(f"| {label} | " + " | ".join(cell(s[n].get(k, "")) for n in ns) + " |" for label, k in rows)
+    t += "\n".join(f"| {label} | " + " | ".join(cell(get(s[n], k)) for n in ns) + " |" for label, k in rows)
     big = ns[-1]
     ann = o["ann_at_largest"]
     a = ""
@@ -386,10 +430,11 @@ def render_md(o: dict) -> str:
         arows = [("index", "index"), ("build s", "index_build_s"), ("round trip s", "roundtrip_s"),
                  ("  of which search s", "roundtrip_search_s"), ("recall@1", "recall@1"),
                  ("recall@10", "recall@10"), ("top-10 overlap with flat", "overlap@10_with_flat"),
-                 ("top-1 same as flat", "top1_same_as_flat"), ("peak RSS MiB", "peak_rss_mib")]
+                 ("top-1 same as flat", "top1_same_as_flat"), ("peak RSS MiB", "peak_rss_mib"),
+                 ("share of time pytest also ran", "contention.share_of_5s_samples_with_pytest")]
         a = (f"\n\n## Index types at {int(big):,} passages (same embeddings, same queries)\n\n"
              "| metric | " + " | ".join(kinds) + " |\n|---|" + "---:|" * len(kinds) + "\n"
-             + "\n".join(f"| {label} | " + " | ".join(cell(v.get(k, 1.0 if k.startswith(('overlap', 'top1')) else ""))
+             + "\n".join(f"| {label} | " + " | ".join(cell(get(v, k) if get(v, k) != "" or not k.startswith(("overlap", "top1")) else 1.0)
                                                      for v in kinds.values()) + " |" for label, k in arows))
     g = o["growth"]
     c = o["corpus"]
@@ -425,11 +470,15 @@ def render_md(o: dict) -> str:
         f"flat index build x{g['index_build_s']}, round trip x{g['roundtrip_s']} (index search alone "
         f"x{g['roundtrip_search_s']}, query encoding x{g['roundtrip_encode_s']}), ingest x{g['ingest_s']}, "
         f"peak RSS x{g['peak_rss_mib']}.",
-        f"- Waited {ct['waited_for_pytest_s']} s for running pytest processes to finish"
-        + (" and ran anyway while one still ran (contention: times may be inflated)."
-           if ct["pytest_still_running_after_wait"] else "; none ran at the start.")
-        + " Per-child 1-min load and whether pytest ran at the child's start/end are in the JSON. "
-        f"uptime before: `{ct['uptime_before']}`; after: `{ct['uptime_after']}`.",
+        f"- Growth in CPU seconds (less sensitive to other jobs on the cores): embed + index "
+        f"x{g['embed_and_index_cpu_s']}, round trip x{g['roundtrip_cpu_s']}.",
+        f"- Before each subprocess the script waits while a `pytest` process runs (another job's tests "
+        f"on these 2 cores), {ct['wait_budget_s']} s budget in all; it waited {ct['waited_for_pytest_s']} s"
+        + (", and the budget ran out: some steps ran while tests ran (see `share of time pytest also ran`; "
+           "wall times there are inflated, CPU seconds much less)." if ct["wait_budget_left_s"] == 0 else
+           ".") + " Contention sampled every 5 s per subprocess; the table shows the share of samples "
+        f"with pytest running and the mean 1-min load. uptime before: `{ct['uptime_before']}`; after: "
+        f"`{ct['uptime_after']}`.",
     ]
     return (f"# Embedding + index + round trip at scale ({m['cpus']} CPUs)\n\n{t}{a}\n\n"
             + "\n".join(notes) + "\n")

@@ -77,3 +77,15 @@ def test_rerun_is_fully_cached_and_identical(all_run):
     again = run(cfg, progress=False)
     assert again["rows"] == result["rows"]
     assert again["funnel"]["documents"] == result["funnel"]["documents"]
+
+
+def test_mined_negatives_for_kept_pairs(all_run):
+    cfg, result = all_run
+    pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
+    negs = load_dataset(str(cfg.output.dir), "hard_negatives")["train"]
+    assert 0 < len(negs) <= 3 * len(pairs)
+    assert set(negs["query_id"]) <= set(pairs["id"])
+    positive = dict(zip(pairs["id"], pairs["positive_id"]))
+    for n in negs:
+        assert n["negative_id"] != positive[n["query_id"]]
+        assert n["score"] <= n["positive_score"] * (1 - cfg.mining.relative_margin) + 1e-6
