@@ -72,7 +72,10 @@ def summary_text(result: dict[str, Any]) -> str:
         lines.append(f"  method {m}: {c['prompts']} requested, {c['parsed']} parsed, "
                      f"{c['roundtrip_kept']} kept")
     for m, c in sorted(f.get("documents", {}).items()):
-        lines.append(f"  documents {m}: {c['prompts']} requested, {c['parsed']} parsed")
+        lines.append(f"  documents {m}: {c['prompts']} requested, {c['parsed']} parsed, "
+                     f"{c['verified']} verified")
+    if f.get("mining", {}).get("mined") is not None:
+        lines.append(f"  mined    {f['mining']['mined']} hard negatives for {f['mining'].get('queries', 0)} pairs")
     for stage in ("generate", "parse", "filter", "roundtrip", "documents", "verify", "mine"):
         reasons = f["dropped"].get(stage)
         if reasons:

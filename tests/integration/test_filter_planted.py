@@ -91,6 +91,9 @@ def test_mining_masks_the_positive_and_its_near_duplicate(filtered):
     funnel = json.loads((filtered / "funnel.json").read_text())["funnel"]
     assert funnel["mining"]["skipped_near_duplicate_of_positive"] >= 1
     assert funnel["mining"]["skipped_positive"] >= 1
+    triplets = load_dataset(str(filtered), "triplets")["train"]
+    assert len(triplets) == len(negs) and set(triplets["source"]) == {"mined"}
+    assert {(t["query"], t["negative"]) for t in triplets} == {(n["query"], n["negative"]) for n in negs}
     card = (filtered / "README.md").read_text()
     assert "Mined hard negatives:" in card and "near_duplicate_of_positive" in card
 

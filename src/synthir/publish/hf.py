@@ -2,7 +2,7 @@
 
 Configs: pairs, corpus, queries, qrels (BEIR: query-id, corpus-id, score), documents (graded /
 LLM-negative / HyDE documents per kept query, verified), hard_negatives (mined from the corpus,
-with scores), rejected. Each is
+with scores), triplets (query, positive, negative: mined and verified LLM negatives), rejected. Each is
 `data/<config>/train-00000-of-00001-<sha256[:12]>.parquet`; README.md's YAML `configs:` names
 those files, so `datasets.load_dataset(dir, "<config>")` works. The content hash in the name is
 deliberate: `datasets` caches a local dir by its folder name and card metadata only, so a
@@ -24,10 +24,11 @@ from data_schemas.config import RunConfig
 from synthir.funnel import compute_funnel
 from synthir.io.files import read_jsonl, write_json_atomic
 from synthir.publish.card import render_card
-from synthir.publish.tables import SCHEMAS, document_row, negative_row, pair_row
+from synthir.publish.tables import SCHEMAS, document_row, negative_row, pair_row, triplet_rows
 from synthir.runpaths import RunPaths
 
-CONFIGS = ["pairs", "corpus", "queries", "qrels", "documents", "hard_negatives", "rejected"]
+CONFIGS = ["pairs", "corpus", "queries", "qrels", "documents", "hard_negatives", "triplets",
+           "rejected"]
 FILE = "train-00000-of-00001.parquet"
 
 
@@ -110,10 +111,13 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     texts.update(_texts(paths, {n["negative_id"] for n in negatives} - set(texts)))
     hard = [negative_row(n, texts) for n in sorted(negatives, key=lambda n: (n["query_id"], n["rank"]))]
     _write(data, "hard_negatives", hard)
+    triplets = triplet_rows(pairs, hard, documents)
+    _write(data, "triplets", triplets)
     _write(data, "rejected", rejected)
     n_corpus = _write_corpus(cfg, paths, data, {r["positive_id"] for r in pairs})
     rows = {"pairs": len(pairs), "corpus": n_corpus, "queries": len(queries), "qrels": len(qrels),
-            "documents": len(documents), "hard_negatives": len(hard), "rejected": len(rejected)}
+            "documents": len(documents), "hard_negatives": len(hard), "triplets": len(triplets),
+            "rejected": len(rejected)}
     # `datasets` cannot load a Parquet file with no rows, so an empty config is not published
     # (the card still lists it with 0 rows); loading it then fails with "config not found".
     files = {}

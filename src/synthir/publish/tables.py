@@ -39,6 +39,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("negative", pa.string()), ("rank", pa.int32()), ("score", pa.float32()),
         ("positive_score", pa.float32()),
     ]),
+    "triplets": pa.schema([
+        ("query_id", pa.string()), ("query", pa.string()), ("positive", pa.string()),
+        ("negative", pa.string()), ("source", pa.string()), ("negative_id", pa.string()),
+    ]),
     "rejected": pa.schema([
         ("id", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
         ("item_id", pa.string()), ("passage_id", pa.string()), ("lang", pa.string()),
@@ -81,3 +85,17 @@ def negative_row(neg: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
             "positive_id": neg["positive_id"], "positive": texts.get(neg["positive_id"], ""),
             "negative_id": neg["negative_id"], "negative": texts.get(neg["negative_id"], ""),
             "rank": neg["rank"], "score": neg["score"], "positive_score": neg["positive_score"]}
+
+
+def triplet_rows(pairs: list[dict[str, Any]], hard: list[dict[str, Any]],
+                 documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """(query, positive, negative) rows, one per mined negative (source "mined") and per
+    verified LLM negative (source "llm"), for sentence-transformers-style training."""
+    by_id = {p["id"]: p for p in pairs}
+    rows = [{"query_id": h["query_id"], "query": h["query"], "positive": h["positive"],
+             "negative": h["negative"], "source": "mined", "negative_id": h["negative_id"]}
+            for h in hard if h["query_id"] in by_id]
+    rows += [{"query_id": d["query_id"], "query": d["query"], "positive": by_id[d["query_id"]]["positive"],
+              "negative": d["text"], "source": "llm", "negative_id": d["id"]}
+             for d in documents if d["kind"] == "negative" and d["query_id"] in by_id]
+    return sorted(rows, key=lambda r: (r["query_id"], r["source"], r["negative_id"]))
