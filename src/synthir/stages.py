@@ -266,7 +266,7 @@ def index_corpus(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dic
             "seconds": round(time.time() - t0, 3)}
     write_json_atomic(paths.index_meta, meta)
     t1 = time.time()
-    meta["index"] = _load_index(cfg, paths).description
+    meta["index"] = load_index(cfg, paths).description
     meta["index_build_seconds"] = round(time.time() - t1, 3)
     write_json_atomic(paths.index_meta, meta)
     return meta
@@ -275,7 +275,7 @@ def index_corpus(cfg: RunConfig, paths: RunPaths, progress: bool = False) -> dic
 _INDEXES: dict[str, CorpusIndex] = {}
 
 
-def _load_index(cfg: RunConfig, paths: RunPaths) -> CorpusIndex:
+def load_index(cfg: RunConfig, paths: RunPaths) -> CorpusIndex:
     """The corpus index for this run (built once per process from the cached embeddings)."""
     meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
     ic = cfg.index
@@ -305,7 +305,7 @@ def roundtrip_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, A
             return stats
     t0 = time.time()
     records = [QueryRecord(**r) for r in read_jsonl(queries)]
-    kept, rejected = roundtrip_filter(records, _load_index(cfg, paths), get_embedder(cfg.embedder),
+    kept, rejected = roundtrip_filter(records, load_index(cfg, paths), get_embedder(cfg.embedder),
                                       cfg.roundtrip.top_k)
     write_jsonl_atomic(shard / "roundtrip_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "kept.jsonl", kept)

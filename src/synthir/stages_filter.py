@@ -132,7 +132,7 @@ def mine_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
     import numpy as np
 
     from synthir.filters.mining import mine_negatives
-    from synthir.stages import _load_index
+    from synthir.stages import load_index
 
     kept_path = shard / "kept.jsonl"
     sha = _sha([kept_path])
@@ -145,7 +145,7 @@ def mine_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
     negatives: list = []
     stats = {"queries": len(records)}
     if cfg.mining.num_negatives and records:
-        index = _load_index(cfg, paths)
+        index = load_index(cfg, paths)
         meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
         embeddings = np.load(meta["embeddings"], mmap_mode="r")
         row_of = {pid: i for i, pid in enumerate(index.ids)}
