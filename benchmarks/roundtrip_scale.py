@@ -505,7 +505,7 @@ def render_md(o: dict) -> str:
         "memory-mapped .npy pages read while building + FAISS's own copy of the vectors) on top of "
         "the ~300 MiB USE model and runtime.",
         "- Recall@1 falls with size mostly because the larger corpora hold more of the 26k real "
-        "articles: when the source is not first, the first passage is " + ", ".join(
+        "articles: when the source is not first, the first passage is " + "; ".join(
             f"at {int(n):,}: {m['other_language']} of {m['misses']} a real article in another language "
             f"({m['other_language_same_title']} the same article), {m['same_language_article']} one in the "
             f"same language, {m['synthetic']} a synthetic row"

@@ -125,9 +125,9 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     total = {k: sum(v[k] for v in languages.values())
              for k in ("prompts", "generated", "parsed", "filtered", "roundtrip_kept")}
     filter_meta = paths.work / "filter.done.json"
-    lang_id = json.loads(filter_meta.read_text(encoding="utf-8"))["language"] if filter_meta.exists() else {}
-    if filter_meta.exists():
-        seconds["filter"] += json.loads(filter_meta.read_text(encoding="utf-8"))["seconds"]
+    filter_stats = json.loads(filter_meta.read_text(encoding="utf-8")) if filter_meta.exists() else {}
+    lang_id = filter_stats.get("language", {})
+    seconds["filter"] += filter_stats.get("seconds", 0.0)
     return {
         "ingest": ingest["corpus"],
         "sample": ingest["sample"],

@@ -53,6 +53,19 @@ class RunPaths:
     def index_meta(self) -> Path:
         return self.work / "index.json"
 
+    def corpus_texts(self, wanted: "set[str] | list[str]") -> dict[str, str]:
+        """{id: text} of the `wanted` passages, streamed from the normalised corpus."""
+        import pyarrow.parquet as pq
+
+        want = set(wanted)
+        out: dict[str, str] = {}
+        if not want:
+            return out
+        for batch in pq.ParquetFile(self.corpus).iter_batches(batch_size=8192, columns=["id", "text"]):
+            d = batch.to_pydict()
+            out.update((i, t) for i, t in zip(d["id"], d["text"]) if i in want)
+        return out
+
     def shard_dirs(self) -> list[Path]:
         """Existing shard directories, in order."""
         return sorted(p for p in self.shards.glob("[0-9]*") if p.is_dir())

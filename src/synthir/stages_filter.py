@@ -80,20 +80,6 @@ def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     return stats
 
 
-def _corpus_texts(paths: RunPaths, wanted: list[str]) -> dict[str, str]:
-    """Texts of the passages `wanted`, read by streaming the normalised corpus."""
-    import pyarrow.parquet as pq
-
-    want = set(wanted)
-    out: dict[str, str] = {}
-    for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192, columns=["id", "text"]):
-        d = batch.to_pydict()
-        for i, t in zip(d["id"], d["text"]):
-            if i in want:
-                out[i] = t
-    return out
-
-
 def verify_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
     """Verify one shard's generated documents (see synthir.filters.verify).
 
@@ -151,7 +137,7 @@ def mine_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
         row_of = {pid: i for i, pid in enumerate(index.ids)}
         rng = random.Random(f"{cfg.sample.seed}:{shard.name}")
         negatives, stats = mine_negatives(records, index, get_embedder(cfg.embedder), embeddings,
-                                          row_of, lambda ids: _corpus_texts(paths, ids),
+                                          row_of, paths.corpus_texts,
                                           cfg.mining, rng)
     write_jsonl_atomic(shard / "negatives.jsonl", negatives)
     stats.update(input_sha256=sha, seconds=round(time.time() - t0, 3))

@@ -62,16 +62,6 @@ def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[st
     return n
 
 
-def _texts(paths: RunPaths, wanted: set[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if not wanted:
-        return out
-    for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192, columns=["id", "text"]):
-        d = batch.to_pydict()
-        out.update((i, t) for i, t in zip(d["id"], d["text"]) if i in wanted)
-    return out
-
-
 def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     """Publish the finished stages of the run; return {"dir", "rows": {config: n}, "funnel"}."""
     passages: dict[str, dict] = {}
@@ -108,7 +98,7 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     _write(data, "qrels", qrels)
     _write(data, "documents", documents)
     texts = {r["positive_id"]: r["positive"] for r in pairs}
-    texts.update(_texts(paths, {n["negative_id"] for n in negatives} - set(texts)))
+    texts.update(paths.corpus_texts({n["negative_id"] for n in negatives} - set(texts)))
     hard = [negative_row(n, texts) for n in sorted(negatives, key=lambda n: (n["query_id"], n["rank"]))]
     _write(data, "hard_negatives", hard)
     triplets = triplet_rows(pairs, hard, documents)
