@@ -1,8 +1,9 @@
 """The stages of the main job, each a plain function over files in the run dir.
 
-ingest_and_sample -> [per shard] generate_shard -> index_corpus -> [per shard] roundtrip_shard
--> [per shard] documents_shard -> publish. A stage whose done-marker exists returns its recorded stats (resume); every stage
-writes its outputs atomically. Local runner: `synthir.pipeline.run`; Prefect: `flows/generate.py`.
+ingest_and_sample -> [per shard] generate_shard -> filter_stage (stages_filter) ->
+index_corpus -> [per shard] roundtrip_shard -> [per shard] documents_shard -> verify_shard,
+mine_shard (stages_filter) -> publish. A stage whose done-marker exists returns its recorded
+stats (resume); every stage writes its outputs atomically. Local runner: `synthir.pipeline.run`; Prefect: `flows/generate.py`.
 """
 
 from __future__ import annotations
@@ -119,34 +120,41 @@ def make_llm(cfg: RunConfig) -> Any:
                      backend=cfg.llm.backend, model_id=model_identity(cfg.llm))
 
 
-def _run_prompts(llm: Any, gen: Any, items: list[PromptItem], langid: Any, bar: tqdm,
-                 ok_type: type, batch: int) -> tuple[list[Any], list[Rejected], Counter]:
-    """Send `items` through `llm` in batches and parse every sample with `gen.parse`."""
-    params = gen.sampling_params()
+def _run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok_type: type,
+              batch: int, bar: tqdm) -> tuple[list[Any], list[Rejected], dict[str, Any]]:
+    """Send every (generator, prompts) of `plan` through `llm` in batches and parse each
+    sample with the generator's parser. Returns (records, rejected, stats) where stats has
+    prompts, requested {method: {lang: samples}}, parsed, rejected, llm_errors, complete
+    (no failed call: else the stage is redone on the next run, its successful calls coming
+    back from the response cache) and tokens."""
     records: list[Any] = []
     rejected: list[Rejected] = []
     tokens: Counter = Counter()
-    for i in range(0, len(items), batch):
-        chunk = items[i:i + batch]
-        gens = llm.generate([it.text for it in chunk], params)
-        for j, g in enumerate(gens):
-            item, sample = chunk[j // params.n], j % params.n
-            tokens["calls"] += 1
-            if g.cached:
-                tokens["cached_calls"] += 1
-            else:
-                tokens["prompt"] += g.prompt_tokens
-                tokens["completion"] += g.completion_tokens
-            res = gen.parse(item, g, llm.backend, llm.model_id, langid=langid, sample=sample)
-            (records if isinstance(res, ok_type) else rejected).append(res)
-        bar.update(len(chunk))
-    return records, rejected, tokens
-
-
-def _requested(items: list[PromptItem], n: int, by: dict[str, dict[str, int]]) -> None:
-    for it in items:
-        by.setdefault(it.method, {}).setdefault(it.lang, 0)
-        by[it.method][it.lang] += n
+    requested: dict[str, dict[str, int]] = {}
+    for gen, items in plan:
+        params = gen.sampling_params()
+        for it in items:
+            requested.setdefault(it.method, {}).setdefault(it.lang, 0)
+            requested[it.method][it.lang] += params.n
+        for i in range(0, len(items), batch):
+            chunk = items[i:i + batch]
+            for j, g in enumerate(llm.generate([it.text for it in chunk], params)):
+                item, sample = chunk[j // params.n], j % params.n
+                tokens["calls"] += 1
+                if g.cached:
+                    tokens["cached_calls"] += 1
+                else:
+                    tokens["prompt"] += g.prompt_tokens
+                    tokens["completion"] += g.completion_tokens
+                res = gen.parse(item, g, llm.backend, llm.model_id, langid=langid, sample=sample)
+                (records if isinstance(res, ok_type) else rejected).append(res)
+            bar.update(len(chunk))
+    errors = sum(1 for r in rejected if r.reason == "llm_error")
+    stats = {"prompts": sum(len(items) for _, items in plan), "requested": requested,
+             "parsed": len(records), "rejected": len(rejected), "llm_errors": errors,
+             "complete": errors == 0,
+             "tokens": {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0, **tokens}}
+    return records, rejected, stats
 
 
 def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None,
@@ -169,28 +177,15 @@ def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None
     passages = [Passage(**r) for r in read_jsonl(shard / "passages.jsonl")]
     plan = [(g, g.build_prompts(passages, cfg.languages)) for g in generators]
     llm = llm or make_llm(cfg)
-    records: list[QueryRecord] = []
-    rejected: list[Rejected] = []
-    tokens: Counter = Counter()
-    requested: dict[str, dict[str, int]] = {}
     total = sum(len(items) for _, items in plan)
     with _bar(total, f"generate {shard.name}", "prompt", progress) as bar:
-        for gen, items in plan:
-            _requested(items, gen.sampling_params().n, requested)
-            recs, rej, tok = _run_prompts(llm, gen, items, langid, bar, QueryRecord,
-                                          max(1, cfg.llm.batch_size))
-            records += recs
-            rejected += rej
-            tokens.update(tok)
+        records, rejected, stats = _run_plan(llm, plan, langid, QueryRecord,
+                                             max(1, cfg.llm.batch_size), bar)
     write_jsonl_atomic(shard / "generate_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "queries.jsonl", records)
-    errors = sum(1 for r in rejected if r.reason == "llm_error")
     # A shard with failed LLM calls is published with them counted, and redone on the next
     # run (its successful calls come back from the response cache): no work is lost.
-    stats = {"prompts": total, "requested": requested, "parsed": len(records),
-             "rejected": len(rejected), "llm_errors": errors, "complete": errors == 0,
-             "tokens": {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0, **tokens},
-             "seconds": round(time.time() - t0, 3), "model": llm.model_id, "backend": llm.backend}
+    stats.update(seconds=round(time.time() - t0, 3), model=llm.model_id, backend=llm.backend)
     write_json_atomic(done, stats)
     return stats
 
@@ -215,32 +210,15 @@ def documents_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = Non
     queries = [QueryRecord(**r) for r in read_jsonl(kept_path)]
     passages = {p["id"]: Passage(**p) for p in read_jsonl(shard / "passages.jsonl")}
     plan = [(g, g.build_prompts(queries, passages)) for g in generators]
-    records: list[DocumentRecord] = []
-    rejected: list[Rejected] = []
-    tokens: Counter = Counter()
-    requested: dict[str, dict[str, int]] = {}
     total = sum(len(items) for _, items in plan)
-    model = backend = None
-    if total:
-        llm = llm or make_llm(cfg)
-        model, backend = llm.model_id, llm.backend
-        langid = language_checker(cfg)
-        with _bar(total, f"documents {shard.name}", "prompt", progress) as bar:
-            for gen, items in plan:
-                _requested(items, 1, requested)
-                recs, rej, tok = _run_prompts(llm, gen, items, langid, bar, DocumentRecord,
-                                              max(1, cfg.llm.batch_size))
-                records += recs
-                rejected += rej
-                tokens.update(tok)
+    llm = (llm or make_llm(cfg)) if total else None  # no prompt: no model is loaded
+    with _bar(total, f"documents {shard.name}", "prompt", progress) as bar:
+        records, rejected, stats = _run_plan(llm, plan, language_checker(cfg) if total else None,
+                                             DocumentRecord, max(1, cfg.llm.batch_size), bar)
     write_jsonl_atomic(shard / "documents_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "documents.jsonl", records)
-    errors = sum(1 for r in rejected if r.reason == "llm_error")
-    stats = {"prompts": total, "requested": requested, "parsed": len(records),
-             "rejected": len(rejected), "llm_errors": errors, "complete": errors == 0,
-             "kept_sha256": source,
-             "tokens": {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0, **tokens},
-             "seconds": round(time.time() - t0, 3), "model": model, "backend": backend}
+    stats.update(kept_sha256=source, seconds=round(time.time() - t0, 3),
+                 model=llm.model_id if llm else None, backend=llm.backend if llm else None)
     write_json_atomic(done, stats)
     return stats
 
