@@ -37,9 +37,16 @@ def read_pairs(path: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise InputError(f"pairs file not found: {path}")
     if path.suffix == ".parquet":
-        return pq.read_table(path).to_pylist()
+        try:
+            return pq.read_table(path).to_pylist()
+        except Exception as exc:  # not Parquet, truncated, ...: an input error, not a crash
+            raise InputError(f"pairs file {path} is not readable Parquet: {exc}") from None
     rows = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"pairs file {path} is not UTF-8 JSONL ({exc.reason} at byte {exc.start})") from None
+    for i, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -131,6 +138,7 @@ def run_filter(cfg: RunConfig, pairs_file: Path, progress: bool = True) -> dict[
     from synthir.stages_filter import filter_stage, mine_shard, verify_shard
 
     t0 = time.time()
+    read_pairs(pairs_file)  # fail early, before any work, on a missing or unreadable file
     shas = {f"pairs:{pairs_file.name}": hashlib.sha256(pairs_file.read_bytes()).hexdigest()}
     for g in document_generators(cfg):
         shas.update(g.files())

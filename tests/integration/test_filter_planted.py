@@ -113,3 +113,19 @@ def test_empty_configs_are_not_published(filtered):
     assert not (filtered / "data" / "documents").exists()
     with pytest.raises(ValueError, match="documents"):
         load_dataset(str(filtered), "documents")
+
+
+def test_bad_pairs_files_are_one_line_errors(tmp_path, capsys):
+    cfg = tmp_path / "cfg.yaml"
+    corpus = tmp_path / "c.jsonl"
+    corpus.write_text(json.dumps({"id": "a", "text": "A passage long enough to be kept by ingest."}) + "\n")
+    cfg.write_text(f"corpus: {{path: {corpus}}}\n")
+    bad_parquet = tmp_path / "pairs.parquet"
+    bad_parquet.write_bytes(b"not parquet at all")
+    latin1 = tmp_path / "pairs.jsonl"
+    latin1.write_bytes('{"query": "caf\xe9", "passage_id": "a"}\n'.encode("latin-1"))
+    for path, msg in [(tmp_path / "missing.jsonl", "pairs file not found"),
+                      (bad_parquet, "is not readable Parquet"), (latin1, "is not UTF-8 JSONL")]:
+        assert main(["filter", str(path), str(cfg), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and msg in err[0]
