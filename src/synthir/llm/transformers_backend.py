@@ -110,7 +110,7 @@ class TransformersLLM:
 
     def __init__(self, cfg: LLMConfig) -> None:
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoModelForCausalLM
 
         self.cfg = cfg
         threads = cfg.threads or os.cpu_count() or 1
