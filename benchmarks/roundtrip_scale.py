@@ -193,7 +193,7 @@ def child(a: argparse.Namespace) -> None:
     from data_schemas.config import RunConfig
     from data_schemas.records import Provenance, QueryRecord
     from synthir.embed.registry import get_embedder
-    from synthir.filters.roundtrip import roundtrip_filter, source_ranks
+    from synthir.filters.roundtrip import roundtrip_filter
     from synthir.runpaths import RunPaths, prepare_run
     from synthir.stages import load_index, index_corpus, ingest_and_sample
 
@@ -237,12 +237,10 @@ def child(a: argparse.Namespace) -> None:
                            query_lang=q["lang"], passage_lang=q["lang"], cross_lingual=False,
                            provenance=prov) for i, q in enumerate(qs)]
     t, c = time.time(), _cpu_s()
-    kept, rejected = roundtrip_filter(records, index, embedder, top_k=a.top_k)
+    kept, rejected, found = roundtrip_filter(records, index, embedder, top_k=a.top_k)
     res["roundtrip_s"] = round(time.time() - t, 3)
     res["roundtrip_cpu_s"] = round(_cpu_s() - c, 2)
-    ranks: dict[str, int | None] = {r.passage_id: r.roundtrip_rank for r in kept}
-    for rej, rank in zip(rejected, source_ranks([], rejected)):
-        ranks[rej.passage_id] = rank
+    ranks: dict[str, int | None] = {r.passage_id: rank for r, rank in zip(records, found)}
     res["kept"] = len(kept)
     res.update(_recalls(qs, ranks))
     # untimed split of the round trip: encoding the queries vs searching the index

@@ -25,7 +25,7 @@ from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, Passage, QueryRecord, Rejected
 from synthir.cachedir import cache_root
 from synthir.embed.registry import get_embedder
-from synthir.filters.roundtrip import rank_histogram, roundtrip_filter, source_ranks
+from synthir.filters.roundtrip import rank_histogram, roundtrip_filter
 from synthir.generators import document_generators, language_checker, query_generators
 from synthir.generators.common import PromptItem
 from synthir.index import CorpusIndex, embed_corpus
@@ -283,12 +283,12 @@ def roundtrip_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, A
             return stats
     t0 = time.time()
     records = [QueryRecord(**r) for r in read_jsonl(queries)]
-    kept, rejected = roundtrip_filter(records, load_index(cfg, paths), get_embedder(cfg.embedder),
+    kept, rejected, ranks = roundtrip_filter(records, load_index(cfg, paths), get_embedder(cfg.embedder),
                                       cfg.roundtrip.top_k)
     write_jsonl_atomic(shard / "roundtrip_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "kept.jsonl", kept)
     stats = {"in": len(records), "kept": len(kept), "rejected": len(rejected),
-             "source_rank": rank_histogram(source_ranks(kept, rejected)),
+             "source_rank": rank_histogram(ranks),
              "queries_sha256": source, "seconds": round(time.time() - t0, 3)}
     write_json_atomic(done, stats)
     return stats

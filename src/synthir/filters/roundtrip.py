@@ -28,27 +28,21 @@ def rank_histogram(ranks: list[int | None], depth: int = DIAGNOSTIC_DEPTH) -> di
     return hist
 
 
-def source_ranks(records: list[QueryRecord], rejected: list[Rejected]) -> list[int | None]:
-    """The source rank of every record a roundtrip_filter call saw (kept and rejected)."""
-    ranks: list[int | None] = [r.roundtrip_rank for r in records]
-    for rej in rejected:
-        rank = rej.detail.split("source at rank ", 1)[-1].split(" ", 1)[0]
-        ranks.append(int(rank) if rank.isdigit() else None)
-    return ranks
-
-
 def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder,
-                     top_k: int) -> tuple[list[QueryRecord], list[Rejected]]:
-    """Split records into (kept, rejected) by the rank of their source passage."""
+                     top_k: int) -> tuple[list[QueryRecord], list[Rejected], list[int | None]]:
+    """Split records into (kept, rejected) by the rank of their source passage; also return
+    each record's source rank, in input order (None: below the diagnostic depth)."""
     if not records:
-        return [], []
+        return [], [], []
     vecs = embedder.encode([r.query for r in records], "query")
     depth = max(top_k, DIAGNOSTIC_DEPTH)
     scores, ids = index.search(vecs, depth)
     kept: list[QueryRecord] = []
     rejected: list[Rejected] = []
+    ranks: list[int | None] = []
     for rec, row_scores, row_ids in zip(records, scores, ids):
         rank = row_ids.index(rec.passage_id) + 1 if rec.passage_id in row_ids else None
+        ranks.append(rank)
         if rank is not None and rank <= top_k:
             kept.append(rec.model_copy(update={"roundtrip_rank": rank,
                                                "roundtrip_score": float(row_scores[rank - 1])}))
@@ -58,4 +52,4 @@ def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: E
             id=content_id("roundtrip", rec.id), stage="roundtrip", reason="source_not_in_top_k",
             detail=f"source at {where} (top_k={top_k}); top-1 {row_ids[0]} score {row_scores[0]:.3f}",
             item_id=rec.id, passage_id=rec.passage_id, lang=rec.query_lang, raw=rec.query))
-    return kept, rejected
+    return kept, rejected, ranks

@@ -35,14 +35,15 @@ def test_kept_iff_source_in_top_k(tmp_path, use_embedder):
         rec("q2", "famous iron tower in Paris", "eiffel"),          # rank 1
         rec("q3", "tallest mountain in the world", "cheese"),       # written for cheese: source far down
     ]
-    kept, rejected = roundtrip_filter(records, index, use_embedder, top_k=1)
+    kept, rejected, ranks = roundtrip_filter(records, index, use_embedder, top_k=1)
+    assert [r for r in ranks if r is not None and r <= 1] == [r.roundtrip_rank for r in kept]
     assert [r.id for r in kept] == ["q1", "q2"]
     assert all(r.roundtrip_rank == 1 and r.roundtrip_score > 0 for r in kept)
     assert [(r.item_id, r.stage, r.reason) for r in rejected] == [("q3", "roundtrip", "source_not_in_top_k")]
     assert "top-1 everest" in rejected[0].detail
 
     # with K = corpus size every source is in the top-K
-    kept_all, rejected_all = roundtrip_filter(records, index, use_embedder, top_k=len(CORPUS))
+    kept_all, rejected_all, _ = roundtrip_filter(records, index, use_embedder, top_k=len(CORPUS))
     assert len(kept_all) == 3 and not rejected_all
     assert kept_all[2].roundtrip_rank > 1
 
