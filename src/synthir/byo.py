@@ -133,9 +133,8 @@ def load_pairs(cfg: RunConfig, paths: RunPaths, pairs_file: Path) -> dict[str, A
 
 def run_filter(cfg: RunConfig, pairs_file: Path, progress: bool = True) -> dict[str, Any]:
     """The whole bring-your-own-pairs job; returns the publish result (as `pipeline.run`)."""
-    from synthir.publish.hf import publish
-    from synthir.stages import documents_shard, index_corpus, ingest_and_sample, roundtrip_shard
-    from synthir.stages_filter import filter_stage, mine_shard, verify_shard
+    from synthir.pipeline import finish
+    from synthir.stages import ingest_and_sample
 
     t0 = time.time()
     read_pairs(pairs_file)  # fail early, before any work, on a missing or unreadable file
@@ -145,19 +144,4 @@ def run_filter(cfg: RunConfig, pairs_file: Path, progress: bool = True) -> dict[
     paths = prepare_run(cfg, shas)
     ingest_and_sample(cfg, paths, progress=progress, sample=False)
     load_pairs(cfg, paths, pairs_file)
-    filter_stage(cfg, paths)
-    index_corpus(cfg, paths, progress=progress)
-    for shard in paths.shard_dirs():
-        roundtrip_shard(cfg, paths, shard)
-    llm = None
-    for shard in paths.shard_dirs():
-        if cfg.generation.documents:
-            from synthir.stages import make_llm
-
-            llm = llm or make_llm(cfg)
-            documents_shard(cfg, paths, shard, llm=llm, progress=progress)
-        verify_shard(cfg, paths, shard)
-        mine_shard(cfg, paths, shard)
-    result = publish(cfg, paths)
-    result["seconds"] = round(time.time() - t0, 1)
-    return result
+    return finish(cfg, paths, t0, llm=None, progress=progress)

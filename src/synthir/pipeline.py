@@ -41,6 +41,15 @@ def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
     llm = make_llm(cfg)
     for shard in shards:
         generate_shard(cfg, paths, shard, llm=llm, progress=progress)
+    return finish(cfg, paths, t0, llm=llm, progress=progress)
+
+
+def finish(cfg: RunConfig, paths: RunPaths, t0: float, llm: Any = None,
+           progress: bool = True) -> dict[str, Any]:
+    """Every stage after the queries exist (shared by `run` and `synthir filter`): filter ->
+    index -> round trip -> documents, verify, mine -> publish. The LLM is built only if a
+    document stage has prompts. Returns the publish result plus seconds since `t0`."""
+    shards = paths.shard_dirs()
     filter_stage(cfg, paths)
     index_corpus(cfg, paths, progress=progress)
     for shard in shards:
