@@ -9,10 +9,11 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz
 
-from data_schemas.records import Passage, QueryRecord, Rejected
+from data_schemas.records import Passage, Provenance, QueryRecord, Rejected
 from synthir.ids import content_id
 from synthir.langid import LanguageID
 from synthir.prompting import oneline
@@ -134,3 +135,23 @@ def check_query_length(query: str, length: str | None, lang: str) -> Check:
 def copies(text: str, other: str, threshold: float = 85.0) -> bool:
     """Near-copy of `other` (rapidfuzz ratio on lower-cased text >= threshold)."""
     return fuzz.ratio(text.lower(), other.lower()) >= threshold
+
+
+class TemplateGenerator:
+    """What the query and document generators share: `name`, `template`, `examples_sha`
+    ({lang: sha256}), `seed` and `sampling_params()` give every record its provenance."""
+
+    name: str
+    template: Any
+    examples_sha: dict[str, str]
+    seed: int
+
+    def sampling_params(self) -> Any:
+        raise NotImplementedError
+
+    def provenance(self, lang: str, backend: str, model_id: str) -> Provenance:
+        """Provenance shared by every record this generator writes in `lang`."""
+        return Provenance(generator=self.name, template=self.template.name,
+                          template_sha256=self.template.sha256,
+                          examples_sha256=self.examples_sha[lang], model=model_id, backend=backend,
+                          sampling=self.sampling_params().as_dict(), seed=self.seed)

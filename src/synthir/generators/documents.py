@@ -20,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from data_schemas.config import DocumentMethodConfig, GenerationConfig, LLMConfig
 from data_schemas.languages import language_name
-from data_schemas.records import DocumentRecord, Passage, Provenance, QueryRecord, Rejected
+from data_schemas.records import DocumentRecord, Passage, QueryRecord, Rejected
 from synthir.errors import ConfigError
-from synthir.generators.common import (PromptItem, check_language, check_leak, check_length,
+from synthir.generators.common import (PromptItem, TemplateGenerator, check_language,
+                                       check_leak, check_length,
                                        clean_line, copies, reject)
 from synthir.ids import content_id
 from synthir.langid import LanguageID
@@ -43,7 +44,7 @@ class DocumentOutput(BaseModel):
     text: str = Field(min_length=1)
 
 
-class DocumentGenerator:
+class DocumentGenerator(TemplateGenerator):
     """build_prompts(queries, passages) -> PromptItems; parse(item, gen, ...) ->
     DocumentRecord | Rejected. Inputs: one DocumentMethodConfig, the shared configs, the run
     languages and seed. Examples: `{examples_dir}/{lang}.jsonl` rows with query, graded
@@ -100,13 +101,6 @@ class DocumentGenerator:
                 items.append(PromptItem(prompt_id=pid, method=self.name, lang=q.query_lang,
                                         text=text, passage=passage, query=q, level=level))
         return items
-
-    def provenance(self, lang: str, backend: str, model_id: str) -> Provenance:
-        """Provenance shared by every document this generator writes in `lang`."""
-        return Provenance(generator=self.name, template=self.template.name,
-                          template_sha256=self.template.sha256,
-                          examples_sha256=self.examples_sha[lang], model=model_id, backend=backend,
-                          sampling=self.sampling_params().as_dict(), seed=self.seed)
 
     def parse(self, item: PromptItem, gen: Generation, backend: str, model_id: str,
               langid: LanguageID | None = None, sample: int = 0) -> DocumentRecord | Rejected:

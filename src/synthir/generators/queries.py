@@ -25,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from data_schemas.config import GenerationConfig, LLMConfig, QueryMethodConfig
 from data_schemas.languages import language_name
-from data_schemas.records import Passage, Provenance, QueryRecord, Rejected
+from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.errors import ConfigError
-from synthir.generators.common import (PromptItem, check_language, check_leak, check_length,
+from synthir.generators.common import (PromptItem, TemplateGenerator, check_language,
+                                       check_leak, check_length,
                                        check_query_length, check_query_type, clean_line, copies,
                                        draw_attributes, is_copy, reject)
 from synthir.ids import content_id
@@ -62,7 +63,7 @@ class SAPOutput(BaseModel):
     query: str = Field(min_length=1)
 
 
-class QueryGenerator:
+class QueryGenerator(TemplateGenerator):
     """build_prompts(passages) -> PromptItems; parse(item, gen, ...) -> QueryRecord | Rejected.
 
     Inputs: one QueryMethodConfig, the shared GenerationConfig / LLMConfig, the target query
@@ -160,13 +161,6 @@ class QueryGenerator:
                 items.append(PromptItem(prompt_id=pid, method=self.name, lang=lang, text=text,
                                         passage=p, attributes=attrs))
         return items
-
-    def provenance(self, lang: str, backend: str, model_id: str) -> Provenance:
-        """Provenance shared by every record generated for `lang` by this generator."""
-        return Provenance(generator=self.name, template=self.template.name,
-                          template_sha256=self.template.sha256,
-                          examples_sha256=self.examples_sha[lang], model=model_id, backend=backend,
-                          sampling=self.sampling_params().as_dict(), seed=self.seed)
 
     def read_output(self, raw: str, truncated: bool) -> PromptagatorOutput | SAPOutput | tuple[str, str]:
         """Read a completion into the method's pydantic output, or (reason, detail)."""
