@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from data_schemas.languages import language_name
+from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig
 
 
 class _Strict(BaseModel):
@@ -97,6 +98,8 @@ class LLMConfig(_Strict):
     # vllm backend
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1)
     tensor_parallel_size: int = Field(1, ge=1)
+    pipeline_parallel_size: int = Field(1, ge=1)
+    data_parallel_size: int = Field(1, ge=1, description="vllm: engine replicas (one per GPU group)")
 
     @model_validator(mode="after")
     def _backend_keys(self) -> "LLMConfig":
@@ -286,15 +289,6 @@ class RoundTripConfig(_Strict):
     top_k: int = Field(1, ge=1)
 
 
-class OutputConfig(_Strict):
-    """Where the dataset (and the run's work files, under `.synthir/`) are written."""
-
-    dir: Path = Path("out/run")
-    corpus: Literal["full", "referenced"] = "full"
-    license: str = "other"
-    pretty_name: str | None = None
-
-
 class RunConfig(_Strict):
     """The whole run. `languages` are the target *query* languages."""
 
@@ -310,7 +304,9 @@ class RunConfig(_Strict):
     verify: VerifyConfig = VerifyConfig()
     index: IndexConfig = IndexConfig()
     roundtrip: RoundTripConfig = RoundTripConfig()
+    contamination: ContaminationConfig = ContaminationConfig()
     output: OutputConfig = OutputConfig()
+    orchestration: OrchestrationConfig = OrchestrationConfig()
     shard_size: int = Field(16, ge=1, description="passages per shard (unit of work and resume)")
 
     @field_validator("languages")

@@ -20,10 +20,12 @@ from synthir.io.files import write_json_atomic
 
 
 def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> str:
-    """Hash of everything that changes the data: the config (but not the output dir or the
-    licence text) and the sha256 of every prompt / example file the run uses."""
+    """Hash of everything that changes the generated and filtered records: the config, except
+    the publish options (output.*: dir, licence, split, hub...) and orchestration (how tasks
+    run), plus the sha256 of every prompt / example file the run uses."""
     d = cfg.model_dump(mode="json")
-    d["output"] = {k: v for k, v in d["output"].items() if k not in ("dir", "license", "pretty_name")}
+    d.pop("output")
+    d.pop("orchestration")
     return content_id(d, prompt_shas or {})
 
 

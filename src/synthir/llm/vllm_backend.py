@@ -40,7 +40,10 @@ def to_engine_kwargs(cfg: LLMConfig, model: str, tokenizer: str | None) -> dict[
     kw: dict[str, Any] = {"model": model, "dtype": cfg.dtype if cfg.dtype != "float32" else "auto",
                           "max_model_len": cfg.context_length,
                           "gpu_memory_utilization": cfg.gpu_memory_utilization,
-                          "tensor_parallel_size": cfg.tensor_parallel_size, "seed": 0}
+                          "tensor_parallel_size": cfg.tensor_parallel_size,
+                          "pipeline_parallel_size": cfg.pipeline_parallel_size, "seed": 0}
+    if cfg.data_parallel_size > 1:  # engine replicas; left out at 1 for older vLLM versions
+        kw["data_parallel_size"] = cfg.data_parallel_size
     if tokenizer:
         kw["tokenizer"] = tokenizer
     return kw

@@ -60,9 +60,14 @@ def test_vllm_engine_kwargs():
                     gpu_memory_utilization=0.5, tensor_parallel_size=2)
     assert to_engine_kwargs(cfg, cfg.model, None) == {
         "model": "/models/qwen", "dtype": "bfloat16", "max_model_len": 2048,
-        "gpu_memory_utilization": 0.5, "tensor_parallel_size": 2, "seed": 0}
+        "gpu_memory_utilization": 0.5, "tensor_parallel_size": 2, "pipeline_parallel_size": 1,
+        "seed": 0}
     kw = to_engine_kwargs(LLMConfig(backend="vllm"), "/c/m.gguf", "/c/tok")
     assert kw["dtype"] == "auto" and kw["tokenizer"] == "/c/tok"  # float32 is a CPU default
+    assert "data_parallel_size" not in kw
+    par = LLMConfig(backend="vllm", tensor_parallel_size=4, pipeline_parallel_size=2, data_parallel_size=2)
+    kw = to_engine_kwargs(par, "m", None)
+    assert (kw["tensor_parallel_size"], kw["pipeline_parallel_size"], kw["data_parallel_size"]) == (4, 2, 2)
 
 
 def test_vllm_outputs_grouped_by_prompt():
