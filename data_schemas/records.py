@@ -84,6 +84,7 @@ class DocumentRecord(_Record):
     level: int | None = Field(None, ge=0, le=3)
     variant: str | None = None
     provenance: Provenance
+    score: float | None = Field(None, description="embedder score of (query, text), set by verification")
 
 
 class MinedNegative(_Record):

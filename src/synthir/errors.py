@@ -11,3 +11,9 @@ class ConfigError(SynthirError):
 
 class InputError(SynthirError):
     """The corpus or another input cannot be used (missing file, no usable rows, ...)."""
+
+
+class HubError(SynthirError):
+    """Pushing the published dataset to the Hugging Face Hub failed (token, network, HTTP).
+
+    The message is one line and never contains the token."""

@@ -28,7 +28,7 @@ def _add_requested(target: dict[str, Counter], requested: dict[str, dict[str, in
 
 def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     """Return {"ingest", "sample", "queries", "by_language", "by_method", "documents",
-    "dropped": {stage: {reason: n}}, "tokens", "models": [{backend, model}], "seconds"}.
+    "dropped": {stage: {reason: n}}, "tokens", "tokens_by_stage": {stage: tokens}, "models": [{backend, model}], "seconds"}.
 
     Query stages count requested query samples (prompts x num_queries) per target language
     and per method: prompts -> generated (LLM answered) -> parsed -> filtered (cheap filters)
@@ -47,6 +47,7 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     for r in _load(paths.ingest / "byo_rejected.jsonl"):  # bring-your-own pairs
         dropped["filter"][r["reason"]] += 1
     tokens = Counter()
+    stage_tokens: dict[str, Counter] = defaultdict(Counter)
     ranks: Counter = Counter()
     mining: Counter = Counter()
     models: set[tuple[str, str]] = set()
@@ -80,6 +81,9 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
             docs[r["provenance"]["generator"]]["verified"] += 1
         for r in _load(shard / "verify_rejected.jsonl"):
             dropped["verify"][r["reason"]] += 1
+        verify_marker = shard / "verify.done.json"
+        if verify_marker.exists():
+            seconds["verify"] += json.loads(verify_marker.read_text(encoding="utf-8")).get("seconds", 0.0)
         mine_marker = shard / "mine.done.json"
         if mine_marker.exists():
             st = json.loads(mine_marker.read_text(encoding="utf-8"))
@@ -93,6 +97,7 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
             seconds[name] += st.get("seconds", 0.0)
             if name in ("generate", "documents"):
                 tokens.update(st["tokens"])
+                stage_tokens[name].update(st["tokens"])
                 if st.get("model"):
                     models.add((st["backend"], st["model"]))
             if name == "roundtrip":
@@ -137,6 +142,7 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
         "documents": table(docs, sorted(k for k in docs if k), False),
         "dropped": {stage: dict(c) for stage, c in dropped.items()},
         "tokens": dict(tokens),
+        "tokens_by_stage": {k: dict(v) for k, v in sorted(stage_tokens.items())},
         "models": [{"backend": b, "model": m} for b, m in sorted(models)],
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
         "mining": dict(mining),

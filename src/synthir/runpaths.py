@@ -55,18 +55,24 @@ class RunPaths:
     def index_meta(self) -> Path:
         return self.work / "index.json"
 
-    def corpus_texts(self, wanted: "set[str] | list[str]") -> dict[str, str]:
-        """{id: text} of the `wanted` passages, streamed from the normalised corpus."""
+    def corpus_passages(self, wanted: "set[str] | list[str]") -> dict[str, dict[str, str]]:
+        """{id: {"title", "text"}} of the `wanted` passages, streamed from the normalised corpus."""
         import pyarrow.parquet as pq
 
         want = set(wanted)
-        out: dict[str, str] = {}
+        out: dict[str, dict[str, str]] = {}
         if not want:
             return out
-        for batch in pq.ParquetFile(self.corpus).iter_batches(batch_size=8192, columns=["id", "text"]):
+        for batch in pq.ParquetFile(self.corpus).iter_batches(batch_size=8192,
+                                                              columns=["id", "title", "text"]):
             d = batch.to_pydict()
-            out.update((i, t) for i, t in zip(d["id"], d["text"]) if i in want)
+            out.update((i, {"title": t or "", "text": x})
+                       for i, t, x in zip(d["id"], d["title"], d["text"]) if i in want)
         return out
+
+    def corpus_texts(self, wanted: "set[str] | list[str]") -> dict[str, str]:
+        """{id: text} of the `wanted` passages."""
+        return {i: p["text"] for i, p in self.corpus_passages(wanted).items()}
 
     def shard_dirs(self) -> list[Path]:
         """Existing shard directories, in order."""

@@ -93,7 +93,9 @@ def verify_documents(docs: list[DocumentRecord], positives: dict[str, str],
                     bad[docs[i].id] = ("graded_order_violation", f"{name} scores not ordered 3>2>1>0 "
                                        f"(min gap {cfg.graded_min_gap}): {shown}")
                 break
-    kept = [d for d in docs if d.id not in bad]
+    first = scores[next(iter(scores))] if scores else None  # the embedder's, when present
+    kept = [d.model_copy(update={"score": float(first[2 * i])}) if first is not None else d
+            for i, d in enumerate(docs) if d.id not in bad]
     rejected = [_reject(d, *bad[d.id]) for d in docs if d.id in bad]
     stats = {"in": len(docs), "kept": len(kept), "scorers": sorted(scorers)}
     return kept, rejected, stats

@@ -16,14 +16,14 @@ from data_schemas.config import RunConfig
 _TEMPLATES = Path(__file__).parent / "templates"
 
 
-def card_header(cfg: RunConfig, files: dict[str, str]) -> str:
+def card_header(cfg: RunConfig, files: dict[str, dict[str, str]]) -> str:
     """The YAML front matter: one `configs:` entry per published config (pairs is default),
-    each naming its exact data file."""
+    each naming its exact data file per split."""
     default = "pairs" if "pairs" in files else next(iter(files), None)
     meta: dict[str, Any] = {
         "configs": [{"config_name": name,
-                     "data_files": [{"split": "train", "path": path}],
-                     **({"default": True} if name == default else {})} for name, path in files.items()],
+                     "data_files": [{"split": s, "path": path} for s, path in split_files.items()],
+                     **({"default": True} if name == default else {})} for name, split_files in files.items()],
         "license": cfg.output.license,
         "language": sorted(set(cfg.languages) | set(cfg.sample.languages or [])),
         "task_categories": ["text-retrieval"],
@@ -38,12 +38,15 @@ def _prompt_files(work: Path) -> list[dict[str, str]]:
     return [{"file": k, "sha256": v} for k, v in sorted(meta.get("prompt_sha256", {}).items())]
 
 
-def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int], files: dict[str, str]) -> str:
-    """Render README.md for the published dataset."""
+def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int],
+                splits: dict[str, dict[str, int]], files: dict[str, dict[str, str]]) -> str:
+    """Render README.md for the published dataset: `rows` {config: n}, `splits` {config:
+    {split: n}}, `files` {config: {split: path}} (published configs only)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     body = env.get_template("card.md.j2").render(
-        cfg=cfg, funnel=funnel, rows=rows,
+        cfg=cfg, funnel=funnel, rows=rows, splits=splits, published=files,
+        repo=cfg.output.hub.repo_id or str(cfg.output.dir),
         prompts=_prompt_files(Path(cfg.output.dir) / ".synthir"),
         config_yaml=yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
         synthir_version=version("synthir"),

@@ -1,13 +1,20 @@
-"""Write the run as a Hugging Face dataset repo layout in `output.dir`.
+"""Write the run as a Hugging Face dataset repo layout in `output.dir` (the same files a
+push_to_hub uploads).
 
-Configs: pairs, corpus, queries, qrels (BEIR: query-id, corpus-id, score), documents (graded /
-LLM-negative / HyDE documents per kept query, verified), hard_negatives (mined from the corpus,
-with scores), triplets (query, positive, negative: mined and verified LLM negatives), rejected. Each is
-`data/<config>/train-00000-of-00001-<sha256[:12]>.parquet`; README.md's YAML `configs:` names
-those files, so `datasets.load_dataset(dir, "<config>")` works. The content hash in the name is
-deliberate: `datasets` caches a local dir by its folder name and card metadata only, so a
-re-published dataset with the same file names would load stale rows from its cache. The new data is built in a temp dir and swapped
-in, so a failed publish leaves the previous dataset (or none), never a half-written one.
+Configs (see the card for columns): pairs, triplets, ntuples, graded, graded_qrels, tevatron,
+flagembedding, corpus / queries / qrels (BEIR / MTEB), documents, hard_negatives, rejected.
+Each is `data/<config>/<split>-00000-of-00001-<sha256[:12]>.parquet`; README.md's YAML
+`configs:` names those files, so `datasets.load_dataset(dir, "<config>")` works. The content
+hash in the name is deliberate: `datasets` caches a local dir by its folder name and card
+metadata only, so a re-published dataset with the same file names would load stale rows.
+`beir/` holds the same corpus / queries / qrels as a BEIR folder (corpus.jsonl,
+queries.jsonl, qrels/<split>.tsv) for BEIR / MTEB loaders.
+
+Splits: with `output.dev_fraction` > 0, source passages (with all their queries) are assigned
+to `dev` by a hash of the passage id, so the split is stable across runs and no dev positive
+is a train positive; every per-query config then has `train` and `dev` splits (corpus and
+rejected: `train` only). The new data is built in a temp dir and swapped in, so a failed
+publish leaves the previous dataset (or none), never a half-written one.
 """
 
 from __future__ import annotations
@@ -22,14 +29,25 @@ import pyarrow.parquet as pq
 
 from data_schemas.config import RunConfig
 from synthir.funnel import compute_funnel
+from synthir.io.beir import write_beir
 from synthir.io.files import read_jsonl, write_json_atomic
+from synthir.publish import formats
 from synthir.publish.card import render_card
-from synthir.publish.tables import SCHEMAS, document_row, negative_row, pair_row, triplet_rows
+from synthir.publish.tables import SCHEMAS, document_row, negative_row, ntuple_schema, pair_row
 from synthir.runpaths import RunPaths
 
-CONFIGS = ["pairs", "corpus", "queries", "qrels", "documents", "hard_negatives", "triplets",
-           "rejected"]
-FILE = "train-00000-of-00001.parquet"
+CONFIGS = ["pairs", "triplets", "ntuples", "graded", "graded_qrels", "tevatron", "flagembedding",
+           "corpus", "queries", "qrels", "documents", "hard_negatives", "rejected"]
+SPLITS = ("train", "dev")
+Tables = dict[str, dict[str, list[dict[str, Any]]]]  # config -> split -> rows
+
+
+def split_of(passage_id: str, dev_fraction: float) -> str:
+    """`dev` for a stable `dev_fraction` share of passage ids (sha256-based), else `train`."""
+    if dev_fraction <= 0:
+        return "train"
+    h = int.from_bytes(hashlib.sha256(passage_id.encode("utf-8")).digest()[:8], "big")
+    return "dev" if h / 2**64 < dev_fraction else "train"
 
 
 def _content_name(path: Path) -> str:
@@ -43,27 +61,8 @@ def _content_name(path: Path) -> str:
     return new.name
 
 
-def _write(dst: Path, name: str, rows: list[dict[str, Any]]) -> None:
-    (dst / name).mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS[name]), dst / name / FILE)
-
-
-def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[str]) -> int:
-    (dst / "corpus").mkdir(parents=True, exist_ok=True)
-    n = 0
-    with pq.ParquetWriter(dst / "corpus" / FILE, SCHEMAS["corpus"]) as writer:
-        for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192):
-            t = pa.Table.from_batches([batch]).rename_columns(["_id", "title", "text", "lang"])
-            if cfg.output.corpus == "referenced":
-                mask = pa.array([i in referenced for i in t.column("_id").to_pylist()])
-                t = t.filter(mask)
-            writer.write_table(t.cast(SCHEMAS["corpus"]))
-            n += t.num_rows
-    return n
-
-
-def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
-    """Publish the finished stages of the run; return {"dir", "rows": {config: n}, "funnel"}."""
+def _collect(paths: RunPaths) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
+    """(pairs, documents, mined negatives, rejected) rows from every finished stage."""
     passages: dict[str, dict] = {}
     pairs, documents, negatives = [], [], []
     rejected = list(read_jsonl(paths.ingest / "rejected.jsonl"))
@@ -86,48 +85,110 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     pairs.sort(key=lambda r: r["id"])
     documents.sort(key=lambda r: (r["query_id"], r["kind"], -(r["level"] or 0), r["id"]))
     rejected.sort(key=lambda r: (r["stage"], r["id"]))
-    queries = [{"_id": r["id"], "text": r["query"], "lang": r["query_lang"]} for r in pairs]
-    qrels = [{"query-id": r["id"], "corpus-id": r["positive_id"], "score": 1} for r in pairs]
+    return pairs, documents, negatives, rejected
 
+
+def build_tables(cfg: RunConfig, paths: RunPaths) -> tuple[Tables, list[dict]]:
+    """Every per-query config, split into train/dev by source passage; plus the pairs."""
+    pairs, documents, negatives, rejected = _collect(paths)
+    known = {r["positive_id"]: {"title": r["positive_title"], "text": r["positive"]} for r in pairs}
+    known.update(paths.corpus_passages({n["negative_id"] for n in negatives} - set(known)))
+    hard = [negative_row(n, known) for n in sorted(negatives, key=lambda n: (n["query_id"], n["rank"]))]
+    split = {p["id"]: split_of(p["positive_id"], cfg.output.dev_fraction) for p in pairs}
+    tables: Tables = {name: {} for name in CONFIGS if name != "corpus"}
+    tables["rejected"]["train"] = rejected
+    n_tuple = cfg.mining.num_negatives
+    for s in SPLITS:
+        ps = [p for p in pairs if split[p["id"]] == s]
+        ids = {p["id"] for p in ps}
+        docs = [d for d in documents if d["query_id"] in ids]
+        hs = [h for h in hard if h["query_id"] in ids]
+        negs = formats.negatives_by_query(hs, docs)
+        graded = formats.graded_rows(ps, docs)
+        t = {"pairs": ps, "triplets": formats.triplet_rows(ps, negs),
+             "ntuples": formats.ntuple_rows(ps, negs, n_tuple) if n_tuple >= 2 else [],
+             "graded": graded, "graded_qrels": formats.graded_qrels(graded),
+             "tevatron": formats.tevatron_rows(ps, negs), "flagembedding": formats.flagembedding_rows(ps, negs),
+             "queries": [{"_id": r["id"], "text": r["query"], "lang": r["query_lang"]} for r in ps],
+             "qrels": [{"query-id": r["id"], "corpus-id": r["positive_id"], "score": 1} for r in ps],
+             "documents": docs, "hard_negatives": hs}
+        for name, rows in t.items():
+            tables[name][s] = rows
+    return tables, pairs
+
+
+def _schema(cfg: RunConfig, name: str) -> pa.Schema:
+    return ntuple_schema(cfg.mining.num_negatives) if name == "ntuples" else SCHEMAS[name]
+
+
+def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[str]) -> int:
+    dst.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with pq.ParquetWriter(dst / "train.parquet", SCHEMAS["corpus"]) as writer:
+        for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192):
+            t = pa.Table.from_batches([batch]).rename_columns(["_id", "title", "text", "lang"])
+            if cfg.output.corpus == "referenced":
+                t = t.filter(pa.array([i in referenced for i in t.column("_id").to_pylist()]))
+            writer.write_table(t.cast(SCHEMAS["corpus"]))
+            n += t.num_rows
+    return n
+
+
+def _write_beir(cfg: RunConfig, tables: Tables, corpus_file: Path, dst: Path) -> None:
+    def corpus_rows():
+        for batch in pq.ParquetFile(corpus_file).iter_batches(batch_size=8192):
+            yield from batch.to_pylist()
+
+    queries = [q for s in SPLITS for q in tables["queries"].get(s, [])]
+    qrels = {s: [(r["query-id"], r["corpus-id"], r["score"]) for r in tables["qrels"][s]]
+             for s in SPLITS if tables["qrels"].get(s)}
+    write_beir(dst, corpus_rows(), queries, qrels)
+
+
+def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
+    """Publish the finished stages of the run; return {"dir", "rows": {config: n},
+    "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel"}."""
+    tables, pairs = build_tables(cfg, paths)
     funnel = compute_funnel(cfg, paths)
     tmp = paths.work / "publish.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     data = tmp / "data"
-    _write(data, "pairs", pairs)
-    _write(data, "queries", queries)
-    _write(data, "qrels", qrels)
-    _write(data, "documents", documents)
-    texts = {r["positive_id"]: r["positive"] for r in pairs}
-    texts.update(paths.corpus_texts({n["negative_id"] for n in negatives} - set(texts)))
-    hard = [negative_row(n, texts) for n in sorted(negatives, key=lambda n: (n["query_id"], n["rank"]))]
-    _write(data, "hard_negatives", hard)
-    triplets = triplet_rows(pairs, hard, documents)
-    _write(data, "triplets", triplets)
-    _write(data, "rejected", rejected)
-    n_corpus = _write_corpus(cfg, paths, data, {r["positive_id"] for r in pairs})
-    rows = {"pairs": len(pairs), "corpus": n_corpus, "queries": len(queries), "qrels": len(qrels),
-            "documents": len(documents), "hard_negatives": len(hard), "triplets": len(triplets),
-            "rejected": len(rejected)}
-    # `datasets` cannot load a Parquet file with no rows, so an empty config is not published
-    # (the card still lists it with 0 rows); loading it then fails with "config not found".
-    files = {}
+    splits: dict[str, dict[str, int]] = {}
+    files: dict[str, dict[str, str]] = {}
+    n_corpus = _write_corpus(cfg, paths, data / "corpus", {r["positive_id"] for r in pairs})
+    _write_beir(cfg, tables, data / "corpus" / "train.parquet", tmp / "beir")
+    splits["corpus"] = {"train": n_corpus}
     for name in CONFIGS:
-        if rows[name]:
-            files[name] = f"data/{name}/{_content_name(data / name / FILE)}"
-        else:
-            shutil.rmtree(data / name)
-    (tmp / "README.md").write_text(render_card(cfg, funnel, rows, files), encoding="utf-8")
-    write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows})
+        if name != "corpus":
+            splits[name] = {s: len(rows) for s, rows in tables[name].items()}
+            for s, rows in tables[name].items():
+                if rows:
+                    (data / name).mkdir(parents=True, exist_ok=True)
+                    pq.write_table(pa.Table.from_pylist(rows, schema=_schema(cfg, name)),
+                                   data / name / f"{s}.parquet")
+    # `datasets` cannot load a Parquet file with no rows, so an empty split (or config) is not
+    # published; the card still lists it with 0 rows.
+    for name in CONFIGS:
+        for s in SPLITS:
+            f = data / name / f"{s}.parquet"
+            if f.exists():
+                renamed = f.with_name(f"{s}-00000-of-00001.parquet")
+                f.rename(renamed)
+                files.setdefault(name, {})[s] = f"data/{name}/{_content_name(renamed)}"
+    rows = {name: sum(v.values()) for name, v in splits.items()}
+    (tmp / "README.md").write_text(render_card(cfg, funnel, rows, splits, files), encoding="utf-8")
+    write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows, "splits": splits})
 
     root = paths.root
     old = paths.work / "publish.old"
     shutil.rmtree(old, ignore_errors=True)
     old.mkdir(parents=True)
-    for name in ("data", "README.md", "funnel.json"):
+    names = ("data", "beir", "README.md", "funnel.json")
+    for name in names:
         if (root / name).exists():
             (root / name).rename(old / name)
-    for name in ("data", "README.md", "funnel.json"):
+    for name in names:
         (tmp / name).rename(root / name)
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"dir": str(root), "rows": rows, "funnel": funnel, "files": files}
+    return {"dir": str(root), "rows": rows, "splits": splits, "funnel": funnel, "files": files}

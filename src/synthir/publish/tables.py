@@ -14,6 +14,8 @@ PROVENANCE = pa.struct([
     ("sampling", pa.string()), ("seed", pa.int64()),
 ])
 
+_PASSAGE = pa.struct([("docid", pa.string()), ("title", pa.string()), ("text", pa.string())])
+
 SCHEMAS: dict[str, pa.Schema] = {
     "pairs": pa.schema([
         ("id", pa.string()), ("query", pa.string()), ("positive", pa.string()),
@@ -27,7 +29,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "documents": pa.schema([
         ("id", pa.string()), ("kind", pa.string()), ("level", pa.int32()), ("variant", pa.string()),
         ("query_id", pa.string()), ("query", pa.string()), ("positive_id", pa.string()),
-        ("lang", pa.string()), ("text", pa.string()), ("provenance", PROVENANCE),
+        ("lang", pa.string()), ("text", pa.string()), ("score", pa.float32()),
+        ("provenance", PROVENANCE),
     ]),
     "corpus": pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string()),
                          ("lang", pa.string())]),
@@ -36,12 +39,22 @@ SCHEMAS: dict[str, pa.Schema] = {
     "hard_negatives": pa.schema([
         ("query_id", pa.string()), ("query", pa.string()), ("lang", pa.string()),
         ("positive_id", pa.string()), ("positive", pa.string()), ("negative_id", pa.string()),
-        ("negative", pa.string()), ("rank", pa.int32()), ("score", pa.float32()),
+        ("negative_title", pa.string()), ("negative", pa.string()), ("rank", pa.int32()), ("score", pa.float32()),
         ("positive_score", pa.float32()),
     ]),
-    "triplets": pa.schema([
-        ("query_id", pa.string()), ("query", pa.string()), ("positive", pa.string()),
-        ("negative", pa.string()), ("source", pa.string()), ("negative_id", pa.string()),
+    "triplets": pa.schema([("anchor", pa.string()), ("positive", pa.string()), ("negative", pa.string())]),
+    "graded": pa.schema([
+        ("query_id", pa.string()), ("query", pa.string()), ("lang", pa.string()),
+        ("doc_id", pa.string()), ("document", pa.string()), ("score", pa.int32()), ("source", pa.string()),
+    ]),
+    "graded_qrels": pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())]),
+    "tevatron": pa.schema([
+        ("query_id", pa.string()), ("query", pa.string()),
+        ("positive_passages", pa.list_(_PASSAGE)), ("negative_passages", pa.list_(_PASSAGE)),
+    ]),
+    "flagembedding": pa.schema([
+        ("query", pa.string()), ("pos", pa.list_(pa.string())), ("neg", pa.list_(pa.string())),
+        ("pos_scores", pa.list_(pa.float32())), ("neg_scores", pa.list_(pa.float32())),
     ]),
     "rejected": pa.schema([
         ("id", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
@@ -76,26 +89,21 @@ def document_row(rec: dict[str, Any]) -> dict[str, Any]:
     return {"id": rec["id"], "kind": rec["kind"], "level": rec.get("level"),
             "variant": rec.get("variant"), "query_id": rec["query_id"], "query": rec["query"],
             "positive_id": rec["passage_id"], "lang": rec["lang"], "text": rec["text"],
-            "provenance": _provenance(rec["provenance"])}
+            "score": rec.get("score"), "provenance": _provenance(rec["provenance"])}
 
 
-def negative_row(neg: dict[str, Any], texts: dict[str, str]) -> dict[str, Any]:
-    """A MinedNegative (as dict) + passage texts -> a `hard_negatives` row."""
+def ntuple_schema(n: int) -> pa.Schema:
+    """sentence-transformers n-tuple columns: anchor, positive, negative_1..negative_n."""
+    return pa.schema([("anchor", pa.string()), ("positive", pa.string())]
+                     + [(f"negative_{i + 1}", pa.string()) for i in range(n)])
+
+
+def negative_row(neg: dict[str, Any], passages: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A MinedNegative (as dict) + passages {id: {"title", "text"}} -> a `hard_negatives` row."""
+    pos = passages.get(neg["positive_id"], {})
+    other = passages.get(neg["negative_id"], {})
     return {"query_id": neg["query_id"], "query": neg["query"], "lang": neg["lang"],
-            "positive_id": neg["positive_id"], "positive": texts.get(neg["positive_id"], ""),
-            "negative_id": neg["negative_id"], "negative": texts.get(neg["negative_id"], ""),
+            "positive_id": neg["positive_id"], "positive": pos.get("text", ""),
+            "negative_id": neg["negative_id"], "negative_title": other.get("title", ""),
+            "negative": other.get("text", ""),
             "rank": neg["rank"], "score": neg["score"], "positive_score": neg["positive_score"]}
-
-
-def triplet_rows(pairs: list[dict[str, Any]], hard: list[dict[str, Any]],
-                 documents: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """(query, positive, negative) rows, one per mined negative (source "mined") and per
-    verified LLM negative (source "llm"), for sentence-transformers-style training."""
-    by_id = {p["id"]: p for p in pairs}
-    rows = [{"query_id": h["query_id"], "query": h["query"], "positive": h["positive"],
-             "negative": h["negative"], "source": "mined", "negative_id": h["negative_id"]}
-            for h in hard if h["query_id"] in by_id]
-    rows += [{"query_id": d["query_id"], "query": d["query"], "positive": by_id[d["query_id"]]["positive"],
-              "negative": d["text"], "source": "llm", "negative_id": d["id"]}
-             for d in documents if d["kind"] == "negative" and d["query_id"] in by_id]
-    return sorted(rows, key=lambda r: (r["query_id"], r["source"], r["negative_id"]))

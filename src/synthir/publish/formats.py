@@ -1,0 +1,99 @@
+"""Trainer formats built from the published `pairs`, `hard_negatives` and `documents` rows.
+
+Every format uses the same query id (the pair id) so rows join across configs. Negatives of a
+query, in this order: mined ones by retrieval rank, then verified LLM negatives by id.
+
+- triplets (sentence-transformers): columns `anchor, positive, negative`, one row per negative;
+- ntuples (sentence-transformers): `anchor, positive, negative_1..negative_n`, one row per query
+  with at least n negatives (the first n);
+- graded (SyCL): one row per (query, document): the source passage (source "corpus", score 3)
+  and the verified graded documents (source "generated", score = level); graded_qrels the same
+  as BEIR qrels rows;
+- tevatron: `query_id, query, positive_passages, negative_passages` ([{docid, title, text}]);
+- flagembedding: `query, pos, neg, pos_scores, neg_scores` (lists; scores are the embedder's
+  cosine: round trip for the positive, mining / verification for negatives).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def negatives_by_query(hard: list[Row], documents: list[Row]) -> dict[str, list[Row]]:
+    """{query_id: [{"id", "title", "text", "score", "source"}]}: mined (by rank) then LLM."""
+    out: dict[str, list[Row]] = {}
+    for h in sorted(hard, key=lambda h: (h["query_id"], h["rank"])):
+        out.setdefault(h["query_id"], []).append(
+            {"id": h["negative_id"], "title": h.get("negative_title") or "", "text": h["negative"],
+             "score": h["score"], "source": "mined"})
+    for d in sorted((d for d in documents if d["kind"] == "negative"), key=lambda d: (d["query_id"], d["id"])):
+        out.setdefault(d["query_id"], []).append(
+            {"id": d["id"], "title": "", "text": d["text"], "score": d.get("score"), "source": "llm"})
+    return out
+
+
+def triplet_rows(pairs: list[Row], negs: dict[str, list[Row]]) -> list[Row]:
+    """(anchor, positive, negative) rows, one per negative of each pair."""
+    return [{"anchor": p["query"], "positive": p["positive"], "negative": n["text"]}
+            for p in pairs for n in negs.get(p["id"], [])]
+
+
+def ntuple_rows(pairs: list[Row], negs: dict[str, list[Row]], n: int) -> list[Row]:
+    """(anchor, positive, negative_1..negative_n) rows for pairs with at least n negatives."""
+    rows = []
+    for p in pairs:
+        mine = negs.get(p["id"], [])
+        if len(mine) >= n:
+            row = {"anchor": p["query"], "positive": p["positive"]}
+            row.update({f"negative_{i + 1}": m["text"] for i, m in enumerate(mine[:n])})
+            rows.append(row)
+    return rows
+
+
+def graded_rows(pairs: list[Row], documents: list[Row]) -> list[Row]:
+    """Graded relevance rows for queries with verified graded documents (see module doc)."""
+    by_query: dict[str, list[Row]] = {}
+    for d in documents:
+        if d["kind"] == "graded" and d["level"] is not None:
+            by_query.setdefault(d["query_id"], []).append(d)
+    rows = []
+    for p in pairs:
+        docs = by_query.get(p["id"])
+        if not docs:
+            continue
+        base = {"query_id": p["id"], "query": p["query"], "lang": p["query_lang"]}
+        rows.append({**base, "doc_id": p["positive_id"], "document": p["positive"], "score": 3,
+                     "source": "corpus"})
+        for d in sorted(docs, key=lambda d: (-d["level"], d["id"])):
+            rows.append({**base, "doc_id": d["id"], "document": d["text"], "score": d["level"],
+                         "source": "generated"})
+    return rows
+
+
+def graded_qrels(graded: list[Row]) -> list[Row]:
+    """BEIR-style qrels of the graded rows."""
+    return [{"query-id": r["query_id"], "corpus-id": r["doc_id"], "score": r["score"]} for r in graded]
+
+
+def _passage(doc_id: str, title: str, text: str) -> Row:
+    return {"docid": doc_id, "title": title or "", "text": text}
+
+
+def tevatron_rows(pairs: list[Row], negs: dict[str, list[Row]]) -> list[Row]:
+    """One Tevatron training row per pair (negative_passages may be empty)."""
+    return [{"query_id": p["id"], "query": p["query"],
+             "positive_passages": [_passage(p["positive_id"], p["positive_title"], p["positive"])],
+             "negative_passages": [_passage(n["id"], n["title"], n["text"]) for n in negs.get(p["id"], [])]}
+            for p in pairs]
+
+
+def flagembedding_rows(pairs: list[Row], negs: dict[str, list[Row]]) -> list[Row]:
+    """One FlagEmbedding row per pair: query, pos, neg, pos_scores, neg_scores."""
+    rows = []
+    for p in pairs:
+        mine = negs.get(p["id"], [])
+        rows.append({"query": p["query"], "pos": [p["positive"]], "neg": [n["text"] for n in mine],
+                     "pos_scores": [p["roundtrip_score"]], "neg_scores": [n["score"] for n in mine]})
+    return rows
