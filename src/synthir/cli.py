@@ -1,5 +1,6 @@
 """Command line: `synthir run CONFIG [--set k=v ...] [--out DIR]`,
-`synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir setup`,
+`synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir publish RUN_DIR [--set
+k=v ...] [--push REPO_ID]`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
 Exit codes: 0 success; 2 config or input error (one line on stderr); 1 unexpected failure.
@@ -33,6 +34,15 @@ def _filter(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.set, args.out)
     result = run_filter(cfg, Path(args.pairs), progress=not args.no_progress)
     print(summary_text(result))
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from synthir.pipeline import summary_text
+    from synthir.publish.release import republish
+
+    sets = list(args.set) + ([f"output.hub.repo_id={args.push}"] if args.push else [])
+    print(summary_text(republish(Path(args.run_dir), sets)))
     return 0
 
 
@@ -74,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--out", help="output dir (same as --set output.dir=...)")
     f.add_argument("--no-progress", action="store_true", help="no progress bars")
     f.set_defaults(func=_filter)
+
+    pub = sub.add_parser("publish", help="re-publish a run dir (new split, licence, ...) and "
+                         "push it when output.hub.repo_id is set")
+    pub.add_argument("run_dir", help="output dir of a run")
+    pub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="change an output.* / orchestration.* key, repeatable")
+    pub.add_argument("--push", metavar="REPO_ID", help="push to this dataset repo "
+                     "(same as --set output.hub.repo_id=REPO_ID); token from $HF_TOKEN")
+    pub.set_defaults(func=_publish)
 
     s = sub.add_parser("setup", help="assemble and check the embedded model files")
     s.set_defaults(func=_setup)

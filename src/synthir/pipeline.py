@@ -13,7 +13,7 @@ from typing import Any
 
 from data_schemas.config import RunConfig
 from synthir.generators import prompt_files
-from synthir.publish.hf import publish
+from synthir.publish.release import release
 from synthir.runpaths import RunPaths, prepare_run
 from synthir.stages_filter import filter_stage, mine_shard, verify_shard
 from synthir.stages import (documents_shard, generate_shard, index_corpus, ingest_and_sample,
@@ -58,7 +58,7 @@ def finish(cfg: RunConfig, paths: RunPaths, t0: float, llm: Any = None,
         documents_shard(cfg, paths, shard, llm=llm, progress=progress)
         verify_shard(cfg, paths, shard)
         mine_shard(cfg, paths, shard)
-    result = publish(cfg, paths)
+    result = release(cfg, paths)
     result["seconds"] = round(time.time() - t0, 1)
     return result
 
@@ -96,4 +96,7 @@ def summary_text(result: dict[str, Any]) -> str:
     if "seconds" in result:
         lines.append(f"  time     {result['seconds']} s")
     lines.append(f'  load     datasets.load_dataset("{result["dir"]}", "pairs")')
+    if result.get("hub"):
+        lines.append(f"  pushed   {result['hub']['repo_url']} ({result['hub']['added']} files, "
+                     f"{result['hub']['deleted']} stale removed)")
     return "\n".join(lines)

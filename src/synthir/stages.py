@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import random
+import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -111,6 +113,11 @@ def ingest_and_sample(cfg: RunConfig, paths: RunPaths, progress: bool = False,
     return stats
 
 
+def _worker() -> str:
+    """host:pid of this process (recorded per shard: which worker of a cluster ran it)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 def make_llm(cfg: RunConfig) -> Any:
     """The configured backend (shared per process), behind the response cache if enabled; with
     the cache, the model is loaded only on the first prompt that is not cached."""
@@ -185,7 +192,8 @@ def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None
     write_jsonl_atomic(shard / "queries.jsonl", records)
     # A shard with failed LLM calls is published with them counted, and redone on the next
     # run (its successful calls come back from the response cache): no work is lost.
-    stats.update(seconds=round(time.time() - t0, 3), model=llm.model_id, backend=llm.backend)
+    stats.update(seconds=round(time.time() - t0, 3), model=llm.model_id, backend=llm.backend,
+                 worker=_worker())
     write_json_atomic(done, stats)
     return stats
 

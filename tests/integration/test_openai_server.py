@@ -8,16 +8,10 @@ that gets its finished calls back from the response cache.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from data_schemas.config import LLMConfig, RunConfig
@@ -25,45 +19,9 @@ from synthir.generators.queries import SAPOutput
 from synthir.llm.base import SamplingParams, schema_json
 from synthir.llm.openai_backend import OpenAILLM
 
+from tests.servers import ALIAS, Server
+
 pytestmark = pytest.mark.slow
-ALIAS = "gemma-3-270m"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A llama_cpp.server subprocess on a free loopback port."""
-
-    def __init__(self, gguf: Path, log: Path, port: int | None = None) -> None:
-        self.port = port or _free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}/v1"
-        self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", ALIAS,
-             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
-             "--chat_format", "gemma", "--n_threads", "2"],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.kill()
-        raise RuntimeError("server did not start in 180 s")
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -71,11 +71,11 @@ def _one_line(exc: BaseException, token: str) -> str:
 
 
 def push_to_hub(root: Path, hub: HubConfig,
-                api_factory: Callable[..., HfApi] = HfApi) -> dict[str, Any]:
+                api_factory: Callable[..., HfApi] | None = None) -> dict[str, Any]:
     """Upload the published dataset dir `root` to the dataset repo `hub.repo_id`.
 
     Inputs: the dataset dir, `output.hub` settings and a factory called as
-    `api_factory(token=...)` (tests pass a recording client). Creates the repo if missing
+    `api_factory(token=...)` (default: `HfApi`; tests pass a recording client). Creates the repo if missing
     (`hub.private`), then makes ONE commit on `hub.revision` (branch created if missing) that
     adds every local file and deletes stale remote ones. Returns a summary without the token:
     repo_id, repo_url, revision, private, commit_url, commit_oid, added, deleted.
@@ -101,7 +101,7 @@ def push_to_hub(root: Path, hub: HubConfig,
             raise HubError(f"push to {repo_id} failed while {what}: "
                            f"{_one_line(exc, token)}") from None
 
-    api = call("creating the hub client", api_factory, token=token)
+    api = call("creating the hub client", api_factory or HfApi, token=token)
     repo_url = call("creating the repo", api.create_repo, repo_id, repo_type=REPO_TYPE,
                     private=hub.private, exist_ok=True)
 

@@ -9,7 +9,6 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import httpx2
 import pyarrow as pa
@@ -18,17 +17,15 @@ import pytest
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub import constants as hf_constants
 from huggingface_hub.errors import RevisionNotFoundError
-from huggingface_hub.hf_api import CommitInfo, RepoUrl
 
 from data_schemas.run_options import HubConfig
 from synthir.errors import ConfigError, HubError
 from synthir.publish.hub import local_files, plan_operations, push_to_hub
+from tests.hub_recorder import REMOTE, STALE, RecordingApi
 
 SECRET = "hf_test_secret_7f3a9c2e41d0b865"
 REPO = "my-org/synthetic-ir"
 PARQUET = "data/pairs/train-00000-of-00001-0123456789ab.parquet"
-STALE = "data/pairs/train-00000-of-00001-oldhash.parquet"
-REMOTE = [".gitattributes", "README.md", "funnel.json", STALE]
 
 
 @pytest.fixture
@@ -57,47 +54,6 @@ def root(tmp_path: Path) -> Path:
 def snapshot(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes()
             for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-class RecordingApi(HfApi):
-    """The real client with its network methods replaced by recorders and scripted replies."""
-
-    instances: ClassVar[list[RecordingApi]] = []
-
-    def __init__(self, remote: list[str] | Exception = REMOTE, **kwargs):
-        super().__init__(**kwargs)
-        self.remote = remote
-        self.calls: list[tuple[str, tuple, dict]] = []
-        self.instances.append(self)
-
-    def create_repo(self, repo_id, **kwargs):
-        self.calls.append(("create_repo", (repo_id,), kwargs))
-        return RepoUrl(f"https://huggingface.co/datasets/{repo_id}")
-
-    def list_repo_files(self, repo_id, **kwargs):
-        self.calls.append(("list_repo_files", (repo_id,), kwargs))
-        if isinstance(self.remote, Exception):
-            raise self.remote
-        return list(self.remote)
-
-    def create_branch(self, repo_id, **kwargs):
-        self.calls.append(("create_branch", (repo_id,), kwargs))
-
-    def create_commit(self, repo_id, operations, **kwargs):
-        ops = list(operations)
-        contents = {}
-        for op in ops:
-            if isinstance(op, CommitOperationAdd):
-                with op.as_file() as fh:
-                    contents[op.path_in_repo] = fh.read()
-        self.calls.append(("create_commit", (repo_id,), dict(kwargs, operations=ops,
-                                                            contents=contents)))
-        return CommitInfo(commit_url=f"https://huggingface.co/datasets/{repo_id}/commit/abc123",
-                          commit_message=kwargs["commit_message"], commit_description="",
-                          oid="abc123")
-
-    def named(self, name: str) -> list[dict]:
-        return [kw for n, _, kw in self.calls if n == name]
 
 
 @pytest.fixture
@@ -156,7 +112,10 @@ def test_public_repo_and_new_branch(root, recorder):
     missing = RevisionNotFoundError(
         "404 Revision Not Found", response=httpx2.Response(
             404, request=httpx2.Request("GET", "http://hub.invalid/api/datasets/x/tree/v2")))
-    factory = lambda **kw: recorder(remote=missing, **kw)
+
+    def factory(**kw):
+        return recorder(remote=missing, **kw)
+
     summary = push_to_hub(root, HubConfig(repo_id=REPO, private=False, revision="v2"),
                           api_factory=factory)
     (api,) = recorder.instances

@@ -1,0 +1,52 @@
+"""Publish a run locally, then push it to the Hub when `output.hub.repo_id` is set; and
+re-publish an existing run dir with changed publish options (`synthir publish`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from data_schemas.config import RunConfig
+from synthir.config import load_run_config
+from synthir.errors import ConfigError, HubError
+from synthir.publish.hf import publish
+from synthir.runpaths import RunPaths, config_fingerprint
+
+
+def push(cfg: RunConfig, paths: RunPaths) -> dict[str, Any] | None:
+    """Push the published dir to `output.hub.repo_id` (None when no repo is configured).
+    Raises HubError saying the local dataset is complete when the push fails."""
+    if not cfg.output.hub.repo_id:
+        return None
+    from synthir.publish.hub import push_to_hub
+
+    try:
+        return push_to_hub(paths.root, cfg.output.hub)
+    except HubError as exc:
+        raise HubError(f"the dataset is published locally in {paths.root}, but {exc}; "
+                       "re-run `synthir publish` on that dir to retry the push") from None
+
+
+def release(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
+    """publish() then push(): the publish result, plus "hub" (push summary or None)."""
+    result = publish(cfg, paths)
+    result["hub"] = push(cfg, paths)
+    return result
+
+
+def republish_config(run_dir: Path, overrides: list[str]) -> RunConfig:
+    """The run dir's config with `overrides`, refused (ConfigError) when an override changes
+    what was generated: only output.* and orchestration.* may change when re-publishing."""
+    cfg = load_run_config(run_dir, overrides)
+    meta = json.loads((run_dir / ".synthir" / "config.json").read_text(encoding="utf-8"))
+    if config_fingerprint(cfg, meta.get("prompt_sha256") or {}) != meta["fingerprint"]:
+        raise ConfigError("re-publishing may only change output.* and orchestration.* keys; "
+                          "other keys change the data: start a new run instead")
+    return cfg
+
+
+def republish(run_dir: Path, overrides: list[str] | None = None) -> dict[str, Any]:
+    """Re-publish (and push, if configured) the finished stages of an existing run dir."""
+    cfg = republish_config(Path(run_dir), list(overrides or []))
+    return release(cfg, RunPaths(Path(run_dir)))

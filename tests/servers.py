@@ -1,0 +1,58 @@
+"""A real OpenAI-compatible server for tests: llama-cpp-python's server on a free loopback
+port, serving a GGUF (the embedded Gemma by default). Its log holds one uvicorn access line per
+request, so tests can count the LLM calls the server really received."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ALIAS = "gemma-3-270m"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A llama_cpp.server subprocess on a free loopback port."""
+
+    def __init__(self, gguf: Path, log: Path, port: int | None = None) -> None:
+        self.port = port or _free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        self.log = log
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", ALIAS,
+             "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
+             "--chat_format", "gemma", "--n_threads", "2"],
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        self.kill()
+        raise RuntimeError("server did not start in 180 s")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def requests(self, path: str = "/v1/completions") -> int:
+        """How many POST requests to `path` the server has logged so far."""
+        return self.log.read_text(errors="replace").count(f'"POST {path} HTTP')
