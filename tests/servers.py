@@ -17,7 +17,7 @@ import httpx
 ALIAS = "gemma-3-270m"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -27,7 +27,7 @@ class Server:
     """A llama_cpp.server subprocess on a free loopback port."""
 
     def __init__(self, gguf: Path, log: Path, port: int | None = None) -> None:
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
         self.proc = subprocess.Popen(

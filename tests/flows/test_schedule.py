@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,17 +18,12 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
+from tests.servers import free_port
 
 DEPLOYMENT = "synthir-schedule-test"
 # The cheapest real model: llama.cpp (extra [llamacpp]) loads the embedded GGUF in ~1 s in
 # each run's fresh process; the transformers backend takes about a minute there.
 BACKEND = "llamacpp" if importlib.util.find_spec("llama_cpp") else "transformers"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -60,7 +54,7 @@ def _tail(log: Path, n: int = 40) -> str:
 @pytest.fixture
 def prefect_server(tmp_path: Path) -> Iterator[str]:
     """A real Prefect server (sqlite under a temporary PREFECT_HOME); yields its API URL."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     env.update({
         "PREFECT_HOME": str(tmp_path / "prefect-home"),
