@@ -24,6 +24,7 @@ from data_schemas.config import RunConfig
 from data_schemas.languages import language_name
 from data_schemas.records import Passage, Provenance, QueryRecord, Rejected
 from synthir.errors import InputError
+from synthir.filters.contamination import eval_set
 from synthir.generators import document_generators
 from synthir.ids import content_id
 from synthir.io.files import write_json_atomic, write_jsonl_atomic
@@ -141,6 +142,7 @@ def run_filter(cfg: RunConfig, pairs_file: Path, progress: bool = True) -> dict[
     shas = {f"pairs:{pairs_file.name}": hashlib.sha256(pairs_file.read_bytes()).hexdigest()}
     for g in document_generators(cfg):
         shas.update(g.files())
+    eval_set(cfg.contamination)  # a bad eval dir fails before any work
     paths = prepare_run(cfg, shas)
     ingest_and_sample(cfg, paths, progress=progress, sample=False)
     load_pairs(cfg, paths, pairs_file)

@@ -35,7 +35,8 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     -> roundtrip_kept. `source_rank`: where the round trip found each query's source passage;
     `language_id`: per language, how many queries lingua checked and how many it agreed on.
     `documents` counts per document method: prompts -> generated -> parsed.
-    `sampled` counts passages per passage language.
+    `sampled` counts passages per passage language. `contamination`: queries / documents checked
+    against the eval sets and dropped as near-duplicates (empty when the guard is off).
     """
     ingest = json.loads((paths.ingest / "stats.json").read_text(encoding="utf-8"))
     by_lang: dict[str, Counter] = defaultdict(Counter)
@@ -47,6 +48,7 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     for r in _load(paths.ingest / "byo_rejected.jsonl"):  # bring-your-own pairs
         dropped["filter"][r["reason"]] += 1
     tokens = Counter()
+    contamination: Counter = Counter()
     stage_tokens: dict[str, Counter] = defaultdict(Counter)
     ranks: Counter = Counter()
     mining: Counter = Counter()
@@ -83,7 +85,12 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
             dropped["verify"][r["reason"]] += 1
         verify_marker = shard / "verify.done.json"
         if verify_marker.exists():
-            seconds["verify"] += json.loads(verify_marker.read_text(encoding="utf-8")).get("seconds", 0.0)
+            vst = json.loads(verify_marker.read_text(encoding="utf-8"))
+            seconds["verify"] += vst.get("seconds", 0.0)
+            guard = vst.get("contamination") or {}
+            contamination["documents_checked"] += guard.get("checked", 0)
+            contamination["documents_dropped"] += guard.get("dropped", 0)
+            contamination["eval_documents"] = max(contamination["eval_documents"], guard.get("eval_documents", 0))
         mine_marker = shard / "mine.done.json"
         if mine_marker.exists():
             st = json.loads(mine_marker.read_text(encoding="utf-8"))
@@ -132,6 +139,9 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     filter_meta = paths.work / "filter.done.json"
     filter_stats = json.loads(filter_meta.read_text(encoding="utf-8")) if filter_meta.exists() else {}
     lang_id = filter_stats.get("language", {})
+    guard = filter_stats.get("contamination") or {}
+    contamination.update({"queries_checked": guard.get("checked", 0), "queries_dropped": guard.get("dropped", 0),
+                          "eval_queries": guard.get("eval_queries", 0)})
     seconds["filter"] += filter_stats.get("seconds", 0.0)
     return {
         "ingest": ingest["corpus"],
@@ -146,6 +156,7 @@ def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
         "models": [{"backend": b, "model": m} for b, m in sorted(models)],
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
         "mining": dict(mining),
+        "contamination": dict(contamination) if cfg.contamination.beir_dirs else {},
         "source_rank": {k: ranks[k] for k in sorted(ranks, key=_rank_key)},
         "language_id": {lang: {**v, "agreement": round(v["agree"] / v["checked"], 4) if v["checked"] else None}
                         for lang, v in sorted(lang_id.items())},

@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from data_schemas.config import RunConfig
+from synthir.filters.contamination import eval_set
 from synthir.generators import prompt_files
 from synthir.publish.release import release
 from synthir.runpaths import RunPaths, prepare_run
@@ -28,7 +29,9 @@ def prompt_shas(cfg: RunConfig) -> dict[str, str]:
 
 
 def start(cfg: RunConfig) -> RunPaths:
-    """Check the prompts, then create (or resume) the run dir."""
+    """Check the prompts and the contamination guard's eval sets (fail before any LLM call),
+    then create (or resume) the run dir."""
+    eval_set(cfg.contamination)
     return prepare_run(cfg, prompt_shas(cfg))
 
 
@@ -83,6 +86,10 @@ def summary_text(result: dict[str, Any]) -> str:
     for m, c in sorted(f.get("documents", {}).items()):
         lines.append(f"  documents {m}: {c['prompts']} requested, {c['parsed']} parsed, "
                      f"{c['verified']} verified")
+    if f.get("contamination"):
+        c = f["contamination"]
+        lines.append(f"  eval contamination: dropped {c['queries_dropped']} queries, "
+                     f"{c['documents_dropped']} documents")
     if f.get("mining", {}).get("mined") is not None:
         lines.append(f"  mined    {f['mining']['mined']} hard negatives for {f['mining'].get('queries', 0)} pairs")
     for stage in ("generate", "parse", "filter", "roundtrip", "documents", "verify", "mine"):

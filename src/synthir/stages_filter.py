@@ -19,7 +19,10 @@ from typing import Any
 from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, Passage, QueryRecord
 from synthir.embed.registry import get_embedder
-from synthir.filters.queries import filter_queries
+from synthir.filters import contamination
+from synthir.filters.contamination import eval_set
+from synthir.filters.queries import filter_queries, reject_query
+from synthir.filters.verify import cross_encoder_scorer, embedder_scorer, reject_document, verify_documents
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 from synthir.langid import LanguageID
 from synthir.runpaths import RunPaths
@@ -41,14 +44,27 @@ def _done(marker: Path, sha: str) -> dict[str, Any] | None:
     return None
 
 
+def _guard(kept: list[Any], rejected: list[Any], cfg: RunConfig, kind: str
+           ) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """Move the records of `kept` that near-duplicate the eval set to `rejected` (reason
+    eval_contamination); kind "queries" (QueryRecord) or "documents" (DocumentRecord)."""
+    texts = [r.query if kind == "queries" else r.text for r in kept]
+    details, stats = contamination.check(texts, cfg.contamination, kind)
+    reject = reject_query if kind == "queries" else reject_document
+    rejected = rejected + [reject(kept[i], "eval_contamination", d) for i, d in sorted(details.items())]
+    return [r for i, r in enumerate(kept) if i not in details], rejected, stats
+
+
 def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
-    """Filter every shard's parsed queries together (duplicates are found across the run).
+    """Filter every shard's parsed queries together (duplicates are found across the run),
+    then drop near-duplicates of eval queries (contamination guard, if configured).
 
     Output: per shard filtered.jsonl + filter_rejected.jsonl; filter.done.json with stats
-    {in, kept, language: {lang: {checked, agree}}, seconds}.
+    {in, kept, language: {lang: {checked, agree}}, contamination, seconds}.
     """
     shards = paths.shard_dirs()
-    sha = _sha([s / "queries.jsonl" for s in shards])
+    ev = eval_set(cfg.contamination)
+    sha = _sha([s / "queries.jsonl" for s in shards]) + (ev.sha256 if ev else "")
     marker = paths.work / "filter.done.json"
     stats = _done(marker, sha)
     if stats is not None:
@@ -66,6 +82,7 @@ def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
             shard_of[rec.id] = shard
     langid = LanguageID(cfg.languages) if cfg.filters.language_check else None
     kept, rejected, stats = filter_queries(records, passages, cfg.filters, langid)
+    kept, rejected, stats["contamination"] = _guard(kept, rejected, cfg, "queries")
     out_kept: dict[Path, list] = defaultdict(list)
     out_rej: dict[Path, list] = defaultdict(list)
     for rec in kept:
@@ -81,20 +98,21 @@ def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
 
 
 def verify_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]:
-    """Verify one shard's generated documents (see synthir.filters.verify).
+    """Drop the shard's generated documents that near-duplicate eval documents (contamination
+    guard, if configured), then verify the rest (see synthir.filters.verify).
 
     Output: verified_documents.jsonl, verify_rejected.jsonl, verify.done.json.
     """
-    from synthir.filters.verify import cross_encoder_scorer, embedder_scorer, verify_documents
-
     docs_path = shard / "documents.jsonl"
-    sha = _sha([docs_path])
+    ev = eval_set(cfg.contamination)
+    sha = _sha([docs_path]) + (ev.sha256 if ev else "")
     marker = shard / "verify.done.json"
     stats = _done(marker, sha)
     if stats is not None:
         return stats
     t0 = time.time()
     docs = [DocumentRecord(**r) for r in read_jsonl(docs_path)] if docs_path.exists() else []
+    docs, guarded, contaminated = _guard(docs, [], cfg, "documents")
     if cfg.verify.enabled and docs:
         positives = {r["id"]: r["text"] for r in read_jsonl(shard / "passages.jsonl")}
         scorers = {"embedder": embedder_scorer(get_embedder(cfg.embedder))}
@@ -103,6 +121,8 @@ def verify_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]
         kept, rejected, stats = verify_documents(docs, positives, scorers, cfg.verify)
     else:
         kept, rejected, stats = docs, [], {"in": len(docs), "kept": len(docs), "scorers": []}
+    rejected = guarded + rejected
+    stats["contamination"] = contaminated
     write_jsonl_atomic(shard / "verify_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "verified_documents.jsonl", kept)
     stats.update(input_sha256=sha, seconds=round(time.time() - t0, 3))

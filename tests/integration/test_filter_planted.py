@@ -41,7 +41,9 @@ PAIRS = [
     {"query": "how do green plants turn sunlight into glucose", "passage_id": "volcano"},      # round trip
     {"query": "", "passage_id": "nile"},                                                       # empty
     {"query": "how long is the amazon", "passage_id": "amazon"},                               # unknown passage
+    {"query": "how far away is the moon from earth", "passage_id": "moon"},                    # in the eval set
 ]
+EVAL_QUERIES = {"e1": "How far away is the Moon from Earth?", "e2": "who painted the mona lisa"}
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +54,15 @@ def filtered(tmp_path_factory):
                                          ensure_ascii=False) + "\n" for k, v in CORPUS.items()), encoding="utf-8")
     pairs = d / "pairs.jsonl"
     pairs.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in PAIRS), encoding="utf-8")
+    beir = d / "eval-beir"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text(json.dumps({"_id": "m", "title": "", "text": "Mona Lisa"}) + "\n")
+    (beir / "queries.jsonl").write_text("".join(json.dumps({"_id": k, "text": v}) + "\n"
+                                                for k, v in EVAL_QUERIES.items()))
     cfg = d / "cfg.yaml"
     cfg.write_text(f"""
 name: planted
+contamination: {{beir_dirs: [{beir}]}}
 corpus: {{path: {corpus}, fields: {{title: null}}}}
 languages: [en, fr]
 roundtrip: {{top_k: 2}}
@@ -74,6 +82,9 @@ def test_each_planted_problem_is_caught_with_its_reason(filtered):
     assert by_query["how do green plants turn sunlight into glucose"] == ("roundtrip", "source_not_in_top_k")
     assert by_query[""] == ("filter", "empty")
     assert by_query["how long is the amazon"] == ("filter", "unknown_passage")
+    assert by_query["how far away is the moon from earth"] == ("filter", "eval_contamination")
+    moon = next(r for r in rejected if r["reason"] == "eval_contamination")
+    assert "eval query eval-beir:e1" in moon["detail"]
     pairs = load_dataset(str(filtered), "pairs")["train"]
     assert sorted(pairs["positive_id"]) == ["bach", "eiffel", "louvre"]
     assert all(1 <= r <= 2 for r in pairs["roundtrip_rank"])
@@ -105,7 +116,9 @@ def test_funnel_reports_language_agreement_and_rank_distribution(filtered):
     assert f["language_id"]["en"]["agree"] == f["language_id"]["en"]["checked"] >= 3
     assert sum(f["source_rank"].values()) == f["queries"]["filtered"] == 4
     assert Counter(f["dropped"]["filter"]) == Counter({"copied_from_passage": 1, "near_duplicate": 1,
-                                                       "wrong_language": 1, "empty": 1, "unknown_passage": 1})
+                                                       "wrong_language": 1, "empty": 1, "unknown_passage": 1,
+                                                       "eval_contamination": 1})
+    assert f["contamination"]["queries_dropped"] == 1 and f["contamination"]["eval_queries"] == 2
 
 
 def test_empty_configs_are_not_published(filtered):

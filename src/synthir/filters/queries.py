@@ -20,7 +20,8 @@ from synthir.ids import content_id
 from synthir.langid import LanguageID
 
 
-def _reject(rec: QueryRecord, reason: str, detail: str) -> Rejected:
+def reject_query(rec: QueryRecord, reason: str, detail: str) -> Rejected:
+    """A `filter`-stage Rejected row for a query."""
     return Rejected(id=content_id("filter", rec.id, reason), stage="filter", reason=reason,
                     detail=detail[:500], item_id=rec.id, passage_id=rec.passage_id,
                     lang=rec.query_lang, raw=rec.query[:500], method=rec.method)
@@ -35,7 +36,7 @@ def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg
     for rec in records:
         passage = passages.get(rec.passage_id)
         if passage is None:
-            rejected.append(_reject(rec, "unknown_passage", f"no passage with id {rec.passage_id!r}"))
+            rejected.append(reject_query(rec, "unknown_passage", f"no passage with id {rec.passage_id!r}"))
             continue
         problem = (check_length(rec.query, cfg.min_chars, cfg.max_chars) or check_leak(rec.query)
                    or copy_check(rec.query, passage.text, cfg.copy_partial_ratio,
@@ -47,7 +48,7 @@ def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg
             if not res.ok:
                 problem = ("wrong_language", res.detail(rec.query_lang))
         if problem:
-            rejected.append(_reject(rec, *problem))
+            rejected.append(reject_query(rec, *problem))
         else:
             survivors.append(rec)
     # near-duplicates for the same passage (a looser threshold), then across the run
@@ -75,7 +76,7 @@ def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg
     kept = []
     for i, rec in enumerate(survivors):
         if i in dup:
-            rejected.append(_reject(rec, "near_duplicate", dup[i]))
+            rejected.append(reject_query(rec, "near_duplicate", dup[i]))
         else:
             kept.append(rec)
     return kept, rejected, {"in": len(records), "kept": len(kept), "language": dict(lang_stats)}

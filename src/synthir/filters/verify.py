@@ -55,7 +55,8 @@ def cross_encoder_scorer(path: str) -> Scorer:
     return score
 
 
-def _reject(doc: DocumentRecord, reason: str, detail: str) -> Rejected:
+def reject_document(doc: DocumentRecord, reason: str, detail: str) -> Rejected:
+    """A `verify`-stage Rejected row for a generated document."""
     return Rejected(id=content_id("verify", doc.id, reason), stage="verify", reason=reason,
                     detail=detail[:500], item_id=doc.id, passage_id=doc.passage_id, lang=doc.lang,
                     raw=doc.text[:500], method=doc.provenance.generator)
@@ -96,6 +97,6 @@ def verify_documents(docs: list[DocumentRecord], positives: dict[str, str],
     first = scores[next(iter(scores))] if scores else None  # the embedder's, when present
     kept = [d.model_copy(update={"score": float(first[2 * i])}) if first is not None else d
             for i, d in enumerate(docs) if d.id not in bad]
-    rejected = [_reject(d, *bad[d.id]) for d in docs if d.id in bad]
+    rejected = [reject_document(d, *bad[d.id]) for d in docs if d.id in bad]
     stats = {"in": len(docs), "kept": len(kept), "scorers": sorted(scorers)}
     return kept, rejected, stats
