@@ -89,3 +89,16 @@ def test_mined_negatives_for_kept_pairs(all_run):
     for n in negs:
         assert n["negative_id"] != positive[n["query_id"]]
         assert n["score"] <= n["positive_score"] * (1 - cfg.mining.relative_margin) + 1e-6
+
+
+def test_every_published_config_of_a_real_run_loads(all_run):
+    cfg, result = all_run
+    assert {"pairs", "tevatron", "flagembedding", "corpus", "queries", "qrels"} <= set(result["files"])
+    for name in result["files"]:
+        ds = load_dataset(str(cfg.output.dir), name)
+        assert {s: ds[s].num_rows for s in ds} == {s: n for s, n in result["splits"][name].items() if n}
+    tev = load_dataset(str(cfg.output.dir), "tevatron")["train"]
+    negs = load_dataset(str(cfg.output.dir), "hard_negatives")["train"]
+    by_query = Counter(negs["query_id"])
+    for row in tev:  # mined negatives (and verified LLM ones) reach the Tevatron rows
+        assert len(row["negative_passages"]) >= by_query[row["query_id"]]
