@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -140,10 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--out")
     args = p.parse_args(argv)
+    return report(lambda: run_generate(load_config(args.config, args.set, args.out)))
+
+
+def report(job: Callable[[], dict[str, Any]]) -> int:
+    """Run `job`, print its summary and return 0; on a config / input error print one line
+    and return 2 (as the `synthir` CLI)."""
     try:
-        cfg = load_config(args.config, args.set, args.out)
-        result = run_generate(cfg)
-    except SynthirError as exc:  # config / input errors: one line, exit 2 (as `synthir run`)
+        result = job()
+    except SynthirError as exc:
         print(f"synthir: error: {exc}", file=sys.stderr)
         return 2
     print(summary_text(result))

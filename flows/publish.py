@@ -14,36 +14,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import flows  # noqa: F401  (sets the Prefect environment defaults)
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NONE
+from prefect import flow
 
 from data_schemas.config import RunConfig
-from synthir.errors import SynthirError
-from synthir.pipeline import summary_text
-from synthir.publish.hf import publish
-from synthir.publish.release import push, republish_config
-from synthir.runpaths import RunPaths
-
-
-@task(cache_policy=NONE)
-def publish_task(cfg: RunConfig) -> dict[str, Any]:
-    """Write the dataset layout + card from the run's finished stages."""
-    result = publish(cfg, RunPaths(Path(cfg.output.dir)))
-    get_run_logger().info("publish: %s", ", ".join(f"{k}={v}" for k, v in result["rows"].items()))
-    return result
-
-
-@task(cache_policy=NONE, retries=3, retry_delay_seconds=30)
-def push_task(cfg: RunConfig) -> dict[str, Any] | None:
-    """push_to_hub (None when output.hub.repo_id is unset)."""
-    return push(cfg, RunPaths(Path(cfg.output.dir)))
+from flows.generate import publish_task, push_task, report
+from synthir.publish.release import republish_config
 
 
 @flow(name="synthir-publish", log_prints=True)
-def publish_flow(run_dir: str, sets: list[str] | None = None) -> dict[str, Any]:
-    """Re-publish `run_dir` with the `sets` overrides; push when a repo id is configured."""
-    cfg = republish_config(Path(run_dir), list(sets or []))
+def publish_flow(cfg: RunConfig) -> dict[str, Any]:
+    """Re-publish the run dir `cfg.output.dir` (a config from `republish_config`); push when
+    a repo id is configured."""
     result = publish_task(cfg)
     result["hub"] = push_task(cfg) if cfg.output.hub.repo_id else None
     return result
@@ -57,13 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--push", metavar="REPO_ID")
     args = p.parse_args(argv)
     sets = list(args.set) + ([f"output.hub.repo_id={args.push}"] if args.push else [])
-    try:
-        result = publish_flow(args.run_dir, sets)
-    except SynthirError as exc:
-        print(f"synthir: error: {exc}", file=sys.stderr)
-        return 2
-    print(summary_text(result))
-    return 0
+    # The config is checked before the flow starts: a refused override starts no flow run.
+    return report(lambda: publish_flow(republish_config(Path(args.run_dir), sets)))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ machine, or Dask / Ray for users who outgrow it (extras `[dask]` / `[ray]`)."""
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from data_schemas.run_options import OrchestrationConfig
@@ -19,20 +20,21 @@ def make_task_runner(orch: OrchestrationConfig) -> Any:
 
         return ThreadPoolTaskRunner(max_workers=orch.max_workers)
     if orch.task_runner == "dask":
-        try:
-            from prefect_dask import DaskTaskRunner
-        except ImportError:
-            raise ConfigError("orchestration.task_runner: dask needs the [dask] extra "
-                              "(pip install 'synthir[dask]')") from None
+        DaskTaskRunner = _extra("prefect_dask", "DaskTaskRunner", "dask")
         if orch.address:
             return DaskTaskRunner(address=orch.address)
         return DaskTaskRunner(cluster_kwargs={"n_workers": orch.max_workers, "threads_per_worker": 1,
                                               "processes": True, "dashboard_address": None})
-    try:
-        from prefect_ray import RayTaskRunner
-    except ImportError:
-        raise ConfigError("orchestration.task_runner: ray needs the [ray] extra "
-                          "(pip install 'synthir[ray]')") from None
+    RayTaskRunner = _extra("prefect_ray", "RayTaskRunner", "ray")
     if orch.address:
         return RayTaskRunner(address=orch.address)
     return RayTaskRunner(init_kwargs={"num_cpus": orch.max_workers})
+
+
+def _extra(module: str, name: str, extra: str) -> Any:
+    """`module.name`, or ConfigError naming the extra that installs it."""
+    try:
+        return getattr(importlib.import_module(module), name)
+    except ImportError:
+        raise ConfigError(f"orchestration.task_runner: {extra} needs the [{extra}] extra "
+                          f"(pip install 'synthir[{extra}]')") from None

@@ -23,6 +23,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float) -> None:
+    """Poll `url` until it answers 200; RuntimeError (with the log's tail) if `proc` exits or
+    `timeout_s` passes first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not healthy after {timeout_s} s: {log.read_text(errors='replace')[-2000:]}")
+
+
 class Server:
     """A llama_cpp.server subprocess on a free loopback port."""
 
@@ -35,18 +51,11 @@ class Server:
              "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
              "--chat_format", "gemma", "--n_threads", "2"],
             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.time() + 180
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.base_url}/models", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        self.kill()
-        raise RuntimeError("server did not start in 180 s")
+        try:
+            wait_until_healthy(f"{self.base_url}/models", self.proc, log, 180)
+        except RuntimeError:
+            self.kill()
+            raise
 
     def kill(self) -> None:
         if self.proc.poll() is None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.servers import free_port
+from tests.servers import free_port, wait_until_healthy
 
 DEPLOYMENT = "synthir-schedule-test"
 # The cheapest real model: llama.cpp (extra [llamacpp]) loads the embedded GGUF in ~1 s in
@@ -68,16 +68,7 @@ def prefect_server(tmp_path: Path) -> Iterator[str]:
                    "--port", str(port), "--no-ui"], env, log)
     api = f"http://127.0.0.1:{port}/api"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, f"prefect server exited:\n{_tail(log)}"
-            assert time.monotonic() < deadline, f"prefect server not healthy:\n{_tail(log)}"
-            try:
-                if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+        wait_until_healthy(f"{api}/health", proc, log, 120)
         yield api
     finally:
         _stop(proc)
