@@ -1,6 +1,7 @@
 """Command line: `synthir run CONFIG [--set k=v ...] [--out DIR]`,
 `synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir publish RUN_DIR [--set
-k=v ...] [--push REPO_ID]`, `synthir setup`,
+k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthir dev-set
+--langs en fr --out DIR`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
 Exit codes: 0 success; 2 config or input error (one line on stderr); 1 unexpected failure.
@@ -43,6 +44,29 @@ def _publish(args: argparse.Namespace) -> int:
 
     sets = list(args.set) + ([f"output.hub.repo_id={args.push}"] if args.push else [])
     print(summary_text(republish(Path(args.run_dir), sets)))
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from synthir.eval.harness import run_eval, table
+    from synthir.eval.train import TrainOptions
+
+    opts = TrainOptions(config=args.config, epochs=args.epochs, max_steps=args.max_steps,
+                        batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+    result = run_eval(Path(args.dataset), Path(args.beir), Path(args.out), model=args.model, opts=opts,
+                      qrels_split=args.qrels_split, query_prefix=args.query_prefix,
+                      passage_prefix=args.passage_prefix)
+    print(table(result))
+    print(f"synthir: metrics written to {Path(args.out) / 'metrics.json'}")
+    return 0
+
+
+def _devset(args: argparse.Namespace) -> int:
+    from synthir.eval.devset import build_wiki_devset
+
+    counts = build_wiki_devset(args.langs, Path(args.out), args.queries_per_lang, args.cross_per_pair,
+                               args.corpus_per_lang, args.seed)
+    print(f"wrote BEIR dev set to {args.out}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
 
 
@@ -93,6 +117,33 @@ def build_parser() -> argparse.ArgumentParser:
     pub.add_argument("--push", metavar="REPO_ID", help="push to this dataset repo "
                      "(same as --set output.hub.repo_id=REPO_ID); token from $HF_TOKEN")
     pub.set_defaults(func=_publish)
+
+    e = sub.add_parser("eval", help="fine-tune a retriever on a dataset; base vs tuned on a BEIR dir")
+    e.add_argument("dataset", help="published synthir dataset dir")
+    e.add_argument("--beir", required=True, help="BEIR dir: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    e.add_argument("--out", required=True, help="output dir (metrics.json, model/)")
+    e.add_argument("--model", default="minilm", help="sentence-transformers model dir (default: "
+                   "the packaged all-MiniLM-L6-v2)")
+    e.add_argument("--config", default="auto", choices=["auto", "triplets", "pairs"])
+    e.add_argument("--epochs", type=float, default=1.0)
+    e.add_argument("--max-steps", type=int, default=-1)
+    e.add_argument("--batch-size", type=int, default=32)
+    e.add_argument("--lr", type=float, default=2e-5)
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--qrels-split", help="default: test, else dev, validation, train")
+    e.add_argument("--query-prefix", default="")
+    e.add_argument("--passage-prefix", default="")
+    e.set_defaults(func=_eval)
+
+    d = sub.add_parser("dev-set", help="BEIR dev set from the bundled Wikipedia summaries "
+                       "(Wikidata description -> summary; mono- and cross-lingual)")
+    d.add_argument("--langs", nargs="+", default=["en", "fr"])
+    d.add_argument("--out", required=True)
+    d.add_argument("--queries-per-lang", type=int, default=100)
+    d.add_argument("--cross-per-pair", type=int, default=50)
+    d.add_argument("--corpus-per-lang", type=int, default=None, help="default: every summary")
+    d.add_argument("--seed", type=int, default=0)
+    d.set_defaults(func=_devset)
 
     s = sub.add_parser("setup", help="assemble and check the embedded model files")
     s.set_defaults(func=_setup)
