@@ -127,8 +127,8 @@ def make_llm(cfg: RunConfig) -> Any:
                      backend=cfg.llm.backend, model_id=model_identity(cfg.llm))
 
 
-def _run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok_type: type,
-              batch: int, bar: tqdm) -> tuple[list[Any], list[Rejected], dict[str, Any]]:
+def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok_type: type,
+             batch: int, bar: tqdm | None = None) -> tuple[list[Any], list[Rejected], dict[str, Any]]:
     """Send every (generator, prompts) of `plan` through `llm` in batches and parse each
     sample with the generator's parser. Returns (records, rejected, stats) where stats has
     prompts, requested {method: {lang: samples}}, parsed, rejected, llm_errors, complete
@@ -155,7 +155,8 @@ def _run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, o
                     tokens["completion"] += g.completion_tokens
                 res = gen.parse(item, g, llm.backend, llm.model_id, langid=langid, sample=sample)
                 (records if isinstance(res, ok_type) else rejected).append(res)
-            bar.update(len(chunk))
+            if bar is not None:
+                bar.update(len(chunk))
     errors = sum(1 for r in rejected if r.reason == "llm_error")
     stats = {"prompts": sum(len(items) for _, items in plan), "requested": requested,
              "parsed": len(records), "rejected": len(rejected), "llm_errors": errors,
@@ -186,7 +187,7 @@ def generate_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = None
     llm = llm or make_llm(cfg)
     total = sum(len(items) for _, items in plan)
     with _bar(total, f"generate {shard.name}", "prompt", progress) as bar:
-        records, rejected, stats = _run_plan(llm, plan, langid, QueryRecord,
+        records, rejected, stats = run_plan(llm, plan, langid, QueryRecord,
                                              max(1, cfg.llm.batch_size), bar)
     write_jsonl_atomic(shard / "generate_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "queries.jsonl", records)
@@ -221,7 +222,7 @@ def documents_shard(cfg: RunConfig, paths: RunPaths, shard: Path, llm: Any = Non
     total = sum(len(items) for _, items in plan)
     llm = (llm or make_llm(cfg)) if total else None  # no prompt: no model is loaded
     with _bar(total, f"documents {shard.name}", "prompt", progress) as bar:
-        records, rejected, stats = _run_plan(llm, plan, language_checker(cfg) if total else None,
+        records, rejected, stats = run_plan(llm, plan, language_checker(cfg) if total else None,
                                              DocumentRecord, max(1, cfg.llm.batch_size), bar)
     write_jsonl_atomic(shard / "documents_rejected.jsonl", rejected)
     write_jsonl_atomic(shard / "documents.jsonl", records)

@@ -55,6 +55,11 @@ def _guard(kept: list[Any], rejected: list[Any], cfg: RunConfig, kind: str
     return [r for i, r in enumerate(kept) if i not in details], rejected, stats
 
 
+def filter_langid(cfg: RunConfig) -> LanguageID | None:
+    """The language checker of the filter stage (None when filters.language_check is off)."""
+    return LanguageID(cfg.languages) if cfg.filters.language_check else None
+
+
 def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     """Filter every shard's parsed queries together (duplicates are found across the run),
     then drop near-duplicates of eval queries (contamination guard, if configured).
@@ -80,7 +85,7 @@ def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
             rec = QueryRecord(**r)
             records.append(rec)
             shard_of[rec.id] = shard
-    langid = LanguageID(cfg.languages) if cfg.filters.language_check else None
+    langid = filter_langid(cfg)
     kept, rejected, stats = filter_queries(records, passages, cfg.filters, langid)
     kept, rejected, stats["contamination"] = _guard(kept, rejected, cfg, "queries")
     out_kept: dict[Path, list] = defaultdict(list)
