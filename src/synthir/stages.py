@@ -127,6 +127,13 @@ def make_llm(cfg: RunConfig) -> Any:
                      backend=cfg.llm.backend, model_id=model_identity(cfg.llm))
 
 
+def send_order(items: list[PromptItem]) -> list[int]:
+    """Indexes of `items` in the order they are sent: grouped by (method, language), so prompts
+    that share a few-shot prefix go back to back and llama.cpp / vLLM reuse its KV cache (1.5x
+    on the embedded model). Stable: the plan's order within a group."""
+    return sorted(range(len(items)), key=lambda k: (items[k].method, items[k].lang))
+
+
 def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok_type: type,
              batch: int, bar: tqdm | None = None) -> tuple[list[Any], list[Rejected], dict[str, Any]]:
     """Send every (generator, prompts) of `plan` through `llm` in batches and parse each
@@ -143,8 +150,11 @@ def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok
         for it in items:
             requested.setdefault(it.method, {}).setdefault(it.lang, 0)
             requested[it.method][it.lang] += params.n
-        for i in range(0, len(items), batch):
-            chunk = items[i:i + batch]
+        results: dict[int, list[Any]] = {}
+        order = send_order(items)
+        for i in range(0, len(order), batch):
+            idx = order[i:i + batch]
+            chunk = [items[k] for k in idx]
             for j, g in enumerate(llm.generate([it.text for it in chunk], params)):
                 item, sample = chunk[j // params.n], j % params.n
                 tokens["calls"] += 1
@@ -154,9 +164,12 @@ def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok
                     tokens["prompt"] += g.prompt_tokens
                     tokens["completion"] += g.completion_tokens
                 res = gen.parse(item, g, llm.backend, llm.model_id, langid=langid, sample=sample)
-                (records if isinstance(res, ok_type) else rejected).append(res)
+                results.setdefault(idx[j // params.n], []).append(res)
             if bar is not None:
                 bar.update(len(chunk))
+        for k in range(len(items)):  # records keep the plan's order, whatever the send order
+            for res in results.get(k, []):
+                (records if isinstance(res, ok_type) else rejected).append(res)
     errors = sum(1 for r in rejected if r.reason == "llm_error")
     stats = {"prompts": sum(len(items) for _, items in plan), "requested": requested,
              "parsed": len(records), "rejected": len(rejected), "llm_errors": errors,
