@@ -134,7 +134,7 @@ def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[st
     return n
 
 
-def _write_beir(cfg: RunConfig, tables: Tables, corpus_file: Path, dst: Path) -> None:
+def _write_beir(tables: Tables, corpus_file: Path, dst: Path) -> None:
     def corpus_rows():
         for batch in pq.ParquetFile(corpus_file).iter_batches(batch_size=8192):
             yield from batch.to_pylist()
@@ -156,7 +156,7 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     splits: dict[str, dict[str, int]] = {}
     files: dict[str, dict[str, str]] = {}
     n_corpus = _write_corpus(cfg, paths, data / "corpus", {r["positive_id"] for r in pairs})
-    _write_beir(cfg, tables, data / "corpus" / "train.parquet", tmp / "beir")
+    _write_beir(tables, data / "corpus" / "train.parquet", tmp / "beir")
     splits["corpus"] = {"train": n_corpus}
     for name in CONFIGS:
         if name != "corpus":
