@@ -9,9 +9,11 @@ roundtrip.done.json}, index.json.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from data_schemas.config import RunConfig
 from synthir.errors import InputError
@@ -27,6 +29,20 @@ def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None
     d.pop("output")
     d.pop("orchestration")
     return content_id(d, prompt_shas or {})
+
+
+LOOKUP_MAX_BYTES = 256 << 20  # corpus Parquet files up to this size are cached for lookups
+
+
+@functools.lru_cache(maxsize=2)
+def _corpus_lookup(path: str, mtime_ns: int, size: int) -> tuple[dict[str, int], Any, Any]:
+    """({id: row}, title column, text column) of a corpus Parquet file; keyed on its path,
+    mtime and size, so a rewritten corpus is read again."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=["id", "title", "text"])
+    rows = {i: k for k, i in enumerate(table.column("id").to_pylist())}
+    return rows, table.column("title"), table.column("text")
 
 
 @dataclass(frozen=True)
@@ -56,12 +72,22 @@ class RunPaths:
         return self.work / "index.json"
 
     def corpus_passages(self, wanted: "set[str] | list[str]") -> dict[str, dict[str, str]]:
-        """{id: {"title", "text"}} of the `wanted` passages, streamed from the normalised corpus."""
+        """{id: {"title", "text"}} of the `wanted` passages of the normalised corpus. A corpus
+        file up to LOOKUP_MAX_BYTES is read once per process and looked up by id (mining calls
+        this once per shard); a larger one is streamed on each call."""
         import pyarrow.parquet as pq
 
         want = set(wanted)
         out: dict[str, dict[str, str]] = {}
         if not want:
+            return out
+        st = self.corpus.stat()
+        if st.st_size <= LOOKUP_MAX_BYTES:
+            rows, titles, texts = _corpus_lookup(str(self.corpus), st.st_mtime_ns, st.st_size)
+            for i in want:
+                k = rows.get(i)
+                if k is not None:
+                    out[i] = {"title": titles[k].as_py() or "", "text": texts[k].as_py()}
             return out
         for batch in pq.ParquetFile(self.corpus).iter_batches(batch_size=8192,
                                                               columns=["id", "title", "text"]):
