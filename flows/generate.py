@@ -51,7 +51,7 @@ def ingest_task(cfg: RunConfig) -> list[str]:
     return shards
 
 
-@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+@task(cache_policy=NONE)  # retries: orchestration.retries (set in generate)
 def generate_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
     """Generate + parse one shard (the model is loaded once per process and reused)."""
     stats = stages.generate_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard), progress=True)
@@ -70,21 +70,21 @@ def index_task(cfg: RunConfig) -> dict[str, Any]:
     return _log("index", stages.index_corpus(cfg, RunPaths(Path(cfg.output.dir)), progress=True))
 
 
-@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+@task(cache_policy=NONE)  # retries: orchestration.retries (set in generate)
 def roundtrip_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
     """Round-trip filter one shard over the full corpus index."""
     return _log(f"round trip shard {Path(shard).name}",
                 stages.roundtrip_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard)))
 
 
-@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+@task(cache_policy=NONE)  # retries: orchestration.retries (set in generate)
 def documents_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
     """Graded / negative / HyDE documents for one shard's kept queries."""
     return _log(f"documents shard {Path(shard).name}",
                 stages.documents_shard(cfg, RunPaths(Path(cfg.output.dir)), Path(shard), progress=True))
 
 
-@task(cache_policy=NONE, retries=1, retry_delay_seconds=5)
+@task(cache_policy=NONE)  # retries: orchestration.retries (set in generate)
 def verify_mine_task(cfg: RunConfig, shard: str) -> dict[str, Any]:
     """Verify the shard's generated documents, then mine hard negatives for its kept pairs."""
     paths = RunPaths(Path(cfg.output.dir))

@@ -98,15 +98,3 @@ def load_config(path: str | Path, overrides: list[str] | None = None,
         output["dir"] = str(out)
     return validate_config(data)
 
-
-def load_run_config(run_dir: str | Path, overrides: list[str] | None = None) -> RunConfig:
-    """The config a run dir was made with (`.synthir/config.json`), with overrides applied and
-    output.dir set to `run_dir`. Raises ConfigError when `run_dir` holds no run."""
-    import json
-
-    meta = Path(run_dir) / ".synthir" / "config.json"
-    if not meta.is_file():
-        raise ConfigError(f"{run_dir} holds no synthir run (no .synthir/config.json)")
-    data = apply_overrides(json.loads(meta.read_text(encoding="utf-8"))["config"], list(overrides or []))
-    data.setdefault("output", {})["dir"] = str(run_dir)
-    return validate_config(data)

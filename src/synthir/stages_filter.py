@@ -20,7 +20,6 @@ from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, Passage, QueryRecord
 from synthir.embed.registry import get_embedder
 from synthir.filters import contamination
-from synthir.filters.contamination import eval_set
 from synthir.filters.queries import filter_queries, reject_query
 from synthir.filters.verify import cross_encoder_scorer, embedder_scorer, reject_document, verify_documents
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
@@ -34,6 +33,12 @@ def _sha(paths: list[Path]) -> str:
         h.update(str(p.name).encode())
         h.update(p.read_bytes() if p.exists() else b"<missing>")
     return h.hexdigest()
+
+
+def _sha_with_eval(paths: list[Path], cfg: RunConfig) -> str:
+    """_sha of `paths`, plus the contamination guard's eval set (a new eval set redoes the stage)."""
+    ev = contamination.eval_set(cfg.contamination)
+    return _sha(paths) + (ev.sha256 if ev else "")
 
 
 def _done(marker: Path, sha: str) -> dict[str, Any] | None:
@@ -68,8 +73,7 @@ def filter_stage(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     {in, kept, language: {lang: {checked, agree}}, contamination, seconds}.
     """
     shards = paths.shard_dirs()
-    ev = eval_set(cfg.contamination)
-    sha = _sha([s / "queries.jsonl" for s in shards]) + (ev.sha256 if ev else "")
+    sha = _sha_with_eval([s / "queries.jsonl" for s in shards], cfg)
     marker = paths.work / "filter.done.json"
     stats = _done(marker, sha)
     if stats is not None:
@@ -109,8 +113,7 @@ def verify_shard(cfg: RunConfig, paths: RunPaths, shard: Path) -> dict[str, Any]
     Output: verified_documents.jsonl, verify_rejected.jsonl, verify.done.json.
     """
     docs_path = shard / "documents.jsonl"
-    ev = eval_set(cfg.contamination)
-    sha = _sha([docs_path]) + (ev.sha256 if ev else "")
+    sha = _sha_with_eval([docs_path], cfg)
     marker = shard / "verify.done.json"
     stats = _done(marker, sha)
     if stats is not None:

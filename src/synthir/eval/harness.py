@@ -7,7 +7,6 @@ eval.json (options, sizes, training stats, seconds), model/ (the fine-tuned mode
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -52,14 +51,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     rows, config = training_rows(Path(dataset_dir), opts)  # fail before any encoding
     data = read_beir(beir_dir)
     split = _qrels_split(data, qrels_split, beir_dir)
-    langs = {}
-    with (Path(beir_dir) / "queries.jsonl").open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                q = json.loads(line)
-                if q.get("lang"):
-                    langs[str(q["_id"])] = q["lang"]
-    groups = query_groups(data, split, langs)
+    groups = query_groups(data, split, data.query_langs)
     if not groups["all"]:
         raise InputError(f"{beir_dir}: no judged query of qrels/{split}.tsv is in queries.jsonl")
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -24,10 +24,12 @@ QRELS_HEADER = ["query-id", "corpus-id", "score"]
 @dataclass
 class BeirData:
     """A BEIR dataset in memory: corpus {id: {"title", "text", ...}}, queries {id: text},
-    qrels {split: {query_id: {doc_id: score}}}."""
+    query_langs {id: lang} (queries with a `lang` field), qrels {split: {query_id: {doc_id:
+    score}}}."""
 
     corpus: dict[str, dict[str, Any]] = field(default_factory=dict)
     queries: dict[str, str] = field(default_factory=dict)
+    query_langs: dict[str, str] = field(default_factory=dict)
     qrels: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
@@ -54,7 +56,10 @@ def read_beir(root: Path | str, corpus: bool = True) -> BeirData:
             rest = {k: v for k, v in row.items() if k != "_id"}
             data.corpus[str(row["_id"])] = {"title": rest.pop("title", "") or "",
                                             "text": rest.pop("text", "") or "", **rest}
-    data.queries = {str(r["_id"]): r["text"] for r in _jsonl(root / "queries.jsonl")}
+    for r in _jsonl(root / "queries.jsonl"):
+        data.queries[str(r["_id"])] = r["text"]
+        if r.get("lang"):
+            data.query_langs[str(r["_id"])] = r["lang"]
     for tsv in sorted((root / "qrels").glob("*.tsv")):
         split: dict[str, dict[str, int]] = {}
         with tsv.open(encoding="utf-8", newline="") as fh:

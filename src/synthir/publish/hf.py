@@ -121,10 +121,15 @@ def _schema(cfg: RunConfig, name: str) -> pa.Schema:
     return ntuple_schema(cfg.mining.num_negatives) if name == "ntuples" else SCHEMAS[name]
 
 
+def _file(split: str) -> str:
+    """The Parquet file name of one split (before its content hash is added)."""
+    return f"{split}-00000-of-00001.parquet"
+
+
 def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[str]) -> int:
     dst.mkdir(parents=True, exist_ok=True)
     n = 0
-    with pq.ParquetWriter(dst / "train.parquet", SCHEMAS["corpus"]) as writer:
+    with pq.ParquetWriter(dst / _file("train"), SCHEMAS["corpus"]) as writer:
         for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192):
             t = pa.Table.from_batches([batch]).rename_columns(["_id", "title", "text", "lang"])
             if cfg.output.corpus == "referenced":
@@ -156,7 +161,7 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     splits: dict[str, dict[str, int]] = {}
     files: dict[str, dict[str, str]] = {}
     n_corpus = _write_corpus(cfg, paths, data / "corpus", {r["positive_id"] for r in pairs})
-    _write_beir(tables, data / "corpus" / "train.parquet", tmp / "beir")
+    _write_beir(tables, data / "corpus" / _file("train"), tmp / "beir")
     splits["corpus"] = {"train": n_corpus}
     for name in CONFIGS:
         if name != "corpus":
@@ -165,16 +170,14 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
                 if rows:
                     (data / name).mkdir(parents=True, exist_ok=True)
                     pq.write_table(pa.Table.from_pylist(rows, schema=_schema(cfg, name)),
-                                   data / name / f"{s}.parquet")
+                                   data / name / _file(s))
     # `datasets` cannot load a Parquet file with no rows, so an empty split (or config) is not
     # published; the card still lists it with 0 rows.
     for name in CONFIGS:
         for s in SPLITS:
-            f = data / name / f"{s}.parquet"
+            f = data / name / _file(s)
             if f.exists():
-                renamed = f.with_name(f"{s}-00000-of-00001.parquet")
-                f.rename(renamed)
-                files.setdefault(name, {})[s] = f"data/{name}/{_content_name(renamed)}"
+                files.setdefault(name, {})[s] = f"data/{name}/{_content_name(f)}"
     rows = {name: sum(v.values()) for name, v in splits.items()}
     (tmp / "README.md").write_text(render_card(cfg, funnel, rows, splits, files), encoding="utf-8")
     write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows, "splits": splits})

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from data_schemas.config import RunConfig
-from synthir.config import load_run_config
+from synthir.config import apply_overrides, validate_config
 from synthir.errors import ConfigError, HubError
 from synthir.publish.hf import publish
 from synthir.runpaths import RunPaths, config_fingerprint
@@ -36,10 +36,16 @@ def release(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
 
 
 def republish_config(run_dir: Path, overrides: list[str]) -> RunConfig:
-    """The run dir's config with `overrides`, refused (ConfigError) when an override changes
+    """The config the run dir was made with (`.synthir/config.json`), with `overrides` and
+    output.dir = `run_dir`. ConfigError when the dir holds no run, or when an override changes
     what was generated: only output.* and orchestration.* may change when re-publishing."""
-    cfg = load_run_config(run_dir, overrides)
-    meta = json.loads((run_dir / ".synthir" / "config.json").read_text(encoding="utf-8"))
+    meta_file = run_dir / ".synthir" / "config.json"
+    if not meta_file.is_file():
+        raise ConfigError(f"{run_dir} holds no synthir run (no .synthir/config.json)")
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    data = apply_overrides(meta["config"], overrides)
+    data.setdefault("output", {})["dir"] = str(run_dir)
+    cfg = validate_config(data)
     if config_fingerprint(cfg, meta.get("prompt_sha256") or {}) != meta["fingerprint"]:
         raise ConfigError("re-publishing may only change output.* and orchestration.* keys; "
                           "other keys change the data: start a new run instead")
