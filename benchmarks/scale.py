@@ -12,20 +12,20 @@ goes through the pipeline's own stage functions, with `--queries` known-item que
 for the LLM's (a run with `sample.n = --queries`, default config otherwise: USE embedder, flat
 index, shard_size 16):
 
-  1. sample: `stages.ingest_and_sample` (one streamed pass: normalised corpus Parquet + seeded
+  1. sample: the `ingest` stage (one streamed pass: normalised corpus Parquet + seeded
      reservoir sampling of `--queries` passages, split into shards); also, separately,
      `sampling.sample_passages` over a fresh `CorpusReader` stream (read + sample, no Parquet).
   2. embedder load: constructing the default embedder + a first encode (USE loads lazily).
-  3. embed + index: `stages.index_corpus` (every passage embedded into the cache .npy, then the
+  3. embed + index: the `index` stage (every passage embedded into the cache .npy, then the
      FAISS flat index built from it).
   4. round trip: each shard's queries written as its `filtered.jsonl` (query = the sampled
-     passage's title, source = that passage; no LLM, untimed), then `stages.roundtrip_shard`
+     passage's title, source = that passage; no LLM, untimed), then the `roundtrip` stage
      per shard (roundtrip.top_k = --top-k).
   5. mining: every query counted as kept (each shard's `kept.jsonl` rewritten with all its
      queries, so the mining workload is --queries at every size whatever the recall), then
-     `stages_filter.mine_shard` per shard (mining.num_negatives = --negatives, other
+     the `mine` stage per shard (mining.num_negatives = --negatives, other
      mining settings default: ranks (0, 50], relative margin 0.05, near-duplicate ratio 95,
-     top). The time spent in the corpus text lookup (`RunPaths.corpus_texts`) is timed apart.
+     top). The time spent in the corpus text lookup (`CorpusStore.texts`) is timed apart.
      Then `filters.mining.mine_negatives` once over all queries (what one batched call costs).
 
 Per stage: wall and CPU seconds and the peak RSS so far (VmHWM); per size: peak RSS of the
@@ -91,16 +91,14 @@ def child(a: argparse.Namespace) -> None:
     from synthir.filters.mining import mine_negatives
     from synthir.filters.roundtrip import roundtrip_filter
     from synthir.io.corpus import CorpusReader
-    from synthir.io.files import read_jsonl, write_jsonl_atomic
-    from synthir.runpaths import RunPaths, prepare_run
+    from synthir.corpus_store import CorpusStore
+    from synthir.rundir import prepare_run, read_records, write_records
     from synthir.sampling import sample_passages
-    from synthir.stages import (
-        index_corpus,
-        ingest_and_sample,
-        load_index,
-        roundtrip_shard,
-    )
-    from synthir.stages_filter import mine_shard
+    from synthir.stages import run_stage
+    from synthir.stages.index import INDEX, load_index
+    from synthir.stages.ingest import INGEST
+    from synthir.stages.mine import MINE
+    from synthir.stages.roundtrip import ROUNDTRIP
 
     cfg = RunConfig.model_validate({
         "corpus": {"path": a.corpus}, "output": {"dir": a.out},
@@ -117,14 +115,14 @@ def child(a: argparse.Namespace) -> None:
 
     res: dict = {"imports_s": round(time.time() - t_start, 2)}
     paths = prepare_run(cfg, {})
-    st = timed("ingest_and_sample", ingest_and_sample, cfg, paths)
+    st = timed("ingest_and_sample", run_stage, INGEST, cfg, paths)
     res["rows"] = st["corpus"].get("kept")
     res["sampled"] = st["sample"]["sampled"]
     res["sampled_by_lang"] = st["sample"]["sampled_by_lang"]
     drawn = timed("read_and_sample", lambda: sample_passages(
         iter(CorpusReader(cfg.corpus)), cfg.sample, random.Random(cfg.sample.seed)))
     res["read_and_sample_same_passages"] = sorted(p.id for p in drawn.passages) == sorted(
-        r["id"] for s in paths.shard_dirs() for r in read_jsonl(s / "passages.jsonl"))
+        p.id for s in paths.shard_dirs() for p in read_records(s.passages, Passage))
 
     def load_embedder():
         e = get_embedder(cfg.embedder)
@@ -132,8 +130,8 @@ def child(a: argparse.Namespace) -> None:
         return e
 
     embedder = timed("embedder_load", load_embedder)
-    meta = timed("embed_and_index", index_corpus, cfg, paths)
-    stages["embed_and_index"].update(embed_s=meta["seconds"], index_build_s=meta["index_build_seconds"])
+    meta = timed("embed_and_index", run_stage, INDEX, cfg, paths)
+    stages["embed_and_index"].update(embed_s=meta["embed_seconds"], index_build_s=meta["index_build_seconds"])
     res.update(embedder=meta["embedder"], index=meta["index"],
                embeddings_mib=round(os.path.getsize(meta["embeddings"]) / 2**20, 1))
 
@@ -144,19 +142,18 @@ def child(a: argparse.Namespace) -> None:
     records: dict = {}
     for shard in shards:
         recs = []
-        for r in read_jsonl(shard / "passages.jsonl"):
-            p = Passage(**r)
+        for p in read_records(shard.passages, Passage):
             q = (p.title or "").strip() or " ".join(p.text.split()[:8])
             recs.append(QueryRecord(id=f"q:{p.id}", query=q, passage_id=p.id, query_lang=p.lang,
                                     passage_lang=p.lang, cross_lingual=False, provenance=prov))
-        write_jsonl_atomic(shard / "filtered.jsonl", recs)
+        write_records(shard.filtered, recs)
         records[shard] = recs
     allrecs = [r for s in shards for r in records[s]]
     res["queries"] = len(allrecs)
     res["shards"] = len(shards)
     res["queries_from_synthetic_rows"] = sum(r.passage_id.startswith("syn:") for r in allrecs)
 
-    rts = timed("roundtrip", lambda: [roundtrip_shard(cfg, paths, s) for s in shards])
+    rts = timed("roundtrip", lambda: [run_stage(ROUNDTRIP, cfg, paths, s) for s in shards])
     hist: Counter = Counter()
     for x in rts:
         hist.update(x["source_rank"])
@@ -166,19 +163,19 @@ def child(a: argparse.Namespace) -> None:
     res["recall@10"] = round(sum(hist[str(k)] for k in range(1, 11)) / n, 4)
     hits1 = Counter()
     for s in shards:  # rank-1 hits by source kind (real article vs synthetic row), untimed
-        for r in read_jsonl(s / "kept.jsonl"):
-            hits1["syn" if r["passage_id"].startswith("syn:") else "real"] += r["roundtrip_rank"] == 1
+        for r in read_records(s.kept, QueryRecord):
+            hits1["syn" if r.passage_id.startswith("syn:") else "real"] += r.roundtrip_rank == 1
     real_n = len(allrecs) - res["queries_from_synthetic_rows"]
     res["recall@1_real"] = round(hits1["real"] / max(1, real_n), 4)
     res["recall@1_synthetic"] = (round(hits1["syn"] / res["queries_from_synthetic_rows"], 4)
                                  if res["queries_from_synthetic_rows"] else None)
-    index = load_index(cfg, paths)  # built by index_corpus, reused
+    index = load_index(cfg, paths)  # built by the index stage, reused
     timed("roundtrip_one_call", roundtrip_filter, allrecs, index, embedder, cfg.roundtrip.top_k)
 
     for s in shards:  # fixed mining workload: every query counts as kept
-        write_jsonl_atomic(s / "kept.jsonl", records[s])
+        write_records(s.kept, records[s])
     lookup = Counter()
-    orig = RunPaths.corpus_texts
+    orig = CorpusStore.texts
 
     def corpus_texts(self, wanted):
         t = time.perf_counter()
@@ -188,8 +185,8 @@ def child(a: argparse.Namespace) -> None:
             lookup["s"] += time.perf_counter() - t
             lookup["calls"] += 1
 
-    RunPaths.corpus_texts = corpus_texts
-    mined = timed("mine_per_shard", lambda: [mine_shard(cfg, paths, s) for s in shards])
+    CorpusStore.texts = corpus_texts
+    mined = timed("mine_per_shard", lambda: [run_stage(MINE, cfg, paths, s) for s in shards])
     stages["mine_per_shard"].update(corpus_text_lookup_s=round(lookup["s"], 3), corpus_text_lookups=lookup["calls"])
     mstats: Counter = Counter()
     for x in mined:
@@ -199,7 +196,7 @@ def child(a: argparse.Namespace) -> None:
     emb = np.load(meta["embeddings"], mmap_mode="r")
     row_of = {pid: i for i, pid in enumerate(index.ids)}
     negs, one = timed("mine_one_call", mine_negatives, allrecs, index, embedder, emb, row_of,
-                      paths.corpus_texts, cfg.mining, random.Random(cfg.sample.seed))
+                      paths.store.texts, cfg.mining, random.Random(cfg.sample.seed))
     stages["mine_one_call"].update(corpus_text_lookup_s=round(lookup["s"], 3), corpus_text_lookups=lookup["calls"])
     res["mining_one_call"] = {"mined": len(negs), "queries_short": one.get("queries_short", 0)}
     res["stages"] = stages
@@ -375,7 +372,7 @@ def render_md(o: dict) -> str:
         "queries are ambiguous: recall is a sanity check, not a quality number.",
         f"- Mining: all {st['queries']} queries counted as kept (fixed workload at every size), `mine_shard` per shard "
         f"with num_negatives={st['negatives']} and default mining settings; each call looks the candidate texts "
-        "up with `RunPaths.corpus_texts`, which streams the whole corpus Parquet (shown apart). "
+        "up with `CorpusStore.texts`, which streams the whole corpus Parquet (shown apart). "
         "`one mine_negatives call` = the same work in one call over all queries.",
         "- `read + sample only` = `sample_passages` over a fresh `CorpusReader` stream (no Parquet written); "
         "the pipeline fuses it with ingest. `embedder load` = constructing USE + a first encode. `peak RSS "

@@ -17,7 +17,8 @@ from typing import Any
 from prefect import flow
 
 from data_schemas.config import RunConfig
-from flows.generate import publish_task, push_task, report
+from flows.generate import push_task, run_task
+from synthir.cli import add_publish_args, publish_sets, report
 from synthir.publish.release import republish_config
 
 
@@ -25,21 +26,16 @@ from synthir.publish.release import republish_config
 def publish_flow(cfg: RunConfig) -> dict[str, Any]:
     """Re-publish the run dir `cfg.output.dir` (a config from `republish_config`); push when
     a repo id is configured."""
-    result = publish_task(cfg)
+    result = run_task(cfg, "publish")
     result["hub"] = push_task(cfg) if cfg.output.hub.repo_id else None
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
     """CLI of the flow: same arguments as `synthir publish`."""
-    p = argparse.ArgumentParser(prog="python -m flows.publish")
-    p.add_argument("run_dir")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--push", metavar="REPO_ID")
-    args = p.parse_args(argv)
-    sets = list(args.set) + ([f"output.hub.repo_id={args.push}"] if args.push else [])
+    args = add_publish_args(argparse.ArgumentParser(prog="python -m flows.publish")).parse_args(argv)
     # The config is checked before the flow starts: a refused override starts no flow run.
-    return report(lambda: publish_flow(republish_config(Path(args.run_dir), sets)))
+    return report(lambda: publish_flow(republish_config(Path(args.run_dir), publish_sets(args))))
 
 
 if __name__ == "__main__":

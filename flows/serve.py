@@ -34,9 +34,11 @@ from prefect.schedules import Cron, Interval, Schedule
 from prefect.types.entrypoint import EntrypointType
 
 from data_schemas.config import RunConfig
+from synthir.cli import add_job_args
 from synthir.config import load_config
 from synthir.errors import SynthirError
-from synthir.pipeline import prompt_shas, summary_text
+from synthir.pipeline import prompt_shas
+from synthir.report import summary_text
 
 NO_SERVER = ("PREFECT_API_URL is not set: the temporary server that `python -m flows.generate` "
              "starts cannot schedule runs; run `prefect server start` and export "
@@ -100,10 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     """CLI: validate, then serve until interrupted (0); config/server problems: one line, 2."""
     from prefect.settings import PREFECT_API_URL
 
-    p = argparse.ArgumentParser(prog="python -m flows.serve")
-    p.add_argument("config")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    p.add_argument("--out")
+    p = add_job_args(argparse.ArgumentParser(prog="python -m flows.serve"))
     p.add_argument("--name", help="deployment name (default: the config's name)")
     args = p.parse_args(argv)
     config_path = str(Path(args.config).resolve())

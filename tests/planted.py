@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 from data_schemas.config import RunConfig
 from synthir.io.files import write_json_atomic, write_jsonl_atomic
 from synthir.publish.hf import split_of
-from synthir.runpaths import RunPaths, prepare_run
-from synthir.stages import CORPUS_SCHEMA
+from synthir.corpus_store import SCHEMA as CORPUS_SCHEMA
+from synthir.rundir import RunDir, prepare_run
 
 PROV = {"generator": "g", "template": "t.j2", "template_sha256": "0" * 64, "examples_sha256": "1" * 64,
         "model": "m", "backend": "b", "sampling": {"temperature": 0.0}, "seed": 0}
@@ -26,7 +26,7 @@ def _ids_for_both_splits(fraction: float) -> list[str]:
     return train + dev
 
 
-def make_planted_run(root: Path, **output: object) -> tuple[RunConfig, RunPaths, list[str], list[str]]:
+def make_planted_run(root: Path, **output: object) -> tuple[RunConfig, RunDir, list[str], list[str]]:
     """A finished run dir at `root`: 8 corpus passages, 4 kept pairs (2 train, 2 dev at
     dev_fraction 0.3), 5 mined negatives, 4 graded documents and 1 LLM negative. Returns
     (cfg, paths, corpus ids, positive ids)."""
@@ -37,20 +37,21 @@ def make_planted_run(root: Path, **output: object) -> tuple[RunConfig, RunPaths,
     ids = _ids_for_both_splits(0.3)
     corpus = [{"id": i, "title": f"T{i}", "text": f"passage {i} text", "lang": "en"} for i in ids]
     pq.write_table(pa.Table.from_pylist(corpus, schema=CORPUS_SCHEMA), paths.corpus)
-    write_jsonl_atomic(paths.ingest / "rejected.jsonl", [])
-    write_json_atomic(paths.ingest / "stats.json", {
+    write_jsonl_atomic(paths.ingest_rejected, [])
+    write_json_atomic(paths.marker("ingest"), {
+        "stage": "ingest", "input_sha256": "", "complete": True,
         "corpus": {"read": 8, "kept": 8}, "fingerprint": "x", "seconds": 0.1,
         "sample": {"seen": 8, "skipped": {}, "eligible": {"en": 8}, "sampled": 4, "sampled_by_lang": {"en": 4}}})
     positives = [ids[0], ids[1], ids[6], ids[7]]  # two train, two dev passages
-    shard = paths.shards / "00000"
-    write_jsonl_atomic(shard / "passages.jsonl", [c for c in corpus if c["id"] in positives])
+    shard = paths.shard(0)
+    write_jsonl_atomic(shard.passages, [c for c in corpus if c["id"] in positives])
     kept = [{"id": f"q{k}", "query": f"query {k}", "passage_id": pid, "query_lang": "en",
              "passage_lang": "en", "cross_lingual": False, "provenance": PROV,
              "roundtrip_rank": 1, "roundtrip_score": 0.9} for k, pid in enumerate(positives)]
-    write_jsonl_atomic(shard / "kept.jsonl", kept)
+    write_jsonl_atomic(shard.kept, kept)
     negs = [("q0", ids[2], 2, 0.7), ("q0", ids[3], 3, 0.6), ("q1", ids[2], 2, 0.5),
             ("q2", ids[4], 2, 0.8), ("q2", ids[5], 4, 0.4)]
-    write_jsonl_atomic(shard / "negatives.jsonl", [
+    write_jsonl_atomic(shard.negatives, [
         {"id": f"n{k}", "query_id": q, "query": f"query {q[1]}", "lang": "en",
          "positive_id": positives[int(q[1])], "negative_id": n, "rank": r, "score": s,
          "positive_score": 0.9} for k, (q, n, r, s) in enumerate(negs)])
@@ -60,7 +61,7 @@ def make_planted_run(root: Path, **output: object) -> tuple[RunConfig, RunPaths,
     docs.append({"id": "llmneg", "kind": "negative", "variant": "positive", "text": "looks relevant, is not",
                  "query_id": "q2", "query": "query 2", "passage_id": positives[2], "lang": "en",
                  "provenance": PROV, "score": 0.55})
-    write_jsonl_atomic(shard / "verified_documents.jsonl", docs)
+    write_jsonl_atomic(shard.verified_documents, docs)
     return cfg, paths, ids, positives
 
 

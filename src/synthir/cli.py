@@ -12,39 +12,80 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from synthir.errors import SynthirError
 
 
+def add_job_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """CONFIG [--set KEY=VALUE ...] [--out DIR]: the arguments of a job (`synthir run`,
+    `synthir filter` and the flows)."""
+    p.add_argument("config", help="run config YAML")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key (value read as YAML), repeatable")
+    p.add_argument("--out", help="output dir (same as --set output.dir=...)")
+    return p
+
+
+def add_publish_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """RUN_DIR [--set KEY=VALUE ...] [--push REPO_ID] (`synthir publish`, flows.publish)."""
+    p.add_argument("run_dir", help="output dir of a run")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change an output.* / orchestration.* key, repeatable")
+    p.add_argument("--push", metavar="REPO_ID", help="push to this dataset repo "
+                   "(same as --set output.hub.repo_id=REPO_ID); token from $HF_TOKEN")
+    return p
+
+
+def publish_sets(args: argparse.Namespace) -> list[str]:
+    """The overrides of a publish command (--push is output.hub.repo_id)."""
+    return list(args.set) + ([f"output.hub.repo_id={args.push}"] if args.push else [])
+
+
+def guarded(command: Callable[[], int]) -> int:
+    """Run `command`; a config / input error is one line on stderr and exit code 2, Ctrl-C 130."""
+    try:
+        return command()
+    except SynthirError as exc:
+        print(f"synthir: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("synthir: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+def report(job: Callable[[], dict[str, Any]]) -> int:
+    """Run a job that returns a publish result and print its summary (exit codes: `guarded`)."""
+    from synthir.report import summary_text
+
+    def command() -> int:
+        print(summary_text(job()))
+        return 0
+
+    return guarded(command)
+
+
 def _run(args: argparse.Namespace) -> int:
     from synthir.config import load_config
-    from synthir.pipeline import run, summary_text
+    from synthir.pipeline import run
 
-    cfg = load_config(args.config, args.set, args.out)
-    result = run(cfg, progress=not args.no_progress)
-    print(summary_text(result))
-    return 0
+    return report(lambda: run(load_config(args.config, args.set, args.out), progress=not args.no_progress))
 
 
 def _filter(args: argparse.Namespace) -> int:
     from synthir.byo import run_filter
     from synthir.config import load_config
-    from synthir.pipeline import summary_text
 
-    cfg = load_config(args.config, args.set, args.out)
-    result = run_filter(cfg, Path(args.pairs), progress=not args.no_progress)
-    print(summary_text(result))
-    return 0
+    return report(lambda: run_filter(load_config(args.config, args.set, args.out), Path(args.pairs),
+                                     progress=not args.no_progress))
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from synthir.pipeline import summary_text
     from synthir.publish.release import republish
 
-    sets = list(args.set) + ([f"output.hub.repo_id={args.push}"] if args.push else [])
-    print(summary_text(republish(Path(args.run_dir), sets)))
-    return 0
+    return report(lambda: republish(Path(args.run_dir), publish_sets(args)))
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -93,29 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", required=True)
 
-    r = sub.add_parser("run", help="run the main job locally (no orchestrator)")
-    r.add_argument("config", help="run config YAML")
-    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key (value read as YAML), repeatable")
-    r.add_argument("--out", help="output dir (same as --set output.dir=...)")
+    r = add_job_args(sub.add_parser("run", help="run the main job locally (no orchestrator)"))
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.set_defaults(func=_run)
 
     f = sub.add_parser("filter", help="filter / round-trip / mine pairs you already have")
     f.add_argument("pairs", help="JSONL or Parquet with query, passage_id[, language]")
-    f.add_argument("config", help="run config YAML (corpus, embedder, filters, mining, ...)")
-    f.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    f.add_argument("--out", help="output dir (same as --set output.dir=...)")
+    add_job_args(f)
     f.add_argument("--no-progress", action="store_true", help="no progress bars")
     f.set_defaults(func=_filter)
 
-    pub = sub.add_parser("publish", help="re-publish a run dir (new split, licence, ...) and "
-                         "push it when output.hub.repo_id is set")
-    pub.add_argument("run_dir", help="output dir of a run")
-    pub.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                     help="change an output.* / orchestration.* key, repeatable")
-    pub.add_argument("--push", metavar="REPO_ID", help="push to this dataset repo "
-                     "(same as --set output.hub.repo_id=REPO_ID); token from $HF_TOKEN")
+    pub = add_publish_args(sub.add_parser("publish", help="re-publish a run dir (new split, licence, "
+                                          "...) and push it when output.hub.repo_id is set"))
     pub.set_defaults(func=_publish)
 
     e = sub.add_parser("eval", help="fine-tune a retriever on a dataset; base vs tuned on a BEIR dir")
@@ -162,14 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return args.func(args)
-    except SynthirError as exc:
-        print(f"synthir: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("synthir: interrupted; re-run the same command to resume", file=sys.stderr)
-        return 130
+    return guarded(lambda: args.func(args))
 
 
 if __name__ == "__main__":

@@ -1,165 +1,153 @@
-"""The per-stage funnel of a run, computed from the files the stages wrote (so the numbers
-always equal the published row counts)."""
+"""The per-stage funnel of a run, built once from the stages' declared outputs and done-markers
+(so the numbers always equal the published row counts).
+
+Generic per stage (synthir.stages.base.Stage): seconds from its markers; tokens, models and
+requested samples from LLM stages; drops per (Rejected.stage, reason) from its `rejected`
+output; record counts per language / method from its `counts` outputs. Anything else a stage
+reports (rank histogram, mining skips, language agreement, contamination, index) is folded in
+by the stage's own `funnel` hook.
+"""
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 from data_schemas.config import RunConfig
-from synthir.io.files import read_jsonl
-from synthir.runpaths import RunPaths
+from data_schemas.records import DocumentRecord, QueryRecord, Rejected
+from synthir.rundir import RunDir, read_records
+from synthir.stages import REPORTED, Stage
+from synthir.stages.base import read_marker
+
+QUERY_COLUMNS = ("prompts", "generated", "parsed", "filtered", "roundtrip_kept")
 
 
-def _load(path) -> list[dict[str, Any]]:
-    return list(read_jsonl(path)) if path.exists() else []
+class Funnel(TypedDict):
+    """The funnel of a run (funnel.json, the card, the summary)."""
+
+    ingest: dict[str, int]
+    sample: dict[str, Any]
+    queries: dict[str, int]
+    by_language: dict[str, dict[str, int]]
+    by_method: dict[str, dict[str, int]]
+    documents: dict[str, dict[str, int]]
+    dropped: dict[str, dict[str, int]]
+    tokens: dict[str, int]
+    tokens_by_stage: dict[str, dict[str, int]]
+    models: list[dict[str, str]]
+    seconds: dict[str, float]
+    mining: dict[str, int]
+    contamination: dict[str, int]
+    source_rank: dict[str, int]
+    language_id: dict[str, dict[str, Any]]
+    index: dict[str, Any]
+
+
+@dataclass
+class Acc:
+    """What the stages fold their stats into (the `funnel` hooks write its fields)."""
+
+    ingest: dict[str, int] = field(default_factory=dict)
+    sample: dict[str, Any] = field(default_factory=dict)
+    groups: dict[str, dict[str, Counter]] = field(default_factory=lambda: {
+        "lang": defaultdict(Counter), "method": defaultdict(Counter), "documents": defaultdict(Counter)})
+    dropped: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    tokens: Counter = field(default_factory=Counter)
+    stage_tokens: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    models: set[tuple[str, str]] = field(default_factory=set)
+    seconds: Counter = field(default_factory=Counter)
+    mining: Counter = field(default_factory=Counter)
+    contamination: Counter = field(default_factory=Counter)
+    source_rank: Counter = field(default_factory=Counter)
+    language: dict[str, dict[str, int]] = field(default_factory=dict)
+    index: dict[str, Any] = field(default_factory=dict)
 
 
 def _rank_key(k: str) -> int:
     return int(k) if k.isdigit() else 10**9
 
 
-def _add_requested(target: dict[str, Counter], requested: dict[str, dict[str, int]], by: str) -> None:
-    for method, langs in requested.items():
-        for lang, n in langs.items():
-            target[lang if by == "lang" else method]["prompts"] += n
+def _fold_markers(acc: Acc, stage: Stage, markers: list[dict[str, Any]]) -> None:
+    for st in markers:
+        acc.seconds[stage.name] += st.get("seconds", 0.0)
+        if stage.llm:
+            acc.tokens.update(st["tokens"])
+            acc.stage_tokens[stage.name].update(st["tokens"])
+            if st.get("model"):
+                acc.models.add((st["backend"], st["model"]))
+            for method, langs in st["requested"].items():
+                for lang, n in langs.items():
+                    if stage.group == "queries":
+                        acc.groups["lang"][lang]["prompts"] += n
+                        acc.groups["method"][method]["prompts"] += n
+                    else:
+                        acc.groups["documents"][method]["prompts"] += n
+        if stage.funnel:
+            stage.funnel(acc, st)
 
 
-def compute_funnel(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
-    """Return {"ingest", "sample", "queries", "by_language", "by_method", "documents",
-    "dropped": {stage: {reason: n}}, "tokens", "tokens_by_stage": {stage: tokens}, "models": [{backend, model}], "seconds"}.
+def _fold_files(acc: Acc, stage: Stage, run: RunDir) -> None:
+    if stage.rejected:
+        for path in stage.targets(run, None, (stage.rejected,)):
+            for r in read_records(path, Rejected, missing_ok=True):
+                acc.dropped[r.stage][r.reason] += 1
+                if r.reason == "llm_error" and stage.group == "queries":
+                    acc.groups["lang"][r.lang]["llm_error"] += 1
+                    acc.groups["method"][r.method]["llm_error"] += 1
+                elif r.reason == "llm_error" and stage.group == "documents":
+                    acc.groups["documents"][r.method]["llm_error"] += 1
+    for name, column in stage.counts:
+        for path in stage.targets(run, None, (name,)):
+            if stage.group == "queries":
+                for q in read_records(path, QueryRecord, missing_ok=True):
+                    acc.groups["lang"][q.query_lang][column] += 1
+                    acc.groups["method"][q.method][column] += 1
+            else:
+                for d in read_records(path, DocumentRecord, missing_ok=True):
+                    acc.groups["documents"][d.provenance.generator][column] += 1
 
-    Query stages count requested query samples (prompts x num_queries) per target language
-    and per method: prompts -> generated (LLM answered) -> parsed -> filtered (cheap filters)
-    -> roundtrip_kept. `source_rank`: where the round trip found each query's source passage;
-    `language_id`: per language, how many queries lingua checked and how many it agreed on.
-    `documents` counts per document method: prompts -> generated -> parsed.
-    `sampled` counts passages per passage language. `contamination`: queries / documents checked
-    against the eval sets and dropped as near-duplicates (empty when the guard is off).
-    """
-    ingest = json.loads((paths.ingest / "stats.json").read_text(encoding="utf-8"))
-    by_lang: dict[str, Counter] = defaultdict(Counter)
-    by_method: dict[str, Counter] = defaultdict(Counter)
-    docs: dict[str, Counter] = defaultdict(Counter)
-    dropped: dict[str, Counter] = defaultdict(Counter)
-    for r in _load(paths.ingest / "rejected.jsonl"):
-        dropped["ingest"][r["reason"]] += 1
-    for r in _load(paths.ingest / "byo_rejected.jsonl"):  # bring-your-own pairs
-        dropped["filter"][r["reason"]] += 1
-    tokens = Counter()
-    contamination: Counter = Counter()
-    stage_tokens: dict[str, Counter] = defaultdict(Counter)
-    ranks: Counter = Counter()
-    mining: Counter = Counter()
-    models: set[tuple[str, str]] = set()
-    seconds = Counter({"ingest_and_sample": ingest.get("seconds", 0.0)})
-    for shard in paths.shard_dirs():
-        for r in _load(shard / "generate_rejected.jsonl"):
-            dropped[r["stage"]][r["reason"]] += 1
-            if r["stage"] == "generate":
-                by_lang[r["lang"]]["llm_error"] += 1
-                by_method[r.get("method", "")]["llm_error"] += 1
-        for r in _load(shard / "queries.jsonl"):
-            by_lang[r["query_lang"]]["parsed"] += 1
-            by_method[r.get("method", "promptagator")]["parsed"] += 1
-        for r in _load(shard / "filtered.jsonl"):
-            by_lang[r["query_lang"]]["filtered"] += 1
-            by_method[r.get("method", "promptagator")]["filtered"] += 1
-        for r in _load(shard / "filter_rejected.jsonl"):
-            dropped["filter"][r["reason"]] += 1
-        for r in _load(shard / "kept.jsonl"):
-            by_lang[r["query_lang"]]["roundtrip_kept"] += 1
-            by_method[r.get("method", "promptagator")]["roundtrip_kept"] += 1
-        for r in _load(shard / "roundtrip_rejected.jsonl"):
-            dropped["roundtrip"][r["reason"]] += 1
-        for r in _load(shard / "documents_rejected.jsonl"):
-            dropped["documents"][r["reason"]] += 1
-            if r["reason"] == "llm_error":
-                docs[r.get("method", "")]["llm_error"] += 1
-        for r in _load(shard / "documents.jsonl"):
-            docs[r["provenance"]["generator"]]["parsed"] += 1
-        for r in _load(shard / "verified_documents.jsonl"):
-            docs[r["provenance"]["generator"]]["verified"] += 1
-        for r in _load(shard / "verify_rejected.jsonl"):
-            dropped["verify"][r["reason"]] += 1
-        verify_marker = shard / "verify.done.json"
-        if verify_marker.exists():
-            vst = json.loads(verify_marker.read_text(encoding="utf-8"))
-            seconds["verify"] += vst.get("seconds", 0.0)
-            guard = vst.get("contamination") or {}
-            contamination["documents_checked"] += guard.get("checked", 0)
-            contamination["documents_dropped"] += guard.get("dropped", 0)
-            contamination["eval_documents"] = max(contamination["eval_documents"], guard.get("eval_documents", 0))
-        mine_marker = shard / "mine.done.json"
-        if mine_marker.exists():
-            st = json.loads(mine_marker.read_text(encoding="utf-8"))
-            mining.update({k: v for k, v in st.items() if isinstance(v, int)})
-            seconds["mine"] += st.get("seconds", 0.0)
-        for name in ("generate", "roundtrip", "documents"):
-            marker = shard / f"{name}.done.json"
-            if not marker.exists():
-                continue
-            st = json.loads(marker.read_text(encoding="utf-8"))
-            seconds[name] += st.get("seconds", 0.0)
-            if name in ("generate", "documents"):
-                tokens.update(st["tokens"])
-                stage_tokens[name].update(st["tokens"])
-                if st.get("model"):
-                    models.add((st["backend"], st["model"]))
-            if name == "roundtrip":
-                ranks.update(st.get("source_rank", {}))
-            if name == "generate":
-                _add_requested(by_lang, st["requested"], "lang")
-                _add_requested(by_method, st["requested"], "method")
-            if name == "documents":
-                _add_requested(docs, st["requested"], "method")
-    index_meta: dict[str, Any] = {}
-    if paths.index_meta.exists():
-        index_meta = json.loads(paths.index_meta.read_text(encoding="utf-8"))
-        seconds["index_corpus"] += index_meta["seconds"] + index_meta.get("index_build_seconds", 0.0)
 
-    def table(counts: dict[str, Counter], keys: list[str], kept: bool) -> dict[str, dict[str, int]]:
-        out = {}
-        for k in keys:
-            c = counts[k]
-            out[k] = {"prompts": c["prompts"], "generated": c["prompts"] - c["llm_error"],
-                      "parsed": c["parsed"]}
-            if not kept:
-                out[k]["verified"] = c["verified"]
-            if kept:
-                out[k]["filtered"] = c["filtered"]
-                out[k]["roundtrip_kept"] = c["roundtrip_kept"]
-        return out
+def _table(counts: dict[str, Counter], keys: list[str], columns: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    out = {}
+    for k in keys:
+        c = counts[k]
+        row = {"prompts": c["prompts"], "generated": c["prompts"] - c["llm_error"], "parsed": c["parsed"]}
+        out[k] = {**row, **{col: c[col] for col in columns if col not in row}}
+    return out
 
-    languages = table(by_lang, list(cfg.languages), True)
-    methods = table(by_method, sorted(k for k in by_method if k), True)
-    total = {k: sum(v[k] for v in languages.values())
-             for k in ("prompts", "generated", "parsed", "filtered", "roundtrip_kept")}
-    filter_meta = paths.work / "filter.done.json"
-    filter_stats = json.loads(filter_meta.read_text(encoding="utf-8")) if filter_meta.exists() else {}
-    lang_id = filter_stats.get("language", {})
-    guard = filter_stats.get("contamination") or {}
-    contamination.update({"queries_checked": guard.get("checked", 0), "queries_dropped": guard.get("dropped", 0),
-                          "eval_queries": guard.get("eval_queries", 0)})
-    seconds["filter"] += filter_stats.get("seconds", 0.0)
+
+def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
+    """The funnel of the run dir (see module doc and `Funnel`). Query stages count requested
+    samples (prompts x num_queries) per target language and per method: prompts -> generated
+    (the LLM answered) -> parsed -> filtered -> roundtrip_kept; documents per document method:
+    prompts -> generated -> parsed -> verified."""
+    acc = Acc()
+    shards = run.shard_dirs()
+    for stage in REPORTED:
+        places = shards if stage.scope == "shard" else [None]
+        markers = [m for m in (read_marker(stage.marker(run, s)) for s in places) if m is not None]
+        _fold_markers(acc, stage, markers)
+        _fold_files(acc, stage, run)
+    languages = _table(acc.groups["lang"], list(cfg.languages), QUERY_COLUMNS)
     return {
-        "ingest": ingest["corpus"],
-        "sample": ingest["sample"],
-        "queries": total,
+        "ingest": acc.ingest,
+        "sample": acc.sample,
+        "queries": {k: sum(v[k] for v in languages.values()) for k in QUERY_COLUMNS},
         "by_language": languages,
-        "by_method": methods,
-        "documents": table(docs, sorted(k for k in docs if k), False),
-        "dropped": {stage: dict(c) for stage, c in dropped.items()},
-        "tokens": dict(tokens),
-        "tokens_by_stage": {k: dict(v) for k, v in sorted(stage_tokens.items())},
-        "models": [{"backend": b, "model": m} for b, m in sorted(models)],
-        "seconds": {k: round(v, 2) for k, v in seconds.items()},
-        "mining": dict(mining),
-        "contamination": dict(contamination) if cfg.contamination.beir_dirs else {},
-        "source_rank": {k: ranks[k] for k in sorted(ranks, key=_rank_key)},
+        "by_method": _table(acc.groups["method"], sorted(k for k in acc.groups["method"] if k), QUERY_COLUMNS),
+        "documents": _table(acc.groups["documents"], sorted(k for k in acc.groups["documents"] if k),
+                            ("verified",)),
+        "dropped": {stage: dict(c) for stage, c in acc.dropped.items()},
+        "tokens": dict(acc.tokens),
+        "tokens_by_stage": {k: dict(v) for k, v in sorted(acc.stage_tokens.items())},
+        "models": [{"backend": b, "model": m} for b, m in sorted(acc.models)],
+        "seconds": {k: round(v, 2) for k, v in acc.seconds.items()},
+        "mining": dict(acc.mining),
+        "contamination": dict(acc.contamination) if cfg.contamination.beir_dirs else {},
+        "source_rank": {k: acc.source_rank[k] for k in sorted(acc.source_rank, key=_rank_key)},
         "language_id": {lang: {**v, "agreement": round(v["agree"] / v["checked"], 4) if v["checked"] else None}
-                        for lang, v in sorted(lang_id.items())},
-        "index": {"embedder": index_meta.get("embedder"), "index": index_meta.get("index"),
-                  "rows": index_meta.get("rows")},
+                        for lang, v in sorted(acc.language.items())},
+        "index": {"embedder": acc.index.get("embedder"), "index": acc.index.get("index"),
+                  "rows": acc.index.get("rows")},
     }

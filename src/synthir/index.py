@@ -7,6 +7,7 @@ texts are never all in RAM.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from collections.abc import Callable
@@ -70,13 +71,27 @@ class CorpusIndex:
 
     kind `flat` (exact, default), `ivf` (IndexIVFFlat: trained on up to `train_rows` rows,
     `nlist` lists, `nprobe` searched) or `hnsw` (IndexHNSWFlat: `m` links, `ef_search`).
-    `description` names the choice and its parameters (recorded in index.json and the card).
+    `description` names the choice and its parameters (recorded by the index stage and the
+    card). `embeddings`: the .npy it was built from (row k = passage `ids[k]`); `row_of`: the
+    inverse of `ids`.
     """
 
     index: object
     ids: list[str]
     kind: str = "flat"
     description: str = "faiss.IndexFlatIP (exact)"
+    embeddings: Path | None = None
+
+    @functools.cached_property
+    def row_of(self) -> dict[str, int]:
+        """{passage id: row} of the embeddings / index."""
+        return {pid: i for i, pid in enumerate(self.ids)}
+
+    def vectors(self) -> np.ndarray:
+        """The corpus embeddings, memory-mapped."""
+        if self.embeddings is None:
+            raise ValueError("this index was not built from an embeddings file")
+        return np.load(self.embeddings, mmap_mode="r")
 
     @classmethod
     def build(cls, embeddings: Path, ids: list[str], kind: str = "flat", nlist: int | None = None,
@@ -110,7 +125,7 @@ class CorpusIndex:
             raise ValueError(f"unknown index kind {kind!r}")
         for i in range(0, n, chunk_rows):
             index.add(np.ascontiguousarray(arr[i:i + chunk_rows], dtype=np.float32))
-        return cls(index=index, ids=ids, kind=kind, description=desc)
+        return cls(index=index, ids=ids, kind=kind, description=desc, embeddings=Path(embeddings))
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[str]]]:
         """Top-k (scores [n, k], passage ids per query); k is capped at the corpus size."""

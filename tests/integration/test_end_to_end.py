@@ -102,18 +102,18 @@ def test_republish_to_same_dir_never_loads_stale_rows(demo_run):
     """`datasets` caches a local dir by folder name + card metadata: content-named files
     make a re-published dataset load its new rows."""
     from synthir.publish.hf import publish
-    from synthir.runpaths import RunPaths
+    from synthir.rundir import RunDir
 
     cfg, result = demo_run
-    paths = RunPaths(cfg.output.dir)
+    paths = RunDir(cfg.output.dir)
     n_before = len(load_dataset(str(cfg.output.dir), "pairs")["train"])
-    kept = next(p for p in paths.shard_dirs() if (p / "kept.jsonl").read_text().strip())
-    original = (kept / "kept.jsonl").read_text()
-    (kept / "kept.jsonl").write_text("".join(original.splitlines(keepends=True)[1:]))
+    kept = next(p.kept for p in paths.shard_dirs() if p.kept.read_text().strip())
+    original = kept.read_text()
+    kept.write_text("".join(original.splitlines(keepends=True)[1:]))
     try:
         publish(cfg, paths)
         assert len(load_dataset(str(cfg.output.dir), "pairs")["train"]) == n_before - 1
     finally:
-        (kept / "kept.jsonl").write_text(original)
+        kept.write_text(original)
         publish(cfg, paths)
     assert len(load_dataset(str(cfg.output.dir), "pairs")["train"]) == n_before

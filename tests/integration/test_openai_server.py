@@ -85,7 +85,10 @@ def test_server_killed_mid_run_counts_failures_then_resume_uses_cache(gguf, tmp_
     (retries logged, no crash); after a restart the shard is redone and the calls that had
     finished come back from the response cache."""
     from synthir.pipeline import start
-    from synthir.stages import generate_shard, ingest_and_sample, make_llm
+    from synthir.stages import run_stage
+    from synthir.stages.common import make_llm
+    from synthir.stages.generate import GENERATE
+    from synthir.stages.ingest import INGEST
 
     srv = Server(gguf, tmp_path / "server.log")
     port = srv.port
@@ -97,7 +100,7 @@ def test_server_killed_mid_run_counts_failures_then_resume_uses_cache(gguf, tmp_
         "generation": {"language_check": False},
         "output": {"dir": str(tmp_path / "out")}})
     paths = start(cfg)
-    ingest_and_sample(cfg, paths)
+    run_stage(INGEST, cfg, paths)
     shard = paths.shard_dirs()[0]
     llm = make_llm(cfg)
 
@@ -113,7 +116,7 @@ def test_server_killed_mid_run_counts_failures_then_resume_uses_cache(gguf, tmp_
     t = threading.Thread(target=kill_after_three)
     t.start()
     try:
-        stats = generate_shard(cfg, paths, shard, llm=llm)
+        stats = run_stage(GENERATE, cfg, paths, shard, llm=llm)
     finally:
         t.join()
         srv.kill()
@@ -121,7 +124,7 @@ def test_server_killed_mid_run_counts_failures_then_resume_uses_cache(gguf, tmp_
     assert stats["prompts"] == 12 and stats["llm_errors"] < 12
     inner = llm.inner
     assert inner.stats["failed"] == stats["llm_errors"] and inner.stats["retries"] >= stats["llm_errors"]
-    rejected = [json.loads(line) for line in (shard / "generate_rejected.jsonl").read_text().splitlines()]
+    rejected = [json.loads(line) for line in shard.generate_rejected.read_text().splitlines()]
     errors = [r for r in rejected if r["reason"] == "llm_error"]
     assert len(errors) == stats["llm_errors"]
     assert all("connection error" in r["detail"] or "gave up" in r["detail"] for r in errors)
@@ -130,7 +133,7 @@ def test_server_killed_mid_run_counts_failures_then_resume_uses_cache(gguf, tmp_
     srv2 = Server(gguf, tmp_path / "server2.log", port=port)
     try:
         llm2 = make_llm(cfg)
-        stats2 = generate_shard(cfg, paths, shard, llm=llm2)
+        stats2 = run_stage(GENERATE, cfg, paths, shard, llm=llm2)
     finally:
         srv2.kill()
     assert stats2["complete"] is True and stats2["llm_errors"] == 0

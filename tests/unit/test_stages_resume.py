@@ -4,9 +4,13 @@ import re
 
 from synthir.llm.base import Generation
 from synthir.publish.hf import publish
-from synthir.runpaths import prepare_run
-from synthir.stages import generate_shard, index_corpus, ingest_and_sample, roundtrip_shard
-from synthir.stages_filter import filter_stage
+from synthir.rundir import prepare_run
+from synthir.stages import run_stage
+from synthir.stages.filter import FILTER
+from synthir.stages.generate import GENERATE
+from synthir.stages.index import INDEX
+from synthir.stages.ingest import INGEST
+from synthir.stages.roundtrip import ROUNDTRIP
 from tests.conftest import demo_config
 
 
@@ -39,30 +43,30 @@ def test_failed_calls_are_counted_then_redone(wiki_corpus, tmp_path):
     cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 8, "shard_size": 8,
                                                         "languages": "[en]"})
     paths = prepare_run(cfg)
-    ingest_and_sample(cfg, paths)
-    index_corpus(cfg, paths)
+    run_stage(INGEST, cfg, paths)
+    run_stage(INDEX, cfg, paths)
     [shard] = paths.shard_dirs()
 
-    first = generate_shard(cfg, paths, shard, llm=ScriptedLLM(flaky=True))
+    first = run_stage(GENERATE, cfg, paths, shard, llm=ScriptedLLM(flaky=True))
     assert 0 < first["llm_errors"] < 8 and not first["complete"]
-    f1 = filter_stage(cfg, paths)
+    f1 = run_stage(FILTER, cfg, paths)
     assert f1["in"] == first["parsed"]
-    rt1 = roundtrip_shard(cfg, paths, shard)
+    rt1 = run_stage(ROUNDTRIP, cfg, paths, shard)
     assert rt1["in"] == f1["kept"]
     result = publish(cfg, paths)
     assert result["funnel"]["dropped"]["generate"] == {"llm_error": first["llm_errors"]}
     assert result["funnel"]["queries"]["generated"] == 8 - first["llm_errors"]
 
     llm = ScriptedLLM(flaky=False)
-    second = generate_shard(cfg, paths, shard, llm=llm)
+    second = run_stage(GENERATE, cfg, paths, shard, llm=llm)
     assert second["complete"] and second["llm_errors"] == 0 and llm.calls == 8
-    f2 = filter_stage(cfg, paths)
+    f2 = run_stage(FILTER, cfg, paths)
     assert f2["in"] == second["parsed"] > f1["in"]  # the filters saw the new queries
-    assert filter_stage(cfg, paths) == f2  # same inputs: not redone
-    rt2 = roundtrip_shard(cfg, paths, shard)
+    assert run_stage(FILTER, cfg, paths) == f2  # same inputs: not redone
+    rt2 = run_stage(ROUNDTRIP, cfg, paths, shard)
     assert rt2["in"] == f2["kept"] > rt1["in"]  # the round trip saw them too
-    assert generate_shard(cfg, paths, shard, llm=ScriptedLLM(flaky=True)) == second  # complete: skipped
-    assert roundtrip_shard(cfg, paths, shard) == rt2
+    assert run_stage(GENERATE, cfg, paths, shard, llm=ScriptedLLM(flaky=True)) == second  # complete: skipped
+    assert run_stage(ROUNDTRIP, cfg, paths, shard) == rt2
     result = publish(cfg, paths)
     assert "generate" not in result["funnel"]["dropped"]
     assert result["rows"]["pairs"] == rt2["kept"]

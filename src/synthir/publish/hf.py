@@ -28,13 +28,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_schemas.config import RunConfig
+from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, Rejected
+from synthir.corpus_store import CorpusStore
 from synthir.funnel import compute_funnel
 from synthir.io.beir import write_beir
-from synthir.io.files import read_jsonl, write_json_atomic
+from synthir.io.files import write_json_atomic
 from synthir.publish import formats
 from synthir.publish.card import render_card
 from synthir.publish.tables import SCHEMAS, document_row, negative_row, ntuple_schema, pair_row
-from synthir.runpaths import RunPaths
+from synthir.rundir import RunDir, read_records
 
 CONFIGS = ["pairs", "triplets", "ntuples", "graded", "graded_qrels", "tevatron", "flagembedding",
            "corpus", "queries", "qrels", "documents", "hard_negatives", "rejected"]
@@ -61,39 +63,38 @@ def _content_name(path: Path) -> str:
     return new.name
 
 
-def _collect(paths: RunPaths) -> tuple[list[dict], list[dict], list[dict], list[dict]]:
-    """(pairs, documents, mined negatives, rejected) rows from every finished stage."""
-    passages: dict[str, dict] = {}
+def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], list[dict]]:
+    """(pairs, documents, mined negatives, rejected) from the declared outputs of the stages
+    (synthir.stages): pairs from the round trip's `kept`, documents from verify's
+    `verified_documents`, negatives from mine's `negatives`, rejected from every stage's
+    `rejected` output. Records stay typed until they become rows here."""
+    from synthir.stages import REPORTED
+
+    passages: dict[str, Passage] = {}
     pairs, documents, negatives = [], [], []
-    rejected = list(read_jsonl(paths.ingest / "rejected.jsonl"))
-    if (paths.ingest / "byo_rejected.jsonl").exists():
-        rejected.extend(read_jsonl(paths.ingest / "byo_rejected.jsonl"))
-    for shard in paths.shard_dirs():
-        for p in read_jsonl(shard / "passages.jsonl"):
-            passages[p["id"]] = p
-        for name in ("generate_rejected.jsonl", "filter_rejected.jsonl", "roundtrip_rejected.jsonl",
-                     "documents_rejected.jsonl", "verify_rejected.jsonl"):
-            if (shard / name).exists():
-                rejected.extend(read_jsonl(shard / name))
-        if (shard / "kept.jsonl").exists():
-            pairs.extend(pair_row(r, passages[r["passage_id"]]) for r in read_jsonl(shard / "kept.jsonl"))
-        docs_file = shard / "verified_documents.jsonl"  # documents that passed verification
-        if docs_file.exists():
-            documents.extend(document_row(r) for r in read_jsonl(docs_file))
-        if (shard / "negatives.jsonl").exists():
-            negatives.extend(read_jsonl(shard / "negatives.jsonl"))
+    rejected: list[Rejected] = []
+    for stage in REPORTED:
+        if stage.rejected:
+            for path in stage.targets(run, None, (stage.rejected,)):
+                rejected += read_records(path, Rejected, missing_ok=True)
+    for shard in run.shard_dirs():
+        passages.update((p.id, p) for p in read_records(shard.passages, Passage))
+        pairs += [pair_row(r, passages[r.passage_id]) for r in read_records(shard.kept, QueryRecord, missing_ok=True)]
+        documents += [document_row(d) for d in read_records(shard.verified_documents, DocumentRecord, missing_ok=True)]
+        negatives += read_records(shard.negatives, MinedNegative, missing_ok=True)
     pairs.sort(key=lambda r: r["id"])
     documents.sort(key=lambda r: (r["query_id"], r["kind"], -(r["level"] or 0), r["id"]))
-    rejected.sort(key=lambda r: (r["stage"], r["id"]))
-    return pairs, documents, negatives, rejected
+    rows = sorted((r.model_dump() for r in rejected), key=lambda r: (r["stage"], r["id"]))
+    return pairs, documents, negatives, rows
 
 
-def build_tables(cfg: RunConfig, paths: RunPaths) -> tuple[Tables, list[dict]]:
+def build_tables(cfg: RunConfig, run: RunDir) -> tuple[Tables, list[dict]]:
     """Every per-query config, split into train/dev by source passage; plus the pairs."""
-    pairs, documents, negatives, rejected = _collect(paths)
+    pairs, documents, negatives, rejected = _collect(run)
     known = {r["positive_id"]: {"title": r["positive_title"], "text": r["positive"]} for r in pairs}
-    known.update(paths.corpus_passages({n["negative_id"] for n in negatives} - set(known)))
-    hard = [negative_row(n, known) for n in sorted(negatives, key=lambda n: (n["query_id"], n["rank"]))]
+    known.update((i, {"title": p.title, "text": p.text})
+                 for i, p in run.store.passages({n.negative_id for n in negatives} - set(known)).items())
+    hard = [negative_row(n, known) for n in sorted(negatives, key=lambda n: (n.query_id, n.rank))]
     split = {p["id"]: split_of(p["positive_id"], cfg.output.dev_fraction) for p in pairs}
     tables: Tables = {name: {} for name in CONFIGS if name != "corpus"}
     tables["rejected"]["train"] = rejected
@@ -126,11 +127,11 @@ def _file(split: str) -> str:
     return f"{split}-00000-of-00001.parquet"
 
 
-def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[str]) -> int:
+def _write_corpus(cfg: RunConfig, run: RunDir, dst: Path, referenced: set[str]) -> int:
     dst.mkdir(parents=True, exist_ok=True)
     n = 0
     with pq.ParquetWriter(dst / _file("train"), SCHEMAS["corpus"]) as writer:
-        for batch in pq.ParquetFile(paths.corpus).iter_batches(batch_size=8192):
+        for batch in run.store.batches():
             t = pa.Table.from_batches([batch]).rename_columns(["_id", "title", "text", "lang"])
             if cfg.output.corpus == "referenced":
                 t = t.filter(pa.array([i in referenced for i in t.column("_id").to_pylist()]))
@@ -141,7 +142,7 @@ def _write_corpus(cfg: RunConfig, paths: RunPaths, dst: Path, referenced: set[st
 
 def _write_beir(tables: Tables, corpus_file: Path, dst: Path) -> None:
     def corpus_rows():
-        for batch in pq.ParquetFile(corpus_file).iter_batches(batch_size=8192):
+        for batch in CorpusStore(corpus_file).batches():
             yield from batch.to_pylist()
 
     queries = [q for s in SPLITS for q in tables["queries"].get(s, [])]
@@ -150,17 +151,17 @@ def _write_beir(tables: Tables, corpus_file: Path, dst: Path) -> None:
     write_beir(dst, corpus_rows(), queries, qrels)
 
 
-def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
+def publish(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
     """Publish the finished stages of the run; return {"dir", "rows": {config: n},
     "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel"}."""
-    tables, pairs = build_tables(cfg, paths)
-    funnel = compute_funnel(cfg, paths)
-    tmp = paths.work / "publish.tmp"
+    tables, pairs = build_tables(cfg, run)
+    funnel = compute_funnel(cfg, run)
+    tmp = run.base / "publish.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     data = tmp / "data"
     splits: dict[str, dict[str, int]] = {}
     files: dict[str, dict[str, str]] = {}
-    n_corpus = _write_corpus(cfg, paths, data / "corpus", {r["positive_id"] for r in pairs})
+    n_corpus = _write_corpus(cfg, run, data / "corpus", {r["positive_id"] for r in pairs})
     _write_beir(tables, data / "corpus" / _file("train"), tmp / "beir")
     splits["corpus"] = {"train": n_corpus}
     for name in CONFIGS:
@@ -182,8 +183,8 @@ def publish(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
     (tmp / "README.md").write_text(render_card(cfg, funnel, rows, splits, files), encoding="utf-8")
     write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows, "splits": splits})
 
-    root = paths.root
-    old = paths.work / "publish.old"
+    root = run.root
+    old = run.base / "publish.old"
     shutil.rmtree(old, ignore_errors=True)
     old.mkdir(parents=True)
     names = ("data", "beir", "README.md", "funnel.json")

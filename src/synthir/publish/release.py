@@ -3,7 +3,6 @@ re-publish an existing run dir with changed publish options (`synthir publish`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +10,10 @@ from data_schemas.config import RunConfig
 from synthir.config import apply_overrides, validate_config
 from synthir.errors import ConfigError, HubError
 from synthir.publish.hf import publish
-from synthir.runpaths import RunPaths, config_fingerprint
+from synthir.rundir import RunDir, config_fingerprint, read_run_meta
 
 
-def push(cfg: RunConfig, paths: RunPaths) -> dict[str, Any] | None:
+def push(cfg: RunConfig, run: RunDir) -> dict[str, Any] | None:
     """Push the published dir to `output.hub.repo_id` (None when no repo is configured).
     Raises HubError saying the local dataset is complete when the push fails."""
     if not cfg.output.hub.repo_id:
@@ -22,16 +21,16 @@ def push(cfg: RunConfig, paths: RunPaths) -> dict[str, Any] | None:
     from synthir.publish.hub import push_to_hub
 
     try:
-        return push_to_hub(paths.root, cfg.output.hub)
+        return push_to_hub(run.root, cfg.output.hub)
     except HubError as exc:
-        raise HubError(f"the dataset is published locally in {paths.root}, but {exc}; "
+        raise HubError(f"the dataset is published locally in {run.root}, but {exc}; "
                        "re-run `synthir publish` on that dir to retry the push") from None
 
 
-def release(cfg: RunConfig, paths: RunPaths) -> dict[str, Any]:
+def release(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
     """publish() then push(): the publish result, plus "hub" (push summary or None)."""
-    result = publish(cfg, paths)
-    result["hub"] = push(cfg, paths)
+    result = publish(cfg, run)
+    result["hub"] = push(cfg, run)
     return result
 
 
@@ -39,10 +38,7 @@ def republish_config(run_dir: Path, overrides: list[str]) -> RunConfig:
     """The config the run dir was made with (`.synthir/config.json`), with `overrides` and
     output.dir = `run_dir`. ConfigError when the dir holds no run, or when an override changes
     what was generated: only output.* and orchestration.* may change when re-publishing."""
-    meta_file = run_dir / ".synthir" / "config.json"
-    if not meta_file.is_file():
-        raise ConfigError(f"{run_dir} holds no synthir run (no .synthir/config.json)")
-    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta = read_run_meta(RunDir(run_dir))
     data = apply_overrides(meta["config"], overrides)
     data.setdefault("output", {})["dir"] = str(run_dir)
     cfg = validate_config(data)
@@ -55,4 +51,4 @@ def republish_config(run_dir: Path, overrides: list[str]) -> RunConfig:
 def republish(run_dir: Path, overrides: list[str] | None = None) -> dict[str, Any]:
     """Re-publish (and push, if configured) the finished stages of an existing run dir."""
     cfg = republish_config(Path(run_dir), list(overrides or []))
-    return release(cfg, RunPaths(Path(run_dir)))
+    return release(cfg, RunDir(Path(run_dir)))

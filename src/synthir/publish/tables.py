@@ -8,6 +8,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from data_schemas.records import DocumentRecord, MinedNegative, Passage, Provenance, QueryRecord
+
 PROVENANCE = pa.struct([
     ("generator", pa.string()), ("template", pa.string()), ("template_sha256", pa.string()),
     ("examples_sha256", pa.string()), ("model", pa.string()), ("backend", pa.string()),
@@ -64,32 +66,31 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def pair_row(rec: dict[str, Any], passage: dict[str, Any]) -> dict[str, Any]:
-    """A kept QueryRecord (as dict) + its source passage -> a `pairs` row."""
-    prov = _provenance(rec["provenance"])
-    attrs = rec.get("attributes") or {}
-    return {"id": rec["id"], "query": rec["query"], "positive": passage["text"],
-            "positive_id": passage["id"], "positive_title": passage.get("title", ""),
-            "query_lang": rec["query_lang"], "passage_lang": rec["passage_lang"],
-            "cross_lingual": rec["cross_lingual"], "roundtrip_rank": rec["roundtrip_rank"],
-            "roundtrip_score": rec["roundtrip_score"], "method": rec.get("method", "promptagator"),
-            "summary": rec.get("summary"), "query_type": attrs.get("query_type"),
+def pair_row(rec: QueryRecord, passage: Passage) -> dict[str, Any]:
+    """A kept query + its source passage -> a `pairs` row."""
+    attrs = rec.attributes
+    return {"id": rec.id, "query": rec.query, "positive": passage.text,
+            "positive_id": passage.id, "positive_title": passage.title,
+            "query_lang": rec.query_lang, "passage_lang": rec.passage_lang,
+            "cross_lingual": rec.cross_lingual, "roundtrip_rank": rec.roundtrip_rank,
+            "roundtrip_score": rec.roundtrip_score, "method": rec.method,
+            "summary": rec.summary, "query_type": attrs.get("query_type"),
             "length": attrs.get("length"), "difficulty": attrs.get("difficulty"),
-            "persona": attrs.get("persona"), "provenance": prov}
+            "persona": attrs.get("persona"), "provenance": _provenance(rec.provenance)}
 
 
-def _provenance(prov: dict[str, Any]) -> dict[str, Any]:
-    out = dict(prov)
+def _provenance(prov: Provenance) -> dict[str, Any]:
+    out = prov.model_dump(mode="json")
     out["sampling"] = json.dumps(out["sampling"], sort_keys=True)
     return out
 
 
-def document_row(rec: dict[str, Any]) -> dict[str, Any]:
-    """A DocumentRecord (as dict) -> a `documents` row."""
-    return {"id": rec["id"], "kind": rec["kind"], "level": rec.get("level"),
-            "variant": rec.get("variant"), "query_id": rec["query_id"], "query": rec["query"],
-            "positive_id": rec["passage_id"], "lang": rec["lang"], "text": rec["text"],
-            "score": rec.get("score"), "provenance": _provenance(rec["provenance"])}
+def document_row(rec: DocumentRecord) -> dict[str, Any]:
+    """A verified generated document -> a `documents` row."""
+    return {"id": rec.id, "kind": rec.kind, "level": rec.level, "variant": rec.variant,
+            "query_id": rec.query_id, "query": rec.query, "positive_id": rec.passage_id,
+            "lang": rec.lang, "text": rec.text, "score": rec.score,
+            "provenance": _provenance(rec.provenance)}
 
 
 def ntuple_schema(n: int) -> pa.Schema:
@@ -98,12 +99,12 @@ def ntuple_schema(n: int) -> pa.Schema:
                      + [(f"negative_{i + 1}", pa.string()) for i in range(n)])
 
 
-def negative_row(neg: dict[str, Any], passages: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """A MinedNegative (as dict) + passages {id: {"title", "text"}} -> a `hard_negatives` row."""
-    pos = passages.get(neg["positive_id"], {})
-    other = passages.get(neg["negative_id"], {})
-    return {"query_id": neg["query_id"], "query": neg["query"], "lang": neg["lang"],
-            "positive_id": neg["positive_id"], "positive": pos.get("text", ""),
-            "negative_id": neg["negative_id"], "negative_title": other.get("title", ""),
+def negative_row(neg: MinedNegative, passages: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A mined negative + passages {id: {"title", "text"}} -> a `hard_negatives` row."""
+    pos = passages.get(neg.positive_id, {})
+    other = passages.get(neg.negative_id, {})
+    return {"query_id": neg.query_id, "query": neg.query, "lang": neg.lang,
+            "positive_id": neg.positive_id, "positive": pos.get("text", ""),
+            "negative_id": neg.negative_id, "negative_title": other.get("title", ""),
             "negative": other.get("text", ""),
-            "rank": neg["rank"], "score": neg["score"], "positive_score": neg["positive_score"]}
+            "rank": neg.rank, "score": neg.score, "positive_score": neg.positive_score}

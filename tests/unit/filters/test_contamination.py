@@ -13,8 +13,9 @@ from data_schemas.run_options import ContaminationConfig
 from synthir.errors import InputError
 from synthir.filters.contamination import check, find_near_duplicates, load_eval_set
 from synthir.io.files import read_jsonl, write_jsonl_atomic
-from synthir.runpaths import RunPaths
-from synthir.stages_filter import verify_shard
+from synthir.rundir import RunDir, ShardDir
+from synthir.stages import run_stage
+from synthir.stages.verify import VERIFY
 
 PROV = {"generator": "graded", "template": "t.j2", "template_sha256": "0" * 64, "examples_sha256": "1" * 64,
         "model": "m", "backend": "b", "sampling": {}, "seed": 0}
@@ -64,7 +65,7 @@ def test_verify_stage_drops_documents_that_copy_the_eval_corpus(tmp_path):
             for i, t in enumerate(["The Amazon is the largest rain forest on Earth.",
                                    "Rainforests hold half of the world's species."])]
     write_jsonl_atomic(shard / "documents.jsonl", docs)
-    stats = verify_shard(cfg, RunPaths(tmp_path / "out"), shard)
+    stats = run_stage(VERIFY, cfg, RunDir(tmp_path / "out"), ShardDir(shard))
     assert [d["id"] for d in read_jsonl(shard / "verified_documents.jsonl")] == ["d1"]
     [rej] = read_jsonl(shard / "verify_rejected.jsonl")
     assert (rej["item_id"], rej["stage"], rej["reason"]) == ("d0", "verify", "eval_contamination")

@@ -1,0 +1,115 @@
+"""The normalised corpus of a run: one Parquet file (id, title, text, lang), its one owner.
+
+Written once by the ingest stage (`CorpusStore.writer()`), then read by the index (batches),
+mining and publish (lookups by id) and `synthir filter` (the user's positives).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_schemas.records import Passage
+
+SCHEMA = pa.schema([("id", pa.string()), ("title", pa.string()), ("text", pa.string()),
+                    ("lang", pa.string())])
+LOOKUP_MAX_BYTES = 256 << 20  # corpus files up to this size are read once per process for lookups
+
+
+@functools.lru_cache(maxsize=2)
+def _lookup(path: str, mtime_ns: int, size: int) -> tuple[dict[str, int], pa.Table]:
+    """({id: row}, table) of a corpus file; keyed on its path, mtime and size, so a rewritten
+    corpus is read again."""
+    table = pq.read_table(path, columns=["id", "title", "text", "lang"])
+    return {i: k for k, i in enumerate(table.column("id").to_pylist())}, table
+
+
+def _passage(row: dict[str, Any]) -> Passage:
+    return Passage(id=row["id"], title=row["title"] or "", text=row["text"], lang=row["lang"])
+
+
+class CorpusWriter:
+    """Appends passages in batches to a temp file; `commit()` renames it into place."""
+
+    def __init__(self, path: Path, batch_rows: int) -> None:
+        self.path, self.batch_rows = path, batch_rows
+        self.tmp = path.with_name(f".{path.name}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = pq.ParquetWriter(self.tmp, SCHEMA)
+        self._buf: list[Passage] = []
+        self.rows = 0
+
+    def add(self, p: Passage) -> int:
+        """Buffer one passage; returns how many rows were flushed to disk by this call."""
+        self._buf.append(p)
+        return self.flush() if len(self._buf) >= self.batch_rows else 0
+
+    def flush(self) -> int:
+        n = len(self._buf)
+        if n:
+            self._writer.write_table(pa.Table.from_pylist([p.model_dump() for p in self._buf], schema=SCHEMA))
+            self._buf.clear()
+            self.rows += n
+        return n
+
+    def commit(self) -> None:
+        self.flush()
+        self._writer.close()
+        self.tmp.replace(self.path)
+
+    def abort(self) -> None:
+        self._writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class CorpusStore:
+    """Read access to a normalised corpus file (and its writer)."""
+
+    path: Path
+
+    def writer(self, batch_rows: int = 4096) -> CorpusWriter:
+        return CorpusWriter(self.path, batch_rows)
+
+    def write(self, passages: Iterable[dict[str, Any]]) -> None:
+        """Write whole rows at once (tests, planted runs)."""
+        pq.write_table(pa.Table.from_pylist(list(passages), schema=SCHEMA), self.path)
+
+    @property
+    def num_rows(self) -> int:
+        return pq.ParquetFile(self.path).metadata.num_rows
+
+    def ids(self) -> list[str]:
+        """Passage ids in row order (row k of the embeddings is ids()[k])."""
+        return pq.read_table(self.path, columns=["id"]).column("id").to_pylist()
+
+    def batches(self, columns: list[str] | None = None, batch_size: int = 8192) -> Iterator[pa.RecordBatch]:
+        """The corpus in row order, as Arrow record batches."""
+        yield from pq.ParquetFile(self.path).iter_batches(batch_size=batch_size, columns=columns)
+
+    def passages(self, wanted: Iterable[str]) -> dict[str, Passage]:
+        """{id: Passage} of the `wanted` ids that exist. A file up to LOOKUP_MAX_BYTES is read
+        once per process and looked up by id (mining calls this once per shard); a larger
+        one is streamed on each call."""
+        want = set(wanted)
+        if not want:
+            return {}
+        st = self.path.stat()
+        if st.st_size <= LOOKUP_MAX_BYTES:
+            rows, table = _lookup(str(self.path), st.st_mtime_ns, st.st_size)
+            hits = sorted(rows[i] for i in want if i in rows)
+            return {r["id"]: _passage(r) for r in table.take(hits).to_pylist()} if hits else {}
+        out: dict[str, Passage] = {}
+        for batch in self.batches():
+            out.update((r["id"], _passage(r)) for r in batch.to_pylist() if r["id"] in want)
+        return out
+
+    def texts(self, wanted: Iterable[str]) -> dict[str, str]:
+        """{id: text} of the `wanted` passages."""
+        return {i: p.text for i, p in self.passages(wanted).items()}

@@ -1,0 +1,175 @@
+"""The run directory, its one owner: every work file of a run is a named property here.
+
+`<output.dir>/.synthir/` holds the work files of a run (`RunDir`), one folder per shard of
+sampled passages (`ShardDir`); the published dataset (README.md, data/, beir/) sits in
+`<output.dir>` itself. Stages name the files they read and write by these property names
+(see `synthir.stages`); `layout()` lists them all (docs/architecture.md is generated from it).
+Records are read back typed (`read_records(path, Model)`) and written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from data_schemas.config import RunConfig
+from synthir.corpus_store import CorpusStore
+from synthir.errors import ConfigError, InputError
+from synthir.ids import content_id
+from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
+
+LAYOUT_VERSION = 2  # 1: before the declared stage graph (ingest/stats.json, index.json, ...)
+M = TypeVar("M", bound=BaseModel)
+
+
+# Every work file of a run, once: property name -> (where: the run dir or each shard dir,
+# path inside it, what it holds).
+FILES: dict[str, tuple[str, str, str]] = {
+    "config": ("run", "config.json", "validated config, fingerprint, prompt sha256s, layout version"),
+    "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang (CorpusStore)"),
+    "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
+    "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),
+    "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
+    "passages": ("shard", "passages.jsonl", "sampled passages (Passage)"),
+    "queries": ("shard", "queries.jsonl", "parsed generated queries (QueryRecord)"),
+    "generate_rejected": ("shard", "generate_rejected.jsonl", "failed calls and parse rejects (Rejected)"),
+    "filtered": ("shard", "filtered.jsonl", "queries that passed the cheap filters (QueryRecord)"),
+    "filter_rejected": ("shard", "filter_rejected.jsonl", "queries dropped by the cheap filters (Rejected)"),
+    "kept": ("shard", "kept.jsonl", "round-trip kept queries, with rank and score (QueryRecord)"),
+    "roundtrip_rejected": ("shard", "roundtrip_rejected.jsonl", "source not in the top-K (Rejected)"),
+    "documents": ("shard", "documents.jsonl", "generated documents for kept queries (DocumentRecord)"),
+    "documents_rejected": ("shard", "documents_rejected.jsonl", "failed / unparsable documents (Rejected)"),
+    "verified_documents": ("shard", "verified_documents.jsonl",
+                           "documents that passed verification (DocumentRecord)"),
+    "verify_rejected": ("shard", "verify_rejected.jsonl", "documents dropped by verification (Rejected)"),
+    "negatives": ("shard", "negatives.jsonl", "mined hard negatives (MinedNegative)"),
+}
+
+
+def files_of(where: str) -> list[str]:
+    """Names of the declared files of the run dir (`run`) or of a shard dir (`shard`)."""
+    return [k for k, (w, _, _) in FILES.items() if w == where]
+
+
+class _Dir:
+    """Declared files as attributes: `ShardDir(p).kept` is `p / "kept.jsonl"`."""
+
+    base: Path
+    where = ""
+
+    def __getattr__(self, name: str) -> Path:
+        entry = FILES.get(name)
+        if entry is None or entry[0] != self.where:
+            raise AttributeError(f"{type(self).__name__} declares no file {name!r}")
+        return self.base / entry[1]
+
+    @property
+    def name(self) -> str:
+        return self.base.name
+
+    def marker(self, stage: str) -> Path:
+        """The done-marker of `stage` here (one format for every stage: see stages.base)."""
+        return self.base / f"{stage}.done.json"
+
+
+def read_records(path: Path, model: type[M], missing_ok: bool = False) -> list[M]:
+    """The records of a JSONL work file, validated as `model` ([] for a missing file when
+    `missing_ok`)."""
+    if missing_ok and not path.exists():
+        return []
+    return [model.model_validate(r) for r in read_jsonl(path)]
+
+
+def write_records(path: Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
+    """Write records to a JSONL work file atomically; return the count."""
+    return write_jsonl_atomic(path, records)
+
+
+@dataclass(frozen=True)
+class ShardDir(_Dir):
+    """One shard of sampled passages: the unit of work, resume and Prefect task."""
+
+    base: Path
+    where = "shard"
+
+
+@dataclass(frozen=True)
+class RunDir(_Dir):
+    """The work files of one run (`root` is the output dir; they live in `root/.synthir`)."""
+
+    root: Path
+    where = "run"
+
+    @property
+    def base(self) -> Path:
+        return self.root / ".synthir"
+
+    @property
+    def shards_dir(self) -> Path:
+        return self.base / "shards"
+
+    @property
+    def store(self) -> CorpusStore:
+        return CorpusStore(self.corpus)
+
+    def shard(self, number: int) -> ShardDir:
+        return ShardDir(self.shards_dir / f"{number:05d}")
+
+    def shard_dirs(self) -> list[ShardDir]:
+        """Existing shard directories, in order."""
+        return [ShardDir(p) for p in sorted(self.shards_dir.glob("[0-9]*")) if p.is_dir()]
+
+
+def layout() -> list[tuple[str, str, str]]:
+    """(path under output.dir, property, what it holds) of every declared work file."""
+    return [(f".synthir/{'shards/NNNNN/' if w == 'shard' else ''}{rel}",
+             f"{'ShardDir' if w == 'shard' else 'RunDir'}.{k}", doc) for k, (w, rel, doc) in FILES.items()]
+
+
+def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> str:
+    """Hash of everything that changes the generated and filtered records: the config, except
+    the publish options (output.*: dir, licence, split, hub...) and orchestration (how tasks
+    run), plus the sha256 of every prompt / example file the run uses."""
+    d = cfg.model_dump(mode="json")
+    d.pop("output")
+    d.pop("orchestration")
+    return content_id(d, prompt_shas or {})
+
+
+def read_run_meta(run: RunDir) -> dict[str, Any]:
+    """The run's config.json {fingerprint, config, prompt_sha256, layout}. ConfigError when the
+    dir holds no run; InputError when it was written with another work-file layout."""
+    if not run.config.is_file():
+        raise ConfigError(f"{run.root} holds no synthir run (no .synthir/config.json)")
+    meta = json.loads(run.config.read_text(encoding="utf-8"))
+    if meta.get("layout", 1) != LAYOUT_VERSION:
+        raise InputError(f"{run.root} holds a run made by an older synthir (work-file layout "
+                         f"{meta.get('layout', 1)}, this version writes {LAYOUT_VERSION}); "
+                         "use a new --out (or delete that dir) to run again")
+    return meta
+
+
+def prepare_run(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> RunDir:
+    """Create the run dir, or reuse it when it holds the same config (resume).
+
+    Raises InputError when the output dir holds a run of a different config (runs never mix)
+    or one written by an older synthir with another work-file layout.
+    """
+    run = RunDir(Path(cfg.output.dir))
+    fp = config_fingerprint(cfg, prompt_shas)
+    if run.config.exists():
+        old = read_run_meta(run)
+        if old.get("fingerprint") != fp:
+            raise InputError(f"{run.root} holds a run of a different config or prompt "
+                             f"(fingerprint {old.get('fingerprint')} != {fp}); "
+                             "use another output.dir or delete it")
+    else:
+        run.base.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(run.config, {"fingerprint": fp, "config": cfg.model_dump(mode="json"),
+                                       "prompt_sha256": prompt_shas or {}, "layout": LAYOUT_VERSION})
+    return run

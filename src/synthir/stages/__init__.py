@@ -1,0 +1,32 @@
+"""The stage graph of the main job, declared once.
+
+`STAGES` is the job, in order: ingest -> generate (per shard) -> filter -> index -> roundtrip
+(per shard) -> documents, verify, mine (per shard) -> publish. The local runner
+(`synthir.pipeline`) and the Prefect flow (`flows/generate.py`) both iterate it; the funnel
+and publish read each stage's declared outputs and stats. `BYO_STAGES` is `synthir filter`
+(bring your own pairs): the same list with ingest without sampling, the pairs loaded, and
+`generate` written from them. See docs/architecture.md: adding a stage is one module + one
+line here.
+"""
+
+from __future__ import annotations
+
+from synthir.stages.base import Context, Stage, run_stage
+from synthir.stages.byo import BYO_GENERATE, BYO_INGEST, BYO_LOAD
+from synthir.stages.documents import DOCUMENTS
+from synthir.stages.filter import FILTER
+from synthir.stages.generate import GENERATE
+from synthir.stages.index import INDEX
+from synthir.stages.ingest import INGEST
+from synthir.stages.mine import MINE
+from synthir.stages.publish import PUBLISH
+from synthir.stages.roundtrip import ROUNDTRIP
+from synthir.stages.verify import VERIFY
+
+STAGES: list[Stage] = [INGEST, GENERATE, FILTER, INDEX, ROUNDTRIP, DOCUMENTS, VERIFY, MINE, PUBLISH]
+BYO_STAGES: list[Stage] = [BYO_INGEST, BYO_LOAD, BYO_GENERATE, *STAGES[2:]]
+# Every stage whose markers / outputs a run dir may hold, once per name (funnel and publish).
+REPORTED: list[Stage] = [INGEST, BYO_LOAD, *STAGES[1:-1]]
+BY_NAME: dict[str, Stage] = {s.name: s for s in REPORTED + [PUBLISH]}
+
+__all__ = ["BYO_STAGES", "BY_NAME", "Context", "REPORTED", "STAGES", "Stage", "run_stage"]
