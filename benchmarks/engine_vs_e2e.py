@@ -124,7 +124,8 @@ def child_engine(a: argparse.Namespace) -> dict:
     build_s = time.perf_counter() - t
     if any(p.n != 1 or p.json_schema for _, p in plan):
         raise SystemExit("engine loop supports n=1 without a JSON schema (the demo config)")
-    from synthir.llm.llamacpp_backend import gguf_path, to_llamacpp_kwargs
+    from synthir.llm.llamacpp_backend import to_llamacpp_kwargs
+    from synthir.llm.models import gguf_path
 
     t = time.perf_counter()
     path = gguf_path(cfg.llm)  # assembles the embedded GGUF into the fresh cache dir (first use)

@@ -112,7 +112,7 @@ def _devset(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from synthir.llm.transformers_backend import embedded_gguf
+    from synthir.llm.models import embedded_gguf
 
     path, model_id = embedded_gguf()
     print(f"embedded LLM ready: {model_id} at {path}")

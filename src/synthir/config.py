@@ -64,11 +64,12 @@ def validate_config(data: dict[str, Any]) -> RunConfig:
     except ValidationError as exc:
         raise ConfigError(f"invalid config: {format_validation_error(exc)}") from None
     from synthir.embed.registry import embedder_names
-    from synthir.llm.registry import backend_names
+    from synthir.llm.registry import backend_names, check_options
 
     if cfg.llm.backend not in backend_names():
         raise ConfigError(f"invalid config: llm.backend: unknown backend {cfg.llm.backend!r} "
                           f"(known: {', '.join(backend_names())})")
+    check_options(cfg.llm)
     if cfg.embedder.name not in embedder_names():
         raise ConfigError(f"invalid config: embedder.name: unknown embedder {cfg.embedder.name!r} "
                           f"(known: {', '.join(embedder_names())})")

@@ -45,7 +45,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from synthir.llm.transformers_backend import embedded_gguf
+    from synthir.llm.models import embedded_gguf
 
     srv = Server(embedded_gguf()[0], tmp_path_factory.mktemp("server") / "server.log")
     yield srv

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def gguf() -> Path:
-    from synthir.llm.transformers_backend import embedded_gguf
+    from synthir.llm.models import embedded_gguf
 
     return embedded_gguf()[0]
 

@@ -134,3 +134,21 @@ def test_missing_optional_backend_package_is_a_config_error(monkeypatch):
     with pytest.raises(ConfigError, match=r"needs a package that is not installed: vllm "
                                           r"\(pip install 'synthir\[vllm\]'\)"):
         get_llm(LLMConfig(backend="vllm", model="/m"), reuse=False)
+
+
+def test_backend_options_are_selected_by_llm_backend():
+    """A backend-specific key set for a backend that does not take it is one config error;
+    each backend's own options are read from the flat `llm` section."""
+    from synthir.llm.registry import backend_options
+
+    with pytest.raises(ConfigError, match=r"llm.base_url: not an option of the llamacpp backend "
+                                          r"\(its own options: context_length, gguf_file, threads\)"):
+        load_config(DEMO, ["llm.backend=llamacpp", "llm.base_url=http://127.0.0.1:1/v1"])
+    with pytest.raises(ConfigError, match=r"llm.threads: not an option of the openai backend"):
+        load_config(DEMO, ["llm.backend=openai", "llm.model=m", "llm.base_url=http://127.0.0.1:1/v1",
+                           "llm.threads=2"])
+    cfg = load_config(DEMO, ["llm.backend=vllm", "llm.tensor_parallel_size=2"])
+    opts = backend_options("vllm").of(cfg.llm)
+    assert opts.tensor_parallel_size == 2 and opts.context_length == cfg.llm.context_length
+    assert set(backend_options("openai").model_fields) == {
+        "base_url", "api_key_env", "max_concurrency", "timeout_s", "max_retries", "server"}

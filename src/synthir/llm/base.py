@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from pydantic import BaseModel, ConfigDict
+
 
 @dataclass(frozen=True)
 class SamplingParams:
@@ -81,3 +83,23 @@ class LLM(Protocol):
         """Return `params.n` Generations per prompt, grouped in prompt order; failures are
         Generation(finish_reason="error", error=...), never exceptions."""
         ...
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
+    """Cut `text` at the earliest stop string; return (text, whether a stop string was found)."""
+    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
+    return (text[:cut], True) if cut >= 0 else (text, False)
+
+
+class BackendOptions(BaseModel):
+    """A backend's own `llm.*` keys (each backend module declares `Options(BackendOptions)`;
+    the other `llm.*` keys are common to every backend). `llm.backend` selects the class; a
+    key set in the config that the selected backend does not take is a config error
+    (synthir.llm.registry.check_options)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def of(cls, cfg: Any) -> "BackendOptions":
+        """This backend's options, read from the flat `llm` section (an LLMConfig)."""
+        return cls.model_validate({k: getattr(cfg, k) for k in cls.model_fields})

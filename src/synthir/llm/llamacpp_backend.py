@@ -9,16 +9,15 @@ JSON schema becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parame
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
-from pathlib import Path
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import Generation, SamplingParams
-from synthir.llm.transformers_backend import TransformersLLM, cut_at_stop, local_gguf
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop
+from synthir.llm.gbnf import schema_to_gbnf
+from synthir.llm.models import gguf_path, weights_identity
 
 log = logging.getLogger(__name__)
 
@@ -36,25 +35,19 @@ def to_llamacpp_kwargs(params: SamplingParams, sample: int = 0) -> dict[str, Any
     return kw
 
 
-def schema_to_gbnf(schema: str) -> str:
-    """A llama.cpp GBNF grammar for a JSON schema that keeps the schema's property order
-    (llama.cpp's default sorts keys; summarize-then-ask needs the summary first)."""
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
+class Options(BackendOptions):
+    """The llamacpp backend's own `llm.*` keys."""
 
-    order = list((json.loads(schema).get("properties") or {}).keys())
-    return json_schema_to_gbnf(schema, prop_order=order)
-
-
-def gguf_path(cfg: LLMConfig) -> Path:
-    """The GGUF file `cfg` names (the embedded one for `model: embedded`)."""
-    src, gguf = local_gguf(cfg)
-    return Path(src) / gguf if gguf else Path(src)
+    gguf_file: str | None = None
+    threads: int | None = None
+    context_length: int = 4096
 
 
 class LlamaCppLLM:
     """Implements the LLM protocol with llama-cpp-python (see module doc)."""
 
     backend = "llamacpp"
+    model_identity = staticmethod(weights_identity)  # same id as the transformers backend for a GGUF
 
     def __init__(self, cfg: LLMConfig) -> None:
         from llama_cpp import Llama
@@ -64,17 +57,13 @@ class LlamaCppLLM:
         path = gguf_path(cfg)
         if not path.is_file():
             raise FileNotFoundError(f"GGUF file not found: {path}")
-        threads = cfg.threads or os.cpu_count() or 1
+        opts = Options.of(cfg)
+        threads = opts.threads or os.cpu_count() or 1
         log.info("loading %s with llama.cpp (%s threads)", self.model_id, threads)
-        self.llm = Llama(model_path=str(path), n_ctx=cfg.context_length, n_threads=threads,
+        self.llm = Llama(model_path=str(path), n_ctx=opts.context_length, n_threads=threads,
                          n_threads_batch=threads, seed=0, verbose=False)
         self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()  # a Llama context is not thread-safe
-
-    @staticmethod
-    def model_identity(cfg: LLMConfig) -> str:
-        """Same identity as the transformers backend for the same GGUF."""
-        return TransformersLLM.model_identity(cfg)
 
     def _grammar(self, schema: str | None) -> Any:
         if schema is None or not self.cfg.structured_output:

@@ -22,8 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import Generation, SamplingParams, error_generations
-from synthir.llm.transformers_backend import cut_at_stop
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, error_generations
+from synthir.llm.models import model_identity
+from synthir.llm.base import cut_at_stop
 
 log = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -44,7 +45,7 @@ def structured_fields(params: SamplingParams, api: str, server: str) -> dict[str
         return {"structured_outputs": {"json": schema}}
     if server == "llamacpp":
         try:
-            from synthir.llm.llamacpp_backend import schema_to_gbnf
+            from synthir.llm.gbnf import schema_to_gbnf
 
             return {"grammar": schema_to_gbnf(params.json_schema or "")}
         except ImportError:  # the GBNF converter ships with llama-cpp-python
@@ -98,11 +99,23 @@ def backoff_delay(attempt: int, retry_after: str | None, rng: random.Random,
     return min(cap, base * (2 ** attempt)) * (0.5 + rng.random() / 2)
 
 
+class Options(BackendOptions):
+    """The openai backend's own `llm.*` keys."""
+
+    base_url: str | None = None
+    api_key_env: str | None = "OPENAI_API_KEY"
+    max_concurrency: int = 8
+    timeout_s: float = 120.0
+    max_retries: int = 4
+    server: str = "openai"
+
+
 class OpenAILLM:
     """Implements the LLM protocol over HTTP (see module doc). `stats` counts requests,
     retries and failures for the run's report."""
 
     backend = "openai"
+    model_identity = staticmethod(model_identity)  # `<model>@<base_url>`
 
     def __init__(self, cfg: LLMConfig) -> None:
         import httpx
@@ -110,27 +123,23 @@ class OpenAILLM:
         if not cfg.base_url:
             raise ValueError("llm.base_url is required for the openai backend")
         self.cfg = cfg
+        self.opts = opts = Options.of(cfg)
         self.model_id = self.model_identity(cfg)
         headers = {"Content-Type": "application/json"}
-        key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
+        key = os.environ.get(opts.api_key_env) if opts.api_key_env else None
         if key:
             headers["Authorization"] = f"Bearer {key}"
         self._httpx = httpx
         self._client = httpx.Client(
-            base_url=cfg.base_url.rstrip("/"), headers=headers, timeout=cfg.timeout_s,
-            limits=httpx.Limits(max_connections=cfg.max_concurrency,
-                                max_keepalive_connections=cfg.max_concurrency))
+            base_url=(opts.base_url or "").rstrip("/"), headers=headers, timeout=opts.timeout_s,
+            limits=httpx.Limits(max_connections=opts.max_concurrency,
+                                max_keepalive_connections=opts.max_concurrency))
         self._rng = random.Random(0)  # jitter only; never the global RNG
         self._lock = threading.Lock()
         self.stats: Counter = Counter()
 
     def __repr__(self) -> str:  # never show headers (the key)
-        return f"OpenAILLM(model={self.cfg.model!r}, base_url={self.cfg.base_url!r})"
-
-    @staticmethod
-    def model_identity(cfg: LLMConfig) -> str:
-        """`<model>@<base_url>`: the served model name and where it is served."""
-        return f"{cfg.model}@{(cfg.base_url or '').rstrip('/')}"
+        return f"OpenAILLM(model={self.cfg.model!r}, base_url={self.opts.base_url!r})"
 
     def _count(self, key: str) -> None:
         with self._lock:
@@ -145,13 +154,13 @@ class OpenAILLM:
         path = "/chat/completions" if self.cfg.api == "chat" else "/completions"
         body = to_request(prompt, params, self.cfg, sample)
         last = "no attempt"
-        for attempt in range(self.cfg.max_retries + 1):
+        for attempt in range(self.opts.max_retries + 1):
             retry_after = None
             self._count("requests")
             try:
                 resp = self._client.post(path, json=body)
             except httpx.TimeoutException as exc:
-                last = f"timeout after {self.cfg.timeout_s}s ({type(exc).__name__})"
+                last = f"timeout after {self.opts.timeout_s}s ({type(exc).__name__})"
             except httpx.TransportError as exc:
                 last = f"connection error ({type(exc).__name__}: {exc})"
             else:
@@ -167,15 +176,15 @@ class OpenAILLM:
                     self._count("failed")
                     return Generation(text="", finish_reason="error",
                                       error=f"HTTP {resp.status_code}: {resp.text[:300]}")
-            if attempt < self.cfg.max_retries:
+            if attempt < self.opts.max_retries:
                 self._count("retries")
                 delay = self._delay(attempt, retry_after)
                 log.warning("openai backend: %s; retry %d/%d in %.1fs", last, attempt + 1,
-                            self.cfg.max_retries, delay)
+                            self.opts.max_retries, delay)
                 time.sleep(delay)
         self._count("failed")
         return Generation(text="", finish_reason="error",
-                          error=f"gave up after {self.cfg.max_retries + 1} attempts: {last}")
+                          error=f"gave up after {self.opts.max_retries + 1} attempts: {last}")
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
         """n generations per prompt, grouped in prompt order; at most max_concurrency requests
@@ -184,7 +193,7 @@ class OpenAILLM:
         if not jobs:
             return []
         try:
-            with ThreadPoolExecutor(max_workers=min(self.cfg.max_concurrency, len(jobs))) as pool:
+            with ThreadPoolExecutor(max_workers=min(self.opts.max_concurrency, len(jobs))) as pool:
                 return list(pool.map(lambda job: self._call(job[0], params, job[1]), jobs))
         except Exception as exc:  # a bug in a worker must not lose the batch silently
             log.warning("openai backend batch failed: %s", exc)

