@@ -217,6 +217,26 @@ class EmbedderConfig(_Strict):
     threads: int | None = Field(None, ge=1)
 
 
+class TeacherConfig(_Strict):
+    """GPL-style teacher (stage `teacher`): scores every kept pair's positive and every
+    negative (mined and verified LLM ones); the scores are published (`teacher_score`,
+    FlagEmbedding scores) with a `distill` config (query, positive, negative, label =
+    teacher(q, pos) - teacher(q, neg)) for MarginMSE. `kind: embedder` uses `embedder`
+    (default: multilingual-e5-small, the strongest packaged embedder); `cross_encoder`: a
+    local sentence-transformers CrossEncoder dir."""
+
+    enabled: bool = False
+    kind: Literal["embedder", "cross_encoder"] = "embedder"
+    embedder: EmbedderConfig = EmbedderConfig(name="e5-small")
+    cross_encoder: str | None = None
+
+    @model_validator(mode="after")
+    def _cross_encoder_dir(self) -> "TeacherConfig":
+        if self.kind == "cross_encoder" and not self.cross_encoder:
+            raise ValueError("teacher kind cross_encoder needs teacher.cross_encoder (a local model dir)")
+        return self
+
+
 class FilterConfig(_Strict):
     """Cheap query filters, run before the round trip (rapidfuzz + lingua)."""
 
@@ -302,6 +322,7 @@ class RunConfig(_Strict):
     filters: FilterConfig = FilterConfig()
     mining: MiningConfig = MiningConfig()
     verify: VerifyConfig = VerifyConfig()
+    teacher: TeacherConfig = TeacherConfig()
     index: IndexConfig = IndexConfig()
     roundtrip: RoundTripConfig = RoundTripConfig()
     contamination: ContaminationConfig = ContaminationConfig()

@@ -102,6 +102,18 @@ class MinedNegative(_Record):
     positive_score: float
 
 
+class TeacherScore(_Record):
+    """A teacher's relevance score of one (kept query, document): the source passage (role
+    positive), a mined negative (mined) or a verified LLM negative (llm). GPL: the student
+    learns the margins score(q, positive) - score(q, negative) (MarginMSE)."""
+
+    query_id: str
+    doc_id: str
+    role: Literal["positive", "mined", "llm"]
+    score: float
+    teacher: str
+
+
 class Rejected(_Record):
     """An item dropped by a stage, with the reason. Published in the `rejected` config."""
 

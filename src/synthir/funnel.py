@@ -42,6 +42,7 @@ class Funnel(TypedDict):
     source_rank: dict[str, int]
     language_id: dict[str, dict[str, Any]]
     index: dict[str, Any]
+    teacher: dict[str, Any]
 
 
 @dataclass
@@ -62,6 +63,7 @@ class Acc:
     source_rank: Counter = field(default_factory=Counter)
     language: dict[str, dict[str, int]] = field(default_factory=dict)
     index: dict[str, Any] = field(default_factory=dict)
+    teacher: dict[str, Any] = field(default_factory=dict)
 
 
 def _rank_key(k: str) -> int:
@@ -150,4 +152,5 @@ def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
                         for lang, v in sorted(acc.language.items())},
         "index": {"embedder": acc.index.get("embedder"), "index": acc.index.get("index"),
                   "rows": acc.index.get("rows")},
+        "teacher": acc.teacher,
     }

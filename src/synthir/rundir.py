@@ -48,6 +48,7 @@ FILES: dict[str, tuple[str, str, str]] = {
                            "documents that passed verification (DocumentRecord)"),
     "verify_rejected": ("shard", "verify_rejected.jsonl", "documents dropped by verification (Rejected)"),
     "negatives": ("shard", "negatives.jsonl", "mined hard negatives (MinedNegative)"),
+    "teacher_scores": ("shard", "teacher_scores.jsonl", "teacher scores of positives and negatives (TeacherScore)"),
 }
 
 

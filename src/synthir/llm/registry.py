@@ -43,7 +43,8 @@ def check_options(cfg: LLMConfig) -> None:
     backend does not take (e.g. `base_url` with `llamacpp`)."""
     specific = {k for name in backend_names() for k in backend_options(name).model_fields}
     own = set(backend_options(cfg.backend).model_fields)
-    wrong = sorted((cfg.model_fields_set & specific) - own)
+    defaults = type(cfg)()  # a saved full config (re-publish) repeats every default: not "set"
+    wrong = sorted(k for k in (cfg.model_fields_set & specific) - own if getattr(cfg, k) != getattr(defaults, k))
     if wrong:
         takes = ", ".join(sorted(own)) or "none"
         raise ConfigError(f"invalid config: llm.{wrong[0]}: not an option of the {cfg.backend} backend "

@@ -10,8 +10,11 @@ query, in this order: mined ones by retrieval rank, then verified LLM negatives 
   and the verified graded documents (source "generated", score = level); graded_qrels the same
   as BEIR qrels rows;
 - tevatron: `query_id, query, positive_passages, negative_passages` ([{docid, title, text}]);
-- flagembedding: `query, pos, neg, pos_scores, neg_scores` (lists; scores are the embedder's
-  cosine: round trip for the positive, mining / verification for negatives).
+- flagembedding: `query, pos, neg, pos_scores, neg_scores` (lists; scores are the teacher's
+  when the teacher stage ran, else the embedder's cosine: round trip for the positive, mining /
+  verification for negatives);
+- distill (sentence-transformers MarginMSELoss, GPL): `query, positive, negative, label` with
+  label = teacher(query, positive) - teacher(query, negative), one row per scored negative.
 """
 
 from __future__ import annotations
@@ -21,16 +24,20 @@ from typing import Any
 Row = dict[str, Any]
 
 
-def negatives_by_query(hard: list[Row], documents: list[Row]) -> dict[str, list[Row]]:
-    """{query_id: [{"id", "title", "text", "score", "source"}]}: mined (by rank) then LLM."""
+def negatives_by_query(hard: list[Row], documents: list[Row],
+                       teacher: dict[tuple[str, str], float] | None = None) -> dict[str, list[Row]]:
+    """{query_id: [{"id", "title", "text", "score", "teacher", "source"}]}: mined (by rank)
+    then LLM; `teacher` is the teacher's score of (query id, doc id), None when not scored."""
+    teacher = teacher or {}
     out: dict[str, list[Row]] = {}
     for h in sorted(hard, key=lambda h: (h["query_id"], h["rank"])):
         out.setdefault(h["query_id"], []).append(
             {"id": h["negative_id"], "title": h.get("negative_title") or "", "text": h["negative"],
-             "score": h["score"], "source": "mined"})
+             "score": h["score"], "teacher": h.get("teacher_score"), "source": "mined"})
     for d in sorted((d for d in documents if d["kind"] == "negative"), key=lambda d: (d["query_id"], d["id"])):
         out.setdefault(d["query_id"], []).append(
-            {"id": d["id"], "title": "", "text": d["text"], "score": d.get("score"), "source": "llm"})
+            {"id": d["id"], "title": "", "text": d["text"], "score": d.get("score"),
+             "teacher": teacher.get((d["query_id"], d["id"])), "source": "llm"})
     return out
 
 
@@ -94,6 +101,17 @@ def flagembedding_rows(pairs: list[Row], negs: dict[str, list[Row]]) -> list[Row
     rows = []
     for p in pairs:
         mine = negs.get(p["id"], [])
+        taught = p.get("teacher_score") is not None and all(n["teacher"] is not None for n in mine)
         rows.append({"query": p["query"], "pos": [p["positive"]], "neg": [n["text"] for n in mine],
-                     "pos_scores": [p["roundtrip_score"]], "neg_scores": [n["score"] for n in mine]})
+                     "pos_scores": [p["teacher_score"] if taught else p["roundtrip_score"]],
+                     "neg_scores": [n["teacher"] if taught else n["score"] for n in mine]})
     return rows
+
+
+def distill_rows(pairs: list[Row], negs: dict[str, list[Row]]) -> list[Row]:
+    """(query, positive, negative, label = teacher margin) rows for every teacher-scored
+    negative of a teacher-scored pair."""
+    return [{"query": p["query"], "positive": p["positive"], "negative": n["text"],
+             "label": p["teacher_score"] - n["teacher"]}
+            for p in pairs if p.get("teacher_score") is not None
+            for n in negs.get(p["id"], []) if n["teacher"] is not None]

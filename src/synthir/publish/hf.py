@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_schemas.config import RunConfig
-from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, Rejected
+from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, Rejected, TeacherScore
 from synthir.corpus_store import CorpusStore
 from synthir.funnel import compute_funnel
 from synthir.io.beir import write_beir
@@ -38,7 +38,7 @@ from synthir.publish.card import render_card
 from synthir.publish.tables import SCHEMAS, document_row, negative_row, ntuple_schema, pair_row
 from synthir.rundir import RunDir, read_records
 
-CONFIGS = ["pairs", "triplets", "ntuples", "graded", "graded_qrels", "tevatron", "flagembedding",
+CONFIGS = ["pairs", "triplets", "ntuples", "distill", "graded", "graded_qrels", "tevatron", "flagembedding",
            "corpus", "queries", "qrels", "documents", "hard_negatives", "rejected"]
 SPLITS = ("train", "dev")
 Tables = dict[str, dict[str, list[dict[str, Any]]]]  # config -> split -> rows
@@ -63,11 +63,15 @@ def _content_name(path: Path) -> str:
     return new.name
 
 
-def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], list[dict]]:
-    """(pairs, documents, mined negatives, rejected) from the declared outputs of the stages
-    (synthir.stages): pairs from the round trip's `kept`, documents from verify's
-    `verified_documents`, negatives from mine's `negatives`, rejected from every stage's
-    `rejected` output. Records stay typed until they become rows here."""
+Teacher = dict[tuple[str, str], float]  # (query id, doc id) -> teacher score
+
+
+def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], list[dict], Teacher]:
+    """(pairs, documents, mined negatives, rejected, teacher scores) from the declared outputs
+    of the stages (synthir.stages): pairs from the round trip's `kept`, documents from
+    verify's `verified_documents`, negatives from mine's `negatives`, scores from the
+    teacher's `teacher_scores`, rejected from every stage's `rejected` output. Records stay
+    typed until they become rows here."""
     from synthir.stages import REPORTED
 
     passages: dict[str, Passage] = {}
@@ -77,24 +81,30 @@ def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], 
         if stage.rejected:
             for path in stage.targets(run, None, (stage.rejected,)):
                 rejected += read_records(path, Rejected, missing_ok=True)
+    teacher: Teacher = {}
+    for shard in run.shard_dirs():
+        teacher.update(((t.query_id, t.doc_id), t.score)
+                       for t in read_records(shard.teacher_scores, TeacherScore, missing_ok=True))
     for shard in run.shard_dirs():
         passages.update((p.id, p) for p in read_records(shard.passages, Passage))
-        pairs += [pair_row(r, passages[r.passage_id]) for r in read_records(shard.kept, QueryRecord, missing_ok=True)]
+        pairs += [pair_row(r, passages[r.passage_id], teacher.get((r.id, r.passage_id)))
+                  for r in read_records(shard.kept, QueryRecord, missing_ok=True)]
         documents += [document_row(d) for d in read_records(shard.verified_documents, DocumentRecord, missing_ok=True)]
         negatives += read_records(shard.negatives, MinedNegative, missing_ok=True)
     pairs.sort(key=lambda r: r["id"])
     documents.sort(key=lambda r: (r["query_id"], r["kind"], -(r["level"] or 0), r["id"]))
     rows = sorted((r.model_dump() for r in rejected), key=lambda r: (r["stage"], r["id"]))
-    return pairs, documents, negatives, rows
+    return pairs, documents, negatives, rows, teacher
 
 
 def build_tables(cfg: RunConfig, run: RunDir) -> tuple[Tables, list[dict]]:
     """Every per-query config, split into train/dev by source passage; plus the pairs."""
-    pairs, documents, negatives, rejected = _collect(run)
+    pairs, documents, negatives, rejected, teacher = _collect(run)
     known = {r["positive_id"]: {"title": r["positive_title"], "text": r["positive"]} for r in pairs}
     known.update((i, {"title": p.title, "text": p.text})
                  for i, p in run.store.passages({n.negative_id for n in negatives} - set(known)).items())
-    hard = [negative_row(n, known) for n in sorted(negatives, key=lambda n: (n.query_id, n.rank))]
+    hard = [negative_row(n, known, teacher.get((n.query_id, n.negative_id)))
+            for n in sorted(negatives, key=lambda n: (n.query_id, n.rank))]
     split = {p["id"]: split_of(p["positive_id"], cfg.output.dev_fraction) for p in pairs}
     tables: Tables = {name: {} for name in CONFIGS if name != "corpus"}
     tables["rejected"]["train"] = rejected
@@ -104,10 +114,11 @@ def build_tables(cfg: RunConfig, run: RunDir) -> tuple[Tables, list[dict]]:
         ids = {p["id"] for p in ps}
         docs = [d for d in documents if d["query_id"] in ids]
         hs = [h for h in hard if h["query_id"] in ids]
-        negs = formats.negatives_by_query(hs, docs)
+        negs = formats.negatives_by_query(hs, docs, teacher)
         graded = formats.graded_rows(ps, docs)
         t = {"pairs": ps, "triplets": formats.triplet_rows(ps, negs),
              "ntuples": formats.ntuple_rows(ps, negs, n_tuple) if n_tuple >= 2 else [],
+             "distill": formats.distill_rows(ps, negs),
              "graded": graded, "graded_qrels": formats.graded_qrels(graded),
              "tevatron": formats.tevatron_rows(ps, negs), "flagembedding": formats.flagembedding_rows(ps, negs),
              "queries": [{"_id": r["id"], "text": r["query"], "lang": r["query_lang"]} for r in ps],

@@ -26,7 +26,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("roundtrip_rank", pa.int32()), ("roundtrip_score", pa.float32()),
         ("method", pa.string()), ("summary", pa.string()), ("query_type", pa.string()),
         ("length", pa.string()), ("difficulty", pa.string()), ("persona", pa.string()),
-        ("provenance", PROVENANCE),
+        ("provenance", PROVENANCE), ("teacher_score", pa.float32()),
     ]),
     "documents": pa.schema([
         ("id", pa.string()), ("kind", pa.string()), ("level", pa.int32()), ("variant", pa.string()),
@@ -42,8 +42,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("query_id", pa.string()), ("query", pa.string()), ("lang", pa.string()),
         ("positive_id", pa.string()), ("positive", pa.string()), ("negative_id", pa.string()),
         ("negative_title", pa.string()), ("negative", pa.string()), ("rank", pa.int32()), ("score", pa.float32()),
-        ("positive_score", pa.float32()),
+        ("positive_score", pa.float32()), ("teacher_score", pa.float32()),
     ]),
+    "distill": pa.schema([("query", pa.string()), ("positive", pa.string()), ("negative", pa.string()),
+                          ("label", pa.float32())]),
     "triplets": pa.schema([("anchor", pa.string()), ("positive", pa.string()), ("negative", pa.string())]),
     "graded": pa.schema([
         ("query_id", pa.string()), ("query", pa.string()), ("lang", pa.string()),
@@ -66,8 +68,8 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def pair_row(rec: QueryRecord, passage: Passage) -> dict[str, Any]:
-    """A kept query + its source passage -> a `pairs` row."""
+def pair_row(rec: QueryRecord, passage: Passage, teacher_score: float | None = None) -> dict[str, Any]:
+    """A kept query + its source passage (+ the teacher's score of the pair) -> a `pairs` row."""
     attrs = rec.attributes
     return {"id": rec.id, "query": rec.query, "positive": passage.text,
             "positive_id": passage.id, "positive_title": passage.title,
@@ -76,7 +78,8 @@ def pair_row(rec: QueryRecord, passage: Passage) -> dict[str, Any]:
             "roundtrip_score": rec.roundtrip_score, "method": rec.method,
             "summary": rec.summary, "query_type": attrs.get("query_type"),
             "length": attrs.get("length"), "difficulty": attrs.get("difficulty"),
-            "persona": attrs.get("persona"), "provenance": _provenance(rec.provenance)}
+            "persona": attrs.get("persona"), "provenance": _provenance(rec.provenance),
+            "teacher_score": teacher_score}
 
 
 def _provenance(prov: Provenance) -> dict[str, Any]:
@@ -99,12 +102,15 @@ def ntuple_schema(n: int) -> pa.Schema:
                      + [(f"negative_{i + 1}", pa.string()) for i in range(n)])
 
 
-def negative_row(neg: MinedNegative, passages: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """A mined negative + passages {id: {"title", "text"}} -> a `hard_negatives` row."""
+def negative_row(neg: MinedNegative, passages: dict[str, dict[str, str]],
+                 teacher_score: float | None = None) -> dict[str, Any]:
+    """A mined negative + passages {id: {"title", "text"}} (+ its teacher score) -> a
+    `hard_negatives` row."""
     pos = passages.get(neg.positive_id, {})
     other = passages.get(neg.negative_id, {})
     return {"query_id": neg.query_id, "query": neg.query, "lang": neg.lang,
             "positive_id": neg.positive_id, "positive": pos.get("text", ""),
             "negative_id": neg.negative_id, "negative_title": other.get("title", ""),
             "negative": other.get("text", ""),
-            "rank": neg.rank, "score": neg.score, "positive_score": neg.positive_score}
+            "rank": neg.rank, "score": neg.score, "positive_score": neg.positive_score,
+            "teacher_score": teacher_score}

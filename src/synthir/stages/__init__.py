@@ -1,7 +1,7 @@
 """The stage graph of the main job, declared once.
 
 `STAGES` is the job, in order: ingest -> generate (per shard) -> filter -> index -> roundtrip
-(per shard) -> documents, verify, mine (per shard) -> publish. The local runner
+(per shard) -> documents, verify, mine, teacher (per shard) -> publish. The local runner
 (`synthir.pipeline`) and the Prefect flow (`flows/generate.py`) both iterate it; the funnel
 and publish read each stage's declared outputs and stats. `BYO_STAGES` is `synthir filter`
 (bring your own pairs): the same list with ingest without sampling, the pairs loaded, and
@@ -21,9 +21,10 @@ from synthir.stages.ingest import INGEST
 from synthir.stages.mine import MINE
 from synthir.stages.publish import PUBLISH
 from synthir.stages.roundtrip import ROUNDTRIP
+from synthir.stages.teacher import TEACHER
 from synthir.stages.verify import VERIFY
 
-STAGES: list[Stage] = [INGEST, GENERATE, FILTER, INDEX, ROUNDTRIP, DOCUMENTS, VERIFY, MINE, PUBLISH]
+STAGES: list[Stage] = [INGEST, GENERATE, FILTER, INDEX, ROUNDTRIP, DOCUMENTS, VERIFY, MINE, TEACHER, PUBLISH]
 BYO_STAGES: list[Stage] = [BYO_INGEST, BYO_LOAD, BYO_GENERATE, *STAGES[2:]]
 # Every stage whose markers / outputs a run dir may hold, once per name (funnel and publish).
 REPORTED: list[Stage] = [INGEST, BYO_LOAD, *STAGES[1:-1]]

@@ -19,5 +19,5 @@ def publish_run(ctx: Context) -> dict[str, Any]:
     return publish(ctx.cfg, ctx.run)
 
 
-PUBLISH = Stage("publish", "run", reads=("passages", "kept", "verified_documents", "negatives"), writes=(),
+PUBLISH = Stage("publish", "run", reads=("passages", "kept", "verified_documents", "negatives", "teacher_scores"), writes=(),
                 run=publish_run, always=True)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_stage_list_is_consistent():
     names = [s.name for s in STAGES]
     assert names == ["ingest", "generate", "filter", "index", "roundtrip", "documents", "verify", "mine",
-                     "publish"]
+                     "teacher", "publish"]
     assert len({s.name for s in REPORTED}) == len(REPORTED)
     assert [s.name for s in BYO_STAGES][3:] == names[2:]
     written = {f for s in STAGES + BYO_STAGES for f in s.writes}
