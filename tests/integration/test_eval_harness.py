@@ -113,19 +113,22 @@ def test_eval_seeds_human_arm_and_both_losses(devset, tmp_path, capsys):
     assert (out / "model").is_dir() and (out / "model-human").is_dir()
 
 
-def test_eval_marginmse_alone_moves_the_model(devset, tmp_path):
-    from sentence_transformers import SentenceTransformer
+def test_marginmse_alone_trains_on_the_planted_distill_config(tmp_path):
+    """--loss marginmse: MarginMSELoss on (query, positive, negative, label), one real step."""
+    import numpy as np
 
-    from synthir.embed.st import model_source
+    from synthir.eval.harness import _load_model
+    from synthir.eval.train import TrainOptions, finetune, load_training
     from tests.planted_distill import add_distill_config, distill_rows_from_triplets
 
     cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
     publish(cfg, paths)
     add_distill_config(paths.root, distill_rows_from_triplets(paths.root))
-    out = tmp_path / "eval"
-    assert main(["eval", str(paths.root), "--beir", str(devset), "--out", str(out), "--batch-size", "4",
-                 "--lr", "1e-3", "--max-steps", "1", "--loss", "marginmse", "--bootstrap", "100"]) == 0
-    info = json.loads((out / "eval.json").read_text())
-    assert info["train_config"] == "distill" and info["train"]["steps"] == 1 and info["train"]["loss"] > 0
-    base, tuned = SentenceTransformer(model_source("minilm")), SentenceTransformer(str(out / "model"))
-    assert abs(base.encode(["passage p0 text"]) - tuned.encode(["passage p0 text"])).max() > 1e-4
+    opts = TrainOptions(loss="marginmse", max_steps=1, batch_size=4, learning_rate=1e-3)
+    sets = load_training(paths.root, opts)
+    assert {k: (c, len(rows)) for k, (c, rows) in sets.items()} == {"marginmse": ("distill", 6)}
+    st = _load_model("minilm")
+    before = st.encode(["passage p0 text"])
+    stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts, save_to=tmp_path / "m")
+    assert stats["steps"] == 1 and stats["loss"] > 0
+    assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4 and (tmp_path / "m").is_dir()
