@@ -87,6 +87,37 @@ def _overlap(sets: dict[str, tuple[str, Any]], test_texts: set[str]) -> int:
     return n
 
 
+def _human_split(data: Any, split: str, groups: dict[str, list[str]], eval_opts: EvalOptions
+                 ) -> tuple[dict[str, list[str]], list[dict[str, str]], dict[str, Any] | None]:
+    """(query groups restricted to the test part, human training pairs, split stats for
+    eval.json); without a human split: (groups, [], None)."""
+    if eval_opts.human_split is None:
+        return groups, [], None
+    hs = split_queries(groups["all"], eval_opts.human_split, eval_opts.human_seed)
+    rows, dropped = human_pairs(data, split, hs)
+    test = set(hs.test)
+    groups = {g: [q for q in qids if q in test] for g, qids in groups.items()}
+    groups = {g: qids for g, qids in groups.items() if qids or g == "all"}
+    stats = {"fraction": eval_opts.human_split, "seed": eval_opts.human_seed, "train_queries": len(hs.train),
+             "test_queries": len(hs.test), "train_pairs": len(rows),
+             "train_queries_dropped_as_duplicate_text": dropped}
+    return groups, rows, stats
+
+
+def _arms(sets: dict[str, tuple[str, Any]], human_rows: list[dict[str, str]], opts: TrainOptions,
+          split: str) -> dict[str, tuple[TrainOptions, dict[str, Any], str]]:
+    """{arm: (recipe, {loss: rows}, source)}: the synthetic arm with `opts`; the human arm (when
+    there are human pairs) with the same recipe but MNRL, human pairs having no teacher margins."""
+    arms = {"synthetic": (opts, {name: rows for name, (_, rows) in sets.items()},
+                          ", ".join(f"{name}: {cfg}" for name, (cfg, _) in sets.items()))}
+    if human_rows:
+        from datasets import Dataset
+
+        rows = Dataset.from_list([{"anchor": r["anchor"], "positive": r["positive"]} for r in human_rows])
+        arms["human"] = (replace(opts, loss="mnrl"), {"mnrl": rows}, f"qrels/{split}.tsv human-train queries")
+    return arms
+
+
 def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "minilm",
              opts: TrainOptions | None = None, qrels_split: str | None = None, k: int = 100,
              query_prefix: str = "", passage_prefix: str = "",
@@ -113,17 +144,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     if not groups["all"]:
         raise InputError(f"{beir_dir}: no judged query of qrels/{split}.tsv is in queries.jsonl")
     seeds = list(eval_opts.seeds) if eval_opts.seeds is not None else [opts.seed]
-    human_rows: list[dict[str, str]] = []
-    info_split: dict[str, Any] | None = None
-    if eval_opts.human_split is not None:
-        hs = split_queries(groups["all"], eval_opts.human_split, eval_opts.human_seed)
-        human_rows, dropped = human_pairs(data, split, hs)
-        test = set(hs.test)
-        groups = {g: [q for q in qids if q in test] for g, qids in groups.items()}
-        groups = {g: qids for g, qids in groups.items() if qids or g == "all"}
-        info_split = {"fraction": eval_opts.human_split, "seed": eval_opts.human_seed,
-                      "train_queries": len(hs.train), "test_queries": len(hs.test),
-                      "train_pairs": len(human_rows), "train_queries_dropped_as_duplicate_text": dropped}
+    groups, human_rows, info_split = _human_split(data, split, groups, eval_opts)
     test_qids = groups["all"]
     check_disjoint((r["query_id"] for r in human_rows), test_qids)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -135,20 +156,12 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     t_base = time.time()
     arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(_load_model(model))]}
     base_s = time.time() - t_base
-    train_sets: dict[str, dict[str, Any]] = {"synthetic": {name: rows for name, (_, rows) in sets.items()}}
-    if human_rows:
-        from datasets import Dataset
-
-        train_sets["human"] = {"mnrl": Dataset.from_list(
-            [{"anchor": r["anchor"], "positive": r["positive"]} for r in human_rows])}
     training: dict[str, dict[str, Any]] = {}
-    for arm, arm_sets in train_sets.items():
-        arm_opts = opts if arm == "synthetic" else replace(opts, loss="mnrl")
-        training[arm] = {"source": ", ".join(f"{name}: {cfg}" for name, (cfg, _) in sets.items())
-                         if arm == "synthetic" else f"qrels/{split}.tsv human-train queries",
-                         "loss": arm_opts.loss, "rows": sum(len(r) for r in arm_sets.values()), "runs": []}
+    for arm, (arm_opts, arm_sets, source) in _arms(sets, human_rows, opts, split).items():
+        training[arm] = {"source": source, "loss": arm_opts.loss,
+                         "rows": sum(len(r) for r in arm_sets.values()), "runs": []}
         arms[arm] = []
-        for i, seed in enumerate(seeds):
+        for i, seed in enumerate(seeds):  # a fresh copy of the base model per seed
             st = _load_model(model)
             save_to = (out_dir / ("model" if arm == "synthetic" else "model-human")) if i == 0 else None
             stats = finetune(st, arm_sets, out_dir, replace(arm_opts, seed=seed), save_to=save_to)
