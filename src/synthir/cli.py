@@ -89,17 +89,28 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from synthir.eval.harness import run_eval, table
+    from synthir.eval.harness import EvalOptions, run_eval, table
     from synthir.eval.train import TrainOptions
 
-    opts = TrainOptions(config=args.config, epochs=args.epochs, max_steps=args.max_steps,
-                        batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed)
+    opts = TrainOptions(config=args.config, loss=args.loss, epochs=args.epochs, max_steps=args.max_steps,
+                        batch_size=args.batch_size, learning_rate=args.lr, warmup_ratio=args.warmup_ratio,
+                        seed=args.seed)
+    eval_opts = EvalOptions(seeds=args.seeds, human_split=args.human_split, human_seed=args.human_split_seed,
+                            resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed)
     result = run_eval(Path(args.dataset), Path(args.beir), Path(args.out), model=args.model, opts=opts,
                       qrels_split=args.qrels_split, query_prefix=args.query_prefix,
-                      passage_prefix=args.passage_prefix)
+                      passage_prefix=args.passage_prefix, eval_opts=eval_opts)
     print(table(result))
-    print(f"synthir: metrics written to {Path(args.out) / 'metrics.json'}")
+    print(f"synthir: metrics written to {Path(args.out) / 'metrics.json'} and comparison.json")
     return 0
+
+
+def _seed_list(text: str) -> list[int]:
+    try:
+        return [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 0,1,2 (got {text!r})") \
+            from None
 
 
 def _devset(args: argparse.Namespace) -> int:
@@ -151,15 +162,28 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="fine-tune a retriever on a dataset; base vs tuned on a BEIR dir")
     e.add_argument("dataset", help="published synthir dataset dir")
     e.add_argument("--beir", required=True, help="BEIR dir: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
-    e.add_argument("--out", required=True, help="output dir (metrics.json, model/)")
+    e.add_argument("--out", required=True, help="output dir (metrics.json, comparison.json, model/)")
     e.add_argument("--model", default="minilm", help="sentence-transformers model dir (default: "
                    "the packaged all-MiniLM-L6-v2)")
-    e.add_argument("--config", default="auto", choices=["auto", "triplets", "pairs"])
+    e.add_argument("--config", default="auto", choices=["auto", "triplets", "pairs"],
+                   help="rows of the mnrl loss (auto: triplets when published, else pairs)")
+    e.add_argument("--loss", default="mnrl", choices=["mnrl", "marginmse", "mnrl+marginmse"],
+                   help="marginmse trains on the dataset's `distill` config (teacher margins)")
     e.add_argument("--epochs", type=float, default=1.0)
-    e.add_argument("--max-steps", type=int, default=-1)
+    e.add_argument("--max-steps", type=int, default=-1, help="> 0: train this many steps (overrides --epochs)")
     e.add_argument("--batch-size", type=int, default=32)
     e.add_argument("--lr", type=float, default=2e-5)
+    e.add_argument("--warmup-ratio", type=float, default=0.1, help="share of the steps spent warming up")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
+                   help="one fine-tune per seed, mean and spread reported (overrides --seed)")
+    e.add_argument("--human-split", type=float, metavar="FRACTION",
+                   help="train a human arm on this share of the judged queries; all arms are "
+                   "scored on the other queries only")
+    e.add_argument("--human-split-seed", type=int, default=0)
+    e.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                   help="paired bootstrap resamples of the queries for the delta CIs")
+    e.add_argument("--bootstrap-seed", type=int, default=0)
     e.add_argument("--qrels-split", help="default: test, else dev, validation, train")
     e.add_argument("--query-prefix", default="")
     e.add_argument("--passage-prefix", default="")

@@ -44,6 +44,7 @@ def test_eval_base_vs_tuned(devset, tmp_path, capsys):
                  "--lr", "1e-3", "--epochs", "1"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"base", "tuned"}
+    assert set(json.loads((out / "comparison.json").read_text())["deltas"]) == {"synthetic-base"}
     for side in metrics.values():
         assert set(side) == {"ndcg@10", "recall@100", "mrr@10"}
         assert all(0.0 <= v <= 1.0 for v in side.values())
@@ -55,7 +56,8 @@ def test_eval_base_vs_tuned(devset, tmp_path, capsys):
     assert info["train_config"] == "triplets" and info["train_rows"] == 6 and info["train"]["steps"] == 2
     assert info["queries"] == {"all": 24, "mono": 16, "cross": 8, "lang:en": 12, "lang:fr": 12}
     printed = capsys.readouterr().out
-    assert "delta" in printed and "cross" in printed and "metrics written to" in printed
+    assert "synthetic-base" in printed and "cross" in printed and "metrics written to" in printed
+    assert "95% CI" in printed and "human" not in printed
 
     from sentence_transformers import SentenceTransformer
 
@@ -73,3 +75,60 @@ def test_eval_input_errors_are_one_line(devset, tmp_path, capsys):
     publish(cfg, paths)
     assert main(["eval", str(paths.root), "--beir", str(tmp_path / "nope"), "--out", str(tmp_path / "e")]) == 2
     assert "is not a BEIR dir" in capsys.readouterr().err
+
+
+def test_eval_seeds_human_arm_and_both_losses(devset, tmp_path, capsys):
+    """Two seeds, a human arm on half the dev queries, MNRL + MarginMSE on a planted `distill`
+    config: one real step per fine-tune."""
+    from synthir.eval.human import split_queries
+    from synthir.io.beir import read_beir
+    from tests.planted_distill import add_distill_config, distill_rows_from_triplets
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    add_distill_config(paths.root, distill_rows_from_triplets(paths.root))
+    out = tmp_path / "eval"
+    assert main(["eval", str(paths.root), "--beir", str(devset), "--out", str(out), "--batch-size", "4",
+                 "--lr", "1e-3", "--max-steps", "1", "--seeds", "0,1", "--human-split", "0.5",
+                 "--loss", "mnrl+marginmse", "--bootstrap", "200"]) == 0
+    info = json.loads((out / "eval.json").read_text())
+    hs = info["human_split"]
+    data = read_beir(devset)
+    split = split_queries(list(data.qrels["test"]), 0.5, 0)
+    assert (hs["train_queries"], hs["test_queries"]) == (len(split.train), len(split.test))
+    assert info["queries"]["all"] == len(split.test)
+    assert hs["train_pairs"] + hs["train_queries_dropped_as_duplicate_text"] == len(split.train)
+    syn, hum = info["training"]["synthetic"], info["training"]["human"]
+    assert syn["loss"] == "mnrl+marginmse" and syn["rows"] == 12 and hum["loss"] == "mnrl"
+    assert [r["seed"] for r in syn["runs"]] == [0, 1] and all(r["steps"] == 1 for r in syn["runs"] + hum["runs"])
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"base", "tuned", "human"}
+    comp = json.loads((out / "comparison.json").read_text())
+    for pair in ("synthetic-base", "human-base", "synthetic-human"):
+        d = comp["deltas"][pair]["all"]
+        assert d["n_queries"] == len(split.test) and d["ci_low"] <= d["mean"] <= d["ci_high"]
+    assert comp["arms"]["human"]["all"]["ndcg@10"]["n"] == 2
+    printed = capsys.readouterr().out
+    assert "human-base" in printed and "human split 0.5" in printed and "95% CI" in printed
+    assert (out / "model").is_dir() and (out / "model-human").is_dir()
+
+
+def test_marginmse_alone_trains_on_the_planted_distill_config(tmp_path):
+    """--loss marginmse: MarginMSELoss on (query, positive, negative, label), one real step."""
+    import numpy as np
+
+    from synthir.eval.harness import _load_model
+    from synthir.eval.train import TrainOptions, finetune, load_training
+    from tests.planted_distill import add_distill_config, distill_rows_from_triplets
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    add_distill_config(paths.root, distill_rows_from_triplets(paths.root))
+    opts = TrainOptions(loss="marginmse", max_steps=1, batch_size=4, learning_rate=1e-3)
+    sets = load_training(paths.root, opts)
+    assert {k: (c, len(rows)) for k, (c, rows) in sets.items()} == {"marginmse": ("distill", 6)}
+    st = _load_model("minilm")
+    before = st.encode(["passage p0 text"])
+    stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts, save_to=tmp_path / "m")
+    assert stats["steps"] == 1 and stats["loss"] > 0
+    assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4 and (tmp_path / "m").is_dir()

@@ -1,21 +1,58 @@
-"""`synthir eval`: base vs fine-tuned retrieval quality on a BEIR dir.
+"""`synthir eval`: base vs fine-tuned (synthetic, and optionally human) retrieval quality on a
+BEIR dir, over one or several training seeds.
 
-Output in EVAL_DIR: metrics.json {"base": {"ndcg@10", "recall@100", "mrr@10"}, "tuned": {...}},
-metrics_by_group.json (the same for mono / cross-lingual queries and per query language),
-eval.json (options, sizes, training stats, seconds), model/ (the fine-tuned model).
+Output in EVAL_DIR:
+- metrics.json {"base": {"ndcg@10", "recall@100", "mrr@10"}, "tuned": {...}, "human": {...}}
+  (tuned = the synthetic arm, mean over seeds; human only with a human split);
+- metrics_by_group.json, the same per query group (all, mono / cross-lingual, per language);
+- comparison.json: per arm and group mean/std/min/max over seeds, and paired bootstrap CIs of
+  the nDCG@10 deltas (see eval/compare.py);
+- eval.json (options, sizes, training stats per seed, seconds);
+- model/ (the synthetic model of the first seed), model-human/ (the human one, if any).
+
+In-process use (benchmarks): `run_eval(dataset, beir, out, opts=TrainOptions(epochs=2),
+eval_opts=EvalOptions(seeds=[0, 1, 2], human_split=0.5))`.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from synthir.errors import ConfigError, InputError
-from synthir.eval.retrieval import METRICS, query_groups, retrieve, score
-from synthir.eval.train import TrainOptions, finetune, training_rows
+from synthir.eval.compare import compare, table  # noqa: F401  (table: the CLI's printer)
+from synthir.eval.human import check_disjoint, human_pairs, split_queries
+from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
+from synthir.eval.train import TrainOptions, finetune, load_training
 from synthir.io.beir import read_beir
 from synthir.io.files import write_json_atomic
+
+
+@dataclass
+class EvalOptions:
+    """What to compare (CLI flags of `synthir eval`); the recipe itself is TrainOptions.
+
+    seeds: training seeds, one fine-tune per seed and arm (None: [TrainOptions.seed]);
+    human_split: fraction of the judged queries to train the human arm on (None: no human
+    arm, every judged query is a test query); human_seed: seed of that split;
+    resamples / bootstrap_seed: the paired bootstrap over queries."""
+
+    seeds: list[int] | None = None
+    human_split: float | None = None
+    human_seed: int = 0
+    resamples: int = 1000
+    bootstrap_seed: int = 0
+
+    def check(self) -> None:
+        """Raise ConfigError (one line, naming the flag) for options that cannot run."""
+        if self.seeds is not None and (not self.seeds or len(set(self.seeds)) != len(self.seeds)):
+            raise ConfigError(f"--seeds must be distinct integers, e.g. 0,1,2 (got {self.seeds})")
+        if self.human_split is not None and not 0.0 < self.human_split < 1.0:
+            raise ConfigError(f"--human-split must be a fraction in (0, 1) (got {self.human_split})")
+        if self.resamples < 1:
+            raise ConfigError(f"--bootstrap must be >= 1 resamples (got {self.resamples})")
 
 
 def _load_model(name: str) -> Any:
@@ -37,58 +74,119 @@ def _qrels_split(data: Any, wanted: str | None, beir_dir: Path) -> str:
     raise InputError(f"{beir_dir}: no qrels/*.tsv")
 
 
+def _norm(text: str) -> str:
+    return " ".join(str(text).casefold().split())
+
+
+def _overlap(sets: dict[str, tuple[str, Any]], test_texts: set[str]) -> int:
+    """Synthetic training rows whose query text is a test query's (a contamination signal)."""
+    n = 0
+    for _, rows in sets.values():
+        column = "anchor" if "anchor" in rows.column_names else "query"
+        n += sum(_norm(t) in test_texts for t in rows[column])
+    return n
+
+
+def _human_split(data: Any, split: str, groups: dict[str, list[str]], eval_opts: EvalOptions
+                 ) -> tuple[dict[str, list[str]], list[dict[str, str]], dict[str, Any] | None]:
+    """(query groups restricted to the test part, human training pairs, split stats for
+    eval.json); without a human split: (groups, [], None)."""
+    if eval_opts.human_split is None:
+        return groups, [], None
+    hs = split_queries(groups["all"], eval_opts.human_split, eval_opts.human_seed)
+    rows, dropped = human_pairs(data, split, hs)
+    test = set(hs.test)
+    groups = {g: [q for q in qids if q in test] for g, qids in groups.items()}
+    groups = {g: qids for g, qids in groups.items() if qids or g == "all"}
+    stats = {"fraction": eval_opts.human_split, "seed": eval_opts.human_seed, "train_queries": len(hs.train),
+             "test_queries": len(hs.test), "train_pairs": len(rows),
+             "train_queries_dropped_as_duplicate_text": dropped}
+    return groups, rows, stats
+
+
+def _arms(sets: dict[str, tuple[str, Any]], human_rows: list[dict[str, str]], opts: TrainOptions,
+          split: str) -> dict[str, tuple[TrainOptions, dict[str, Any], str]]:
+    """{arm: (recipe, {loss: rows}, source)}: the synthetic arm with `opts`; the human arm (when
+    there are human pairs) with the same recipe but MNRL, human pairs having no teacher margins."""
+    arms = {"synthetic": (opts, {name: rows for name, (_, rows) in sets.items()},
+                          ", ".join(f"{name}: {cfg}" for name, (cfg, _) in sets.items()))}
+    if human_rows:
+        from datasets import Dataset
+
+        rows = Dataset.from_list([{"anchor": r["anchor"], "positive": r["positive"]} for r in human_rows])
+        arms["human"] = (replace(opts, loss="mnrl"), {"mnrl": rows}, f"qrels/{split}.tsv human-train queries")
+    return arms
+
+
 def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "minilm",
              opts: TrainOptions | None = None, qrels_split: str | None = None, k: int = 100,
-             query_prefix: str = "", passage_prefix: str = "") -> dict[str, Any]:
-    """Evaluate `model` on `beir_dir`, fine-tune it on `dataset_dir`, evaluate again; write the
-    files of the module doc and return {"metrics", "groups", "info"}."""
-    opts = opts or TrainOptions()
+             query_prefix: str = "", passage_prefix: str = "",
+             eval_opts: EvalOptions | None = None) -> dict[str, Any]:
+    """Evaluate `model` on `beir_dir` once, fine-tune a fresh copy on `dataset_dir` per seed
+    (and on the human-train queries with a human split), evaluate each; write the files of
+    the module doc.
+
+    Output: {"metrics": metrics.json, "groups": metrics_by_group.json, "comparison":
+    comparison.json, "info": eval.json}. Bad input: InputError / ConfigError, before any
+    model is loaded."""
+    opts, eval_opts = opts or TrainOptions(), eval_opts or EvalOptions()
+    eval_opts.check()
     try:
         import ir_measures  # noqa: F401
     except ImportError:
         raise ConfigError("synthir eval needs the [eval] extra: pip install 'synthir[eval]'") from None
     t0 = time.time()
-    rows, config = training_rows(Path(dataset_dir), opts)  # fail before any encoding
+    dataset_dir, beir_dir, out_dir = Path(dataset_dir), Path(beir_dir), Path(out_dir)
+    sets = load_training(dataset_dir, opts)  # fail before any encoding
     data = read_beir(beir_dir)
     split = _qrels_split(data, qrels_split, beir_dir)
     groups = query_groups(data, split, data.query_langs)
     if not groups["all"]:
         raise InputError(f"{beir_dir}: no judged query of qrels/{split}.tsv is in queries.jsonl")
+    seeds = list(eval_opts.seeds) if eval_opts.seeds is not None else [opts.seed]
+    groups, human_rows, info_split = _human_split(data, split, groups, eval_opts)
+    test_qids = groups["all"]
+    check_disjoint((r["query_id"] for r in human_rows), test_qids)
     out_dir.mkdir(parents=True, exist_ok=True)
-    st = _load_model(model)
     kw = {"k": k, "query_prefix": query_prefix, "passage_prefix": passage_prefix}
-    results: dict[str, dict[str, dict[str, float]]] = {}
+
+    def evaluate(st: Any) -> dict[str, dict[str, float]]:
+        return per_query(retrieve(st, data, split, **kw), data, split, test_qids)
+
     t_base = time.time()
-    run = retrieve(st, data, split, **kw)
-    results["base"] = {g: score(run, data, split, q) for g, q in groups.items()}
+    arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(_load_model(model))]}
     base_s = time.time() - t_base
-    train = finetune(st, rows, out_dir, opts)
-    run = retrieve(st, data, split, **kw)
-    results["tuned"] = {g: score(run, data, split, q) for g, q in groups.items()}
-    metrics = {side: results[side]["all"] for side in ("base", "tuned")}
-    by_group = {g: {side: results[side][g] for side in ("base", "tuned")} for g in groups}
+    training: dict[str, dict[str, Any]] = {}
+    for arm, (arm_opts, arm_sets, source) in _arms(sets, human_rows, opts, split).items():
+        training[arm] = {"source": source, "loss": arm_opts.loss,
+                         "rows": sum(len(r) for r in arm_sets.values()), "runs": []}
+        arms[arm] = []
+        for i, seed in enumerate(seeds):  # a fresh copy of the base model per seed
+            st = _load_model(model)
+            save_to = (out_dir / ("model" if arm == "synthetic" else "model-human")) if i == 0 else None
+            stats = finetune(st, arm_sets, out_dir, replace(arm_opts, seed=seed), save_to=save_to)
+            training[arm]["runs"].append({"seed": seed, **stats})
+            arms[arm].append(evaluate(st))
+            del st
+    comparison = compare(arms, groups, eval_opts.resamples, eval_opts.bootstrap_seed)
+    key = {"base": "base", "synthetic": "tuned", "human": "human"}
+    means = {a: {g: {m: s["mean"] for m, s in ms.items()} for g, ms in summary.items()}
+             for a, summary in comparison["arms"].items()}
+    metrics = {key[a]: means[a]["all"] for a in means}
+    by_group = {g: {key[a]: means[a][g] for a in means} for g in groups}
+    test_texts = {_norm(data.queries[q]) for q in test_qids}
     info = {"dataset": str(dataset_dir), "beir": str(beir_dir), "qrels_split": split, "model": model,
-            "train_config": config, "train_rows": len(rows), "train": train,
-            "options": vars(opts), "corpus": len(data.corpus),
-            "queries": {g: len(q) for g, q in groups.items()}, "metrics": list(METRICS),
-            "encode_and_search_seconds": round(base_s, 1), "seconds": round(time.time() - t0, 1)}
+            "train_config": sets["mnrl"][0] if "mnrl" in sets else "distill",
+            "train_rows": training["synthetic"]["rows"], "train": training["synthetic"]["runs"][0],
+            "training": training, "seeds": seeds, "human_split": info_split,
+            "synthetic_rows_matching_a_test_query": _overlap(sets, test_texts),
+            "options": {**asdict(opts), **asdict(eval_opts), "k": k, "query_prefix": query_prefix,
+                        "passage_prefix": passage_prefix},
+            "corpus": len(data.corpus), "queries": {g: len(q) for g, q in groups.items()},
+            "metrics": list(METRICS), "encode_and_search_seconds": round(base_s, 1),
+            "seconds": round(time.time() - t0, 1)}
     write_json_atomic(out_dir / "metrics.json", metrics)
     write_json_atomic(out_dir / "metrics_by_group.json", by_group)
+    write_json_atomic(out_dir / "comparison.json", comparison)
     write_json_atomic(out_dir / "eval.json", info)
-    return {"metrics": metrics, "groups": by_group, "info": info}
-
-
-def table(result: dict[str, Any]) -> str:
-    """Base vs fine-tuned, per query group, as a text table."""
-    names = list(METRICS)
-    lines = [f"{'queries':<12} {'n':>5}  {'model':<6} " + " ".join(f"{n:>10}" for n in names)]
-    for group, sides in result["groups"].items():
-        n = result["info"]["queries"][group]
-        for side in ("base", "tuned"):
-            lines.append(f"{group:<12} {n:>5}  {side:<6} " + " ".join(f"{sides[side][m]:>10.4f}" for m in names))
-        lines.append(f"{'':<12} {'':>5}  {'delta':<6} "
-                     + " ".join(f"{sides['tuned'][m] - sides['base'][m]:>+10.4f}" for m in names))
-    info = result["info"]
-    lines.append(f"trained on {info['train_rows']} `{info['train_config']}` rows: {info['train']['steps']} "
-                 f"steps, loss {info['train']['loss']}; corpus {info['corpus']} documents")
-    return "\n".join(lines)
+    return {"metrics": metrics, "groups": by_group, "comparison": comparison, "info": info}

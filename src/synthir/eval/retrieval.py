@@ -19,13 +19,17 @@ METRICS = {"ndcg@10": "nDCG@10", "recall@100": "R@100", "mrr@10": "RR@10"}
 Run = dict[str, dict[str, float]]
 
 
+def doc_text(doc: dict[str, Any]) -> str:
+    """A corpus document as the retriever encodes it: `title. text`, or the text alone."""
+    return f"{doc['title']}. {doc['text']}" if doc.get("title") else doc["text"]
+
+
 def retrieve(model: Any, data: BeirData, qrels_split: str, k: int = 100, batch_size: int = 64,
              query_prefix: str = "", passage_prefix: str = "") -> Run:
     """Top-`k` documents {query_id: {doc_id: score}} for the queries judged in `qrels_split`
     (cosine: normalised embeddings, inner product)."""
     doc_ids = list(data.corpus)
-    texts = [passage_prefix + (f"{d['title']}. {d['text']}" if d.get("title") else d["text"])
-             for d in data.corpus.values()]
+    texts = [passage_prefix + doc_text(d) for d in data.corpus.values()]
     qids = [q for q in data.qrels[qrels_split] if q in data.queries]
     docs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
     index = faiss.IndexFlatIP(docs.shape[1])
@@ -52,9 +56,9 @@ def query_groups(data: BeirData, qrels_split: str, langs: dict[str, str]) -> dic
     return groups
 
 
-def score(run: Run, data: BeirData, qrels_split: str, qids: list[str]) -> dict[str, float]:
-    """Mean nDCG@10, Recall@100, MRR@10 over `qids` (ir-measures; a query with no retrieved
-    document counts as 0)."""
+def per_query(run: Run, data: BeirData, qrels_split: str, qids: list[str]) -> dict[str, dict[str, float]]:
+    """{metric: {query id: value}} for every query of `qids` (ir-measures `iter_calc`; a query
+    with no retrieved document scores 0)."""
     import ir_measures
 
     wanted = set(qids)
@@ -62,9 +66,19 @@ def score(run: Run, data: BeirData, qrels_split: str, qids: list[str]) -> dict[s
              if q in wanted for d, s in rel.items()]
     results = [ir_measures.ScoredDoc(q, d, s) for q in qids for d, s in run.get(q, {}).items()]
     measures = [ir_measures.parse_measure(m) for m in METRICS.values()]
-    per_query: dict[str, dict[str, float]] = {name: {} for name in METRICS}
+    found: dict[str, dict[str, float]] = {name: {} for name in METRICS}
     for m in ir_measures.iter_calc(measures, qrels, results):
         name = next(k for k, v in METRICS.items() if str(m.measure) == v)
-        per_query[name][m.query_id] = m.value
-    return {name: round(sum(per_query[name].get(q, 0.0) for q in qids) / len(qids), 4) if qids else 0.0
-            for name in METRICS}
+        found[name][m.query_id] = float(m.value)
+    return {name: {q: found[name].get(q, 0.0) for q in qids} for name in METRICS}
+
+
+def mean_scores(scores: dict[str, dict[str, float]], qids: list[str]) -> dict[str, float]:
+    """Mean of per-query scores ({metric: {query id: value}}) over `qids`, rounded to 4 places."""
+    return {name: round(sum(v[q] for q in qids) / len(qids), 4) if qids else 0.0 for name, v in scores.items()}
+
+
+def score(run: Run, data: BeirData, qrels_split: str, qids: list[str]) -> dict[str, float]:
+    """Mean nDCG@10, Recall@100, MRR@10 over `qids` (ir-measures; a query with no retrieved
+    document counts as 0)."""
+    return mean_scores(per_query(run, data, qrels_split, qids), qids)

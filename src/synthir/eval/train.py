@@ -1,43 +1,74 @@
 """Fine-tune a sentence-transformers model on a published synthir dataset.
 
-Training rows come from the `triplets` config (anchor, positive, negative) when it is
-published, else from `pairs` (query -> anchor, positive). Loss: MultipleNegativesRankingLoss
-(in-batch negatives plus the hard negative), batches without duplicate texts (several queries
-can share one positive, which would otherwise be a false in-batch negative).
+Losses (`TrainOptions.loss`):
+- `mnrl`: MultipleNegativesRankingLoss (in-batch negatives plus the hard negative) on the
+  `triplets` config (anchor, positive, negative) when it is published, else on `pairs`
+  (query -> anchor, positive);
+- `marginmse`: MarginMSELoss (Hofstätter et al., 2020, arXiv:2010.02666) on the `distill`
+  config (query, positive, negative, label = teacher(q, pos) - teacher(q, neg));
+- `mnrl+marginmse`: both in one trainer (a dict of datasets and losses; batches drawn from
+  each dataset in proportion to its size).
+Batches hold no duplicate texts (several queries can share one positive, which would
+otherwise be a false in-batch negative).
 """
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from synthir.errors import InputError
+from synthir.errors import ConfigError, InputError
+
+LOSSES = ("mnrl", "marginmse", "mnrl+marginmse")
+DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
 
 
 @dataclass
 class TrainOptions:
-    """Fine-tuning settings (CLI flags of `synthir eval`)."""
+    """Fine-tuning recipe (CLI flags of `synthir eval`); `check()` validates it."""
 
-    config: str = "auto"  # triplets | pairs | auto (triplets when published)
+    config: str = "auto"  # triplets | pairs | auto (triplets when published); the mnrl rows
     split: str = "train"
+    loss: str = "mnrl"  # mnrl | marginmse | mnrl+marginmse
     epochs: float = 1.0
-    max_steps: int = -1
+    max_steps: int = -1  # > 0 overrides epochs
     batch_size: int = 32
     learning_rate: float = 2e-5
     warmup_ratio: float = 0.1
     seed: int = 0
 
+    def check(self) -> None:
+        """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""
+        if self.loss not in LOSSES:
+            raise ConfigError(f"--loss must be one of {', '.join(LOSSES)} (got {self.loss!r})")
+        if self.config not in ("auto", "triplets", "pairs"):
+            raise ConfigError(f"--config must be auto, triplets or pairs (got {self.config!r})")
+        if self.epochs <= 0 and self.max_steps <= 0:
+            raise ConfigError(f"--epochs must be > 0 (got {self.epochs}) unless --max-steps is set")
+        if self.batch_size < 1:
+            raise ConfigError(f"--batch-size must be >= 1 (got {self.batch_size})")
+        if not self.learning_rate > 0:
+            raise ConfigError(f"--lr must be > 0 (got {self.learning_rate})")
+        if not 0.0 <= self.warmup_ratio < 1.0:
+            raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
 
-def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
-    """(datasets.Dataset with columns anchor, positive[, negative], config used)."""
-    from datasets import load_dataset
 
+def _published(dataset_dir: Path) -> set[str]:
     readme = dataset_dir / "README.md"
     if not readme.is_file():
         raise InputError(f"{dataset_dir} is not a published synthir dataset (no README.md)")
     card = readme.read_text(encoding="utf-8")
-    published = {c for c in ("triplets", "pairs") if f"config_name: {c}\n" in card}
+    return {c for c in ("triplets", "pairs", "distill") if f"config_name: {c}\n" in card}
+
+
+def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
+    """MNRL rows: (datasets.Dataset with columns anchor, positive[, negative], config used)."""
+    from datasets import load_dataset
+
+    published = _published(dataset_dir)
     config = opts.config if opts.config != "auto" else ("triplets" if "triplets" in published else "pairs")
     if config not in published:
         raise InputError(f"{dataset_dir} has no `{config}` config to train on (published: "
@@ -50,29 +81,73 @@ def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
     return ds, config
 
 
-def finetune(model: Any, rows: Any, out_dir: Path, opts: TrainOptions) -> dict[str, Any]:
-    """Train `model` (a SentenceTransformer, changed in place) on `rows`; save it to
-    `out_dir`. Returns {steps, loss, seconds}."""
-    import time
+def distill_rows(dataset_dir: Path, split: str = "train") -> Any:
+    """MarginMSE rows of the `distill` config: datasets.Dataset with columns query, positive,
+    negative, label (float). InputError when the config, a column or rows are missing."""
+    from datasets import load_dataset
 
+    if "distill" not in _published(dataset_dir):
+        raise InputError(f"{dataset_dir} has no `distill` config for --loss marginmse: enable the teacher "
+                         "stage of the generation run (it publishes query, positive, negative, label)")
+    ds = load_dataset(str(dataset_dir), "distill", split=split)
+    missing = [c for c in DISTILL_COLUMNS if c not in ds.column_names]
+    if missing:
+        raise InputError(f"{dataset_dir}: the `distill` config lacks column(s) {', '.join(missing)}")
+    if len(ds) == 0:
+        raise InputError(f"{dataset_dir}: the `distill` {split} split has no rows")
+    return ds.select_columns(DISTILL_COLUMNS)
+
+
+def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str, Any]]:
+    """The datasets `opts.loss` trains on: {"mnrl": (config, rows), "marginmse": ("distill",
+    rows)}, only the losses used. Fails (InputError) before any model is loaded."""
+    opts.check()
+    sets: dict[str, tuple[str, Any]] = {}
+    if "mnrl" in opts.loss.split("+"):
+        rows, config = training_rows(Path(dataset_dir), opts)
+        sets["mnrl"] = (config, rows)
+    if "marginmse" in opts.loss.split("+"):
+        sets["marginmse"] = ("distill", distill_rows(Path(dataset_dir), opts.split))
+    return sets
+
+
+def _loss(name: str, model: Any) -> Any:
+    from sentence_transformers.sentence_transformer.losses import MarginMSELoss, MultipleNegativesRankingLoss
+
+    return MultipleNegativesRankingLoss(model) if name == "mnrl" else MarginMSELoss(model)
+
+
+def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOptions,
+             save_to: Path | None = None) -> dict[str, Any]:
+    """Train `model` (a SentenceTransformer, changed in place).
+
+    Inputs: `sets` {loss name ("mnrl" | "marginmse"): datasets.Dataset}; `work_dir` for the
+    trainer's scratch files; `opts` (recipe and seed); `save_to`: where to save the model
+    (None: not saved).
+    Output: {"steps", "loss" (mean training loss), "seconds"}."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 
-    import math
-
-    batch = min(opts.batch_size, len(rows))
-    total = opts.max_steps if opts.max_steps > 0 else math.ceil(math.ceil(len(rows) / batch) * opts.epochs)
+    if not sets:
+        raise ValueError("finetune needs at least one dataset")
+    batch = min(opts.batch_size, min(len(rows) for rows in sets.values()))
+    batches = sum(math.ceil(len(rows) / batch) for rows in sets.values())
+    total = opts.max_steps if opts.max_steps > 0 else math.ceil(batches * opts.epochs)
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(out_dir / "checkpoints"), num_train_epochs=opts.epochs, max_steps=opts.max_steps,
+        output_dir=str(work_dir / "checkpoints"), num_train_epochs=opts.epochs, max_steps=opts.max_steps,
         per_device_train_batch_size=batch, learning_rate=opts.learning_rate,
         # floor, not HF's ceil: a 1-step run must not spend its only step at learning rate 0
         warmup_steps=int(opts.warmup_ratio * total), seed=opts.seed, data_seed=opts.seed, use_cpu=True,
         report_to="none", save_strategy="no", logging_steps=10, disable_tqdm=True,
         batch_sampler=BatchSamplers.NO_DUPLICATES)
+    if len(sets) == 1:  # one dataset, one loss: exactly the single-dataset trainer
+        [(name, rows)] = sets.items()
+        data, loss = rows, _loss(name, model)
+    else:
+        data, loss = dict(sets), {name: _loss(name, model) for name in sets}
     t0 = time.time()
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=rows,
-                                         loss=MultipleNegativesRankingLoss(model))
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
     out = trainer.train()
-    model.save(str(out_dir / "model"))
+    if save_to is not None:
+        model.save(str(save_to))
     return {"steps": out.global_step, "loss": round(out.training_loss, 4), "seconds": round(time.time() - t0, 1)}

@@ -1,0 +1,142 @@
+"""`run_eval` control flow with a scripted encoder and a recording fine-tune (no real model):
+seeds, the human arm trained on train queries only, every arm scored on the same test
+queries, and the output files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from synthir.eval import harness
+from synthir.eval.harness import EvalOptions, run_eval
+from synthir.eval.train import TrainOptions
+from synthir.io.beir import write_beir
+from synthir.publish.hf import publish
+from tests.planted import make_planted_run
+
+N = 40
+
+
+class HashEncoder:
+    """Deterministic pseudo-random unit vectors from (text, tuning); a document and its query
+    share their topic number, so `strength` (raised by fine-tuning) pulls them together."""
+
+    def __init__(self) -> None:
+        self.strength = 0.0
+        self.trained: list[tuple[str, int, list[str]]] = []
+
+    def encode(self, texts, **kwargs):
+        out = []
+        for t in texts:
+            h = int.from_bytes(hashlib.sha256(f"{t}|{self.strength}".encode()).digest()[:4], "big")
+            v = np.random.default_rng(h).normal(size=N + 8)
+            topic = int(t.split("topic ")[1].split()[0]) if "topic " in t else None
+            if topic is not None:
+                v[topic] += self.strength
+            out.append(v / np.linalg.norm(v))
+        return np.array(out, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def dirs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("flow")
+    cfg, paths, _, _ = make_planted_run(root / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    corpus = [{"_id": f"d{i}", "title": "", "text": f"doc topic {i} body", "lang": "en" if i % 2 else "fr"}
+              for i in range(N)]
+    queries = [{"_id": f"q{i}", "text": f"what about topic {i} ?", "lang": "en" if i % 2 else "fr"}
+               for i in range(N)]
+    write_beir(root / "beir", corpus, queries, {"test": [(f"q{i}", f"d{i}", 1) for i in range(N)]})
+    return paths.root, root / "beir"
+
+
+@pytest.fixture()
+def fakes(monkeypatch):
+    calls = {"loaded": 0, "trained": [], "saved": []}
+
+    def load(name):
+        calls["loaded"] += 1
+        return HashEncoder()
+
+    def finetune(model, sets, work_dir, opts, save_to=None):
+        texts = [t for rows in sets.values()
+                 for t in rows["anchor" if "anchor" in rows.column_names else "query"]]
+        calls["trained"].append((opts.seed, opts.loss, sorted(sets), texts))
+        calls["saved"].append(save_to.name if save_to else None)
+        model.strength = 1.0 + opts.seed  # a seed-dependent, real change of the rankings
+        return {"steps": 1, "loss": 0.1 * (opts.seed + 1), "seconds": 0.0}
+
+    monkeypatch.setattr(harness, "_load_model", load)
+    monkeypatch.setattr(harness, "finetune", finetune)
+    return calls
+
+
+def test_seeds_and_human_arm(dirs, fakes, tmp_path):
+    dataset, beir = dirs
+    out = tmp_path / "eval"
+    res = run_eval(dataset, beir, out, opts=TrainOptions(max_steps=1),
+                   eval_opts=EvalOptions(seeds=[0, 1, 2], human_split=0.5, resamples=200))
+    assert fakes["loaded"] == 1 + 3 + 3  # base once, then a fresh model per seed and arm
+    assert [(s, loss, names) for s, loss, names, _ in fakes["trained"]] == (
+        [(s, "mnrl", ["mnrl"]) for s in (0, 1, 2)] * 2)
+    assert fakes["saved"] == ["model", None, None, "model-human", None, None]
+    info = res["info"]
+    hs = info["human_split"]
+    assert hs["train_queries"] + hs["test_queries"] == N and info["queries"]["all"] == hs["test_queries"]
+    # the human arm trained on train queries only; none is a test query
+    human_texts = set(fakes["trained"][3][3])
+    test_texts = {f"what about topic {q[1:]} ?" for q in _test_ids(res)}
+    assert len(test_texts) == hs["test_queries"]
+    assert human_texts and not human_texts & test_texts and len(human_texts) == hs["train_queries"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics) == {"base", "tuned", "human"}
+    comp = json.loads((out / "comparison.json").read_text())
+    assert set(comp["arms"]) == {"base", "synthetic", "human"}
+    assert comp["arms"]["synthetic"]["all"]["ndcg@10"]["n"] == 3
+    assert comp["arms"]["base"]["all"]["ndcg@10"]["n"] == 1
+    assert metrics["tuned"]["ndcg@10"] == comp["arms"]["synthetic"]["all"]["ndcg@10"]["mean"]
+    assert set(comp["deltas"]) == {"synthetic-base", "human-base", "synthetic-human"}
+    for d in comp["deltas"].values():
+        assert d["all"]["n_queries"] == hs["test_queries"] and d["all"]["ci_low"] <= d["all"]["ci_high"]
+    # the fake tuning pulls each query to its document: a clear, bootstrap-certain gain
+    assert comp["deltas"]["synthetic-base"]["all"]["ci_low"] > 0
+    groups = json.loads((out / "metrics_by_group.json").read_text())
+    assert {"all", "mono", "lang:en", "lang:fr"} <= set(groups)
+    assert set(groups["all"]) == {"base", "tuned", "human"}
+    assert info["queries"]["lang:en"] + info["queries"]["lang:fr"] == hs["test_queries"]
+    # same options, same numbers
+    again = run_eval(dataset, beir, tmp_path / "again", opts=TrainOptions(max_steps=1),
+                     eval_opts=EvalOptions(seeds=[0, 1, 2], human_split=0.5, resamples=200))
+    assert again["comparison"] == res["comparison"]
+
+
+def _test_ids(res):
+    """Test query ids, from the scored queries of the comparison (every arm's n_queries)."""
+    from synthir.eval.human import split_queries
+
+    hs = res["info"]["human_split"]
+    return split_queries([f"q{i}" for i in range(N)], hs["fraction"], hs["seed"]).test
+
+
+def test_without_human_split_every_judged_query_is_scored(dirs, fakes, tmp_path):
+    dataset, beir = dirs
+    res = run_eval(dataset, beir, tmp_path / "e", opts=TrainOptions(max_steps=1, seed=4))
+    assert res["info"]["seeds"] == [4] and res["info"]["queries"]["all"] == N
+    assert set(res["metrics"]) == {"base", "tuned"} and set(res["comparison"]["deltas"]) == {"synthetic-base"}
+    assert [t[0] for t in fakes["trained"]] == [4] and res["info"]["train"]["steps"] == 1
+    assert res["info"]["synthetic_rows_matching_a_test_query"] == 0
+
+
+def test_bad_eval_options(dirs, tmp_path):
+    from synthir.errors import ConfigError
+
+    dataset, beir = dirs
+    bads = ((EvalOptions(seeds=[]), "--seeds"), (EvalOptions(seeds=[1, 1]), "--seeds"),
+            (EvalOptions(human_split=1.0), "--human-split"), (EvalOptions(resamples=0), "--bootstrap"))
+    for bad, flag in bads:
+        with pytest.raises(ConfigError, match=flag):
+            run_eval(dataset, beir, tmp_path / "x", eval_opts=bad)
+    assert not (tmp_path / "x").exists()

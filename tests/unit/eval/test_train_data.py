@@ -1,0 +1,83 @@
+"""What each --loss trains on: triplets / pairs for mnrl, the `distill` config for marginmse
+(planted: the pipeline does not publish it yet), and one-line errors for a bad recipe or a
+dataset without the config."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthir.cli import main
+from synthir.errors import ConfigError, InputError
+from synthir.eval.train import TrainOptions, distill_rows, load_training
+from synthir.publish.hf import publish
+from tests.planted import make_planted_run
+from tests.planted_distill import add_distill_config, distill_rows_from_triplets
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    cfg, paths, _, _ = make_planted_run(tmp_path_factory.mktemp("planted") / "out", dev_fraction=0.0)
+    publish(cfg, paths)
+    return paths.root
+
+
+@pytest.fixture(scope="module")
+def with_distill(tmp_path_factory):
+    cfg, paths, _, _ = make_planted_run(tmp_path_factory.mktemp("planted-distill") / "out", dev_fraction=0.0)
+    publish(cfg, paths)
+    add_distill_config(paths.root, distill_rows_from_triplets(paths.root))
+    return paths.root
+
+
+def test_mnrl_default_trains_on_triplets(published):
+    sets = load_training(published, TrainOptions())
+    assert list(sets) == ["mnrl"] and sets["mnrl"][0] == "triplets"
+    assert sets["mnrl"][1].column_names == ["anchor", "positive", "negative"] and len(sets["mnrl"][1]) == 6
+    pairs = load_training(published, TrainOptions(config="pairs"))["mnrl"]
+    assert pairs[0] == "pairs" and pairs[1].column_names == ["anchor", "positive"]
+
+
+def test_marginmse_reads_the_planted_distill_config(with_distill):
+    ds = distill_rows(with_distill)
+    assert ds.column_names == ["query", "positive", "negative", "label"] and len(ds) == 6
+    assert ds[0]["label"] == pytest.approx(0.5)
+    assert list(load_training(with_distill, TrainOptions(loss="marginmse"))) == ["marginmse"]
+    both = load_training(with_distill, TrainOptions(loss="mnrl+marginmse"))
+    assert {k: v[0] for k, v in both.items()} == {"mnrl": "triplets", "marginmse": "distill"}
+
+
+def test_missing_distill_config_is_a_one_line_input_error(published, tmp_path, capsys):
+    with pytest.raises(InputError, match="no `distill` config .*enable the teacher stage"):
+        load_training(published, TrainOptions(loss="marginmse"))
+    code = main(["eval", str(published), "--beir", str(tmp_path), "--out", str(tmp_path / "e"),
+                 "--loss", "mnrl+marginmse"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "distill" in err and "teacher" in err
+    assert not (tmp_path / "e").exists()  # failed before any model or output
+
+
+def test_distill_config_without_a_label_column(tmp_path, published):
+    import shutil
+
+    root = tmp_path / "ds"
+    shutil.copytree(published, root)
+    from tests import planted_distill
+
+    old = planted_distill.DISTILL_SCHEMA
+    planted_distill.DISTILL_SCHEMA = old.remove(old.get_field_index("label"))
+    try:
+        add_distill_config(root, [{"query": "q", "positive": "p", "negative": "n"}])
+    finally:
+        planted_distill.DISTILL_SCHEMA = old
+    with pytest.raises(InputError, match="lacks column.*label"):
+        distill_rows(root)
+
+
+@pytest.mark.parametrize("opts, flag", [
+    (TrainOptions(loss="mse"), "--loss"), (TrainOptions(batch_size=0), "--batch-size"),
+    (TrainOptions(learning_rate=0.0), "--lr"), (TrainOptions(warmup_ratio=1.0), "--warmup-ratio"),
+    (TrainOptions(epochs=0.0), "--epochs"), (TrainOptions(config="ntuples"), "--config")])
+def test_bad_recipe_names_the_flag(opts, flag):
+    with pytest.raises(ConfigError, match=flag):
+        opts.check()
+    TrainOptions(epochs=0.0, max_steps=3).check()  # steps instead of epochs is fine
