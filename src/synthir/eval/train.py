@@ -87,8 +87,9 @@ def distill_rows(dataset_dir: Path, split: str = "train") -> Any:
     from datasets import load_dataset
 
     if "distill" not in _published(dataset_dir):
-        raise InputError(f"{dataset_dir} has no `distill` config for --loss marginmse: enable the teacher "
-                         "stage of the generation run (it publishes query, positive, negative, label)")
+        raise InputError(f"{dataset_dir} has no `distill` config for --loss marginmse: generate it with "
+                         "`teacher.enabled: true` (and mining.num_negatives > 0): the teacher stage publishes "
+                         "query, positive, negative, label")
     ds = load_dataset(str(dataset_dir), "distill", split=split)
     missing = [c for c in DISTILL_COLUMNS if c not in ds.column_names]
     if missing:
