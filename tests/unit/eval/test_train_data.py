@@ -47,7 +47,7 @@ def test_marginmse_reads_the_planted_distill_config(with_distill):
 
 
 def test_missing_distill_config_is_a_one_line_input_error(published, tmp_path, capsys):
-    with pytest.raises(InputError, match="no `distill` config .*enable the teacher stage"):
+    with pytest.raises(InputError, match="no `distill` config .*teacher.enabled: true"):
         load_training(published, TrainOptions(loss="marginmse"))
     code = main(["eval", str(published), "--beir", str(tmp_path), "--out", str(tmp_path / "e"),
                  "--loss", "mnrl+marginmse"])
