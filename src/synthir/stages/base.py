@@ -142,9 +142,9 @@ def run_stage(stage: Stage, cfg: RunConfig, run: RunDir, shard: ShardDir | None 
     missing = [str(p) for p in stage.targets(run, shard, stage.writes) if not p.exists()]
     if missing:
         raise RuntimeError(f"stage {stage.name} did not write its declared outputs: {missing}")
+    if stage.always:  # no marker: its stats are its result (publish: the publish result)
+        return stats
     out = {**stats, "stage": stage.name, "input_sha256": sha,
            "complete": bool(stats.get("complete", True)), "seconds": round(time.time() - t0, 3)}
-    if stage.always:
-        return out
     write_json_atomic(marker, out)
     return read_marker(marker) or out

@@ -1,0 +1,150 @@
+"""Proof of value: does training on synthir data make a retriever better on REAL questions?
+
+    .venv/bin/python benchmarks/downstream.py --devset DIR [--devset DIR ...] \
+        [--students minilm e5-small] [--losses mnrl mnrl+marginmse] [--seeds 0,1,2] \
+        [--recipe configs/downstream.yaml] [--work .cache/downstream] [--tag NAME]
+
+Each DIR is a dev set of real human questions (`synthir dev-set --source rfaq|gnome-help`):
+a BEIR dir plus `passages.jsonl`, the same documents as a generation corpus. Per dev set:
+  1. generate: `synthir.pipeline.run` with the recipe over the dev set's documents (every
+     passage sampled; the dev queries are never shown to the generator; the contamination guard
+     drops any generated query that near-copies a dev query);
+  2. evaluate: `synthir.eval.harness.run_eval` per student and loss with a seeded human split
+     (0.5): base, synthetic and human arms scored on the SAME test half, one fine-tune per seed,
+     paired bootstrap CI of the nDCG@10 deltas.
+Writes benchmarks/results/downstream[-TAG].json and .md (a table per dev set: base /
+synthetic per loss / human, mean ± std over seeds, CIs), plus every run's files under --work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDENT_RECIPES = {  # (epochs, learning rate, batch, prefixes); see docs/results.md for how they were chosen
+    "minilm": {"epochs": 10.0, "learning_rate": 1e-4, "batch_size": 32, "query_prefix": "", "passage_prefix": ""},
+    "e5-small": {"epochs": 3.0, "learning_rate": 3e-5, "batch_size": 32, "query_prefix": "query: ",
+                 "passage_prefix": "passage: "},
+}
+
+
+def _lang(devset: Path) -> str:
+    meta = json.loads((devset / "devset.json").read_text(encoding="utf-8"))
+    langs = meta.get("langs") or meta.get("languages") or [meta.get("lang", "en")]
+    return langs[0] if isinstance(langs, list) else str(langs)
+
+
+def generate(devset: Path, recipe: Path, work: Path) -> tuple[Path, dict[str, Any]]:
+    """Run the recipe over the dev set's documents; return (dataset dir, funnel summary)."""
+    from synthir.config import load_config
+    from synthir.pipeline import run
+
+    n = sum(1 for _ in (devset / "passages.jsonl").open(encoding="utf-8"))
+    lang = _lang(devset)
+    out = work / devset.name / "data"
+    cfg = load_config(recipe, [f"corpus.path={devset / 'passages.jsonl'}", f"sample.n={n}",
+                               f"languages=[{lang}]", f"contamination.beir_dirs=[{devset}]"], out=out)
+    t0 = time.time()
+    result = run(cfg, progress=False)
+    f = result["funnel"]
+    kept_passages = len({r["positive_id"] for r in _rows(out, "pairs")})
+    return out, {"lang": lang, "passages": f["sample"]["sampled"], "prompts": f["queries"]["prompts"],
+                 "parsed": f["queries"]["parsed"], "kept_pairs": f["queries"]["roundtrip_kept"],
+                 "passages_with_a_kept_query": kept_passages, "rows": result["rows"],
+                 "seconds": round(time.time() - t0, 1), "tokens": f["tokens"], "dropped": f["dropped"]}
+
+
+def _rows(dataset: Path, config: str) -> list[dict[str, Any]]:
+    from datasets import load_dataset
+
+    try:
+        return list(load_dataset(str(dataset), config, split="train"))
+    except ValueError:  # config not published (no rows)
+        return []
+
+
+def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[int], out: Path) -> dict[str, Any]:
+    from synthir.eval.harness import EvalOptions, run_eval
+    from synthir.eval.train import TrainOptions
+
+    r = STUDENT_RECIPES[student]
+    opts = TrainOptions(loss=loss, epochs=r["epochs"], learning_rate=r["learning_rate"], batch_size=r["batch_size"])
+    t0 = time.time()
+    res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
+                   passage_prefix=r["passage_prefix"], eval_opts=EvalOptions(seeds=seeds, human_split=0.5))
+    comp = res["comparison"]
+    return {"student": student, "loss": loss, "recipe": r, "arms": {a: s["all"] for a, s in comp["arms"].items()},
+            "deltas": {k: v["all"] for k, v in comp["deltas"].items() if "all" in v},
+            "test_queries": res["info"]["queries"]["all"], "seconds": round(time.time() - t0, 1)}
+
+
+def _cell(s: dict[str, Any]) -> str:
+    return f"{s['mean']:.3f}" + (f" ± {s['std']:.3f}" if s.get("n", 1) > 1 else "")
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [f"# Downstream: base vs synthetic vs human (nDCG@10 on the real-question test half)", "",
+             f"- machine: {results['machine']}; seeds {results['seeds']}; recipe `{results['recipe']}`", ""]
+    for ds in results["devsets"]:
+        g = ds["generation"]
+        lines += [f"## {ds['devset']} ({g['lang']})", "",
+                  f"Generation: {g['passages']} passages -> {g['prompts']} samples -> {g['parsed']} parsed -> "
+                  f"{g['kept_pairs']} kept pairs ({g['passages_with_a_kept_query']} passages with >= 1 kept "
+                  f"query) in {g['seconds']} s; distill rows {g['rows'].get('distill', 0)}.", "",
+                  "| student | loss | test q | base | synthetic | human | synthetic − base (95% CI) | "
+                  "synthetic − human (95% CI) |", "|---|---|---:|---:|---:|---:|---|---|"]
+        for e in ds["evals"]:
+            a, d = e["arms"], e["deltas"]
+
+            def ci(key: str) -> str:
+                x = d.get(key)
+                return f"{x['mean']:+.3f} [{x['ci_low']:+.3f}, {x['ci_high']:+.3f}]" if x else "-"
+            lines.append(f"| {e['student']} | {e['loss']} | {e['test_queries']} | {_cell(a['base']['ndcg@10'])} | "
+                         f"{_cell(a['synthetic']['ndcg@10'])} | {_cell(a['human']['ndcg@10']) if 'human' in a else '-'} | "
+                         f"{ci('synthetic-base')} | {ci('synthetic-human')} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--devset", action="append", required=True, type=Path)
+    ap.add_argument("--students", nargs="+", default=["minilm", "e5-small"])
+    ap.add_argument("--losses", nargs="+", default=["mnrl", "mnrl+marginmse"])
+    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--recipe", type=Path, default=ROOT / "configs" / "downstream.yaml")
+    ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "downstream")
+    ap.add_argument("--tag", default="")
+    a = ap.parse_args(argv)
+    seeds = [int(s) for s in a.seeds.split(",")]
+    name = "downstream" + (f"-{a.tag}" if a.tag else "")
+    out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
+    results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU", "seeds": seeds,
+                               "recipe": str(a.recipe.relative_to(ROOT) if a.recipe.is_relative_to(ROOT) else a.recipe.name),
+                               "students": STUDENT_RECIPES, "devsets": []}
+    for devset in a.devset:
+        dataset, gen = generate(devset, a.recipe, a.work)
+        entry: dict[str, Any] = {"devset": devset.name, "generation": gen, "evals": []}
+        results["devsets"].append(entry)
+        for student in a.students:
+            for loss in a.losses:
+                if loss != "mnrl" and not gen["rows"].get("distill"):
+                    continue
+                entry["evals"].append(evaluate(dataset, devset, student, loss, seeds,
+                                               a.work / devset.name / f"eval-{student}-{loss}"))
+                out_json.parent.mkdir(parents=True, exist_ok=True)
+                out_json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+                out_json.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
+                print(markdown(results), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
