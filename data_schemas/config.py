@@ -129,6 +129,12 @@ class QueryMethodConfig(_Strict):
     examples_dir: str | None = Field(None, description="default: query/examples, sap/examples; "
                                      "query/typed_examples when query_types is set")
     num_examples: int = Field(3, ge=0, le=8)
+    example_selection: Literal["first", "sample"] = Field(
+        "first", description="first: the first num_examples rows of the language's pool; sample: "
+        "each prompt draws its own (seeded per passage and language; Promptagator)")
+    example_max_similarity: float = Field(
+        60.0, ge=0, le=100, description="skip pool examples whose passage is this similar to the "
+        "prompt's passage (rapidfuzz token_set_ratio), so the model is not handed an answer to copy")
     task: str | None = Field(None, description="task description at the top of the prompt")
     query_types: list[QueryType] | None = None
     lengths: list[Literal["short", "medium", "long"]] | None = None

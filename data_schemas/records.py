@@ -34,6 +34,7 @@ class Provenance(_Record):
     backend: str
     sampling: dict[str, Any]
     seed: int
+    examples: list[str] = Field(default_factory=list, description="ids of the few-shot examples in the prompt")
 
 
 class Generated(_Record):

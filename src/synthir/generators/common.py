@@ -40,6 +40,7 @@ class PromptItem:
     text: str
     passage: Passage
     attributes: dict[str, str] = field(default_factory=dict)
+    examples: tuple[str, ...] = ()
     query: QueryRecord | None = None
     level: int | None = None
 
@@ -149,9 +150,11 @@ class TemplateGenerator:
     def sampling_params(self) -> Any:
         raise NotImplementedError
 
-    def provenance(self, lang: str, backend: str, model_id: str) -> Provenance:
-        """Provenance shared by every record this generator writes in `lang`."""
+    def provenance(self, lang: str, backend: str, model_id: str, examples: list[str] | None = None) -> Provenance:
+        """Provenance shared by every record this generator writes in `lang` (+ the ids of the
+        few-shot examples its prompt showed)."""
         return Provenance(generator=self.name, template=self.template.name,
                           template_sha256=self.template.sha256,
                           examples_sha256=self.examples_sha[lang], model=model_id, backend=backend,
-                          sampling=self.sampling_params().as_dict(), seed=self.seed)
+                          sampling=self.sampling_params().as_dict(), seed=self.seed,
+                          examples=list(examples or []))

@@ -19,7 +19,10 @@ wrong_language, type_mismatch, length_mismatch or invalid_record.
 
 from __future__ import annotations
 
+import random
 import re
+
+from rapidfuzz import fuzz
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -61,6 +64,11 @@ class SAPOutput(BaseModel):
     model_config = ConfigDict(extra="forbid")
     summary: str = Field(min_length=1)
     query: str = Field(min_length=1)
+
+
+def example_id(example: dict) -> str:
+    """A few-shot example's id: its `id` field, else a hash of its passage and query."""
+    return str(example.get("id") or content_id("example", example["passage"], example["query"])[:12])
 
 
 class QueryGenerator(TemplateGenerator):
@@ -138,11 +146,20 @@ class QueryGenerator(TemplateGenerator):
                               seed=self.seed if self.llm_cfg.temperature > 0 else None,
                               json_schema=schema)
 
-    def _examples_for(self, lang: str, attrs: dict[str, str]) -> list[dict]:
+    def _examples_for(self, lang: str, attrs: dict[str, str], passage: Passage) -> list[dict]:
+        """The prompt's few-shot examples: `first` takes the first num_examples rows; `sample`
+        (Promptagator: a different draw per prompt) drops pool rows whose passage is at least
+        `example_max_similarity` similar to `passage`, then draws num_examples with an RNG
+        seeded on (run seed, method, passage, language)."""
         rows = self.examples[lang]
         if "query_type" in attrs:
             rows = [r for r in rows if r.get("type") == attrs["query_type"]]
-        return rows[: self.m.num_examples]
+        k = self.m.num_examples
+        if self.m.example_selection == "first" or k == 0:
+            return rows[:k]
+        rows = [r for r in rows if fuzz.token_set_ratio(r["passage"], passage.text) < self.m.example_max_similarity]
+        rng = random.Random(f"{self.seed}:{self.name}:{passage.id}:{lang}:examples")
+        return rng.sample(rows, min(k, len(rows)))
 
     def build_prompts(self, passages: list[Passage], languages: list[str]) -> list[PromptItem]:
         """One prompt per (passage, target language), in passage order then language order."""
@@ -150,16 +167,19 @@ class QueryGenerator(TemplateGenerator):
         for p in passages:
             for lang in languages:
                 attrs = draw_attributes(self.options, self.seed, self.name, p.id, lang)
+                examples = self._examples_for(lang, attrs, p)
                 text = self.template.render(
-                    task=self.task, examples=self._examples_for(lang, attrs), passage=p,
+                    task=self.task, examples=examples, passage=p,
                     language=lang, language_name=language_name(lang),
                     passage_language_name=_lang_name(p.lang),
                     query_type=attrs.get("query_type"), length=attrs.get("length"),
                     difficulty=attrs.get("difficulty"), persona=attrs.get("persona"))
+                ids = tuple(example_id(e) for e in examples)
+                drawn = [list(ids)] if self.m.example_selection == "sample" else []
                 pid = content_id(self.name, p.id, lang, self.template.sha256,
-                                 self.examples_sha[lang], self.task, attrs)
+                                 self.examples_sha[lang], self.task, attrs, *drawn)
                 items.append(PromptItem(prompt_id=pid, method=self.name, lang=lang, text=text,
-                                        passage=p, attributes=attrs))
+                                        passage=p, attributes=attrs, examples=ids))
         return items
 
     def read_output(self, raw: str, truncated: bool) -> PromptagatorOutput | SAPOutput | tuple[str, str]:
@@ -223,7 +243,8 @@ class QueryGenerator(TemplateGenerator):
                 id=content_id(item.prompt_id, sample, query, model_id),
                 query=query, passage_id=item.passage.id, query_lang=item.lang,
                 passage_lang=item.passage.lang, cross_lingual=item.lang != item.passage.lang,
-                provenance=self.provenance(item.lang, backend, model_id), method=self.name,
+                provenance=self.provenance(item.lang, backend, model_id, list(item.examples)),
+                method=self.name,
                 summary=getattr(out, "summary", None), attributes=item.attributes)
         except ValidationError as exc:
             return reject(item, "parse", "invalid_record", _first_error(exc), raw, sample)

@@ -13,7 +13,7 @@ from data_schemas.records import DocumentRecord, MinedNegative, Passage, Provena
 PROVENANCE = pa.struct([
     ("generator", pa.string()), ("template", pa.string()), ("template_sha256", pa.string()),
     ("examples_sha256", pa.string()), ("model", pa.string()), ("backend", pa.string()),
-    ("sampling", pa.string()), ("seed", pa.int64()),
+    ("sampling", pa.string()), ("seed", pa.int64()), ("examples", pa.list_(pa.string())),
 ])
 
 _PASSAGE = pa.struct([("docid", pa.string()), ("title", pa.string()), ("text", pa.string())])

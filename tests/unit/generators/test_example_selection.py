@@ -1,0 +1,48 @@
+"""Few-shot examples drawn per prompt (Promptagator): seeded and stable, different across
+passages, never an example whose passage is near the prompt's passage; ids in provenance."""
+
+from data_schemas.config import GenerationConfig, LLMConfig, QueryMethodConfig
+from data_schemas.records import Passage, QueryRecord
+from synthir.generators.queries import QueryGenerator, example_id
+from synthir.llm.base import Generation
+
+
+def _gen(**method):
+    return QueryGenerator(QueryMethodConfig(num_examples=3, example_selection="sample", **method), GenerationConfig(),
+                          LLMConfig(max_new_tokens=32), ["en"], seed=7)
+
+
+def _passages(n: int) -> list[Passage]:
+    return [Passage(id=f"p{i}", lang="en", text=f"Passage number {i} about a topic of its own, number {i}.")
+            for i in range(n)]
+
+
+def test_each_prompt_draws_its_own_seeded_examples():
+    gen = _gen()
+    items = gen.build_prompts(_passages(12), ["en"])
+    draws = [i.examples for i in items]
+    assert all(len(d) == 3 and len(set(d)) == 3 for d in draws)
+    assert len(set(draws)) > 3  # not the same three examples for every passage
+    assert [i.examples for i in _gen().build_prompts(_passages(12), ["en"])] == draws  # seeded
+    pool = {example_id(e): e for e in gen.examples["en"]}
+    for item in items:  # the drawn examples are the ones in the prompt text
+        assert all(f"Passage: {pool[x]['passage']}" in item.text for x in item.examples)
+    rec = gen.parse(items[0], Generation(text=" a real query about it\n", finish_reason="stop"), "b", "m")
+    assert isinstance(rec, QueryRecord) and rec.provenance.examples == list(items[0].examples)
+
+
+def test_examples_near_the_passage_are_never_shown():
+    gen = _gen()
+    pool = gen.examples["en"]
+    target = Passage(id="t", lang="en", text=pool[0]["passage"])  # the same text as a pool example
+    for seed_passage in range(5):
+        item = gen.build_prompts([target.model_copy(update={"id": f"t{seed_passage}"})], ["en"])[0]
+        assert example_id(pool[0]) not in item.examples and len(item.examples) == 3
+
+
+def test_first_keeps_the_fixed_examples():
+    gen = QueryGenerator(QueryMethodConfig(num_examples=3), GenerationConfig(), LLMConfig(max_new_tokens=32),
+                         ["en"], seed=7)
+    items = gen.build_prompts(_passages(4), ["en"])
+    first = tuple(example_id(e) for e in gen.examples["en"][:3])
+    assert all(i.examples == first for i in items)
