@@ -43,6 +43,7 @@ class Funnel(TypedDict):
     language_id: dict[str, dict[str, Any]]
     index: dict[str, Any]
     teacher: dict[str, Any]
+    passage_yield: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -52,7 +53,8 @@ class Acc:
     ingest: dict[str, int] = field(default_factory=dict)
     sample: dict[str, Any] = field(default_factory=dict)
     groups: dict[str, dict[str, Counter]] = field(default_factory=lambda: {
-        "lang": defaultdict(Counter), "method": defaultdict(Counter), "documents": defaultdict(Counter)})
+        "lang": defaultdict(Counter), "method": defaultdict(Counter), "method_lang": defaultdict(Counter),
+        "documents": defaultdict(Counter)})
     dropped: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     tokens: Counter = field(default_factory=Counter)
     stage_tokens: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -64,6 +66,8 @@ class Acc:
     language: dict[str, dict[str, int]] = field(default_factory=dict)
     index: dict[str, Any] = field(default_factory=dict)
     teacher: dict[str, Any] = field(default_factory=dict)
+    kept_passages: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    copied: Counter = field(default_factory=Counter)
 
 
 def _rank_key(k: str) -> int:
@@ -83,6 +87,7 @@ def _fold_markers(acc: Acc, stage: Stage, markers: list[dict[str, Any]]) -> None
                     if stage.group == "queries":
                         acc.groups["lang"][lang]["prompts"] += n
                         acc.groups["method"][method]["prompts"] += n
+                        acc.groups["method_lang"][f"{method}/{lang}"]["prompts"] += n
                     else:
                         acc.groups["documents"][method]["prompts"] += n
         if stage.funnel:
@@ -94,9 +99,12 @@ def _fold_files(acc: Acc, stage: Stage, run: RunDir) -> None:
         for path in stage.targets(run, None, (stage.rejected,)):
             for r in read_records(path, Rejected, missing_ok=True):
                 acc.dropped[r.stage][r.reason] += 1
+                if r.reason == "copied_example":
+                    acc.copied[f"{r.method}/{r.lang}"] += 1
                 if r.reason == "llm_error" and stage.group == "queries":
                     acc.groups["lang"][r.lang]["llm_error"] += 1
                     acc.groups["method"][r.method]["llm_error"] += 1
+                    acc.groups["method_lang"][f"{r.method}/{r.lang}"]["llm_error"] += 1
                 elif r.reason == "llm_error" and stage.group == "documents":
                     acc.groups["documents"][r.method]["llm_error"] += 1
     for name, column in stage.counts:
@@ -105,6 +113,9 @@ def _fold_files(acc: Acc, stage: Stage, run: RunDir) -> None:
                 for q in read_records(path, QueryRecord, missing_ok=True):
                     acc.groups["lang"][q.query_lang][column] += 1
                     acc.groups["method"][q.method][column] += 1
+                    acc.groups["method_lang"][f"{q.method}/{q.query_lang}"][column] += 1
+                    if column == "roundtrip_kept":
+                        acc.kept_passages[f"{q.method}/{q.query_lang}"].add(q.passage_id)
             else:
                 for d in read_records(path, DocumentRecord, missing_ok=True):
                     acc.groups["documents"][d.provenance.generator][column] += 1
@@ -116,6 +127,24 @@ def _table(counts: dict[str, Counter], keys: list[str], columns: tuple[str, ...]
         c = counts[k]
         row = {"prompts": c["prompts"], "generated": c["prompts"] - c["llm_error"], "parsed": c["parsed"]}
         out[k] = {**row, **{col: c[col] for col in columns if col not in row}}
+    return out
+
+
+def _yield(acc: Acc) -> dict[str, dict[str, Any]]:
+    """Per `method/language`: sampled passages, passages with >= 1 kept query (and their
+    share), kept pairs per sampled passage, the share of completions that copied a few-shot
+    example, and kept pairs per hour of generate-stage time (issue: yield where users look)."""
+    sampled = acc.sample.get("sampled", 0)
+    hours = acc.seconds.get("generate", 0.0) / 3600
+    out = {}
+    for key, c in sorted(acc.groups["method_lang"].items()):
+        generated = c["prompts"] - c["llm_error"]
+        with_kept = len(acc.kept_passages.get(key, ()))
+        out[key] = {"passages": sampled, "passages_with_kept": with_kept,
+                    "passages_with_kept_share": round(with_kept / sampled, 4) if sampled else None,
+                    "kept": c["roundtrip_kept"], "kept_per_passage": round(c["roundtrip_kept"] / sampled, 3) if sampled else None,
+                    "copied_example_rate": round(acc.copied[key] / generated, 4) if generated else None,
+                    "kept_pairs_per_hour": round(c["roundtrip_kept"] / hours, 1) if hours else None}
     return out
 
 
@@ -153,4 +182,5 @@ def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
         "index": {"embedder": acc.index.get("embedder"), "index": acc.index.get("index"),
                   "rows": acc.index.get("rows")},
         "teacher": acc.teacher,
+        "passage_yield": _yield(acc),
     }

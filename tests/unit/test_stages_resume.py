@@ -2,6 +2,8 @@
 
 import re
 
+from datasets import load_dataset
+
 from synthir.llm.base import Generation
 from synthir.publish.hf import publish
 from synthir.rundir import prepare_run
@@ -70,3 +72,20 @@ def test_failed_calls_are_counted_then_redone(wiki_corpus, tmp_path):
     result = publish(cfg, paths)
     assert "generate" not in result["funnel"]["dropped"]
     assert result["rows"]["pairs"] == rt2["kept"]
+
+
+def test_yield_per_method_and_language(wiki_corpus, tmp_path):
+    """The funnel's passage yield counts passages with a kept query, kept pairs per passage and
+    the copied-example rate from the stages' own files."""
+    from synthir.pipeline import run_stages, start
+    from synthir.stages import STAGES
+
+    cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 6, "shard_size": 3, "languages": "[en]"})
+    result = run_stages(cfg, start(cfg), STAGES, llm=ScriptedLLM(flaky=False), progress=False)
+    y = result["funnel"]["passage_yield"]["promptagator/en"]
+    pairs = load_dataset(str(tmp_path / "out"), "pairs")["train"] if result["rows"]["pairs"] else []
+    assert y["passages"] == 6 and y["kept"] == result["rows"]["pairs"]
+    assert y["passages_with_kept"] == len({p["positive_id"] for p in pairs}) <= 6
+    assert y["kept_per_passage"] == round(y["kept"] / 6, 3)
+    copied = result["funnel"]["dropped"].get("parse", {}).get("copied_example", 0)
+    assert y["copied_example_rate"] == round(copied / 6, 4)
