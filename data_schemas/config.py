@@ -105,7 +105,7 @@ class LLMConfig(_Strict):
     def _backend_keys(self) -> "LLMConfig":
         if self.backend == "openai" and not self.base_url:
             raise ValueError("backend openai needs llm.base_url (e.g. http://127.0.0.1:8000/v1)")
-        if self.backend == "openai" and self.model in ("embedded", "embedded-chat"):
+        if self.backend == "openai" and self.model in ("embedded", "embedded-chat", "embedded-instruct"):
             raise ValueError("backend openai needs llm.model: the model name the server serves")
         return self
 

