@@ -106,7 +106,7 @@ def test_rebuilt_folder_matches_the_engine_and_is_built_once(e5_dir):
             "config_sentence_transformers.json", "1_Pooling", "2_Normalize"} <= names
     stamp = (e5_dir / "model.safetensors").stat().st_mtime_ns
     t0 = time.time()
-    assert e5_model_dir() == e5_dir and time.time() - t0 < 1
+    assert e5_model_dir() == e5_dir and time.time() - t0 < 5  # a rebuild takes 30 s or more
     assert (e5_dir / "model.safetensors").stat().st_mtime_ns == stamp
 
 
