@@ -164,7 +164,8 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
         for i, seed in enumerate(seeds):  # a fresh copy of the base model per seed
             st = _load_model(model)
             save_to = (out_dir / ("model" if arm == "synthetic" else "model-human")) if i == 0 else None
-            stats = finetune(st, arm_sets, out_dir, replace(arm_opts, seed=seed), save_to=save_to)
+            stats = finetune(st, arm_sets, out_dir, replace(arm_opts, seed=seed, query_prefix=query_prefix,
+                                                            passage_prefix=passage_prefix), save_to=save_to)
             training[arm]["runs"].append({"seed": seed, **stats})
             arms[arm].append(evaluate(st))
             del st

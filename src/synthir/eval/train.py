@@ -39,6 +39,8 @@ class TrainOptions:
     learning_rate: float = 2e-5
     warmup_ratio: float = 0.1
     seed: int = 0
+    query_prefix: str = ""  # prepended to queries / documents in training, as in retrieval (e5)
+    passage_prefix: str = ""
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""
@@ -118,6 +120,15 @@ def _loss(name: str, model: Any) -> Any:
     return MultipleNegativesRankingLoss(model) if name == "mnrl" else MarginMSELoss(model)
 
 
+def _prompts(opts: TrainOptions) -> dict[str, str] | None:
+    """The trainer's per-column prompts: the retrieval prefixes, so the student trains on the
+    same text it is evaluated on (None without prefixes)."""
+    if not (opts.query_prefix or opts.passage_prefix):
+        return None
+    q, p = opts.query_prefix, opts.passage_prefix
+    return {"anchor": q, "query": q, "positive": p, "negative": p}
+
+
 def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOptions,
              save_to: Path | None = None) -> dict[str, Any]:
     """Train `model` (a SentenceTransformer, changed in place).
@@ -140,7 +151,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         # floor, not HF's ceil: a 1-step run must not spend its only step at learning rate 0
         warmup_steps=int(opts.warmup_ratio * total), seed=opts.seed, data_seed=opts.seed, use_cpu=True,
         report_to="none", save_strategy="no", logging_steps=10, disable_tqdm=True,
-        batch_sampler=BatchSamplers.NO_DUPLICATES)
+        batch_sampler=BatchSamplers.NO_DUPLICATES, prompts=_prompts(opts))
     if len(sets) == 1:  # one dataset, one loss: exactly the single-dataset trainer
         [(name, rows)] = sets.items()
         data, loss = rows, _loss(name, model)
