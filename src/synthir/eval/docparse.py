@@ -26,6 +26,7 @@ MALLARD = "{http://projectmallard.org/1.0/}"
 _MALLARD_LEAF = {"p", "title", "subtitle", "code", "screen", "synopsis", "desc"}
 # Navigation, metadata and media: not text a reader reads on the page.
 _MALLARD_SKIP = {"info", "links", "media", "comment"}
+_SEQ_SEPARATORS = {"guiseq": " \u25b8 ", "keyseq": "+"}
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,28 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
+def _local(el: ET.Element) -> str:
+    """Mallard element name without the namespace; "" for comments and other namespaces."""
+    tag = el.tag
+    return tag.removeprefix(MALLARD) if isinstance(tag, str) and tag.startswith(MALLARD) else ""
+
+
 def _inline_text(el: ET.Element, link_titles: dict[str, str]) -> str:
-    """Text of `el` and its descendants, skipping media/comments; an empty <link xref="page">
-    shows the linked page's title (as the help browser renders it)."""
+    """Text of `el` and its descendants as Yelp renders it: media/comments skipped; an empty
+    <link xref="page"> shows the linked page's title, an empty <link href="URL"> the URL;
+    <guiseq> items are joined by " ▸ ", <keyseq> keys by "+"."""
+    sep = _SEQ_SEPARATORS.get(_local(el))
+    if sep is not None:
+        return sep.join(_inline_text(c, link_titles) for c in el
+                        if _local(c) and _local(c) not in _MALLARD_SKIP)
     parts: list[str] = [el.text or ""]
     for child in el:
-        name = child.tag.removeprefix(MALLARD) if isinstance(child.tag, str) else ""
+        name = _local(child)
         if name and name not in _MALLARD_SKIP:
             inner = _inline_text(child, link_titles)
             if name == "link" and not inner.strip():
-                inner = link_titles.get((child.get("xref") or "").split("#")[0], "")
+                inner = (link_titles.get((child.get("xref") or "").split("#")[0], "")
+                         or child.get("href") or "")
             parts.append(inner)
         parts.append(child.tail or "")
     return "".join(parts)
@@ -63,10 +76,8 @@ def _inline_text(el: ET.Element, link_titles: dict[str, str]) -> str:
 def _blocks(el: ET.Element, link_titles: dict[str, str]) -> Iterator[tuple[str, str]]:
     """(element name, text) of every non-empty leaf block under `el`, in document order."""
     for child in el:
-        if not isinstance(child.tag, str) or not child.tag.startswith(MALLARD):
-            continue  # comments, processing instructions, xi:include and other namespaces
-        name = child.tag.removeprefix(MALLARD)
-        if name in _MALLARD_SKIP:
+        name = _local(child)  # "" for comments, processing instructions, xi:include, ...
+        if not name or name in _MALLARD_SKIP:
             continue
         if name in _MALLARD_LEAF:
             text = _norm(_inline_text(child, link_titles))

@@ -34,8 +34,10 @@ PAGE = _page("paint-wall", "Paint a <gui>wall</gui>", """
      menu.</p>
   <!-- a comment -->
   <media type="image" src="figures/wall.png"><p>screenshot</p></media>
-  <steps><item><p>Open the tin.</p></item><item><p>Use <keyseq><key>Ctrl</key><key>P</key></keyseq>.</p></item></steps>
-  <section id="dry"><title>Drying time</title><p>Wait, then see <link xref="clean-brush"/>.</p>
+  <steps><item><p>Open the tin.</p></item><item><p>Use <keyseq><key>Ctrl</key> <key>P</key></keyseq> or
+    <guiseq><gui>Edit</gui><gui>Paint</gui></guiseq>.</p></item></steps>
+  <section id="dry"><title>Drying time</title><p>Wait, then see <link xref="clean-brush"/> or
+    <link href="https://example.org/paint"/>.</p>
     <code>paint --coats 2</code></section>
   <links type="topic"/>""", desc="Make a wall look new.")
 
@@ -44,10 +46,10 @@ def test_mallard_page_title_desc_and_body_as_read():
     page = parse_mallard_page(PAGE, {"clean-brush": "Clean the brush"})
     assert (page.id, page.title, page.desc) == ("paint-wall", "Paint a wall", "Make a wall look new.")
     assert page.text.split("\n") == [
-        "Pick a colour in the Palette menu.", "Open the tin.", "Use CtrlP.", "Drying time",
-        "Wait, then see Clean the brush.", "paint --coats 2"]
-    assert page.paragraphs == ("Pick a colour in the Palette menu.", "Open the tin.", "Use CtrlP.",
-                               "Wait, then see Clean the brush.")
+        "Pick a colour in the Palette menu.", "Open the tin.", "Use Ctrl+P or Edit \u25b8 Paint.", "Drying time",
+        "Wait, then see Clean the brush or https://example.org/paint.", "paint --coats 2"]
+    assert page.paragraphs == ("Pick a colour in the Palette menu.", "Open the tin.", "Use Ctrl+P or Edit \u25b8 Paint.",
+                               "Wait, then see Clean the brush or https://example.org/paint.")
     assert "Paint a wall" not in page.text and "Someone" not in page.text and "screenshot" not in page.text
 
 
