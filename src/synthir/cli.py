@@ -66,7 +66,7 @@ def _devset(args: argparse.Namespace) -> int:
         from synthir.eval.debian_devsets import build_devsets
 
         for path, counts in build_devsets(args.source, args.langs, args.app, Path(args.out),
-                                          args.with_manuals):
+                                          args.with_manuals, args.combine_apps):
             print(f"wrote BEIR dev set to {path}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
         return 0
     from synthir.eval.devset import build_wiki_devset
@@ -149,6 +149,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--langs", nargs="+", default=None, help="default: en fr (wiki), en fr de es "
                    "(gnome-help), en (rfaq)")
     d.add_argument("--app", nargs="+", default=["gedit"], help="gnome-help apps (gedit evince eog)")
+    d.add_argument("--combine-apps", action="store_true", help="gnome-help: one dev set per "
+                   "language over all --app (dir APP1+APP2-LANG)")
     d.add_argument("--with-manuals", action="store_true", help="rfaq: other R manuals as distractors")
     d.add_argument("--out", required=True)
     d.add_argument("--queries-per-lang", type=int, default=100)

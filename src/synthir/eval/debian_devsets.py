@@ -13,7 +13,9 @@
   answer ("Pictures open in a new window."), not a user's need, and some pages lack it.
   Pages with under `min_chars` of paragraph text (navigation pages) are left out, and so are
   pages whose translation is mostly missing (untranslated text stays English in the package).
-  Pages with the same title share one query.
+  Pages with the same title share one query. Several apps can form one dev set (one
+  corpus per language over all their pages: more distractors, and generic titles such as
+  "Help translate" then have one relevant page per app).
 
 Each dev set dir holds corpus.jsonl / queries.jsonl (with `lang`) / qrels/test.tsv,
 passages.jsonl (the corpus as synthir `corpus.path` input: id, title, text, lang) and
@@ -114,7 +116,7 @@ def build_rfaq_devset(out: Path, manuals: bool = False, min_chars: int = 40,
     if manuals:
         for manual in R_MANUALS:
             docs += _manual_docs(deb, manual, min_chars)[0]
-    meta = {"source": "rfaq", "lang": "en", "package": deb.provenance(),
+    meta = {"source": "rfaq", "lang": "en", "packages": [deb.provenance()],
             "query": "R FAQ entry heading that is a question",
             "document": "section text without its heading; a question's relevant documents are "
                         "its own section and its direct subsections",
@@ -164,22 +166,13 @@ def translated_share(page: Any, source: Any) -> float:
     return sum(a != b for a, b in pairs) / len(pairs) if pairs else 1.0
 
 
-def build_gnome_help_devset(app: str, lang: str, out: Path, min_chars: int = 60,
-                            min_translated: float = 0.5, cache_dir: Path | None = None,
-                            package: str | None = None) -> dict[str, int]:
-    """Build the help dev set of GNOME `app` in `lang` (see module doc) at `out`.
-
-    Inputs: `app` (help dir name: gedit, evince, eog, ...), `lang` (`en` or a help dir name
-    such as fr, de, pt_BR), `min_chars` (shortest paragraph text of a kept page),
-    `min_translated` (smallest `translated_share` of a kept page, not for `en`), `package`
-    (default: GNOME_HELP_PACKAGES or the app name). Outputs: the files listed in the module
-    doc; returns counts {corpus, queries, qrels}. Raises InputError when the package, the
-    app's help or the language is missing, or no page survives the checks."""
-    deb = fetch_deb(package or GNOME_HELP_PACKAGES.get(app, app), cache_dir)
+def _app_pages(app: str, lang: str, package: str, min_chars: int, min_translated: float,
+               cache_dir: Path | None) -> tuple[Deb, str, dict[str, Any], dict[str, list[str]], int]:
+    """(deb, help dir, kept {stem: HelpPage}, dropped {reason: [stem]}, #pages) of one app."""
+    deb = fetch_deb(package, cache_dir)
     folder, help_dir = _help_dir(deb, app, lang)
     pages = _load_pages(folder)
     source = pages if help_dir == "C" else _load_pages(folder.parent.parent / "C" / app)
-    code = "en" if help_dir == "C" else help_dir.split("_")[0].lower()
     dropped: dict[str, list[str]] = {"short": [], "untranslated": [], "no_source": []}
     kept = {}
     for stem, page in pages.items():
@@ -191,42 +184,74 @@ def build_gnome_help_devset(app: str, lang: str, out: Path, min_chars: int = 60,
             dropped["untranslated"].append(stem)
         else:
             kept[stem] = page
-    if not kept:
-        raise InputError(f"no usable {app} help pages in {help_dir} ({len(pages)} pages: "
-                         + ", ".join(f"{k}={len(v)}" for k, v in dropped.items()) + ")")
-    docs = [{"_id": f"{code}:{app}/{stem}", "title": "", "text": p.text, "lang": code,
-             "source": f"usr/share/help/{help_dir}/{app}/{stem}.page"} for stem, p in kept.items()]
+    return deb, help_dir, kept, dropped, len(pages)
+
+
+def build_gnome_help_devset(app: str | list[str], lang: str, out: Path, min_chars: int = 60,
+                            min_translated: float = 0.5, cache_dir: Path | None = None,
+                            packages: dict[str, str] | None = None) -> dict[str, int]:
+    """Build the help dev set of GNOME `app` in `lang` (see module doc) at `out`; several
+    apps give one dev set over all their pages (queries with the same title, e.g. "Help
+    translate", share one query whose relevant pages are all of them).
+
+    Inputs: `app` (help dir name(s): gedit, evince, eog, ...), `lang` (`en` or a help dir
+    name such as fr, de, pt_BR), `min_chars` (shortest paragraph text of a kept page),
+    `min_translated` (smallest `translated_share` of a kept page, not for `en`), `packages`
+    {app: Debian package} (default: GNOME_HELP_PACKAGES, else the app name). Outputs: the
+    files listed in the module doc; returns counts {corpus, queries, qrels}. Raises
+    InputError when a package, an app's help or the language is missing, or no page of an
+    app survives the checks."""
+    apps = [app] if isinstance(app, str) else list(app)
+    code, docs, kept_titles = "", [], {}
+    meta: dict[str, Any] = {"source": "gnome-help", "apps": apps, "packages": [], "help_dirs": {},
+                            "dropped": {}, "counts": {"pages": 0}}
+    for name in apps:
+        package = (packages or {}).get(name) or GNOME_HELP_PACKAGES.get(name, name)
+        deb, help_dir, kept, dropped, n_pages = _app_pages(name, lang, package, min_chars,
+                                                           min_translated, cache_dir)
+        if not kept:
+            raise InputError(f"no usable {name} help pages in {help_dir} ({n_pages} pages: "
+                             + ", ".join(f"{k}={len(v)}" for k, v in dropped.items()) + ")")
+        code = "en" if help_dir == "C" else help_dir.split("_")[0].lower()
+        for stem, page in kept.items():
+            did = f"{code}:{name}/{stem}"
+            docs.append({"_id": did, "title": "", "text": page.text, "lang": code,
+                         "source": f"usr/share/help/{help_dir}/{name}/{stem}.page"})
+            kept_titles[did] = page.title
+        meta["packages"].append(deb.provenance())
+        meta["help_dirs"][name] = help_dir
+        meta["dropped"][name] = {k: sorted(v) for k, v in dropped.items()}
+        meta["counts"]["pages"] += n_pages
     by_title: dict[str, list[str]] = {}
-    for stem, page in kept.items():
-        by_title.setdefault(page.title.casefold(), []).append(stem)
+    for did, title in kept_titles.items():
+        by_title.setdefault(title.casefold(), []).append(did)
     queries, qrels = [], []
-    for stems in by_title.values():
-        qid = f"q:{code}:{app}/{min(stems)}"
-        queries.append({"_id": qid, "text": kept[min(stems)].title, "lang": code})
-        qrels += [(qid, f"{code}:{app}/{s}", 1) for s in stems]
-    meta = {"source": "gnome-help", "app": app, "lang": code, "help_dir": help_dir,
-            "package": deb.provenance(),
-            "query": "page title", "document": "page body without its title and <info>",
-            "selection": {"min_chars": min_chars, "min_translated": min_translated},
-            "dropped": {k: sorted(v) for k, v in dropped.items()},
-            "counts": {"pages": len(pages), "shared_titles": len(kept) - len(by_title)}}
+    for dids in by_title.values():
+        qid = f"q:{min(dids)}"
+        queries.append({"_id": qid, "text": kept_titles[min(dids)], "lang": code})
+        qrels += [(qid, d, 1) for d in dids]
+    meta.update({"lang": code, "query": "page title",
+                 "document": "page body without its title and <info>",
+                 "selection": {"min_chars": min_chars, "min_translated": min_translated}})
+    meta["counts"]["shared_titles"] = len(kept_titles) - len(by_title)
     return _write_devset(out, docs, queries, qrels, meta)
 
 
 def build_devsets(source: str, langs: list[str] | None, apps: list[str], out: Path,
-                  manuals: bool = False) -> list[tuple[Path, dict[str, int]]]:
+                  manuals: bool = False, combine: bool = False) -> list[tuple[Path, dict[str, int]]]:
     """What `synthir dev-set --source rfaq|gnome-help` builds: the R FAQ at `out` (English
-    only), or one dir `out/APP-LANG` per app and language (default languages en fr de es).
-    Returns [(dir, counts)]."""
+    only), or per language (default en fr de es) one dir `out/APP-LANG` per app, or with
+    `combine` one dir `out/APP1+APP2-LANG` over all the apps. Returns [(dir, counts)]."""
     if source == "rfaq":
         if langs and langs != ["en"]:
             raise InputError(f"the R FAQ is English only (got --langs {' '.join(langs)})")
         return [(out, build_rfaq_devset(out, manuals=manuals))]
     if source != "gnome-help":
         raise InputError(f"unknown dev set source {source!r} (rfaq, gnome-help)")
+    groups = [apps] if combine else [[a] for a in apps]
     built = []
-    for app in apps:
+    for group in groups:
         for lang in langs or ["en", "fr", "de", "es"]:
-            path = out / f"{app}-{lang}"
-            built.append((path, build_gnome_help_devset(app, lang, path)))
+            path = out / f"{'+'.join(group)}-{lang}"
+            built.append((path, build_gnome_help_devset(group, lang, path)))
     return built

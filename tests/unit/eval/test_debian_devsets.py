@@ -154,42 +154,64 @@ def _help_files(app: str) -> dict[str, str]:
     }
 
 
+PKG = {"paintapp": "paintapp-common", "inkapp": "inkapp"}
+
+
 @needs_dpkg
 def test_gnome_help_devset_from_cached_deb(tmp_path):
     cache = tmp_path / "debs"
     deb = _fake_deb(cache, "paintapp-common", _help_files("paintapp"))
     out = tmp_path / "en"
     counts = build_gnome_help_devset("paintapp", "en", out, min_chars=20, cache_dir=cache,
-                                     package="paintapp-common")
+                                     packages=PKG)
     assert counts == {"corpus": 3, "queries": 2, "qrels": 3}  # index is too short; 2 pages share a title
     data = read_beir(out)
     assert data.queries == {"q:en:paintapp/door": "Paint a door", "q:en:paintapp/wall": "Paint a wall"}
     assert data.qrels["test"]["q:en:paintapp/door"] == {"en:paintapp/door": 1, "en:paintapp/door-old": 1}
     assert data.corpus["en:paintapp/wall"]["title"] == "" and data.corpus["en:paintapp/wall"]["lang"] == "en"
     meta = json.loads((out / "devset.json").read_text())
-    assert meta["package"]["version"] == "1.0-1" and len(meta["package"]["sha256"]) == 64
-    assert meta["dropped"]["short"] == ["index"]
+    assert meta["packages"][0]["version"] == "1.0-1" and len(meta["packages"][0]["sha256"]) == 64
+    assert meta["dropped"]["paintapp"]["short"] == ["index"]
     passages = [json.loads(line) for line in (out / "passages.jsonl").open()]
     assert sorted(passages[0]) == ["id", "lang", "text", "title"] and len(passages) == 3
 
     fr = build_gnome_help_devset("paintapp", "fr", tmp_path / "fr", min_chars=20, cache_dir=cache,
-                                 package="paintapp-common")
+                                 packages=PKG)
     assert fr["queries"] == 1  # the door page is still English
-    assert json.loads((tmp_path / "fr" / "devset.json").read_text())["dropped"]["untranslated"] == ["door"]
+    assert json.loads((tmp_path / "fr" / "devset.json").read_text())["dropped"]["paintapp"]["untranslated"] == ["door"]
     build_gnome_help_devset("paintapp", "pt-br", tmp_path / "pt", min_chars=20, cache_dir=cache,
-                            package="paintapp-common")
+                            packages=PKG)
     assert read_beir(tmp_path / "pt").query_langs == {"q:pt:paintapp/wall": "pt"}
 
     again = tmp_path / "en2"  # deterministic: same bytes on a rebuild from the cached .deb
-    build_gnome_help_devset("paintapp", "en", again, min_chars=20, cache_dir=cache, package="paintapp-common")
+    build_gnome_help_devset("paintapp", "en", again, min_chars=20, cache_dir=cache, packages=PKG)
     for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv", "passages.jsonl", "devset.json"):
         assert (out / name).read_bytes() == (again / name).read_bytes()
     assert deb.exists() and len(list(cache.glob("*.deb"))) == 1
 
     with pytest.raises(InputError, match=r"no paintapp help pages for language 'de'.*available: en, fr, pt_BR"):
-        build_gnome_help_devset("paintapp", "de", tmp_path / "de", cache_dir=cache, package="paintapp-common")
+        build_gnome_help_devset("paintapp", "de", tmp_path / "de", cache_dir=cache, packages=PKG)
     with pytest.raises(InputError, match="has no GNOME help for 'other'"):
-        build_gnome_help_devset("other", "en", tmp_path / "x", cache_dir=cache, package="paintapp-common")
+        build_gnome_help_devset("other", "en", tmp_path / "x", cache_dir=cache,
+                                packages={"other": "paintapp-common"})
+
+
+@needs_dpkg
+def test_gnome_help_devset_over_several_apps(tmp_path):
+    cache = tmp_path / "debs"
+    _fake_deb(cache, "paintapp-common", _help_files("paintapp"))
+    _fake_deb(cache, "inkapp", {"usr/share/help/C/inkapp/wall.page": _page(
+        "wall", "Paint a wall", "<p>Ink does not work on walls; use the paint app instead.</p>")})
+    counts = build_gnome_help_devset(["paintapp", "inkapp"], "en", tmp_path / "both", min_chars=20,
+                                     cache_dir=cache, packages=PKG)
+    data = read_beir(tmp_path / "both")
+    assert counts == {"corpus": 4, "queries": 2, "qrels": 4}
+    assert data.qrels["test"]["q:en:inkapp/wall"] == {"en:inkapp/wall": 1, "en:paintapp/wall": 1}
+    meta = json.loads((tmp_path / "both" / "devset.json").read_text())
+    assert [p["name"] for p in meta["packages"]] == ["paintapp-common", "inkapp"]
+    with pytest.raises(InputError, match="no inkapp help pages for language 'fr'"):
+        build_gnome_help_devset(["paintapp", "inkapp"], "fr", tmp_path / "fr", min_chars=20,
+                                cache_dir=cache, packages=PKG)
 
 
 @needs_dpkg
@@ -235,7 +257,7 @@ def test_real_devsets_end_to_end(tmp_path, capsys):
     for qid, text in eog.queries.items():  # the title is not left in its own page
         assert all(eog.corpus[d]["text"].split("\n")[0] != text for d in eog.qrels["test"][qid])
     meta = json.loads((tmp_path / "help" / "eog-fr" / "devset.json").read_text())
-    assert meta["package"]["name"] == "eog" and meta["package"]["version"]
+    assert meta["packages"][0]["name"] == "eog" and meta["packages"][0]["version"]
 
     with pytest.raises(InputError, match="cannot download Debian package 'synthir-no-such-package'"):
         fetch_deb("synthir-no-such-package", tmp_path / "debs")
