@@ -32,7 +32,8 @@ from typing import Any
 
 from synthir.errors import InputError
 from synthir.eval.debs import Deb, fetch_deb
-from synthir.eval.docparse import mallard_title, parse_mallard_page, parse_texinfo_html
+from synthir.eval.docparse import (HelpPage, TexinfoSection, mallard_title, parse_mallard_page,
+                                   parse_texinfo_html)
 from synthir.io.beir import write_beir
 
 R_DOC_PACKAGE = "r-doc-html"
@@ -74,7 +75,8 @@ def _write_devset(out: Path, docs: list[Doc], queries: list[Doc],
 
 # --- R FAQ ------------------------------------------------------------------------------
 
-def _manual_docs(deb: Deb, manual: str, min_chars: int) -> tuple[list[Doc], list[Any]]:
+def _manual_docs(deb: Deb, manual: str, min_chars: int) -> tuple[list[Doc], list[TexinfoSection]]:
+    """(documents, all sections) of one R manual: sections with text, indexes left out."""
     path = deb.root / R_MANUAL_DIR / f"{manual}.html"
     if not path.is_file():
         raise InputError(f"{deb.package} {deb.version} has no {R_MANUAL_DIR}/{manual}.html")
@@ -145,7 +147,7 @@ def _help_dir(deb: Deb, app: str, lang: str) -> tuple[Path, str]:
     return base / match[0] / app, match[0]
 
 
-def _load_pages(folder: Path) -> dict[str, Any]:
+def _load_pages(folder: Path) -> dict[str, HelpPage]:
     """{file stem: HelpPage} for every *.page in `folder`, empty links filled with titles."""
     raw = {p.stem: p.read_bytes() for p in sorted(folder.glob("*.page"))}
     titles = {}
@@ -158,7 +160,7 @@ def _load_pages(folder: Path) -> dict[str, Any]:
     return {stem: parse_mallard_page(xml, titles) for stem, xml in raw.items()}
 
 
-def translated_share(page: Any, source: Any) -> float:
+def translated_share(page: HelpPage, source: HelpPage) -> float:
     """Share of the title and the paragraphs of two words or more that differ from the
     English source page (itstool keeps untranslated text as the English original)."""
     pairs = [(a, b) for a, b in zip((source.title,) + source.paragraphs,
@@ -167,7 +169,7 @@ def translated_share(page: Any, source: Any) -> float:
 
 
 def _app_pages(app: str, lang: str, package: str, min_chars: int, min_translated: float,
-               cache_dir: Path | None) -> tuple[Deb, str, dict[str, Any], dict[str, list[str]], int]:
+               cache_dir: Path | None) -> tuple[Deb, str, dict[str, HelpPage], dict[str, list[str]], int]:
     """(deb, help dir, kept {stem: HelpPage}, dropped {reason: [stem]}, #pages) of one app."""
     deb = fetch_deb(package, cache_dir)
     folder, help_dir = _help_dir(deb, app, lang)
