@@ -1,7 +1,7 @@
 """Command line: `synthir run CONFIG [--set k=v ...] [--out DIR]`,
 `synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir publish RUN_DIR [--set
 k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthir dev-set
---langs en fr --out DIR`, `synthir setup`,
+[--source wiki|rfaq|gnome-help] --langs en fr --out DIR`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
 Exit codes: 0 success; 2 config or input error (one line on stderr); 1 unexpected failure.
@@ -118,10 +118,17 @@ def _seed_list(text: str) -> list[int]:
 
 
 def _devset(args: argparse.Namespace) -> int:
+    if args.source != "wiki":
+        from synthir.eval.debian_devsets import build_devsets
+
+        for path, counts in build_devsets(args.source, args.langs, args.app, Path(args.out),
+                                          args.with_manuals, args.combine_apps):
+            print(f"wrote BEIR dev set to {path}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+        return 0
     from synthir.eval.devset import build_wiki_devset
 
-    counts = build_wiki_devset(args.langs, Path(args.out), args.queries_per_lang, args.cross_per_pair,
-                               args.corpus_per_lang, args.seed)
+    counts = build_wiki_devset(args.langs or ["en", "fr"], Path(args.out), args.queries_per_lang,
+                               args.cross_per_pair, args.corpus_per_lang, args.seed)
     print(f"wrote BEIR dev set to {args.out}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
     return 0
 
@@ -202,9 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--passage-prefix", help='default: "passage: " for e5-small, else none')
     e.set_defaults(func=_eval)
 
-    d = sub.add_parser("dev-set", help="BEIR dev set from the bundled Wikipedia summaries "
-                       "(Wikidata description -> summary; mono- and cross-lingual)")
-    d.add_argument("--langs", nargs="+", default=["en", "fr"])
+    d = sub.add_parser("dev-set", help="BEIR dev set: bundled Wikipedia summaries (Wikidata "
+                       "description -> summary), or real questions from Debian docs (rfaq: R FAQ; "
+                       "gnome-help: GNOME app help, one dir per app and language under --out)")
+    d.add_argument("--source", choices=["wiki", "rfaq", "gnome-help"], default="wiki")
+    d.add_argument("--langs", nargs="+", default=None, help="default: en fr (wiki), en fr de es "
+                   "(gnome-help), en (rfaq)")
+    d.add_argument("--app", nargs="+", default=["gedit"], help="gnome-help apps (gedit evince eog)")
+    d.add_argument("--combine-apps", action="store_true", help="gnome-help: one dev set per "
+                   "language over all --app (dir APP1+APP2-LANG)")
+    d.add_argument("--with-manuals", action="store_true", help="rfaq: other R manuals as distractors")
     d.add_argument("--out", required=True)
     d.add_argument("--queries-per-lang", type=int, default=100)
     d.add_argument("--cross-per-pair", type=int, default=50)

@@ -1,0 +1,252 @@
+"""Plain text out of two documentation formats shipped in Debian packages, for dev sets of
+real questions (see `synthir.eval.debian_devsets`).
+
+- Mallard (GNOME help `*.page`, XML): `parse_mallard_page` returns the page title, its
+  `<desc>` and the body text as a reader sees it, parsed with `xml.etree`.
+- Texinfo HTML (the R manuals, `texi2any` output): `parse_texinfo_html` splits a manual into
+  its sections (chapter, section, subsection, ...), each with anchor, number, heading, level,
+  parent anchor and own text (up to the next sectioning heading), with stdlib `html.parser`.
+
+Both return text blocks (paragraphs, list items, code lines) joined by newlines, with the
+whitespace inside a block collapsed.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from synthir.errors import InputError
+
+MALLARD = "{http://projectmallard.org/1.0/}"
+# Block elements whose whole text is one block; everything else is walked into.
+_MALLARD_LEAF = {"p", "title", "subtitle", "code", "screen", "synopsis", "desc"}
+# Navigation, metadata and media: not text a reader reads on the page.
+_MALLARD_SKIP = {"info", "links", "media", "comment"}
+_SEQ_SEPARATORS = {"guiseq": " \u25b8 ", "keyseq": "+"}
+
+
+@dataclass(frozen=True)
+class HelpPage:
+    """One Mallard page: `id` (the page's id attribute), `title`, `desc` ("" when absent),
+    `text` (the body as a reader sees it, without the page title and <info>: one block per
+    line) and `paragraphs` (the body's <p> blocks only, for length and translation checks)."""
+
+    id: str
+    title: str
+    desc: str
+    text: str
+    paragraphs: tuple[str, ...]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _local(el: ET.Element) -> str:
+    """Mallard element name without the namespace; "" for comments and other namespaces."""
+    tag = el.tag
+    return tag.removeprefix(MALLARD) if isinstance(tag, str) and tag.startswith(MALLARD) else ""
+
+
+def _inline_text(el: ET.Element, link_titles: dict[str, str]) -> str:
+    """Text of `el` and its descendants as Yelp renders it: media/comments skipped; an empty
+    <link xref="page"> shows the linked page's title, an empty <link href="URL"> the URL;
+    <guiseq> items are joined by " ▸ ", <keyseq> keys by "+"."""
+    sep = _SEQ_SEPARATORS.get(_local(el))
+    if sep is not None:
+        return sep.join(_inline_text(c, link_titles) for c in el
+                        if _local(c) and _local(c) not in _MALLARD_SKIP)
+    parts: list[str] = [el.text or ""]
+    for child in el:
+        name = _local(child)
+        if name and name not in _MALLARD_SKIP:
+            inner = _inline_text(child, link_titles)
+            if name == "link" and not inner.strip():
+                inner = (link_titles.get((child.get("xref") or "").split("#")[0], "")
+                         or child.get("href") or "")
+            parts.append(inner)
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _blocks(el: ET.Element, link_titles: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """(element name, text) of every non-empty leaf block under `el`, in document order."""
+    for child in el:
+        name = _local(child)  # "" for comments, processing instructions, xi:include, ...
+        if not name or name in _MALLARD_SKIP:
+            continue
+        if name in _MALLARD_LEAF:
+            text = _norm(_inline_text(child, link_titles))
+            if text:
+                yield name, text
+        else:
+            yield from _blocks(child, link_titles)
+
+
+def mallard_title(xml: bytes | str) -> tuple[str, str]:
+    """(page id, title) of a Mallard page, without resolving links (the first pass that
+    builds `link_titles` for `parse_mallard_page`)."""
+    page = parse_mallard_page(xml)
+    return page.id, page.title
+
+
+def parse_mallard_page(xml: bytes | str, link_titles: dict[str, str] | None = None) -> HelpPage:
+    """Parse one Mallard page. `link_titles` {page id: title} fills empty cross-page links.
+    Raises InputError when the XML is malformed or the root is not a Mallard <page>."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError as exc:
+        raise InputError(f"not well-formed Mallard XML ({exc})") from None
+    if root.tag != f"{MALLARD}page":
+        raise InputError(f"not a Mallard page: root element is {root.tag!r}")
+    titles = link_titles or {}
+    title_el = root.find(f"{MALLARD}title")
+    desc_el = root.find(f"{MALLARD}info/{MALLARD}desc")
+    title = _norm(_inline_text(title_el, titles)) if title_el is not None else ""
+    desc = _norm(_inline_text(desc_el, titles)) if desc_el is not None else ""
+    holder = ET.Element("body")
+    holder.extend(c for c in root if c is not title_el)
+    blocks = list(_blocks(holder, titles))
+    return HelpPage(id=root.get("id") or "", title=title, desc=desc,
+                    text="\n".join(t for _, t in blocks),
+                    paragraphs=tuple(t for name, t in blocks if name == "p"))
+
+
+# --- Texinfo HTML -----------------------------------------------------------------------
+
+_SECTION_CLASSES = {
+    "chapter": 1, "appendix": 1, "unnumbered": 1,
+    "section": 2, "appendixsec": 2, "appendixsection": 2, "unnumberedsec": 2,
+    "subsection": 3, "appendixsubsec": 3, "unnumberedsubsec": 3,
+    "subsubsection": 4, "appendixsubsubsec": 4, "unnumberedsubsubsec": 4,
+}
+_HEADINGS = {"h2", "h3", "h4", "h5"}
+_BLOCK_TAGS = {"p", "pre", "li", "dt", "dd", "div", "tr", "br", "table", "blockquote",
+               "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl"}
+# "7.2 Heading", "A.1 Heading", "Appendix A Heading"; a letter alone is a number only in
+# "Appendix X" or before ".N" (so "I installed a package" keeps its "I").
+_NUMBER = re.compile(r"^(?:Appendix\s+([A-Z])|((?:[0-9]+|[A-Z](?=\.[0-9]))(?:\.[0-9]+)*))\s+(.*)$")
+
+
+@dataclass(frozen=True)
+class TexinfoSection:
+    """One sectioning unit of a Texinfo HTML manual: `anchor` (the section's HTML id),
+    `number` ("7.2", "A.1" or ""), `heading` (without the number), `level` (1 chapter ..
+    4 subsubsection), `parent` (anchor of the enclosing section, "" at top level) and `text`
+    (its own text up to the next sectioning heading, one block per line)."""
+
+    anchor: str
+    number: str
+    heading: str
+    level: int
+    parent: str
+    text: str
+
+
+class _TexinfoSplitter(HTMLParser):
+    """Collects (anchor, heading, level, text blocks) per sectioning heading; skips the
+    navigation headers, the tables of contents, <head> and everything after the footnotes
+    heading."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[dict] = []
+        self._skip_tag: str | None = None
+        self._skip_depth = 0
+        self._div_id = ""  # id of the sectioning <div> whose heading comes next
+        self._span_id = ""  # id of the last <span id> (the anchor when there is no such div)
+        self._heading: dict | None = None
+        self._stopped = False
+        self._in_head = False
+        self._pre = 0  # inside <pre>: source line breaks are text; elsewhere they are spaces
+
+    def _start_skip(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        cls = (attrs.get("class") or "").split()
+        return (tag == "div" and ("header" in cls or "contents" in cls or "shortcontents" in cls)) \
+            or (tag == "ul" and "section-toc" in cls) or tag in ("style", "script")
+
+    def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
+        attrs = dict(attrs_list)
+        if tag == "head":
+            self._in_head = True
+        if self._stopped or self._in_head:
+            return
+        if self._skip_tag:
+            self._skip_depth += tag == self._skip_tag
+            return
+        if self._start_skip(tag, attrs):
+            self._skip_tag, self._skip_depth = tag, 1
+            return
+        cls = (attrs.get("class") or "").strip()
+        if tag == "div" and cls in _SECTION_CLASSES and attrs.get("id"):
+            self._div_id = attrs["id"] or ""
+        if tag == "span" and attrs.get("id"):
+            self._span_id = attrs["id"] or ""
+        if tag in _HEADINGS and cls == "footnotes-heading":
+            self._stopped = True
+            return
+        if tag in _HEADINGS and cls in _SECTION_CLASSES:
+            anchor = self._div_id or self._span_id.removesuffix("-1")
+            self._div_id = self._span_id = ""
+            self._heading = {"tag": tag, "cls": cls, "anchor": anchor, "parts": []}
+            return
+        self._pre += tag == "pre"
+        if tag in _BLOCK_TAGS and self.sections:
+            self.sections[-1]["parts"].append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self._in_head = False
+            return
+        if self._stopped or self._in_head:
+            return
+        if self._skip_tag:
+            self._skip_depth -= tag == self._skip_tag
+            if self._skip_depth == 0:
+                self._skip_tag = None
+            return
+        self._pre -= tag == "pre" and self._pre > 0
+        if self._heading is not None and tag == self._heading["tag"]:
+            h = self._heading
+            self.sections.append({"anchor": h["anchor"], "heading": _norm("".join(h["parts"])),
+                                  "level": _SECTION_CLASSES[h["cls"]], "parts": []})
+            self._heading = None
+        elif tag in _BLOCK_TAGS and self.sections:
+            self.sections[-1]["parts"].append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._stopped or self._in_head or self._skip_tag:
+            return
+        if self._heading is not None:
+            self._heading["parts"].append(data)
+        elif self.sections:
+            self.sections[-1]["parts"].append(data if self._pre else data.replace("\n", " "))
+
+
+def parse_texinfo_html(html: str) -> list[TexinfoSection]:
+    """Split a texi2any HTML manual into its sections, in document order. Raises InputError
+    when no sectioning heading is found (not a Texinfo HTML manual)."""
+    splitter = _TexinfoSplitter()
+    splitter.feed(html)
+    splitter.close()
+    if not splitter.sections:
+        raise InputError("no Texinfo sections found (expected texi2any HTML with "
+                         "<h2 class=\"chapter\"> / <h3 class=\"section\"> headings)")
+    out: list[TexinfoSection] = []
+    stack: list[TexinfoSection] = []
+    for s in splitter.sections:
+        m = _NUMBER.match(s["heading"])
+        number, heading = (m.group(1) or m.group(2), m.group(3)) if m else ("", s["heading"])
+        lines = [_norm(line) for line in "".join(s["parts"]).split("\n")]
+        while stack and stack[-1].level >= s["level"]:
+            stack.pop()
+        sec = TexinfoSection(anchor=s["anchor"], number=number, heading=heading, level=s["level"],
+                             parent=stack[-1].anchor if stack else "",
+                             text="\n".join(line for line in lines if line))
+        stack.append(sec)
+        out.append(sec)
+    return out
