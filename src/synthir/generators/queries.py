@@ -30,6 +30,7 @@ from data_schemas.config import GenerationConfig, LLMConfig, QueryMethodConfig
 from data_schemas.languages import language_name
 from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.errors import ConfigError
+from synthir.generators.chat import chat_answer
 from synthir.generators.common import (PromptItem, TemplateGenerator, check_language,
                                        check_leak, check_length,
                                        check_query_length, check_query_type, clean_line, copies,
@@ -69,6 +70,9 @@ class SAPOutput(BaseModel):
 def example_id(example: dict) -> str:
     """A few-shot example's id: its `id` field, else a hash of its passage and query."""
     return str(example.get("id") or content_id("example", example["passage"], example["query"])[:12])
+
+
+CHAT_MIN_TOKENS = 64  # chat answers need room for a preamble line before the query
 
 
 class QueryGenerator(TemplateGenerator):
@@ -133,7 +137,10 @@ class QueryGenerator(TemplateGenerator):
         line when structured, constrained to SAPOutput's schema where the backend can)."""
         base = self.m.max_new_tokens or self.llm_cfg.max_new_tokens
         schema = None
-        if self.name == "promptagator":
+        if self.name == "promptagator" and self.llm_cfg.api == "chat":
+            # chat models often open with a preamble line: read the whole answer (chat_answer)
+            stop, max_tokens = ("\n\n\n",), self.m.max_new_tokens or max(base, CHAT_MIN_TOKENS)
+        elif self.name == "promptagator":
             stop, max_tokens = ("\n",), base
         elif self.m.structured:
             stop, max_tokens = ("\n",), self.m.max_new_tokens or 3 * base
@@ -187,6 +194,13 @@ class QueryGenerator(TemplateGenerator):
         text = raw.strip()
         if not text:
             return "empty", "no text"
+        if self.name == "promptagator" and self.llm_cfg.api == "chat":
+            line, last = chat_answer(raw)
+            if not line:
+                return "empty", "no query in the answer"
+            if truncated and last:
+                return "truncated", "hit max_new_tokens mid-query"
+            return PromptagatorOutput(query=clean_line(line))
         if self.name == "promptagator":
             line = clean_line(raw.split("\n", 1)[0])
             if not line:
