@@ -92,7 +92,7 @@ def _cell(s: dict[str, Any]) -> str:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [f"# Downstream: base vs synthetic vs human (nDCG@10 on the real-question test half)", "",
+    lines = ["# Downstream: base vs synthetic vs human (nDCG@10 on the real-question test half)", "",
              f"- machine: {results['machine']}; seeds {results['seeds']}; recipe `{results['recipe']}`", ""]
     for ds in results["devsets"]:
         g = ds["generation"]
