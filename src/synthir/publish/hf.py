@@ -82,10 +82,9 @@ def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], 
             for path in stage.targets(run, None, (stage.rejected,)):
                 rejected += read_records(path, Rejected, missing_ok=True)
     teacher: Teacher = {}
-    for shard in run.shard_dirs():
+    for shard in run.shard_dirs():  # a shard's teacher scores are of that shard's pairs
         teacher.update(((t.query_id, t.doc_id), t.score)
                        for t in read_records(shard.teacher_scores, TeacherScore, missing_ok=True))
-    for shard in run.shard_dirs():
         passages.update((p.id, p) for p in read_records(shard.passages, Passage))
         pairs += [pair_row(r, passages[r.passage_id], teacher.get((r.id, r.passage_id)))
                   for r in read_records(shard.kept, QueryRecord, missing_ok=True)]
