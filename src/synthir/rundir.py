@@ -35,6 +35,8 @@ FILES: dict[str, tuple[str, str, str]] = {
     "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
     "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),
     "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
+    "bootstrap_examples": ("run", "bootstrap_examples.jsonl",
+                           "bootstrap pilot: in-domain few-shot examples per method (BootstrapExample)"),
     "passages": ("shard", "passages.jsonl", "sampled passages (Passage)"),
     "queries": ("shard", "queries.jsonl", "parsed generated queries (QueryRecord)"),
     "generate_rejected": ("shard", "generate_rejected.jsonl", "failed calls and parse rejects (Rejected)"),
