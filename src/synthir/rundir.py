@@ -137,10 +137,12 @@ def layout() -> list[tuple[str, str, str]]:
 def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> str:
     """Hash of everything that changes the generated and filtered records: the config, except
     the publish options (output.*: dir, licence, split, hub...) and orchestration (how tasks
-    run), plus the sha256 of every prompt / example file the run uses."""
-    d = cfg.model_dump(mode="json")
-    d.pop("output")
-    d.pop("orchestration")
+    run), plus the sha256 of every prompt / example file the run uses. Options left at their
+    defaults are not part of it, so a synthir release that adds an option (with a default that
+    keeps the old behaviour) still resumes the runs of the previous one."""
+    d = cfg.model_dump(mode="json", exclude_defaults=True)
+    d.pop("output", None)
+    d.pop("orchestration", None)
     return content_id(d, prompt_shas or {})
 
 

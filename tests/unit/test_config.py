@@ -152,3 +152,15 @@ def test_backend_options_are_selected_by_llm_backend():
     assert opts.tensor_parallel_size == 2 and opts.context_length == cfg.llm.context_length
     assert set(backend_options("openai").model_fields) == {
         "base_url", "api_key_env", "max_concurrency", "timeout_s", "max_retries", "server"}
+
+
+def test_fingerprint_ignores_options_left_at_their_default(tmp_path):
+    """A release that adds an option with a default resumes the previous release's runs."""
+    from data_schemas.config import RunConfig
+    from synthir.rundir import config_fingerprint
+
+    base = {"corpus": {"path": str(tmp_path / "c.jsonl")}, "output": {"dir": str(tmp_path / "o")}}
+    cfg = RunConfig.model_validate(base)
+    same = RunConfig.model_validate({**base, "roundtrip": {"top_k": 1, "keep_per_passage": None}})
+    other = RunConfig.model_validate({**base, "roundtrip": {"top_k": 5}})
+    assert config_fingerprint(cfg) == config_fingerprint(same) != config_fingerprint(other)
