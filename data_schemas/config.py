@@ -236,12 +236,14 @@ class TeacherConfig(_Strict):
     FlagEmbedding scores) with a `distill` config (query, positive, negative, label =
     teacher(q, pos) - teacher(q, neg)) for MarginMSE. `kind: embedder` uses `embedder`
     (default: multilingual-e5-small, the strongest packaged embedder); `cross_encoder`: a
-    local sentence-transformers CrossEncoder dir."""
+    local sentence-transformers CrossEncoder dir; `llm`: an LLM as a yes/no judge (P(yes) from
+    next-token log-probs; `teacher.llm`, else the run's llm; backends llamacpp, transformers)."""
 
     enabled: bool = False
-    kind: Literal["embedder", "cross_encoder"] = "embedder"
+    kind: Literal["embedder", "cross_encoder", "llm"] = "embedder"
     embedder: EmbedderConfig = EmbedderConfig(name="e5-small")
     cross_encoder: str | None = None
+    llm: LLMConfig | None = Field(None, description="kind llm: the judge model (default: the run's llm)")
 
     @model_validator(mode="after")
     def _cross_encoder_dir(self) -> "TeacherConfig":
