@@ -68,7 +68,7 @@ def test_sigkilled_flow_resumes_without_repeating_calls(server, wiki_corpus, tmp
                          env=env(tmp_path / "cache-ref"), capture_output=True, text=True, timeout=900)
     assert ref.returncode == 0, ref.stderr[-3000:]
     total = server.requests() - before
-    assert total == 12  # 6 passages x (en, fr)
+    assert total == 96  # 6 passages x (en, fr) x 8 samples
 
     # 2. the flow, SIGKILLed once 5 responses are cached (mid-generation)
     cache = tmp_path / "cache-run"

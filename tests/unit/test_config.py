@@ -21,7 +21,8 @@ def test_demo_config_loads_with_required_keys():
     assert cfg.corpus.fields.id == "id" and cfg.corpus.fields.text == "text"
     assert cfg.corpus.fields.title == "title" and cfg.corpus.fields.lang == "lang"
     assert cfg.sample.n == 40 and cfg.languages == ["en", "fr"]
-    assert cfg.llm.backend == "transformers" and cfg.llm.model == "embedded"
+    assert cfg.llm.backend == "llamacpp" and cfg.llm.model == "embedded"
+    assert cfg.generation.queries[0].num_queries == 8 and cfg.llm.temperature > 0  # sample, then filter
     assert cfg.roundtrip.top_k >= 1 and cfg.output.dir == Path("out/demo")
 
 
@@ -105,7 +106,7 @@ def test_method_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"llm: Value error, backend openai needs llm.base_url"):
         load_config(DEMO, ["llm.backend=openai", "llm.model=m"])
     with pytest.raises(ConfigError, match=r"num_queries > 1 needs llm.temperature > 0"):
-        load_config(DEMO, ["generation.queries=[{method: promptagator, num_queries: 3}]"])
+        load_config(DEMO, ["llm.temperature=0", "generation.queries=[{method: promptagator, num_queries: 3}]"])
     with pytest.raises(ConfigError, match=r"generation.queries\[0\].*structured output is available "
                                           r"for method sap only"):
         load_config(DEMO, ["generation.queries=[{method: promptagator, structured: true}]"])
