@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from data_schemas.languages import language_name
-from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig
+from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig, check_env_name
 
 
 class _Strict(BaseModel):
@@ -100,6 +100,11 @@ class LLMConfig(_Strict):
     tensor_parallel_size: int = Field(1, ge=1)
     pipeline_parallel_size: int = Field(1, ge=1)
     data_parallel_size: int = Field(1, ge=1, description="vllm: engine replicas (one per GPU group)")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        return check_env_name(value)
 
     @model_validator(mode="after")
     def _backend_keys(self) -> "LLMConfig":
