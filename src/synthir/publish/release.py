@@ -11,7 +11,8 @@ from data_schemas.config import RunConfig
 from synthir.config import apply_overrides, validate_config
 from synthir.errors import ConfigError, HubError
 from synthir.lock import output_lock
-from synthir.publish.hf import publish, published_version
+from synthir.publish.hf import publish
+from synthir.publish.swap import published_version
 from synthir.rundir import RunDir, config_fingerprint, read_run_meta
 
 
