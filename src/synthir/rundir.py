@@ -80,10 +80,17 @@ class _Dir:
 
 def read_records(path: Path, model: type[M], missing_ok: bool = False) -> list[M]:
     """The records of a JSONL work file, validated as `model` ([] for a missing file when
-    `missing_ok`)."""
+    `missing_ok`). A missing (not `missing_ok`) or damaged file is an InputError naming it:
+    the stage that writes it runs again on a re-run of the same command."""
     if missing_ok and not path.exists():
         return []
-    return [model.model_validate(r) for r in read_jsonl(path)]
+    try:
+        return [model.model_validate(r) for r in read_jsonl(path)]
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8, failed validation
+        what = "missing" if isinstance(exc, FileNotFoundError) else "damaged"
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"work file {path} is {what} ({detail}); run the same command again "
+                         "to rebuild it") from None
 
 
 def write_records(path: Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:

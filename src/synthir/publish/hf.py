@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, Rejected, TeacherScore
 from synthir.corpus_store import CorpusStore
+from synthir.errors import InputError
 from synthir.funnel import compute_funnel
 from synthir.io.beir import write_beir
 from synthir.io.files import write_json_atomic
@@ -164,9 +165,27 @@ def _write_beir(tables: Tables, corpus_file: Path, dst: Path) -> None:
     write_beir(dst, corpus_rows(), queries, qrels)
 
 
+def check_intact(run: RunDir) -> None:
+    """InputError (one line) when an output of a finished stage is missing or changed since
+    it was written: publishing would silently lose rows. `synthir run` repairs it first (the
+    stage runs again); `synthir publish` alone cannot, so it says what to run."""
+    from synthir.stages import REPORTED
+    from synthir.stages.base import damaged_run
+
+    damaged = damaged_run(run, REPORTED)
+    if damaged:
+        stage, path = damaged[0]
+        more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+        raise InputError(f"run dir {run.root} is damaged: {path.relative_to(run.root)} (written by stage "
+                         f"{stage}) is missing or changed{more}; run the same `synthir run` / `synthir "
+                         "filter` command again to rebuild it (finished work is reused), then publish")
+
+
 def publish(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
     """Publish the finished stages of the run; return {"dir", "rows": {config: n},
-    "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel"}."""
+    "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel"}. Raises
+    InputError when a finished stage's output is missing or changed (`check_intact`)."""
+    check_intact(run)
     tables, pairs = build_tables(cfg, run)
     funnel = compute_funnel(cfg, run)
     tmp = new_version(run)  # beside the published one; switched in whole at the end
