@@ -12,7 +12,9 @@ Layout of an output dir (what users load stays `<out>/README.md`, `<out>/data/..
 the root links exist, then removes every other version (the replaced one, and half-written ones
 left by killed publishes). A kill at any instant leaves `current` on the old version or the new
 one; each path opened through `<out>` is whole. A dir published by an older synthir (real files
-at the root) is adopted once as a version first (hard links, no copy).
+at the root) is adopted once as a version first (hard links, no copy); its real folders are
+swapped for links with one `renameat2(RENAME_EXCHANGE)` each (Linux; elsewhere a folder is
+moved aside then linked, absent for an instant).
 
 `fault_point(name)`: a test hook; the process SIGKILLs itself there when the environment
 variable SYNTHIR_FAULT equals `name` (tests/reliability kill a real publish at every step).
@@ -20,6 +22,7 @@ variable SYNTHIR_FAULT equals `name` (tests/reliability kill a real publish at e
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -65,18 +68,46 @@ def _link_target(name: str) -> str:
     return f".synthir/published/{CURRENT}/{name}"
 
 
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this kernel / file system cannot
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
 def _replace_with_link(root: Path, name: str, target: str, trash: Path) -> None:
-    """Make `root/name` a symlink to `target`: one atomic rename for a file or link; a real
-    folder (older layout) is first moved aside, so it is absent for an instant, never mixed."""
+    """Make `root/name` a symlink to `target`: one atomic rename for a file or link, one atomic
+    exchange for a real folder (older layout; without renameat2 it is moved aside first, so it
+    is absent for an instant, never mixed)."""
     path = root / name
     tmp = root / f".{name}.synthir-link"
-    tmp.unlink(missing_ok=True)
+    _remove(tmp)
     os.symlink(target, tmp)
     if path.is_dir() and not path.is_symlink():
+        if exchange(tmp, path):  # now `path` is the link and `tmp` the old folder
+            fault_point(f"publish:exchanged-{name}")
+            _remove(tmp)
+            return
         trash.mkdir(parents=True, exist_ok=True)
         path.rename(trash / name)
         fault_point(f"publish:moved-{name}")
     os.replace(tmp, path)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _link_root(run: RunDir) -> None:
@@ -88,19 +119,19 @@ def _link_root(run: RunDir) -> None:
 
 
 def _adopt_legacy(run: RunDir) -> None:
-    """A dataset published by an older synthir (real files at the root) becomes a version
-    (hard links: no data is copied) and `current`, so the switch to the new one is atomic."""
+    """Real files at the root (published by an older synthir, or a killed adoption) become a
+    version and `current` first (hard links: no data is copied; an entry that is already a
+    link is taken from where it points), so the switch to the new dataset stays one step."""
     root = run.root
-    legacy = [n for n in ENTRIES if (root / n).exists() and not (root / n).is_symlink()]
-    if not legacy or published_version(run) is not None:
+    if not any((root / n).exists() and not (root / n).is_symlink() for n in ENTRIES):
         return
     log.info("%s: adopting the dataset published by an older synthir as a version", root)
     version = new_version(run)
-    for name in legacy:
-        src, dst = root / name, version / name
+    for name in ENTRIES:
+        src, dst = (root / name).resolve(), version / name
         if src.is_dir():
             shutil.copytree(src, dst, copy_function=os.link)
-        else:
+        elif src.is_file():
             os.link(src, dst)
     _point_current(run, version)
     fault_point("publish:adopted")
@@ -132,13 +163,9 @@ def clean(run: RunDir) -> None:
     base = published_dir(run)
     keep = published_version(run)
     for p in base.iterdir() if base.is_dir() else []:
-        if p.name == CURRENT or (keep is not None and p.resolve() == keep):
-            continue
-        if p.is_symlink() or p.is_file():
-            p.unlink(missing_ok=True)
-        else:
-            shutil.rmtree(p, ignore_errors=True)
-    for leftover in (run.base / "publish.tmp", run.base / "publish.old"):  # synthir <= layout 2 publish
-        shutil.rmtree(leftover, ignore_errors=True)
+        if p.name != CURRENT and (keep is None or p.resolve() != keep):
+            _remove(p)
+    for leftover in (run.base / "publish.tmp", run.base / "publish.old"):  # older synthir's publish
+        _remove(leftover)
     for name in ENTRIES:
-        (run.root / f".{name}.synthir-link").unlink(missing_ok=True)
+        _remove(run.root / f".{name}.synthir-link")
