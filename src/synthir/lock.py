@@ -35,9 +35,19 @@ log = logging.getLogger(__name__)
 LOCK_NAME, INFO_NAME = "lock", "lock.json"
 
 
-def command_line() -> str:
-    """This process's command line, shell-quoted and redacted (what a blocked user sees)."""
-    return redact(" ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]))
+def command_line(argv: list[str] | None = None) -> str:
+    """This process's command line as the user typed it (`synthir run ...`, `python -m
+    flows.generate ...`), shell-quoted, redacted and cut to 300 characters."""
+    argv = list(sys.argv if argv is None else argv) or ["?"]
+    prog = Path(argv[0])
+    if prog.name == "cli.py" and prog.parent.name == "synthir":
+        head = "synthir"
+    elif prog.suffix == ".py":
+        head = f"python -m {prog.parent.name}.{prog.stem}"
+    else:
+        head = prog.name
+    text = redact(" ".join([head, *(shlex.quote(a) for a in argv[1:])]))
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _read_info(path: Path, wait_s: float = 1.0) -> dict[str, Any] | None:
