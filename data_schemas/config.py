@@ -89,7 +89,8 @@ class LLMConfig(_Strict):
     api_key_env: str | None = Field(
         "OPENAI_API_KEY", description="name of the env var holding the API key (never logged)")
     max_concurrency: int = Field(8, ge=1, description="requests in flight at once")
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(120.0, gt=0, description="total deadline of one request attempt "
+                             "(connect + send + the whole answer); a timeout is counted and retried")
     max_retries: int = Field(4, ge=0, description="retries on 429/5xx/timeouts, with backoff")
     server: Literal["openai", "vllm", "llamacpp"] = Field(
         "openai", description="server flavour, for structured output: openai/vllm use "

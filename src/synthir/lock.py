@@ -30,9 +30,9 @@ from filelock import FileLock, Timeout
 from synthir.errors import InputError, RunDirBusy
 from synthir.io.files import write_json_atomic
 from synthir.redact import redact
+from synthir.rundir import RunDir
 
 log = logging.getLogger(__name__)
-LOCK_NAME, INFO_NAME = "lock", "lock.json"
 
 
 def command_line(argv: list[str] | None = None) -> str:
@@ -82,7 +82,7 @@ def _holder(info: dict[str, Any] | None) -> str:
             f"since {info.get('started')})")
 
 
-def _writable(root: Path) -> Path:
+def _writable(root: Path) -> None:
     """Create `root/.synthir` if needed; InputError (one line) when the dir cannot be written."""
     base = root / ".synthir"
     try:
@@ -93,7 +93,6 @@ def _writable(root: Path) -> Path:
     for d in (root, base):
         if not os.access(d, os.W_OK | os.X_OK):
             raise InputError(f"cannot write to output dir {d}: permission denied (choose a writable --out)")
-    return base
 
 
 @contextmanager
@@ -102,9 +101,10 @@ def output_lock(root: Path | str, command: str | None = None) -> Iterator[Path]:
     lock.json path. Raises RunDirBusy at once when another process holds it, InputError when
     the dir cannot be written."""
     root = Path(root)
-    base = _writable(root)
-    info_path = base / INFO_NAME
-    lock = FileLock(str(base / LOCK_NAME), blocking=False)
+    _writable(root)
+    run = RunDir(root)
+    info_path = run.lock_info
+    lock = FileLock(str(run.lock), blocking=False)
     try:
         lock.acquire()
     except Timeout:

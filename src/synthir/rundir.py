@@ -1,8 +1,9 @@
 """The run directory, its one owner: every work file of a run is a named property here.
 
 `<output.dir>/.synthir/` holds the work files of a run (`RunDir`), one folder per shard of
-sampled passages (`ShardDir`); the published dataset (README.md, data/, beir/) sits in
-`<output.dir>` itself. Stages name the files they read and write by these property names
+sampled passages (`ShardDir`), the lock and the published versions; the published dataset
+(README.md, data/, beir/, funnel.json) is reached from `<output.dir>` itself (links into the
+current version). Stages name the files they read and write by these property names
 (see `synthir.stages`); `layout()` lists them all (docs/architecture.md is generated from it).
 Records are read back typed (`read_records(path, Model)`) and written atomically.
 """
@@ -31,6 +32,10 @@ M = TypeVar("M", bound=BaseModel)
 # path inside it, what it holds).
 FILES: dict[str, tuple[str, str, str]] = {
     "config": ("run", "config.json", "validated config, fingerprint, prompt sha256s, layout version"),
+    "lock": ("run", "lock", "OS file lock held by the one synthir process using this dir (synthir.lock)"),
+    "lock_info": ("run", "lock.json", "who holds the lock: pid, host, command, start time"),
+    "published": ("run", "published", "published versions (`v-*/`) and the `current` link the "
+                  "root's README.md, data, beir, funnel.json point through (synthir.publish.swap)"),
     "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang (CorpusStore)"),
     "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
     "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),

@@ -46,7 +46,7 @@ def fault_point(name: str) -> None:
 
 def published_dir(run: RunDir) -> Path:
     """`.synthir/published`: the version folders and the `current` link."""
-    return run.base / "published"
+    return run.published
 
 
 def published_version(run: RunDir) -> Path | None:
