@@ -3,12 +3,15 @@ with the LLM behind a local scripted OpenAI-compatible server (tests/fake_openai
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from datasets import load_dataset
 
 from tests.conftest import REPO
 from tests.fake_openai import FakeOpenAI
@@ -38,6 +41,27 @@ def synthir(*args: str, cache: Path, wait: bool = True, timeout: float = 300,
         return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, **popen)
     return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, **popen)
+
+
+def whole_dataset(root: Path) -> str:
+    """For a planted run published with dev_fraction 0.3 / licence cc-by-sa-4.0 (old), then
+    0 / mit (new): 'old' or 'new' when the dataset at `root` is wholly one of them (else the test fails)."""
+    card = (root / "README.md").read_text(encoding="utf-8")
+    which = "new" if "Licence: **mit**" in card else "old"
+    meta = yaml.safe_load(card.split("---")[1])
+    listed = [f["path"] for c in meta["configs"] for f in c["data_files"]]
+    assert listed and all((root / p).is_file() for p in listed), which
+    funnel = json.loads((root / "funnel.json").read_text())
+    pairs = load_dataset(str(root), "pairs")
+    if which == "old":
+        assert set(pairs) == {"train", "dev"} and funnel["splits"]["pairs"]["dev"] == 2
+        assert (root / "beir" / "qrels" / "dev.tsv").is_file()
+    else:
+        assert set(pairs) == {"train"} and pairs["train"].num_rows == 4
+        assert funnel["splits"]["pairs"].get("dev", 0) == 0
+        assert not (root / "beir" / "qrels" / "dev.tsv").exists()
+    return which
+
 
 
 @pytest.fixture

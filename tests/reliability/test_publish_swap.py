@@ -5,7 +5,6 @@ version. Every state a reader can meet lies between two of these steps."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -14,13 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
-from datasets import load_dataset
 
 from synthir.publish.hf import publish
 from synthir.publish.swap import ENTRIES, published_dir
 from tests.conftest import REPO
 from tests.planted import make_planted_run
+from tests.reliability.conftest import whole_dataset
 
 NEW = ["--set", "output.dev_fraction=0", "--set", "output.license=mit"]
 STEPS = ["publish:written", "publish:link-made", "publish:switched", "publish:linked"]
@@ -34,25 +32,6 @@ def _publish(root: Path, fault: str | None = None) -> subprocess.CompletedProces
         env["SYNTHIR_FAULT"] = fault
     return subprocess.run([sys.executable, "-m", "synthir.cli", "publish", str(root), *NEW], cwd=REPO,
                           env=env, capture_output=True, text=True, timeout=300)
-
-
-def whole_dataset(root: Path) -> str:
-    """'old' or 'new' when the dataset at `root` is wholly one of them (else the test fails)."""
-    card = (root / "README.md").read_text(encoding="utf-8")
-    which = "new" if "Licence: **mit**" in card else "old"
-    meta = yaml.safe_load(card.split("---")[1])
-    listed = [f["path"] for c in meta["configs"] for f in c["data_files"]]
-    assert listed and all((root / p).is_file() for p in listed), which
-    funnel = json.loads((root / "funnel.json").read_text())
-    pairs = load_dataset(str(root), "pairs")
-    if which == "old":
-        assert set(pairs) == {"train", "dev"} and funnel["splits"]["pairs"]["dev"] == 2
-        assert (root / "beir" / "qrels" / "dev.tsv").is_file()
-    else:
-        assert set(pairs) == {"train"} and pairs["train"].num_rows == 4
-        assert funnel["splits"]["pairs"].get("dev", 0) == 0
-        assert not (root / "beir" / "qrels" / "dev.tsv").exists()
-    return which
 
 
 def _one_version(root: Path) -> None:

@@ -16,7 +16,6 @@ from synthir.lock import output_lock
 from synthir.publish.hf import publish
 from tests.planted import make_planted_run
 from tests.reliability.conftest import job_sets, synthir
-from tests.reliability.test_publish_swap import whole_dataset
 
 
 def _one_line(err: str) -> str:
