@@ -17,6 +17,7 @@ from typing import Any
 from prefect import flow
 
 from data_schemas.config import RunConfig
+from flows import redact_logs
 from flows.generate import push_task, run_task
 from synthir.cli import add_publish_args, publish_sets, report
 from synthir.lock import output_lock
@@ -38,6 +39,7 @@ def publish_flow(cfg: RunConfig) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """CLI of the flow: same arguments as `synthir publish`."""
     args = add_publish_args(argparse.ArgumentParser(prog="python -m flows.publish")).parse_args(argv)
+    redact_logs()
     # The config is checked before the flow starts: a refused override starts no flow run.
     return report(lambda: publish_flow(republish_config(Path(args.run_dir), publish_sets(args))))
 
