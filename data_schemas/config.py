@@ -141,6 +141,13 @@ class QueryMethodConfig(_Strict):
     example_max_similarity: float = Field(
         60.0, ge=0, le=100, description="skip pool examples whose passage is this similar to the "
         "prompt's passage (rapidfuzz token_set_ratio), so the model is not handed an answer to copy")
+    examples_file: str | None = Field(
+        None, description="your own in-domain few-shot pairs (JSONL rows with passage, query and "
+        "optionally lang; at most 8 per language): the pool instead of examples_dir (Promptagator)")
+    examples: Literal["pool", "bootstrap"] = Field(
+        "pool", description="pool: examples_file or examples_dir; bootstrap: a pilot round with that "
+        "pool on bootstrap_passages passages, whose best round-trip kept pairs become the pool")
+    bootstrap_passages: int = Field(16, ge=1, description="passages of the bootstrap pilot round")
     task: str | None = Field(None, description="task description at the top of the prompt")
     query_types: list[QueryType] | None = None
     lengths: list[Literal["short", "medium", "long"]] | None = None
@@ -235,12 +242,14 @@ class TeacherConfig(_Strict):
     FlagEmbedding scores) with a `distill` config (query, positive, negative, label =
     teacher(q, pos) - teacher(q, neg)) for MarginMSE. `kind: embedder` uses `embedder`
     (default: multilingual-e5-small, the strongest packaged embedder); `cross_encoder`: a
-    local sentence-transformers CrossEncoder dir."""
+    local sentence-transformers CrossEncoder dir; `llm`: an LLM as a yes/no judge (P(yes) from
+    next-token log-probs; `teacher.llm`, else the run's llm; backends llamacpp, transformers)."""
 
     enabled: bool = False
-    kind: Literal["embedder", "cross_encoder"] = "embedder"
+    kind: Literal["embedder", "cross_encoder", "llm"] = "embedder"
     embedder: EmbedderConfig = EmbedderConfig(name="e5-small")
     cross_encoder: str | None = None
+    llm: LLMConfig | None = Field(None, description="kind llm: the judge model (default: the run's llm)")
 
     @model_validator(mode="after")
     def _cross_encoder_dir(self) -> "TeacherConfig":
@@ -319,6 +328,10 @@ class RoundTripConfig(_Strict):
     """Promptagator round trip: keep a query if its source passage ranks in the top-K."""
 
     top_k: int = Field(1, ge=1)
+    keep_per_passage: int | None = Field(
+        None, ge=1, description="oversample and select: of the queries kept for one passage, method "
+        "and language, keep the best this many (source rank, then score); the rest are dropped as "
+        "not_selected. None keeps all")
 
 
 class RunConfig(_Strict):

@@ -145,23 +145,8 @@ class PromptLibrary:
         return out
 
     def examples(self, relpath: str) -> tuple[list[dict[str, Any]], str]:
-        """Read a JSONL few-shot example file; return (examples, sha256 of the file)."""
-        path = self._inside(relpath, "few-shot example file")
-        if not path.is_file():
-            raise ConfigError(f"few-shot example file not found: {path}")
-        raw = path.read_bytes()
-        rows = []
-        for i, line in enumerate(raw.decode("utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(f"{path}:{i}: invalid JSON ({exc.msg})") from None
-            if not isinstance(obj, dict):
-                raise ConfigError(f"{path}:{i}: each example must be a JSON object")
-            rows.append(obj)
-        return rows, hashlib.sha256(raw).hexdigest()
+        """Read a JSONL few-shot example file of the library; return (examples, sha256 of the file)."""
+        return read_examples(self._inside(relpath, "few-shot example file"))
 
 
 def _attribute_reads(ast: nodes.Template, objects: set[str]) -> set[tuple[str, str]]:
@@ -178,3 +163,23 @@ def _attribute_reads(ast: nodes.Template, objects: set[str]) -> set[tuple[str, s
         elif isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str):
             out.add((target.name, node.arg.value))
     return out
+
+
+def read_examples(path: Path) -> tuple[list[dict[str, Any]], str]:
+    """Read a JSONL few-shot example file (one JSON object a line); return (rows, sha256 of the
+    file). ConfigError (one line, naming file and line) when missing or malformed."""
+    if not path.is_file():
+        raise ConfigError(f"few-shot example file not found: {path}")
+    raw = path.read_bytes()
+    rows = []
+    for i, line in enumerate(raw.decode("utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{i}: invalid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise ConfigError(f"{path}:{i}: each example must be a JSON object")
+        rows.append(obj)
+    return rows, hashlib.sha256(raw).hexdigest()

@@ -40,6 +40,8 @@ FILES: dict[str, tuple[str, str, str]] = {
     "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
     "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),
     "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
+    "bootstrap_examples": ("run", "bootstrap_examples.jsonl",
+                           "bootstrap pilot: in-domain few-shot examples per method (BootstrapExample)"),
     "passages": ("shard", "passages.jsonl", "sampled passages (Passage)"),
     "queries": ("shard", "queries.jsonl", "parsed generated queries (QueryRecord)"),
     "generate_rejected": ("shard", "generate_rejected.jsonl", "failed calls and parse rejects (Rejected)"),
@@ -147,10 +149,12 @@ def layout() -> list[tuple[str, str, str]]:
 def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> str:
     """Hash of everything that changes the generated and filtered records: the config, except
     the publish options (output.*: dir, licence, split, hub...) and orchestration (how tasks
-    run), plus the sha256 of every prompt / example file the run uses."""
-    d = cfg.model_dump(mode="json")
-    d.pop("output")
-    d.pop("orchestration")
+    run), plus the sha256 of every prompt / example file the run uses. Options left at their
+    defaults are not part of it, so a synthir release that adds an option (with a default that
+    keeps the old behaviour) still resumes the runs of the previous one."""
+    d = cfg.model_dump(mode="json", exclude_defaults=True)
+    d.pop("output", None)
+    d.pop("orchestration", None)
     return content_id(d, prompt_shas or {})
 
 

@@ -167,3 +167,15 @@ def test_env_keys_must_name_variables_and_never_echo_a_token(capsys):
     assert main(["run", str(REPO / "configs" / "demo.yaml"), "--set", f"output.hub.token_env={token}"]) == 2
     err = capsys.readouterr().err
     assert token not in err and len(err.strip().splitlines()) == 1
+
+
+def test_fingerprint_ignores_options_left_at_their_default(tmp_path):
+    """A release that adds an option with a default resumes the previous release's runs."""
+    from data_schemas.config import RunConfig
+    from synthir.rundir import config_fingerprint
+
+    base = {"corpus": {"path": str(tmp_path / "c.jsonl")}, "output": {"dir": str(tmp_path / "o")}}
+    cfg = RunConfig.model_validate(base)
+    same = RunConfig.model_validate({**base, "roundtrip": {"top_k": 1, "keep_per_passage": None}})
+    other = RunConfig.model_validate({**base, "roundtrip": {"top_k": 5}})
+    assert config_fingerprint(cfg) == config_fingerprint(same) != config_fingerprint(other)

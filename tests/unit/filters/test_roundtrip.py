@@ -51,3 +51,24 @@ def test_kept_iff_source_in_top_k(tmp_path, use_embedder):
     mtime = emb.stat().st_mtime_ns
     assert embed_corpus(path, use_embedder, tmp_path / "cache", fingerprint="f1") == emb
     assert emb.stat().st_mtime_ns == mtime
+
+
+def test_select_per_passage_keeps_the_best_ranked_per_passage_method_and_language():
+    from data_schemas.records import Provenance, QueryRecord
+    from synthir.filters.roundtrip import select_per_passage
+
+    prov = Provenance(generator="promptagator", template="t", template_sha256="x", examples_sha256="y",
+                      model="m", backend="b", sampling={}, seed=0)
+
+    def rec(i, pid, lang, rank, score):
+        return QueryRecord(id=f"q{i}", query=f"query {i}", passage_id=pid, query_lang=lang, passage_lang="en",
+                           cross_lingual=lang != "en", provenance=prov, method="promptagator",
+                           roundtrip_rank=rank, roundtrip_score=score)
+    kept = [rec(1, "a", "en", 2, 0.9), rec(2, "a", "en", 1, 0.5), rec(3, "a", "en", 1, 0.7),
+            rec(4, "a", "fr", 3, 0.4), rec(5, "b", "en", 1, 0.8)]
+    assert select_per_passage(kept, None) == (kept, [])
+    out, rejected = select_per_passage(kept, 1)
+    assert [r.id for r in out] == ["q3", "q4", "q5"]  # rank first, then score; input order kept
+    assert sorted(r.item_id for r in rejected) == ["q1", "q2"]
+    assert {(r.stage, r.reason) for r in rejected} == {("roundtrip", "not_selected")}
+    assert [r.id for r in select_per_passage(kept, 2)[0]] == ["q2", "q3", "q4", "q5"]
