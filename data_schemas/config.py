@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from data_schemas.languages import language_name
-from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig
+from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig, check_env_name
 
 
 class _Strict(BaseModel):
@@ -89,7 +89,8 @@ class LLMConfig(_Strict):
     api_key_env: str | None = Field(
         "OPENAI_API_KEY", description="name of the env var holding the API key (never logged)")
     max_concurrency: int = Field(8, ge=1, description="requests in flight at once")
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(120.0, gt=0, description="total deadline of one request attempt "
+                             "(connect + send + the whole answer); a timeout is counted and retried")
     max_retries: int = Field(4, ge=0, description="retries on 429/5xx/timeouts, with backoff")
     server: Literal["openai", "vllm", "llamacpp"] = Field(
         "openai", description="server flavour, for structured output: openai/vllm use "
@@ -100,6 +101,11 @@ class LLMConfig(_Strict):
     tensor_parallel_size: int = Field(1, ge=1)
     pipeline_parallel_size: int = Field(1, ge=1)
     data_parallel_size: int = Field(1, ge=1, description="vllm: engine replicas (one per GPU group)")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        return check_env_name(value)
 
     @model_validator(mode="after")
     def _backend_keys(self) -> "LLMConfig":

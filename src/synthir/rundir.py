@@ -1,8 +1,9 @@
 """The run directory, its one owner: every work file of a run is a named property here.
 
 `<output.dir>/.synthir/` holds the work files of a run (`RunDir`), one folder per shard of
-sampled passages (`ShardDir`); the published dataset (README.md, data/, beir/) sits in
-`<output.dir>` itself. Stages name the files they read and write by these property names
+sampled passages (`ShardDir`), the lock and the published versions; the published dataset
+(README.md, data/, beir/, funnel.json) is reached from `<output.dir>` itself (links into the
+current version). Stages name the files they read and write by these property names
 (see `synthir.stages`); `layout()` lists them all (docs/architecture.md is generated from it).
 Records are read back typed (`read_records(path, Model)`) and written atomically.
 """
@@ -31,6 +32,10 @@ M = TypeVar("M", bound=BaseModel)
 # path inside it, what it holds).
 FILES: dict[str, tuple[str, str, str]] = {
     "config": ("run", "config.json", "validated config, fingerprint, prompt sha256s, layout version"),
+    "lock": ("run", "lock", "OS file lock held by the one synthir process using this dir (synthir.lock)"),
+    "lock_info": ("run", "lock.json", "who holds the lock: pid, host, command, start time"),
+    "published": ("run", "published", "published versions (`v-*/`) and the `current` link the "
+                  "root's README.md, data, beir, funnel.json point through (synthir.publish.swap)"),
     "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang (CorpusStore)"),
     "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
     "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),
@@ -82,10 +87,17 @@ class _Dir:
 
 def read_records(path: Path, model: type[M], missing_ok: bool = False) -> list[M]:
     """The records of a JSONL work file, validated as `model` ([] for a missing file when
-    `missing_ok`)."""
+    `missing_ok`). A missing (not `missing_ok`) or damaged file is an InputError naming it:
+    the stage that writes it runs again on a re-run of the same command."""
     if missing_ok and not path.exists():
         return []
-    return [model.model_validate(r) for r in read_jsonl(path)]
+    try:
+        return [model.model_validate(r) for r in read_jsonl(path)]
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8, failed validation
+        what = "missing" if isinstance(exc, FileNotFoundError) else "damaged"
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"work file {path} is {what} ({detail}); run the same command again "
+                         "to rebuild it") from None
 
 
 def write_records(path: Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:

@@ -38,9 +38,8 @@ def _cached(cache_dir: Path) -> int:
 
 def _files(root: Path) -> dict[str, bytes]:
     """The published dataset, minus the card (it reports wall times and cache hits)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".synthir" not in p.parts and p.name != "README.md"
-            and p.name != "funnel.json"}
+    return {f"{top}/{p.relative_to(root / top)}": p.read_bytes() for top in ("data", "beir")
+            for p in sorted((root / top).rglob("*")) if p.is_file()}  # data, beir: links, followed
 
 
 @pytest.fixture(scope="module")

@@ -155,6 +155,21 @@ def test_backend_options_are_selected_by_llm_backend():
         "base_url", "api_key_env", "max_concurrency", "timeout_s", "max_retries", "server"}
 
 
+def test_env_keys_must_name_variables_and_never_echo_a_token(capsys):
+    from synthir.cli import main
+
+    token = "hf_Xy7pQ2mN9vB4cL1kJ8hG3fD6sA0zW5eR"
+    for key, value in (("output.hub.token_env", token), ("llm.api_key_env", "sk-" + "a1B2c3" * 4),
+                       ("output.hub.token_env", "HF TOKEN")):
+        with pytest.raises(ConfigError, match=f"{key}: .*must name an environment variable") as err:
+            load_config(REPO / "configs" / "demo.yaml", [f"{key}={value}"])
+        assert value not in str(err.value)
+    assert load_config(REPO / "configs" / "demo.yaml", ["output.hub.token_env=MY_ORG_HF_TOKEN_2"])
+    assert main(["run", str(REPO / "configs" / "demo.yaml"), "--set", f"output.hub.token_env={token}"]) == 2
+    err = capsys.readouterr().err
+    assert token not in err and len(err.strip().splitlines()) == 1
+
+
 def test_fingerprint_ignores_options_left_at_their_default(tmp_path):
     """A release that adds an option with a default resumes the previous release's runs."""
     from data_schemas.config import RunConfig

@@ -34,7 +34,7 @@ from data_schemas.languages import language_name
 from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.errors import ConfigError
 from synthir.generators.chat import chat_answer, strip_answer
-from synthir.generators.common import (PromptItem, TemplateGenerator, check_language,
+from synthir.generators.common import (OBJECTS, PromptItem, TemplateGenerator, check_language,
                                        check_leak, check_length,
                                        check_query_length, check_query_type, clean_line, copies,
                                        draw_attributes, is_copy, reject)
@@ -100,7 +100,7 @@ class QueryGenerator(TemplateGenerator):
         self.task = method.task or d["task"]
         self.lib = library or PromptLibrary(gen.prompts_dir)
         self.template = self.lib.template(method.template or self._default_template(d["template"]),
-                                          PROVIDED)
+                                          PROVIDED, OBJECTS)
         ex_dir = method.examples_dir or ("query/typed_examples" if method.query_types and
                                          method.method == "promptagator" else d["examples"])
         self.examples_dir = ex_dir

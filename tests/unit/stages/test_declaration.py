@@ -22,7 +22,8 @@ def test_stage_list_is_consistent():
     assert len({s.name for s in REPORTED}) == len(REPORTED)
     assert [s.name for s in BYO_STAGES][2:] == ["generate", "index", *names[4:]]  # no bootstrap pilot
     written = {f for s in STAGES + BYO_STAGES for f in s.writes}
-    assert written <= set(FILES) and set(FILES) - written == {"config"}  # config.json: prepare_run
+    # config.json: prepare_run; lock / lock.json: synthir.lock; published/: synthir.publish.swap
+    assert written <= set(FILES) and set(FILES) - written == {"config", "lock", "lock_info", "published"}
     for s in STAGES:  # every input is written by an earlier stage (or is the run config)
         earlier = {f for e in STAGES[:STAGES.index(s)] for f in e.writes}
         assert set(s.reads) <= earlier, s.name
