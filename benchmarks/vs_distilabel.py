@@ -173,6 +173,14 @@ def roundtrip_check(cfg: Any, pairs: list[dict[str, str]], out: Path) -> dict[st
 
 
 # --------------------------------------------------------------------------- results
+def kept_shape(kept_pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Do the kept pairs look like queries? Median words and how many have more than 20 words
+    (a passage sentence that survived the copy filter and the round trip is not a query)."""
+    words = sorted(len(q.split()) for q, _ in kept_pairs)
+    median = (words[(len(words) - 1) // 2] + words[len(words) // 2]) / 2 if words else 0
+    return {"kept_query_words_median": median, "kept_queries_over_20_words": sum(w > 20 for w in words)}
+
+
 def side_summary(side: dict[str, Any], check: dict[str, Any], n_passages: int, rng: random.Random) -> dict[str, Any]:
     """The numbers compared for one side, and N_SHOWN sample queries (seeded) with their fate."""
     kept = Counter(pid for _, pid in check["kept_pairs"])
@@ -187,6 +195,7 @@ def side_summary(side: dict[str, Any], check: dict[str, Any], n_passages: int, r
         "kept_pairs_per_hour_incl_load": round(check["kept"] / (gen_s + side["load_seconds"]) * 3600, 1),
         "passages_with_kept": len(kept), "passages": n_passages, "tokens": side["tokens"],
         "completion_tokens_per_s": round(side["tokens"]["completion"] / gen_s, 2),
+        **kept_shape(check["kept_pairs"]),
         "dropped": check["dropped"], "source_rank": check["source_rank"],
         "sample_queries": [{"passage_id": p["passage_id"], "query": p["query"],
                             "kept": (p["query"], p["passage_id"]) in kept_set} for p in shown],
@@ -205,7 +214,7 @@ def write_results(result: dict[str, Any], dest: Path) -> None:
     s, d = result["synthir"], result["distilabel"]
     keys = ["model_load_seconds", "generate_seconds", "completions", "parsed_queries", "kept_pairs",
             "kept_pairs_per_hour", "kept_pairs_per_hour_incl_load", "passages_with_kept",
-            "completion_tokens_per_s"]
+            "completion_tokens_per_s", "kept_query_words_median", "kept_queries_over_20_words"]
     rows = "\n".join(f"| {k} | {s[k]} | {d[k]} |" for k in keys)
     setup = result["setup"]
     title = (f"# synthir vs distilabel ({setup['passages']} passages of {setup['devset']}, "
