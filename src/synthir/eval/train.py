@@ -41,6 +41,7 @@ class TrainOptions:
     seed: int = 0
     query_prefix: str = ""  # prepended to queries / documents in training, as in retrieval (e5)
     passage_prefix: str = ""
+    max_seq_length: int | None = None  # tokens kept per text (all arms, base included); None: the model's
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""
@@ -54,6 +55,8 @@ class TrainOptions:
             raise ConfigError(f"--batch-size must be >= 1 (got {self.batch_size})")
         if not self.learning_rate > 0:
             raise ConfigError(f"--lr must be > 0 (got {self.learning_rate})")
+        if self.max_seq_length is not None and self.max_seq_length < 8:
+            raise ConfigError(f"--max-seq-length must be >= 8 (got {self.max_seq_length})")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
 

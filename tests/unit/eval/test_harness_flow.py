@@ -57,7 +57,7 @@ def dirs(tmp_path_factory):
 def fakes(monkeypatch):
     calls = {"loaded": 0, "trained": [], "saved": []}
 
-    def load(name):
+    def load(name, max_seq_length=None):
         calls["loaded"] += 1
         return HashEncoder()
 
