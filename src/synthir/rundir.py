@@ -23,7 +23,9 @@ from synthir.errors import ConfigError, InputError
 from synthir.ids import content_id
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 
-LAYOUT_VERSION = 2  # 1: before the declared stage graph (ingest/stats.json, index.json, ...)
+# 1: before the declared stage graph (ingest/stats.json, index.json, ...); 2: before documents,
+# detected languages and duplicate clusters (corpus.parquet had id, title, text, lang only).
+LAYOUT_VERSION = 3
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -31,7 +33,10 @@ M = TypeVar("M", bound=BaseModel)
 # path inside it, what it holds).
 FILES: dict[str, tuple[str, str, str]] = {
     "config": ("run", "config.json", "validated config, fingerprint, prompt sha256s, layout version"),
-    "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang (CorpusStore)"),
+    "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang, lang_confidence, "
+               "doc_id, position (CorpusStore)"),
+    "clusters": ("run", "clusters.parquet", "duplicate clusters: id, cluster_id, kind (exact | near) "
+                 "of passages with a duplicate (CorpusStore.clusters)"),
     "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
     "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),
     "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
@@ -116,7 +121,7 @@ class RunDir(_Dir):
 
     @property
     def store(self) -> CorpusStore:
-        return CorpusStore(self.corpus)
+        return CorpusStore(self.corpus, self.clusters)
 
     def shard(self, number: int) -> ShardDir:
         return ShardDir(self.shards_dir / f"{number:05d}")
