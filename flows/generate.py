@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthir.config import load_config
 
     args = add_job_args(argparse.ArgumentParser(prog="python -m flows.generate")).parse_args(argv)
-    return report(lambda: run_generate(load_config(args.config, args.set, args.out)))
+    return report(lambda: run_generate(load_config(args.config, args.set, args.out)), args.allow_empty)
 
 
 if __name__ == "__main__":

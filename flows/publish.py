@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     """CLI of the flow: same arguments as `synthir publish`."""
     args = add_publish_args(argparse.ArgumentParser(prog="python -m flows.publish")).parse_args(argv)
     # The config is checked before the flow starts: a refused override starts no flow run.
-    return report(lambda: publish_flow(republish_config(Path(args.run_dir), publish_sets(args))))
+    return report(lambda: publish_flow(republish_config(Path(args.run_dir), publish_sets(args))),
+                  args.allow_empty)
 
 
 if __name__ == "__main__":
