@@ -96,9 +96,18 @@ class PromptLibrary:
         return Template(name=name, source=source, sha256=sha, variables=frozenset(used),
                         _tpl=self.env.get_template(name))
 
+    def path_of(self, name: str, what: str = "prompt file") -> Path:
+        """`root / name`, checked to resolve inside the prompts dir (symlinks and `..`
+        included) before anything is read; ConfigError otherwise."""
+        path = self.root / name
+        if Path(name).is_absolute() or not path.resolve().is_relative_to(self.root.resolve()):
+            raise ConfigError(f"{what} {name!r} is outside the prompts dir {self.root}: give a path "
+                              "relative to it, or set generation.prompts_dir to the folder that holds it")
+        return path
+
     def _sources(self, name: str, seen: set[str]) -> list[tuple[str, str]]:
         """[(name, text)] of `name` and, recursively, the templates it includes."""
-        path = self.root / name
+        path = self.path_of(name, "prompt template")
         if not path.is_file():
             raise ConfigError(f"prompt template not found: {path}")
         seen.add(name)
@@ -118,7 +127,7 @@ class PromptLibrary:
 
     def examples(self, relpath: str) -> tuple[list[dict[str, Any]], str]:
         """Read a JSONL few-shot example file; return (examples, sha256 of the file)."""
-        path = self.root / relpath
+        path = self.path_of(relpath, "few-shot example file")
         if not path.is_file():
             raise ConfigError(f"few-shot example file not found: {path}")
         raw = path.read_bytes()
