@@ -276,7 +276,11 @@ class CorpusReader:
         path = Path(self.cfg.path)
         if not is_glob(str(path)) and not path.exists():
             raise InputError(f"corpus not found: {path}")
-        return detect_format(path, self.cfg.format)
+        fmt = detect_format(path, self.cfg.format)
+        if fmt in ("jsonl", "csv", "parquet") and (is_glob(str(path)) or path.is_dir()):
+            raise InputError(f"corpus.format is {fmt} but corpus.path {path} is a folder or glob: "
+                             "set corpus.format to documents (or auto)")
+        return fmt
 
     def _reject(self, row_no: int, reason: str, detail: str, raw: str, item_id: str = "") -> None:
         self.counts[reason] = self.counts.get(reason, 0) + 1
