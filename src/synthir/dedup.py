@@ -3,8 +3,8 @@
 - exact: the same text once lower-cased and whitespace-collapsed;
 - near: MinHash signatures of word 3-gram shingles (character 5-grams for texts of fewer
   than 8 words, e.g. unspaced scripts) indexed in a MinHash LSH (datasketch: maintained, MIT,
-  numpy only); an LSH candidate joins the cluster when its estimated Jaccard similarity is
-  >= `corpus.dedup.threshold`.
+  numpy only; bands weighted for recall, see LSH_WEIGHTS); an LSH candidate joins the cluster
+  when its estimated Jaccard similarity is >= `corpus.dedup.threshold`.
 
 Clusters are the connected components of those links (union-find); a cluster's id is its
 first passage in corpus order. Only passages in a cluster of two or more are recorded.
@@ -32,6 +32,10 @@ CHAR_GRAMS = 5
 MIN_WORDS = 8
 BATCH = 1024
 SEED = 1
+# LSH bands tuned for recall (false negatives weigh 0.95): with 64 permutations and threshold
+# 0.8, a pair at Jaccard 0.84 is a candidate 99% of the time (47% with equal weights); the extra
+# candidates cost one signature comparison each.
+LSH_WEIGHTS = (0.05, 0.95)
 
 
 def text_key(text: str) -> bytes:
@@ -97,7 +101,7 @@ class DuplicateFinder:
         if cfg.enabled and cfg.near:
             from datasketch import MinHashLSH
 
-            self._lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm)
+            self._lsh = MinHashLSH(threshold=cfg.threshold, num_perm=cfg.num_perm, weights=LSH_WEIGHTS)
 
     def _find(self, i: int) -> int:
         while self._parent[i] != i:

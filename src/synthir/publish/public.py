@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-_ABS = re.compile(r"(?<![\w.:/])(?:~|/|[A-Za-z]:[\\/])[^\s\"'<>|]+")
+_ABS = re.compile(r"(?<![\w./~])(?:~/|/(?!/)|\b[A-Za-z]:[\\/])[^\s\"'<>|]+")
 
 
 def public_path(value: str) -> str:
