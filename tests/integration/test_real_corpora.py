@@ -134,8 +134,8 @@ def test_a_folder_of_documents_runs_end_to_end(wiki_corpus, tmp_path):
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs apt-get (Debian/Ubuntu)")
 def test_debian_html_manual_runs_end_to_end(tmp_path):
-    """zsh-doc: the Z shell manual and FAQ, 186 HTML pages (not a package kept aside for
-    evaluation)."""
+    """zsh-doc: 60 pages of the Z shell manual (HTML from texi2html; not a package kept aside
+    for evaluation)."""
     from synthir.errors import InputError
     from synthir.eval.debs import fetch_deb
 
@@ -143,13 +143,16 @@ def test_debian_html_manual_runs_end_to_end(tmp_path):
         deb = fetch_deb("zsh-doc", tmp_path / "debs")
     except InputError as exc:
         pytest.skip(f"no Debian archive: {exc}")
-    html = next(deb.root.rglob("FAQ.html")).parent
-    assert len(list(html.glob("*.html"))) >= 50
+    pages = sorted(next(deb.root.rglob("FAQ.html")).parent.glob("*.html"), key=lambda p: (p.stat().st_size, p.name))
+    html = tmp_path / "zsh-html"  # 60 mid-sized pages: the smallest are navigation stubs, and all
+    html.mkdir()                  # 186 (3.5 MB) take minutes to embed on 2 cores
+    for page in pages[99:159]:
+        shutil.copy(page, html / page.name)
     cfg = demo_config(html, tmp_path / "out", **{"sample.n": 6, "shard_size": 6, "languages": "[en]",
                                                   "sample.languages": "[en]", "roundtrip.match": "document"})
     result = run_stages(cfg, start(cfg), STAGES, llm=ScriptedLLM(flaky=False), progress=False)
     d = result["funnel"]["corpus"]["documents"]
-    assert d["documents"] >= 50 and d["passages"] > d["documents"]
+    assert d["documents"] == 60 and d["passages"] > d["documents"]
     assert result["funnel"]["corpus"]["languages"]["detected"].get("en", 0) > 0.9 * d["passages"]
     card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     assert f"Documents → passages: {d['documents']} documents → {d['passages']} passages" in card
