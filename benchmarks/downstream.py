@@ -57,7 +57,7 @@ def _lang(devset: Path) -> str:
     return langs[0] if isinstance(langs, list) else str(langs)
 
 
-def generate(devset: Path, recipe: Path, work: Path) -> tuple[Path, dict[str, Any]]:
+def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False) -> tuple[Path, dict[str, Any]]:
     """Run the recipe over the dev set's documents; return (dataset dir, funnel summary)."""
     from synthir.config import load_config
     from synthir.pipeline import run
@@ -65,16 +65,25 @@ def generate(devset: Path, recipe: Path, work: Path) -> tuple[Path, dict[str, An
     n = sum(1 for _ in (devset / "passages.jsonl").open(encoding="utf-8"))
     lang = _lang(devset)
     out = work / devset.name / "data"
+    if reuse and (out / "funnel.json").is_file():  # published before: evaluate it as it is
+        return out, _summary(out, lang, json.loads((out / "funnel.json").read_text(encoding="utf-8")))
     cfg = load_config(recipe, [f"corpus.path={devset / 'passages.jsonl'}", f"sample.n={n}",
                                f"languages=[{lang}]", f"contamination.beir_dirs=[{devset}]"], out=out)
     t0 = time.time()
     result = run(cfg, progress=False)
-    f = result["funnel"]
+    return out, {**_summary(out, lang, {"funnel": result["funnel"], "rows": result["rows"]}),
+                 "seconds": round(time.time() - t0, 1)}
+
+
+def _summary(out: Path, lang: str, published: dict[str, Any]) -> dict[str, Any]:
+    """The generation numbers of a published dev-set dataset (funnel.json's content)."""
+    f = published["funnel"]
     kept_passages = len({r["positive_id"] for r in _rows(out, "pairs")})
-    return out, {"lang": lang, "passages": f["sample"]["sampled"], "prompts": f["queries"]["prompts"],
-                 "parsed": f["queries"]["parsed"], "kept_pairs": f["queries"]["roundtrip_kept"],
-                 "passages_with_a_kept_query": kept_passages, "rows": result["rows"],
-                 "seconds": round(time.time() - t0, 1), "tokens": f["tokens"], "dropped": f["dropped"]}
+    return {"lang": lang, "passages": f["sample"]["sampled"], "prompts": f["queries"]["prompts"],
+            "parsed": f["queries"]["parsed"], "kept_pairs": f["queries"]["roundtrip_kept"],
+            "passages_with_a_kept_query": kept_passages, "rows": published.get("rows", {}),
+            "seconds": sum(f.get("seconds", {}).values()) if isinstance(f.get("seconds"), dict) else None,
+            "tokens": f["tokens"], "dropped": f["dropped"], "passage_yield": f.get("passage_yield", {})}
 
 
 def _rows(dataset: Path, config: str) -> list[dict[str, Any]]:
@@ -139,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recipe", type=Path, default=ROOT / "configs" / "downstream.yaml")
     ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "downstream")
     ap.add_argument("--tag", default="")
+    ap.add_argument("--reuse-data", action="store_true",
+                    help="evaluate a dev set's already published dataset instead of running the recipe again")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="STUDENT.KEY=VALUE",
                     help="override a student recipe, e.g. e5-small.learning_rate=3e-5")
     a = ap.parse_args(argv)
@@ -150,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                                "recipe": str(a.recipe.relative_to(ROOT) if a.recipe.is_relative_to(ROOT) else a.recipe.name),
                                "students": STUDENT_RECIPES, "devsets": []}
     for devset in a.devset:
-        dataset, gen = generate(devset, a.recipe, a.work)
+        dataset, gen = generate(devset, a.recipe, a.work, reuse=a.reuse_data)
         entry: dict[str, Any] = {"devset": devset.name, "generation": gen, "evals": []}
         results["devsets"].append(entry)
         for student in a.students:

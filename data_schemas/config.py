@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from data_schemas.corpus_config import (ChunkConfig, CorpusConfig, CorpusFields, DedupConfig,
                                         SampleConfig, normalize_codes)
-from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig
+from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig, check_env_name
 
 __all__ = ["ChunkConfig", "CorpusConfig", "CorpusFields", "DedupConfig", "RunConfig", "SampleConfig"]
 
@@ -66,7 +66,8 @@ class LLMConfig(_Strict):
     api_key_env: str | None = Field(
         "OPENAI_API_KEY", description="name of the env var holding the API key (never logged)")
     max_concurrency: int = Field(8, ge=1, description="requests in flight at once")
-    timeout_s: float = Field(120.0, gt=0)
+    timeout_s: float = Field(120.0, gt=0, description="total deadline of one request attempt "
+                             "(connect + send + the whole answer); a timeout is counted and retried")
     max_retries: int = Field(4, ge=0, description="retries on 429/5xx/timeouts, with backoff")
     server: Literal["openai", "vllm", "llamacpp"] = Field(
         "openai", description="server flavour, for structured output: openai/vllm use "
@@ -77,6 +78,11 @@ class LLMConfig(_Strict):
     tensor_parallel_size: int = Field(1, ge=1)
     pipeline_parallel_size: int = Field(1, ge=1)
     data_parallel_size: int = Field(1, ge=1, description="vllm: engine replicas (one per GPU group)")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, value: str | None) -> str | None:
+        return check_env_name(value)
 
     @model_validator(mode="after")
     def _backend_keys(self) -> "LLMConfig":
@@ -112,6 +118,13 @@ class QueryMethodConfig(_Strict):
     example_max_similarity: float = Field(
         60.0, ge=0, le=100, description="skip pool examples whose passage is this similar to the "
         "prompt's passage (rapidfuzz token_set_ratio), so the model is not handed an answer to copy")
+    examples_file: str | None = Field(
+        None, description="your own in-domain few-shot pairs (JSONL rows with passage, query and "
+        "optionally lang; at most 8 per language): the pool instead of examples_dir (Promptagator)")
+    examples: Literal["pool", "bootstrap"] = Field(
+        "pool", description="pool: examples_file or examples_dir; bootstrap: a pilot round with that "
+        "pool on bootstrap_passages passages, whose best round-trip kept pairs become the pool")
+    bootstrap_passages: int = Field(16, ge=1, description="passages of the bootstrap pilot round")
     task: str | None = Field(None, description="task description at the top of the prompt")
     query_types: list[QueryType] | None = None
     lengths: list[Literal["short", "medium", "long"]] | None = None
@@ -216,12 +229,14 @@ class TeacherConfig(_Strict):
     FlagEmbedding scores) with a `distill` config (query, positive, negative, label =
     teacher(q, pos) - teacher(q, neg)) for MarginMSE. `kind: embedder` uses `embedder`
     (default: multilingual-e5-small, the strongest packaged embedder); `cross_encoder`: a
-    local sentence-transformers CrossEncoder dir."""
+    local sentence-transformers CrossEncoder dir; `llm`: an LLM as a yes/no judge (P(yes) from
+    next-token log-probs; `teacher.llm`, else the run's llm; backends llamacpp, transformers)."""
 
     enabled: bool = False
-    kind: Literal["embedder", "cross_encoder"] = "embedder"
+    kind: Literal["embedder", "cross_encoder", "llm"] = "embedder"
     embedder: EmbedderConfig = EmbedderConfig(name="e5-small")
     cross_encoder: str | None = None
+    llm: LLMConfig | None = Field(None, description="kind llm: the judge model (default: the run's llm)")
 
     @model_validator(mode="after")
     def _cross_encoder_dir(self) -> "TeacherConfig":
@@ -303,6 +318,10 @@ class RoundTripConfig(_Strict):
 
     top_k: int = Field(1, ge=1)
     match: Literal["passage", "document"] = "passage"
+    keep_per_passage: int | None = Field(
+        None, ge=1, description="oversample and select: of the queries kept for one passage, method "
+        "and language, keep the best this many (source rank, then score); the rest are dropped as "
+        "not_selected. None keeps all")
 
 
 class RunConfig(_Strict):

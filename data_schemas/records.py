@@ -127,6 +127,22 @@ class TeacherScore(_Record):
     teacher: str
 
 
+class BootstrapExample(_Record):
+    """A few-shot example chosen by the bootstrap pilot (Promptagator: in-domain examples): a
+    pilot query kept by the round trip, with its passage. `method` is the index of its
+    `generation.queries[]` entry."""
+
+    id: str
+    method: int
+    lang: str
+    passage_id: str
+    passage: str
+    query: str
+    roundtrip_rank: int
+    roundtrip_score: float
+    type: str | None = Field(None, description="the pilot query's query type, when query_types is set")
+
+
 class Rejected(_Record):
     """An item dropped by a stage, with the reason. Published in the `rejected` config."""
 

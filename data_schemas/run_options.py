@@ -7,10 +7,34 @@ can change between a run and its re-publish.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+_TOKEN_PREFIXES = ("hf_", "sk-", "sk_", "ghp_", "gho_", "github_pat_", "xoxb-", "xoxp-")
+
+
+def looks_like_secret(value: str) -> bool:
+    """True when `value` looks like a token itself rather than an env var name: a known token
+    prefix followed by a long tail, or a long mixed-case string with digits."""
+    if any(value.startswith(p) and len(value) >= len(p) + 16 for p in _TOKEN_PREFIXES):
+        return True
+    return len(value) >= 24 and any(c.islower() for c in value) and any(c.isupper() for c in value) \
+        and any(c.isdigit() for c in value)
+
+
+def check_env_name(value: str | None) -> str | None:
+    """Validator of `*_env` keys: the value must name an environment variable (HF_TOKEN), not
+    hold the secret. The error never repeats the value (it may be a token)."""
+    if value is None:
+        return value
+    if not _ENV_NAME.fullmatch(value) or looks_like_secret(value):
+        raise ValueError("must name an environment variable (e.g. HF_TOKEN), not hold the token "
+                         "itself (the value is not shown: it may be one)")
+    return value
 
 
 class _Strict(BaseModel):
@@ -26,6 +50,11 @@ class HubConfig(_Strict):
                            "the token is never written to a file, log or the card")
     revision: str | None = Field(None, description="branch to commit to (default: main)")
     commit_message: str = "synthir: publish dataset"
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str | None:
+        return check_env_name(value)
 
 
 class OutputConfig(_Strict):

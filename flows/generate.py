@@ -4,7 +4,8 @@ item), submitted once for whole-run stages; then a push task when `output.hub.re
 
     python -m flows.generate CONFIG.yaml [--set dotted.key=value ...] [--out DIR]
 
-Resume: every stage skips what its done-markers say is finished, so re-running the same config
+The flow holds the output dir's lock from start to end (synthir.lock): a second run or
+publish on the same dir fails at once (exit 2) naming this one's pid. Resume: every stage skips what its done-markers say is finished, so re-running the same config
 continues where a crashed run stopped. Runs offline on Prefect's temporary server. The task
 runner (thread pool / Dask / Ray), shard-task retries and the worker count come from
 `orchestration` in the config (see flows/runners.py); `run_generate(cfg)` applies them.
@@ -25,7 +26,9 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from data_schemas.config import RunConfig
 from flows.runners import make_task_runner
 from synthir.cli import add_job_args, report
-from synthir.pipeline import start
+from synthir.errors import SynthirError
+from synthir.lock import output_lock
+from synthir.pipeline import check_calls, start
 from synthir.publish.release import push
 from synthir.rundir import RunDir, ShardDir
 from synthir.stages import BY_NAME, STAGES, run_stage
@@ -41,6 +44,18 @@ def _log(what: str, stats: dict[str, Any]) -> dict[str, Any]:
     return stats
 
 
+def transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry condition: a config / input error (SynthirError) fails the same way every time,
+    so it is not retried; anything else (a crashed worker, a network fault) is."""
+    try:
+        state.result()
+    except SynthirError:
+        return False
+    except BaseException:  # noqa: BLE001 - any other failure is worth a retry
+        return True
+    return True
+
+
 @task(cache_policy=NONE, task_run_name="{stage}")
 def run_task(cfg: RunConfig, stage: str) -> dict[str, Any]:
     """One whole-run stage."""
@@ -51,7 +66,7 @@ def run_task(cfg: RunConfig, stage: str) -> dict[str, Any]:
     return _log(stage, stats)
 
 
-@task(cache_policy=NONE, task_run_name="{stage}")  # retries: orchestration.retries
+@task(cache_policy=NONE, task_run_name="{stage}", retry_condition_fn=transient)  # retries: orchestration.retries
 def shard_task(cfg: RunConfig, stage: str, shard: str) -> dict[str, Any]:
     """One per-shard stage on one shard (a model is loaded once per process and reused)."""
     stats = run_stage(BY_NAME[stage], cfg, RunDir(Path(cfg.output.dir)), ShardDir(Path(shard)), progress=True)
@@ -72,15 +87,17 @@ def generate(cfg: RunConfig) -> dict[str, Any]:
     output.hub.repo_id). Returns the publish result plus "hub"."""
     orch = cfg.orchestration
     retry = {"retries": orch.retries, "retry_delay_seconds": orch.retry_delay_seconds}
-    run = start(cfg)  # prompts and eval sets checked before any task
-    result: dict[str, Any] = {}
-    for stage in STAGES:
-        if stage.scope == "shard":
-            shards = [str(s.base) for s in run.shard_dirs()]
-            shard_task.with_options(**retry).map(unmapped(cfg), unmapped(stage.name), shards).result()
-        else:
-            result = run_task.submit(cfg, stage.name).result()
-    result["hub"] = push_task.submit(cfg).result() if cfg.output.hub.repo_id else None
+    with output_lock(cfg.output.dir):
+        run = start(cfg)  # prompts and eval sets checked before any task
+        result: dict[str, Any] = {}
+        for stage in STAGES:
+            if stage.scope == "shard":
+                shards = [str(s.base) for s in run.shard_dirs()]
+                shard_task.with_options(**retry).map(unmapped(cfg), unmapped(stage.name), shards).result()
+            else:
+                result = run_task.submit(cfg, stage.name).result()
+        check_calls(result, run)
+        result["hub"] = push_task.submit(cfg).result() if cfg.output.hub.repo_id else None
     return result
 
 
@@ -94,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthir.config import load_config
 
     args = add_job_args(argparse.ArgumentParser(prog="python -m flows.generate")).parse_args(argv)
+    flows.redact_logs()
     return report(lambda: run_generate(load_config(args.config, args.set, args.out)), args.allow_empty)
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from data_schemas.config import RunConfig
 from synthir.generators import document_generators
-from synthir.pipeline import run_stages, start
+from synthir.lock import output_lock
+from synthir.pipeline import check_calls, run_stages, start
 from synthir.publish.release import push
 from synthir.stages import BYO_STAGES
 from synthir.stages.byo import read_pairs
@@ -30,8 +31,10 @@ def run_filter(cfg: RunConfig, pairs_file: Path, progress: bool = True) -> dict[
     shas = {f"pairs:{pairs_file.name}": hashlib.sha256(pairs_file.read_bytes()).hexdigest()}
     for g in document_generators(cfg):
         shas.update(g.files())
-    run = start(cfg, shas)
-    result = run_stages(cfg, run, BYO_STAGES, progress=progress, params={"pairs_file": str(pairs_file)})
-    result["hub"] = push(cfg, run)
+    with output_lock(cfg.output.dir):
+        run = start(cfg, shas)
+        result = run_stages(cfg, run, BYO_STAGES, progress=progress, params={"pairs_file": str(pairs_file)})
+        check_calls(result, run)
+        result["hub"] = push(cfg, run)
     result["seconds"] = round(time.time() - t0, 1)
     return result

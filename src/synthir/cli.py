@@ -4,9 +4,11 @@ k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthi
 [--source wiki|rfaq|gnome-help] --langs en fr --out DIR`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
-Exit codes: 0 success; 2 config or input error (one line on stderr, e.g. sampling that
-matches no passage); 3 the run finished but published 0 pairs (the summary's last line says
-why; `--allow-empty` makes that 0); 1 unexpected failure.
+Exit codes: 0 success; 2 config or input error (e.g. sampling that matches no passage), or the
+output dir is in use by another synthir process (one line on stderr); 3 the run finished but
+published 0 pairs: every LLM call failed (one line on stderr; the dataset is published with the
+failures in its `rejected` config), or another reason the summary's last line names
+(`--allow-empty` makes that 0); 130 Ctrl-C; 1 unexpected failure.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from synthir.errors import SynthirError
+from synthir.errors import AllCallsFailed, SynthirError
+from synthir.redact import install_log_filter, redact
 
 
 def add_job_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -51,11 +54,15 @@ def publish_sets(args: argparse.Namespace) -> list[str]:
 
 
 def guarded(command: Callable[[], int]) -> int:
-    """Run `command`; a config / input error is one line on stderr and exit code 2, Ctrl-C 130."""
+    """Run `command`; a config / input error is one line on stderr and exit code 2, a run whose
+    LLM calls all failed exit code 3, Ctrl-C 130. Messages are redacted (synthir.redact)."""
     try:
         return command()
+    except AllCallsFailed as exc:
+        print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
+        return 3
     except SynthirError as exc:
-        print(f"synthir: error: {exc}", file=sys.stderr)
+        print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("synthir: interrupted; re-run the same command to resume", file=sys.stderr)
@@ -256,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()
     return guarded(lambda: args.func(args))
 
 

@@ -111,6 +111,9 @@ def validate_config(data: dict[str, Any]) -> RunConfig:
     if cfg.embedder.name not in embedder_names():
         raise ConfigError(f"invalid config: embedder.name: unknown embedder {cfg.embedder.name!r} "
                           f"(known: {', '.join(embedder_names())})")
+    from synthir.redact import register_config
+
+    register_config(cfg)  # the API key and hub token are masked in every message from now on
     return cfg
 
 

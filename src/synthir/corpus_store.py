@@ -26,6 +26,16 @@ SCHEMA = pa.schema([("id", pa.string()), ("title", pa.string()), ("text", pa.str
                     ("position", pa.int32())])
 CLUSTER_SCHEMA = pa.schema([("id", pa.string()), ("cluster_id", pa.string()), ("kind", pa.string())])
 COLUMNS = SCHEMA.names
+# id, title, text, lang: a corpus written before documents, detected languages and clusters has
+# only these; it is read as passages that are their own document (the ingest stage, whose key
+# changed, rewrites it on the next `synthir run`).
+BASE_COLUMNS = ["id", "title", "text", "lang"]
+
+
+def _present(path: str | Path, wanted: list[str]) -> list[str]:
+    """The columns of `wanted` that the corpus file has."""
+    names = set(pq.ParquetFile(path).schema_arrow.names)
+    return [c for c in wanted if c in names]
 LOOKUP_MAX_BYTES = 256 << 20  # corpus files up to this size are read once per process for lookups
 
 
@@ -33,13 +43,15 @@ LOOKUP_MAX_BYTES = 256 << 20  # corpus files up to this size are read once per p
 def _lookup(path: str, mtime_ns: int, size: int) -> tuple[dict[str, int], pa.Table]:
     """({id: row}, table) of a corpus file; keyed on its path, mtime and size, so a rewritten
     corpus is read again."""
-    table = pq.read_table(path, columns=COLUMNS)
+    table = pq.read_table(path, columns=_present(path, COLUMNS))
     return {i: k for k, i in enumerate(table.column("id").to_pylist())}, table
 
 
 @functools.lru_cache(maxsize=2)
 def _docs(path: str, mtime_ns: int, size: int) -> dict[str, str]:
     """{id: doc_id} of the passages cut from a document with several passages."""
+    if "doc_id" not in _present(path, ["doc_id"]):
+        return {}
     t = pq.read_table(path, columns=["id", "doc_id"]).to_pydict()
     count: dict[str, int] = {}
     for d in t["doc_id"]:
@@ -117,8 +129,9 @@ class CorpusStore:
         return pq.read_table(self.path, columns=["id"]).column("id").to_pylist()
 
     def batches(self, columns: list[str] | None = None, batch_size: int = 8192) -> Iterator[pa.RecordBatch]:
-        """The corpus in row order, as Arrow record batches."""
-        yield from pq.ParquetFile(self.path).iter_batches(batch_size=batch_size, columns=columns)
+        """The corpus in row order, as Arrow record batches (of the `columns` the file has)."""
+        cols = _present(self.path, columns) if columns is not None else None
+        yield from pq.ParquetFile(self.path).iter_batches(batch_size=batch_size, columns=cols)
 
     def iter_passages(self, batch_size: int = 8192) -> Iterator[Passage]:
         """Every passage, in row order."""

@@ -17,3 +17,12 @@ class HubError(SynthirError):
     """Pushing the published dataset to the Hugging Face Hub failed (token, network, HTTP).
 
     The message is one line and never contains the token."""
+
+
+class RunDirBusy(SynthirError):
+    """Another synthir process holds the output dir's lock (the message names its pid and
+    command)."""
+
+
+class AllCallsFailed(SynthirError):
+    """The run finished but every LLM call failed (exit code 3: nothing was generated)."""

@@ -92,7 +92,7 @@ def _fold_markers(acc: Acc, stage: Stage, markers: list[dict[str, Any]]) -> None
                         acc.groups["lang"][lang]["prompts"] += n
                         acc.groups["method"][method]["prompts"] += n
                         acc.groups["method_lang"][f"{method}/{lang}"]["prompts"] += n
-                    else:
+                    elif stage.group == "documents":
                         acc.groups["documents"][method]["prompts"] += n
         if stage.funnel:
             stage.funnel(acc, st)

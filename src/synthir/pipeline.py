@@ -1,6 +1,7 @@
 """The main job as plain Python (no orchestrator): the local runner.
 
-`run(cfg)` checks the prompts and eval sets, creates (or resumes) the run dir, then runs every
+`run(cfg)` takes the output dir's lock (synthir.lock: one process per output dir, held until
+it returns), checks the prompts and eval sets, creates (or resumes) the run dir, then runs every
 stage of `synthir.stages.STAGES` in order (per-shard stages once per shard) and pushes the
 dataset when `output.hub.repo_id` is set. Finished stages are skipped on a re-run of the same
 config (resume). `flows/generate.py` runs the same list as Prefect tasks.
@@ -13,10 +14,13 @@ import time
 from typing import Any
 
 from data_schemas.config import RunConfig
+from data_schemas.records import Rejected
 from synthir.filters.contamination import eval_set
+from synthir.errors import AllCallsFailed
 from synthir.generators import prompt_files
+from synthir.lock import output_lock
 from synthir.publish.release import push
-from synthir.rundir import RunDir, prepare_run
+from synthir.rundir import RunDir, prepare_run, read_records
 from synthir.stages import STAGES, Stage, run_stage
 from synthir.stages.common import make_llm
 
@@ -30,7 +34,9 @@ def prompt_shas(cfg: RunConfig) -> dict[str, str]:
 
 def start(cfg: RunConfig, shas: dict[str, str] | None = None) -> RunDir:
     """Check the prompts (or use the given input sha256s) and the contamination guard's eval
-    sets (fail before any LLM call), then create (or resume) the run dir."""
+    sets (fail before any LLM call), then create (or resume) the run dir. Call it holding the
+    output dir's lock (`synthir.lock.output_lock`): the fingerprint check and the config.json
+    write must not race another process."""
     eval_set(cfg.contamination)
     return prepare_run(cfg, prompt_shas(cfg) if shas is None else shas)
 
@@ -47,12 +53,40 @@ def run_stages(cfg: RunConfig, run: RunDir, stages: list[Stage], llm: Any = None
     return stats
 
 
+def check_calls(result: dict[str, Any], run: RunDir) -> None:
+    """Raise AllCallsFailed (exit 3) when the finished run made LLM calls and every one failed
+    (its funnel counts as many `llm_error` drops as calls); the message quotes one error."""
+    funnel = result.get("funnel") or {}
+    calls = int(funnel.get("tokens", {}).get("calls", 0))
+    failed = sum(int(r.get("llm_error", 0)) for r in funnel.get("dropped", {}).values())
+    if not calls or failed < calls:
+        return
+    example = ""
+    for stage in STAGES:
+        if stage.llm and stage.rejected:
+            for path in stage.targets(run, None, (stage.rejected,)):
+                row = next((r for r in read_records(path, Rejected, missing_ok=True)
+                            if r.reason == "llm_error"), None)
+                if row is not None:
+                    example = f" (e.g. {row.detail[:200]})"
+                    break
+        if example:
+            break
+    raise AllCallsFailed(f"every LLM call failed: {failed} of {calls}{example}; nothing was "
+                         f"generated (the failures are in the rejected config of {run.root}); "
+                         "check llm.* and the server, then re-run the same command")
+
+
 def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
-    """Run the whole job in this process; return the publish result plus "hub" (push summary
-    or None) and total "seconds"."""
+    """Run the whole job in this process, holding the output dir's lock; return the publish
+    result plus "hub" (push summary or None) and total "seconds". Raises RunDirBusy when
+    another process holds the dir, AllCallsFailed (after publishing) when every LLM call
+    failed."""
     t0 = time.time()
-    run_dir = start(cfg)
-    result = run_stages(cfg, run_dir, STAGES, llm=make_llm(cfg), progress=progress)
-    result["hub"] = push(cfg, run_dir)
+    with output_lock(cfg.output.dir):
+        run_dir = start(cfg)
+        result = run_stages(cfg, run_dir, STAGES, llm=make_llm(cfg), progress=progress)
+        check_calls(result, run_dir)
+        result["hub"] = push(cfg, run_dir)
     result["seconds"] = round(time.time() - t0, 1)
     return result

@@ -125,7 +125,8 @@ def summary_text(result: dict[str, Any]) -> str:
             lines.append(f"  dropped at {stage}: " + ", ".join(f"{k}={v}" for k, v in sorted(reasons.items())))
     t = f["tokens"]
     lines.append(f"  tokens   {t.get('prompt', 0)} prompt + {t.get('completion', 0)} completion, "
-                 f"{t.get('cached_calls', 0)}/{t.get('calls', 0)} calls from cache")
+                 f"{t.get('cached_calls', 0)}/{t.get('calls', 0)} calls from cache"
+                 + (f", {t['cache_repaired']} bad cache entries re-requested" if t.get("cache_repaired") else ""))
     lines.append("  configs  " + ", ".join(f"{k}={v}" for k, v in result["rows"].items()))
     if "seconds" in result:
         lines.append(f"  time     {result['seconds']} s")

@@ -1,8 +1,9 @@
 """The run directory, its one owner: every work file of a run is a named property here.
 
 `<output.dir>/.synthir/` holds the work files of a run (`RunDir`), one folder per shard of
-sampled passages (`ShardDir`); the published dataset (README.md, data/, beir/) sits in
-`<output.dir>` itself. Stages name the files they read and write by these property names
+sampled passages (`ShardDir`), the lock and the published versions; the published dataset
+(README.md, data/, beir/, funnel.json) is reached from `<output.dir>` itself (links into the
+current version). Stages name the files they read and write by these property names
 (see `synthir.stages`); `layout()` lists them all (docs/architecture.md is generated from it).
 Records are read back typed (`read_records(path, Model)`) and written atomically.
 """
@@ -23,9 +24,11 @@ from synthir.errors import ConfigError, InputError
 from synthir.ids import content_id
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 
-# 1: before the declared stage graph (ingest/stats.json, index.json, ...); 2: before documents,
-# detected languages and duplicate clusters (corpus.parquet had id, title, text, lang only).
-LAYOUT_VERSION = 3
+# 1: before the declared stage graph (ingest/stats.json, index.json, ...). A layout-2 run dir
+# made before documents, detected languages and duplicate clusters resumes: its ingest marker
+# has no corpus key, so ingest runs again and rewrites corpus.parquet (with doc_id, ...) and
+# clusters.parquet; every later stage whose inputs changed follows.
+LAYOUT_VERSION = 2
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -33,6 +36,10 @@ M = TypeVar("M", bound=BaseModel)
 # path inside it, what it holds).
 FILES: dict[str, tuple[str, str, str]] = {
     "config": ("run", "config.json", "validated config, fingerprint, prompt sha256s, layout version"),
+    "lock": ("run", "lock", "OS file lock held by the one synthir process using this dir (synthir.lock)"),
+    "lock_info": ("run", "lock.json", "who holds the lock: pid, host, command, start time"),
+    "published": ("run", "published", "published versions (`v-*/`) and the `current` link the "
+                  "root's README.md, data, beir, funnel.json point through (synthir.publish.swap)"),
     "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang, lang_confidence, "
                "doc_id, position (CorpusStore)"),
     "clusters": ("run", "clusters.parquet", "duplicate clusters: id, cluster_id, kind (exact | near) "
@@ -40,6 +47,8 @@ FILES: dict[str, tuple[str, str, str]] = {
     "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
     "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),
     "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
+    "bootstrap_examples": ("run", "bootstrap_examples.jsonl",
+                           "bootstrap pilot: in-domain few-shot examples per method (BootstrapExample)"),
     "passages": ("shard", "passages.jsonl", "sampled passages (Passage)"),
     "queries": ("shard", "queries.jsonl", "parsed generated queries (QueryRecord)"),
     "generate_rejected": ("shard", "generate_rejected.jsonl", "failed calls and parse rejects (Rejected)"),
@@ -85,10 +94,17 @@ class _Dir:
 
 def read_records(path: Path, model: type[M], missing_ok: bool = False) -> list[M]:
     """The records of a JSONL work file, validated as `model` ([] for a missing file when
-    `missing_ok`)."""
+    `missing_ok`). A missing (not `missing_ok`) or damaged file is an InputError naming it:
+    the stage that writes it runs again on a re-run of the same command."""
     if missing_ok and not path.exists():
         return []
-    return [model.model_validate(r) for r in read_jsonl(path)]
+    try:
+        return [model.model_validate(r) for r in read_jsonl(path)]
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON, bad UTF-8, failed validation
+        what = "missing" if isinstance(exc, FileNotFoundError) else "damaged"
+        detail = " ".join(str(exc).split())[:200]
+        raise InputError(f"work file {path} is {what} ({detail}); run the same command again "
+                         "to rebuild it") from None
 
 
 def write_records(path: Path, records: Iterable[BaseModel | dict[str, Any]]) -> int:
@@ -140,10 +156,12 @@ def layout() -> list[tuple[str, str, str]]:
 def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> str:
     """Hash of everything that changes the generated and filtered records: the config, except
     the publish options (output.*: dir, licence, split, hub...) and orchestration (how tasks
-    run), plus the sha256 of every prompt / example file the run uses."""
-    d = cfg.model_dump(mode="json")
-    d.pop("output")
-    d.pop("orchestration")
+    run), plus the sha256 of every prompt / example file the run uses. Options left at their
+    defaults are not part of it, so a synthir release that adds an option (with a default that
+    keeps the old behaviour) still resumes the runs of the previous one."""
+    d = cfg.model_dump(mode="json", exclude_defaults=True)
+    d.pop("output", None)
+    d.pop("orchestration", None)
     return content_id(d, prompt_shas or {})
 
 

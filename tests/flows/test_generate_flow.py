@@ -23,7 +23,7 @@ def test_generate_flow_publishes_a_dataset(wiki_corpus, real_llm, tmp_path):
     assert result["rows"]["pairs"] == result["funnel"]["queries"]["roundtrip_kept"] > 0
     pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
     assert len(pairs) == result["rows"]["pairs"]
-    assert result["funnel"]["queries"]["prompts"] == 12  # 6 passages x en, fr
+    assert result["funnel"]["queries"]["prompts"] == 96  # 6 passages x en, fr x 8 samples
     assert result["rows"]["documents"] == 0 and "documents" not in result["files"]  # none asked
 
 

@@ -38,9 +38,8 @@ def _cached(cache_dir: Path) -> int:
 
 def _files(root: Path) -> dict[str, bytes]:
     """The published dataset, minus the card (it reports wall times and cache hits)."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and ".synthir" not in p.parts and p.name != "README.md"
-            and p.name != "funnel.json"}
+    return {f"{top}/{p.relative_to(root / top)}": p.read_bytes() for top in ("data", "beir")
+            for p in sorted((root / top).rglob("*")) if p.is_file()}  # data, beir: links, followed
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +67,7 @@ def test_sigkilled_flow_resumes_without_repeating_calls(server, wiki_corpus, tmp
                          env=env(tmp_path / "cache-ref"), capture_output=True, text=True, timeout=900)
     assert ref.returncode == 0, ref.stderr[-3000:]
     total = server.requests() - before
-    assert total == 12  # 6 passages x (en, fr)
+    assert total == 96  # 6 passages x (en, fr) x 8 samples
 
     # 2. the flow, SIGKILLed once 5 responses are cached (mid-generation)
     cache = tmp_path / "cache-run"

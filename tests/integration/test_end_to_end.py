@@ -31,7 +31,7 @@ def test_pairs_have_real_generated_queries(demo_run):
         assert corpus[row["positive_id"]]["text"] == row["positive"]
         assert 1 <= row["roundtrip_rank"] <= cfg.roundtrip.top_k
         assert row["provenance"]["model"].startswith("gemma-3-270m")
-        assert row["provenance"]["backend"] == "transformers"
+        assert row["provenance"]["backend"] == "llamacpp"
         assert len(row["provenance"]["template_sha256"]) == 64
         assert row["cross_lingual"] == (row["query_lang"] != row["passage_lang"])
     qrels = load_dataset(str(cfg.output.dir), "qrels")["train"]
@@ -44,7 +44,7 @@ def test_card_funnel_equals_row_counts(demo_run):
     f = result["funnel"]
     pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
     rejected = load_dataset(str(cfg.output.dir), "rejected")["train"]
-    assert f["queries"]["prompts"] == 12  # 6 passages x 2 languages
+    assert f["queries"]["prompts"] == 96  # 6 passages x 2 languages x 8 samples
     assert f["queries"]["roundtrip_kept"] == len(pairs)
     dropped = Counter((r["stage"], r["reason"]) for r in rejected)
     assert sum(n for reasons in f["dropped"].values() for n in reasons.values()) == len(rejected)
@@ -63,7 +63,7 @@ def test_card_funnel_equals_row_counts(demo_run):
             f"{q['roundtrip_kept']} |") in card
     assert "query/promptagator.j2" in card and "config_name: rejected" in card
     assert "LLM: `gemma-3-270m-q4_k_m.gguf@sha256:" in card
-    assert (f["tokens"]["completion"] > 0) and f["tokens"]["calls"] == 12
+    assert (f["tokens"]["completion"] > 0) and f["tokens"]["calls"] == 96
 
 
 def test_rerun_resumes_and_cli_prints_summary(demo_run, capsys):
@@ -95,7 +95,7 @@ def test_malformed_corpus_run_completes_and_counts_every_bad_row(tmp_path, real_
     ingest = Counter(r["reason"] for r in rejected if r["stage"] == "ingest")
     assert ingest == expected
     assert result["rows"]["corpus"] == 10
-    assert result["funnel"]["queries"]["prompts"] == 3
+    assert result["funnel"]["queries"]["prompts"] == 3 * 8  # 3 passages x 8 samples
 
 
 def test_republish_to_same_dir_never_loads_stale_rows(demo_run):

@@ -207,7 +207,7 @@ def test_dataset_inspection_notebook_runs(isolated_cache, tmp_path):
     assert not missing.exists()
     built = Path(payload["dir"])
     assert built.is_relative_to(isolated_cache) and (built / "README.md").is_file()
-    assert payload["funnel"]["prompts"] == 4 * 2  # 4 passages x en, fr
+    assert payload["funnel"]["prompts"] == 4 * 2 * 8  # 4 passages x en, fr x 8 samples
     assert payload["pairs"] == payload["rows"]["pairs"] == payload["funnel"]["roundtrip_kept"] > 0
     assert payload["rejected"] == payload["rows"]["rejected"]
     pngs = [o for o in outputs if "image/png" in o.get("data", {})]

@@ -21,7 +21,8 @@ def test_demo_config_loads_with_required_keys():
     assert cfg.corpus.fields.id == "id" and cfg.corpus.fields.text == "text"
     assert cfg.corpus.fields.title == "title" and cfg.corpus.fields.lang == "lang"
     assert cfg.sample.n == 40 and cfg.languages == ["en", "fr"]
-    assert cfg.llm.backend == "transformers" and cfg.llm.model == "embedded"
+    assert cfg.llm.backend == "llamacpp" and cfg.llm.model == "embedded"
+    assert cfg.generation.queries[0].num_queries == 8 and cfg.llm.temperature > 0  # sample, then filter
     assert cfg.roundtrip.top_k >= 1 and cfg.output.dir == Path("out/demo")
 
 
@@ -105,7 +106,7 @@ def test_method_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"llm: Value error, backend openai needs llm.base_url"):
         load_config(DEMO, ["llm.backend=openai", "llm.model=m"])
     with pytest.raises(ConfigError, match=r"num_queries > 1 needs llm.temperature > 0"):
-        load_config(DEMO, ["generation.queries=[{method: promptagator, num_queries: 3}]"])
+        load_config(DEMO, ["llm.temperature=0", "generation.queries=[{method: promptagator, num_queries: 3}]"])
     with pytest.raises(ConfigError, match=r"generation.queries\[0\].*structured output is available "
                                           r"for method sap only"):
         load_config(DEMO, ["generation.queries=[{method: promptagator, structured: true}]"])
@@ -203,3 +204,30 @@ def test_prompt_library_refuses_a_symlink_out_before_reading(tmp_path):
         lib.template("query/link.j2", {"passage"})
     with pytest.raises(ConfigError, match="outside the prompts dir"):
         lib.examples("../secret.j2")
+
+
+def test_env_keys_must_name_variables_and_never_echo_a_token(capsys):
+    from synthir.cli import main
+
+    token = "hf_Xy7pQ2mN9vB4cL1kJ8hG3fD6sA0zW5eR"
+    for key, value in (("output.hub.token_env", token), ("llm.api_key_env", "sk-" + "a1B2c3" * 4),
+                       ("output.hub.token_env", "HF TOKEN")):
+        with pytest.raises(ConfigError, match=f"{key}: .*must name an environment variable") as err:
+            load_config(REPO / "configs" / "demo.yaml", [f"{key}={value}"])
+        assert value not in str(err.value)
+    assert load_config(REPO / "configs" / "demo.yaml", ["output.hub.token_env=MY_ORG_HF_TOKEN_2"])
+    assert main(["run", str(REPO / "configs" / "demo.yaml"), "--set", f"output.hub.token_env={token}"]) == 2
+    err = capsys.readouterr().err
+    assert token not in err and len(err.strip().splitlines()) == 1
+
+
+def test_fingerprint_ignores_options_left_at_their_default(tmp_path):
+    """A release that adds an option with a default resumes the previous release's runs."""
+    from data_schemas.config import RunConfig
+    from synthir.rundir import config_fingerprint
+
+    base = {"corpus": {"path": str(tmp_path / "c.jsonl")}, "output": {"dir": str(tmp_path / "o")}}
+    cfg = RunConfig.model_validate(base)
+    same = RunConfig.model_validate({**base, "roundtrip": {"top_k": 1, "keep_per_passage": None}})
+    other = RunConfig.model_validate({**base, "roundtrip": {"top_k": 5}})
+    assert config_fingerprint(cfg) == config_fingerprint(same) != config_fingerprint(other)

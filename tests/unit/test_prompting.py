@@ -42,3 +42,34 @@ def test_repo_prompts_load():
     for lang in ("en", "fr", "es"):
         rows, sha = lib.examples(f"query/examples/{lang}.jsonl")
         assert 3 <= len(rows) <= 8 and len(sha) == 64
+
+
+def test_template_outside_the_prompts_dir_is_refused_before_reading(tmp_path):
+    root = tmp_path / "prompts"
+    root.mkdir()
+    (tmp_path / "secret.j2").write_text("{% if %}", encoding="utf-8")  # a syntax error if read
+    (root / "inc.j2").write_text('{% include "../secret.j2" %}', encoding="utf-8")
+    lib = PromptLibrary(root)
+    for name in ("../secret.j2", str(tmp_path / "secret.j2"), "a/../../secret.j2", "inc.j2"):
+        with pytest.raises(ConfigError, match="outside the prompts directory"):
+            lib.template(name, set())
+    with pytest.raises(ConfigError, match="outside the prompts directory"):
+        lib.examples("../x.jsonl")
+
+
+def test_undefined_attribute_of_an_object_is_caught_at_load(tmp_path):
+    from synthir.generators.common import OBJECTS
+
+    (tmp_path / "t.j2").write_text('{{ passage.text }} {% if x %}{{ passage["foo"] }}{% endif %}',
+                                   encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"reads passage.foo, which is undefined; passage has \[.*'text'"):
+        PromptLibrary(tmp_path).template("t.j2", {"passage", "x"}, OBJECTS)
+    (tmp_path / "loop.j2").write_text("{% for passage in x %}{{ passage.query }}{% endfor %}", encoding="utf-8")
+    PromptLibrary(tmp_path).template("loop.j2", {"passage", "x"}, OBJECTS)  # a loop variable: not checked
+
+
+def test_render_error_is_a_one_line_config_error(tmp_path):
+    (tmp_path / "t.j2").write_text("{% for ex in examples %}{{ ex.foo }}{% endfor %}", encoding="utf-8")
+    tpl = PromptLibrary(tmp_path).template("t.j2", {"examples"})
+    with pytest.raises(ConfigError, match="prompt template t.j2: 'dict object' has no attribute 'foo'"):
+        tpl.render(examples=[{}])

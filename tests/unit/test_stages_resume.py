@@ -89,3 +89,29 @@ def test_yield_per_method_and_language(wiki_corpus, tmp_path):
     assert y["kept_per_passage"] == round(y["kept"] / 6, 3)
     copied = result["funnel"]["dropped"].get("parse", {}).get("copied_example", 0)
     assert y["copied_example_rate"] == round(copied / 6, 4)
+
+
+def test_missing_or_changed_output_reruns_its_stage_and_the_next(wiki_corpus, tmp_path):
+    """A done-marker records its outputs' sha256: a deleted or truncated output makes the stage
+    run again (same result), and a stage whose input changed runs again too."""
+    cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 4, "shard_size": 4, "languages": "[en]"})
+    paths = prepare_run(cfg)
+    run_stage(INGEST, cfg, paths)
+    [shard] = paths.shard_dirs()
+    llm = ScriptedLLM(flaky=False)
+    gen = run_stage(GENERATE, cfg, paths, shard, llm=llm)
+    assert gen["outputs"] == {"shards/00000/queries.jsonl": gen["outputs"]["shards/00000/queries.jsonl"],
+                              "shards/00000/generate_rejected.jsonl": gen["outputs"]["shards/00000/generate_rejected.jsonl"]}
+    filt = run_stage(FILTER, cfg, paths)
+    queries = shard.queries.read_bytes()
+    shard.queries.unlink()
+    again = run_stage(GENERATE, cfg, paths, shard, llm=llm)
+    assert shard.queries.read_bytes() == queries and llm.calls == 8  # ran again, same file
+    assert run_stage(FILTER, cfg, paths) == filt  # same input bytes: not redone
+    shard.queries.write_bytes(queries[: len(queries) // 2])  # truncated
+    run_stage(GENERATE, cfg, paths, shard, llm=llm)
+    assert shard.queries.read_bytes() == queries and llm.calls == 12
+    assert again["outputs"] == gen["outputs"]
+    (shard.base / "generate.done.json").write_text("{not json")  # a damaged marker counts as none
+    run_stage(GENERATE, cfg, paths, shard, llm=llm)
+    assert llm.calls == 16

@@ -78,3 +78,27 @@ def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: E
             detail=f"source at {where} (top_k={top_k}); top-1 {row_ids[0]} score {row_scores[0]:.3f}",
             item_id=rec.id, passage_id=rec.passage_id, lang=rec.query_lang, raw=rec.query))
     return kept, rejected, ranks
+
+
+def select_per_passage(kept: list[QueryRecord], keep: int | None) -> tuple[list[QueryRecord], list[Rejected]]:
+    """Oversample and select (Promptagator samples several queries per passage, then filters):
+    of the round-trip kept queries of one (passage, method, query language), keep the best
+    `keep` by source rank, then score (higher first), then id; the rest become
+    Rejected(stage="roundtrip", reason="not_selected"). They were already deduplicated among
+    themselves by the filter stage. `keep` None: every query is kept. Order of `kept` is kept."""
+    if keep is None:
+        return kept, []
+    groups: dict[tuple[str, str, str], list[QueryRecord]] = {}
+    for rec in kept:
+        groups.setdefault((rec.passage_id, rec.method, rec.query_lang), []).append(rec)
+    chosen: set[str] = set()
+    for recs in groups.values():
+        best = sorted(recs, key=lambda r: (r.roundtrip_rank or 10**9, -(r.roundtrip_score or 0.0), r.id))
+        chosen.update(r.id for r in best[:keep])
+    out = [r for r in kept if r.id in chosen]
+    rejected = [Rejected(id=content_id("select", r.id), stage="roundtrip", reason="not_selected",
+                         detail=f"rank {r.roundtrip_rank}, score {r.roundtrip_score:.3f}: not among the best "
+                                f"{keep} kept for this passage (roundtrip.keep_per_passage)",
+                         item_id=r.id, passage_id=r.passage_id, lang=r.query_lang, raw=r.query)
+                for r in kept if r.id not in chosen]
+    return out, rejected

@@ -10,11 +10,14 @@ from synthir.langid import LanguageID
 from synthir.prompting import PromptLibrary
 
 
-def query_generators(cfg: RunConfig, library: PromptLibrary | None = None) -> list[QueryGenerator]:
-    """One QueryGenerator per `generation.queries[]` entry."""
+def query_generators(cfg: RunConfig, library: PromptLibrary | None = None,
+                     pools: dict[int, dict[str, list[dict]]] | None = None) -> list[QueryGenerator]:
+    """One QueryGenerator per `generation.queries[]` entry; `pools` {entry index: {lang:
+    example rows}} replaces an entry's few-shot pool (the bootstrap stage's examples)."""
     lib = library or PromptLibrary(cfg.generation.prompts_dir)
-    return [QueryGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib)
-            for m in cfg.generation.queries]
+    return [QueryGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
+                           pool=(pools or {}).get(i))
+            for i, m in enumerate(cfg.generation.queries)]
 
 
 def document_generators(cfg: RunConfig, library: PromptLibrary | None = None) -> list[DocumentGenerator]:

@@ -24,7 +24,8 @@ _PREAMBLE = re.compile(rf"(?:{_KEYS}|here|voici|hier|aquí|aqui)", re.IGNORECASE
 _MARKUP = re.compile(r"^(?:#{1,6}\s+|>\s*|[-*•·]\s+|\d{1,2}[.)]\s+)+")
 
 
-def _strip(line: str) -> str:
+def strip_answer(line: str) -> str:
+    """One answer line without markup (heading, quote, bullet, bold, code), label and quotes."""
     line = _MARKUP.sub("", line.strip())
     line = line.replace("**", "").replace("__", "").replace("`", "").strip()
     line = _LABEL.sub("", line).strip()
@@ -41,7 +42,7 @@ def chat_answer(raw: str) -> tuple[str, bool]:
         last = i == len(lines) - 1
         if bare.endswith((":", "：")) and not last and _PREAMBLE.search(bare):
             continue  # "Here is a search query for this passage:" then the query
-        text = _strip(line)
+        text = strip_answer(line)
         if text:
             return text, last
     return "", True

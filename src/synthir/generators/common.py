@@ -17,6 +17,7 @@ from data_schemas.records import Passage, Provenance, QueryRecord, Rejected
 from synthir.ids import content_id
 from synthir.langid import LanguageID
 from synthir.prompting import oneline
+from synthir.redact import redact
 
 LEAK_MARKERS = ("passage:", "search query", "summary:", "query:", "document:",
                 "{{", "}}", "{%", "%}", "<start_of_turn>", "<end_of_turn>", "<|im_start|>",
@@ -27,6 +28,8 @@ NO_SPACE_LANGS = frozenset({"zh", "ja", "th", "lo", "km", "my"})
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 Check = tuple[str, str] | None
+# Objects a template reads attributes of, with the attributes they have (checked at load).
+OBJECTS = {"passage": frozenset(Passage.model_fields)}
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,11 @@ class PromptItem:
 
 def reject(item: PromptItem, stage: str, reason: str, detail: str, raw: str,
            sample: int = 0) -> Rejected:
-    """A Rejected row for `item` (the raw output is kept, cut to 500 chars)."""
+    """A Rejected row for `item` (the raw output is kept, cut to 500 chars; secrets in the
+    detail or the raw output are masked: synthir.redact)."""
     return Rejected(id=content_id(stage, item.prompt_id, sample, reason), stage=stage,
-                    reason=reason, detail=detail[:500], item_id=item.prompt_id,
-                    passage_id=item.passage.id, lang=item.lang, raw=raw[:500], method=item.method)
+                    reason=reason, detail=redact(detail)[:500], item_id=item.prompt_id,
+                    passage_id=item.passage.id, lang=item.lang, raw=redact(raw)[:500], method=item.method)
 
 
 def clean_line(text: str) -> str:

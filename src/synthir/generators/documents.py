@@ -22,7 +22,7 @@ from data_schemas.config import DocumentMethodConfig, GenerationConfig, LLMConfi
 from data_schemas.languages import language_name
 from data_schemas.records import DocumentRecord, Passage, QueryRecord, Rejected
 from synthir.errors import ConfigError
-from synthir.generators.common import (PromptItem, TemplateGenerator, check_language,
+from synthir.generators.common import (OBJECTS, PromptItem, TemplateGenerator, check_language,
                                        check_leak, check_length,
                                        clean_line, copies, reject)
 from synthir.ids import content_id
@@ -59,7 +59,7 @@ class DocumentGenerator(TemplateGenerator):
         self.name = method.method if method.method != "negative" else f"negative_{method.variant}"
         self.lib = library or PromptLibrary(gen.prompts_dir)
         key = (method.method, method.variant) if method.method == "negative" else method.method
-        self.template = self.lib.template(method.template or TEMPLATES[key], PROVIDED)
+        self.template = self.lib.template(method.template or TEMPLATES[key], PROVIDED, OBJECTS)
         self.examples: dict[str, list[dict]] = {}
         self.examples_sha: dict[str, str] = {}
         for lang in languages:

@@ -19,8 +19,11 @@ wrong_language, type_mismatch, length_mismatch or invalid_record.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
 import re
+from pathlib import Path
 
 from rapidfuzz import fuzz
 
@@ -30,15 +33,15 @@ from data_schemas.config import GenerationConfig, LLMConfig, QueryMethodConfig
 from data_schemas.languages import is_cross_lingual, language_name
 from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.errors import ConfigError
-from synthir.generators.chat import chat_answer
-from synthir.generators.common import (PromptItem, TemplateGenerator, check_language,
+from synthir.generators.chat import chat_answer, strip_answer
+from synthir.generators.common import (OBJECTS, PromptItem, TemplateGenerator, check_language,
                                        check_leak, check_length,
                                        check_query_length, check_query_type, clean_line, copies,
                                        draw_attributes, is_copy, reject)
 from synthir.ids import content_id
 from synthir.langid import LanguageID
 from synthir.llm.base import Generation, SamplingParams, schema_json
-from synthir.prompting import PromptLibrary
+from synthir.prompting import PromptLibrary, read_examples
 
 PROVIDED = frozenset({"task", "examples", "passage", "language", "language_name",
                       "passage_language_name", "query_type", "length", "difficulty", "persona"})
@@ -73,6 +76,9 @@ def example_id(example: dict) -> str:
 
 
 CHAT_MIN_TOKENS = 64  # chat answers need room for a preamble line before the query
+# Backends that can constrain decoding to a JSON schema (llama.cpp grammar, vLLM structured
+# outputs, response_format / grammar on OpenAI-compatible servers).
+CONSTRAINED_BACKENDS = frozenset({"llamacpp", "vllm", "openai"})
 
 
 class QueryGenerator(TemplateGenerator):
@@ -84,7 +90,7 @@ class QueryGenerator(TemplateGenerator):
 
     def __init__(self, method: QueryMethodConfig, gen: GenerationConfig, llm: LLMConfig,
                  languages: list[str], seed: int, library: PromptLibrary | None = None,
-                 langid: LanguageID | None = None) -> None:
+                 langid: LanguageID | None = None, pool: dict[str, list[dict]] | None = None) -> None:
         self.m = method
         self.cfg = gen
         self.llm_cfg = llm
@@ -94,7 +100,7 @@ class QueryGenerator(TemplateGenerator):
         self.task = method.task or d["task"]
         self.lib = library or PromptLibrary(gen.prompts_dir)
         self.template = self.lib.template(method.template or self._default_template(d["template"]),
-                                          PROVIDED)
+                                          PROVIDED, OBJECTS)
         ex_dir = method.examples_dir or ("query/typed_examples" if method.query_types and
                                          method.method == "promptagator" else d["examples"])
         self.examples_dir = ex_dir
@@ -103,25 +109,59 @@ class QueryGenerator(TemplateGenerator):
             need.add("type")
         self.examples: dict[str, list[dict]] = {}
         self.examples_sha: dict[str, str] = {}
+        self.pool_names: dict[str, str] = {}
         for lang in languages:
-            rows, sha = self.lib.examples(f"{ex_dir}/{lang}.jsonl")
+            rows, sha, name = self._pool(lang, pool)
+            self.pool_names[lang] = name
             bad = [i for i, r in enumerate(rows, 1) if not all(isinstance(r.get(k), str) for k in need)]
             if bad:
-                raise ConfigError(f"{ex_dir}/{lang}.jsonl: rows {bad} need string fields {sorted(need)}")
+                raise ConfigError(f"{name}: rows {bad} need string fields {sorted(need)}")
             if method.query_types:
                 missing = [t for t in method.query_types if not any(r["type"] == t for r in rows)]
                 if missing and method.num_examples:
-                    raise ConfigError(f"{ex_dir}/{lang}.jsonl has no example of query type(s) {missing}")
+                    raise ConfigError(f"{name} has no example of query type(s) {missing}")
             self.examples[lang] = rows
             self.examples_sha[lang] = sha
         self.options = {"query_type": method.query_types, "length": method.lengths,
                         "difficulty": method.difficulties, "persona": method.personas}
 
+    def _pool(self, lang: str, pool: dict[str, list[dict]] | None) -> tuple[list[dict], str, str]:
+        """(rows, sha256, name) of the language's few-shot pool: `pool` (the bootstrap pilot's
+        kept pairs) when it has rows for `lang`, else `examples_file` (the user's in-domain
+        pairs: rows with this `lang` or none; at most 8, Promptagator's few-shot), else
+        `<examples_dir>/<lang>.jsonl` of the prompt library."""
+        if pool and pool.get(lang):
+            rows = pool[lang]
+            sha = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+            return rows, sha, f"bootstrap:{self.name}/{lang}"
+        if self.m.examples_file:
+            path = Path(self.m.examples_file)
+            rows, sha = read_examples(path)
+            rows = [r for r in rows if r.get("lang") in (None, lang)]
+            if not rows:
+                raise ConfigError(f"examples_file {path.name}: no example for language {lang} (rows need "
+                                  f"lang {lang!r} or no lang)")
+            if len(rows) > 8:
+                raise ConfigError(f"examples_file {path.name}: {len(rows)} examples for {lang}; give at most 8 "
+                                  "in-domain pairs per language (Promptagator's few-shot)")
+            return rows, sha, f"examples_file:{path.name}"
+        rows, sha = self.lib.examples(f"{self.examples_dir}/{lang}.jsonl")
+        return rows, sha, f"{self.examples_dir}/{lang}.jsonl"
+
+    @property
+    def chat_json(self) -> bool:
+        """Promptagator on a chat model whose backend can constrain decoding (and
+        llm.structured_output on): the answer is the JSON object {"query": ...} (PromptagatorOutput),
+        so no preamble, label or explanation can reach the parser."""
+        return (self.name == "promptagator" and self.llm_cfg.api == "chat" and self.llm_cfg.structured_output
+                and self.llm_cfg.backend in CONSTRAINED_BACKENDS)
+
     def _default_template(self, base: str) -> str:
         """The method's template: `…_json.j2` when structured; with `llm.api: chat`, a
-        `…_chat.j2` variant when the library has one (instruction-style, for chat models)."""
+        `…_chat.j2` variant when the library has one (instruction-style, for chat models),
+        `…_chat_json.j2` when the chat answer is constrained to JSON (`chat_json`)."""
         name = base.replace(".j2", "_json.j2") if self.m.structured else base
-        chat = name.replace(".j2", "_chat.j2")
+        chat = name.replace(".j2", "_chat_json.j2" if self.chat_json else "_chat.j2")
         if self.llm_cfg.api == "chat" and (self.lib.root / chat).is_file():
             return chat
         return name
@@ -129,7 +169,7 @@ class QueryGenerator(TemplateGenerator):
     def files(self) -> dict[str, str]:
         """sha256 of the template and every example file this generator reads."""
         shas = {self.template.name: self.template.sha256}
-        shas.update({f"{self.examples_dir}/{lang}.jsonl": s for lang, s in self.examples_sha.items()})
+        shas.update({self.pool_names[lang]: s for lang, s in self.examples_sha.items()})
         return shas
 
     def sampling_params(self) -> SamplingParams:
@@ -137,7 +177,10 @@ class QueryGenerator(TemplateGenerator):
         line when structured, constrained to SAPOutput's schema where the backend can)."""
         base = self.m.max_new_tokens or self.llm_cfg.max_new_tokens
         schema = None
-        if self.name == "promptagator" and self.llm_cfg.api == "chat":
+        if self.chat_json:  # one JSON object, constrained to PromptagatorOutput's schema
+            stop, max_tokens = (), self.m.max_new_tokens or max(base, CHAT_MIN_TOKENS)
+            schema = schema_json(PromptagatorOutput.model_json_schema())
+        elif self.name == "promptagator" and self.llm_cfg.api == "chat":
             # chat models often open with a preamble line: read the whole answer (chat_answer)
             stop, max_tokens = ("\n\n\n",), self.m.max_new_tokens or max(base, CHAT_MIN_TOKENS)
         elif self.name == "promptagator":
@@ -194,6 +237,15 @@ class QueryGenerator(TemplateGenerator):
         text = raw.strip()
         if not text:
             return "empty", "no text"
+        if self.name == "promptagator" and self.llm_cfg.api == "chat" and text.startswith("{"):
+            try:
+                out = PromptagatorOutput.model_validate_json(text)
+            except ValidationError as exc:
+                if truncated:
+                    return "truncated", "JSON cut off at max_new_tokens"
+                return "malformed", f"invalid JSON output: {_first_error(exc)}"
+            query = clean_line(strip_answer(out.query))  # the JSON string may still carry a label or markup
+            return PromptagatorOutput(query=query) if query else ("empty", "blank query")
         if self.name == "promptagator" and self.llm_cfg.api == "chat":
             line, last = chat_answer(raw)
             if not line:

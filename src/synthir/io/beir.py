@@ -74,6 +74,11 @@ def read_beir(root: Path | str, corpus: bool = True) -> BeirData:
     return data
 
 
+def tsv_safe(value: str) -> bool:
+    """True when `value` can be one TSV cell (no control or line-separator character)."""
+    return not any(c < " " or c in "\x7f\u2028\u2029\x85" for c in value)
+
+
 def write_beir(root: Path, corpus: Iterable[dict[str, Any]], queries: Iterable[dict[str, Any]],
                qrels: dict[str, Iterable[tuple[str, str, int]]]) -> dict[str, int]:
     """Write corpus rows ({"_id", "title", "text", ...}), query rows ({"_id", "text", ...})
@@ -91,6 +96,9 @@ def write_beir(root: Path, corpus: Iterable[dict[str, Any]], queries: Iterable[d
             w.writerow(QRELS_HEADER)
             n = 0
             for qid, did, score in triples:
+                if not (tsv_safe(qid) and tsv_safe(did)):  # ingest rejects such ids (bad_id)
+                    raise InputError(f"qrels id {qid!r} / {did!r} has a tab or line break: "
+                                     "it cannot be a BEIR qrels row")
                 w.writerow([qid, did, int(score)])
                 n += 1
         counts[f"qrels/{split}"] = n

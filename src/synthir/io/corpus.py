@@ -6,9 +6,11 @@ HF dataset through its memory-mapped Arrow files, documents one file at a time. 
 (and, with `corpus.chunk.rows`, rows longer than `chunk.max_tokens`) are split into passages
 by a `Chunker` (synthir.io.chunking): passage id `<doc_id>#<position>`, title the section's
 heading path. Every bad row becomes a `Rejected` with a reason (bad_json, non_utf8,
-missing_text, empty_text, wrong_type, too_short, too_long, missing_id, duplicate_id,
+missing_text, empty_text, wrong_type, too_short, too_long, missing_id, bad_id, duplicate_id,
 malformed_row, malformed_document); a missing file or an unreadable format raises
-`InputError`.
+`InputError`. A CSV quote that is never closed makes its row a malformed_row and the lines
+after it are read as rows again (not swallowed into that one field); an id with a control
+character (tab, newline, ...) is a bad_id (ids are written to TSV and line-based files).
 
 Language: the row's `fields.lang` value, normalised (`pt-BR` -> `pt`), else
 `corpus.default_lang`; with neither, `lang` is `DETECT` ("") and the ingest stage detects it
@@ -22,6 +24,8 @@ import functools
 import hashlib
 import json
 import sys
+import unicodedata
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -114,29 +118,66 @@ def _iter_jsonl(path: Path) -> Iterator[RawRow]:
             yield i, obj, "", text[:RAW_PREVIEW]
 
 
+class _Lines:
+    """The physical lines of a text file for csv.reader, remembering the lines of the record
+    being read (`record`) and able to read lines again (`again`)."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh = fh
+        self.pending: deque[str] = deque()
+        self.record: list[str] = []
+
+    def __iter__(self) -> "_Lines":
+        return self
+
+    def __next__(self) -> str:
+        line = self.pending.popleft() if self.pending else next(self.fh)
+        self.record.append(line)
+        return line
+
+    def again(self, lines: list[str]) -> None:
+        self.pending.extendleft(reversed(lines))
+
+
 def _iter_csv(path: Path) -> Iterator[RawRow]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     delim = "\t" if path.suffix.lower() == ".tsv" else ","
     with path.open(encoding="utf-8", errors="surrogateescape", newline="") as fh:
-        reader = csv.DictReader(fh, delimiter=delim)
+        lines = _Lines(fh)
+        reader = csv.reader(lines, delimiter=delim, strict=True)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(f"cannot read the CSV header of {path}: {exc}") from None
         i = 0
         while True:
             i += 1
+            lines.record = []
             try:
-                row = next(reader)
+                fields = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                yield i, None, "malformed_row", str(exc)[:RAW_PREVIEW]
+                first = lines.record[0] if lines.record else ""
+                if len(lines.record) > 1:  # a quote never closed: this row is bad, the next ones are rows
+                    lines.again(lines.record[1:])
+                    yield i, None, "malformed_row", f"{exc} (unterminated quote?): {first[:RAW_PREVIEW]}"
+                    continue
+                fields = next(csv.reader([first], delimiter=delim), [])  # one sloppy line: lenient
+            if not fields:  # blank line
+                i -= 1
                 continue
+            row = dict(zip(header, fields))
             raw = json.dumps(row, ensure_ascii=False, default=str)[:RAW_PREVIEW]
-            if None in row or any(v is None for v in row.values()):
+            if len(fields) != len(header):
                 yield i, None, "malformed_row", f"wrong number of fields: {raw}"
                 continue
             if any(_has_surrogates(v) for v in row.values()):
                 yield i, None, "non_utf8", raw.encode("utf-8", "replace").decode("utf-8", "replace")
                 continue
-            yield i, dict(row), "", raw
+            yield i, row, "", raw
 
 
 def _iter_parquet(path: Path, batch_rows: int) -> Iterator[RawRow]:
@@ -179,6 +220,10 @@ def iter_raw_rows(cfg: CorpusConfig) -> Iterator[RawRow]:
     fmt = detect_format(path, cfg.format)
     if fmt == "documents":
         raise ValueError("documents are read by CorpusReader, not as rows")
+    if path.is_dir() and fmt != "hf":
+        raise InputError(f"corpus {path} is a directory, but corpus.format is {fmt}: give a {fmt} "
+                         "file, format: documents (or auto) for a folder of .md / .html / .txt "
+                         "documents, or format: hf for a saved Hugging Face dataset")
     if fmt == "jsonl":
         return _iter_jsonl(path)
     if fmt == "csv":
@@ -233,6 +278,9 @@ def normalize_row(row: dict[str, Any], cfg: CorpusConfig, check_length: bool = T
             pid = pid.strip()
             if not pid:
                 return "missing_id", f"{f.id!r} is blank"
+            bad = next((c for c in pid if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)
+            if bad is not None:
+                return "bad_id", f"{f.id!r} contains the control character {bad!r} (ids go to TSV files)"
     except UnicodeDecodeError:
         return "non_utf8", "bytes value is not UTF-8"
     if title is None:
@@ -277,8 +325,8 @@ class CorpusReader:
         if not is_glob(str(path)) and not path.exists():
             raise InputError(f"corpus not found: {path}")
         fmt = detect_format(path, self.cfg.format)
-        if fmt in ("jsonl", "csv", "parquet") and (is_glob(str(path)) or path.is_dir()):
-            raise InputError(f"corpus.format is {fmt} but corpus.path {path} is a folder or glob: "
+        if fmt != "documents" and is_glob(str(path)):
+            raise InputError(f"corpus.format is {fmt} but corpus.path {path} is a glob: "
                              "set corpus.format to documents (or auto)")
         return fmt
 

@@ -102,3 +102,33 @@ class LlamaCppLLM:
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
         """n completions per prompt, grouped in prompt order."""
         return [self._one(p, params, k) for p in prompts for k in range(params.n)]
+
+    def next_token_logprobs(self, prompts: list[str], token_ids: list[int]) -> list[list[float]]:
+        """Log-probabilities of `token_ids` as the next token after each raw prompt (the LLM
+        judge's yes / no). The prompt's KV cache is kept between calls, so prompts that share a
+        prefix (same instruction, same passage) evaluate only what differs."""
+        import numpy as np
+        import llama_cpp
+
+        out = []
+        with self._lock:
+            llm = self.llm
+            for prompt in prompts:
+                tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
+                tokens = tokens[-(llm.n_ctx() - 1):]
+                same = 0
+                for a, b in zip(llm.input_ids[:llm.n_tokens], tokens[:-1]):
+                    if a != b:
+                        break
+                    same += 1
+                llm.n_tokens = same  # eval() drops the KV cache beyond the shared prefix
+                llm.eval(tokens[same:])
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1),
+                                               shape=(llm.n_vocab(),)).astype(np.float64)
+                logz = float(np.log(np.exp(logits - logits.max()).sum()) + logits.max())
+                out.append([float(logits[t] - logz) for t in token_ids])
+        return out
+
+    def first_token(self, word: str) -> int:
+        """The id of the first token of `word` (no BOS)."""
+        return int(self.llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)[0])

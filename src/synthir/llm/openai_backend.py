@@ -2,21 +2,22 @@
 
 `llm.api: completions` posts to `/completions` (base models), `chat` to `/chat/completions`
 (each rendered prompt is one user message). Requests run concurrently up to
-`llm.max_concurrency`; each has `llm.timeout_s`; 408/409/429/5xx, timeouts and connection
-errors are retried up to `llm.max_retries` times with exponential backoff + jitter (honouring
+`llm.max_concurrency`; each attempt has a total deadline of `llm.timeout_s` (connect + send +
+headers + body: a server that trickles bytes times out too, counted in `stats["timeouts"]`);
+408/409/429/5xx, timeouts and connection errors are retried up to `llm.max_retries` times with exponential backoff + jitter (honouring
 Retry-After). Other 4xx fail at once. A failed prompt becomes Generation(error=...), never an
-exception. The API key is read from the env var named by `llm.api_key_env` and is never
-logged or put in an error message. `n` > 1 is sent as n requests with n=1 (seed + k), which
+exception. The API key is read from the env var named by `llm.api_key_env`; it and any
+`Bearer …` value a server echoes are masked (synthir.redact) in every error and log line. `n` > 1 is sent as n requests with n=1 (seed + k), which
 every server supports.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -25,6 +26,7 @@ from data_schemas.config import LLMConfig
 from synthir.llm.base import BackendOptions, Generation, SamplingParams, error_generations
 from synthir.llm.models import model_identity
 from synthir.llm.base import cut_at_stop
+from synthir.redact import redact, register
 
 log = logging.getLogger(__name__)
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -110,9 +112,20 @@ class Options(BackendOptions):
     server: str = "openai"
 
 
+def run_coroutine(coro: Any) -> Any:
+    """Run `coro` to completion from sync code, also from a thread that already runs an event
+    loop (a notebook): then in a fresh thread with its own loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 class OpenAILLM:
     """Implements the LLM protocol over HTTP (see module doc). `stats` counts requests,
-    retries and failures for the run's report."""
+    retries, timeouts and failures for the run's report."""
 
     backend = "openai"
     model_identity = staticmethod(model_identity)  # `<model>@<base_url>`
@@ -125,15 +138,12 @@ class OpenAILLM:
         self.cfg = cfg
         self.opts = opts = Options.of(cfg)
         self.model_id = self.model_identity(cfg)
-        headers = {"Content-Type": "application/json"}
+        self._headers = {"Content-Type": "application/json"}
         key = os.environ.get(opts.api_key_env) if opts.api_key_env else None
         if key:
-            headers["Authorization"] = f"Bearer {key}"
+            register(key)  # masked in every message, log line and rejected row from now on
+            self._headers["Authorization"] = f"Bearer {key}"
         self._httpx = httpx
-        self._client = httpx.Client(
-            base_url=(opts.base_url or "").rstrip("/"), headers=headers, timeout=opts.timeout_s,
-            limits=httpx.Limits(max_connections=opts.max_concurrency,
-                                max_keepalive_connections=opts.max_concurrency))
         self._rng = random.Random(0)  # jitter only; never the global RNG
         self._lock = threading.Lock()
         self.stats: Counter = Counter()
@@ -149,7 +159,17 @@ class OpenAILLM:
         with self._lock:
             return backoff_delay(attempt, retry_after, self._rng)
 
-    def _call(self, prompt: str, params: SamplingParams, sample: int) -> Generation:
+    def _client(self) -> Any:
+        """An async HTTP client for one generate() call (its connection pool)."""
+        httpx, opts = self._httpx, self.opts
+        return httpx.AsyncClient(
+            base_url=(opts.base_url or "").rstrip("/"), headers=self._headers, timeout=opts.timeout_s,
+            limits=httpx.Limits(max_connections=opts.max_concurrency,
+                                max_keepalive_connections=opts.max_concurrency))
+
+    async def _call(self, client: Any, slots: asyncio.Semaphore, prompt: str, params: SamplingParams,
+                    sample: int) -> Generation:
+        """One prompt sample: attempts under a total deadline each, retried with backoff."""
         httpx = self._httpx
         path = "/chat/completions" if self.cfg.api == "chat" else "/completions"
         body = to_request(prompt, params, self.cfg, sample)
@@ -158,11 +178,13 @@ class OpenAILLM:
             retry_after = None
             self._count("requests")
             try:
-                resp = self._client.post(path, json=body)
-            except httpx.TimeoutException as exc:
-                last = f"timeout after {self.opts.timeout_s}s ({type(exc).__name__})"
+                async with slots, asyncio.timeout(self.opts.timeout_s):  # connect + send + read, all of it
+                    resp = await client.post(path, json=body)
+            except (TimeoutError, httpx.TimeoutException):
+                self._count("timeouts")
+                last = f"timeout: no whole answer within llm.timeout_s={self.opts.timeout_s}s"
             except httpx.TransportError as exc:
-                last = f"connection error ({type(exc).__name__}: {exc})"
+                last = redact(f"connection error ({type(exc).__name__}: {exc})")
             else:
                 if resp.status_code == 200:
                     try:
@@ -170,21 +192,26 @@ class OpenAILLM:
                     except ValueError:
                         last = "response is not JSON"
                 elif resp.status_code in RETRY_STATUS:
-                    last = f"HTTP {resp.status_code}: {resp.text[:200]}"
+                    last = redact(f"HTTP {resp.status_code}: {resp.text[:200]}")
                     retry_after = resp.headers.get("retry-after")
                 else:
                     self._count("failed")
                     return Generation(text="", finish_reason="error",
-                                      error=f"HTTP {resp.status_code}: {resp.text[:300]}")
+                                      error=redact(f"HTTP {resp.status_code}: {resp.text[:300]}"))
             if attempt < self.opts.max_retries:
                 self._count("retries")
                 delay = self._delay(attempt, retry_after)
                 log.warning("openai backend: %s; retry %d/%d in %.1fs", last, attempt + 1,
                             self.opts.max_retries, delay)
-                time.sleep(delay)
+                await asyncio.sleep(delay)
         self._count("failed")
         return Generation(text="", finish_reason="error",
                           error=f"gave up after {self.opts.max_retries + 1} attempts: {last}")
+
+    async def _generate(self, jobs: list[tuple[str, int]], params: SamplingParams) -> list[Generation]:
+        slots = asyncio.Semaphore(self.opts.max_concurrency)
+        async with self._client() as client:
+            return list(await asyncio.gather(*(self._call(client, slots, p, params, k) for p, k in jobs)))
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
         """n generations per prompt, grouped in prompt order; at most max_concurrency requests
@@ -193,12 +220,10 @@ class OpenAILLM:
         if not jobs:
             return []
         try:
-            with ThreadPoolExecutor(max_workers=min(self.opts.max_concurrency, len(jobs))) as pool:
-                return list(pool.map(lambda job: self._call(job[0], params, job[1]), jobs))
+            return run_coroutine(self._generate(jobs, params))
         except Exception as exc:  # a bug in a worker must not lose the batch silently
-            log.warning("openai backend batch failed: %s", exc)
-            return error_generations(len(jobs), f"{type(exc).__name__}: {exc}")
+            log.warning("openai backend batch failed: %s", redact(str(exc)))
+            return error_generations(len(jobs), redact(f"{type(exc).__name__}: {exc}"))
 
     def close(self) -> None:
-        """Close the HTTP connection pool."""
-        self._client.close()
+        """Nothing to close: each generate() call opens and closes its own connection pool."""

@@ -106,6 +106,26 @@ class TransformersLLM:
                 out[i] = gens[j * n:(j + 1) * n]
         return [g for samples in out if samples is not None for g in samples]
 
+    def next_token_logprobs(self, prompts: list[str], token_ids: list[int]) -> list[list[float]]:
+        """Log-probabilities of `token_ids` as the next token after each prompt (rendered as a
+        chat turn with `api: chat`): the LLM judge's yes / no. Left-padded batches."""
+        torch = self._torch
+        out: list[list[float]] = []
+        bs = self.cfg.batch_size
+        for start in range(0, len(prompts), bs):
+            enc = self.tokenizer(self.render(prompts[start:start + bs]), return_tensors="pt", padding=True,
+                                 add_special_tokens=self.cfg.api != "chat")
+            pos = (enc["attention_mask"].cumsum(-1) - 1).clamp(min=0)  # left padding: positions start at 0
+            with torch.inference_mode():
+                logits = self.model(**enc, position_ids=pos).logits[:, -1, :].float()
+            logp = torch.log_softmax(logits, dim=-1)
+            out += [[float(row[t]) for t in token_ids] for row in logp]
+        return out
+
+    def first_token(self, word: str) -> int:
+        """The id of the first token of `word` (no special tokens)."""
+        return int(self.tokenizer(word, add_special_tokens=False)["input_ids"][0])
+
     def _batch(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
         torch = self._torch
         tok = self.tokenizer

@@ -13,15 +13,16 @@ queries.jsonl, qrels/<split>.tsv) for BEIR / MTEB loaders.
 Splits: with `output.dev_fraction` > 0, source passages (with all their queries) are assigned
 to `dev` by a hash of their split group (the passage, its duplicate cluster and the other
 passages of its document, synthir.publish.splits), so the split is stable across runs and no
-dev positive is, duplicates or shares a document with a train positive; every per-query config then has `train` and `dev` splits (corpus and
-rejected: `train` only). The new data is built in a temp dir and swapped in, so a failed
-publish leaves the previous dataset (or none), never a half-written one.
+dev positive is, duplicates or shares a document with a train positive; every per-query config
+then has `train` and `dev` splits (corpus and rejected: `train` only). The new dataset is
+written to a new version folder beside the published one and switched in with one atomic rename
+(synthir.publish.swap): a failed or killed publish leaves the previous dataset (or none), never a
+half-written one or a mix.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ import pyarrow.parquet as pq
 from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, Rejected, TeacherScore
 from synthir.corpus_store import CorpusStore
+from synthir.errors import InputError
 from synthir.funnel import compute_funnel
 from synthir.io.beir import write_beir
 from synthir.io.files import write_json_atomic
@@ -38,6 +40,8 @@ from synthir.publish import formats
 from synthir.publish.card import render_card
 from synthir.publish.public import public_config
 from synthir.publish.splits import group_keys
+from synthir.publish.swap import new_version, switch
+from synthir.redact import redact
 from synthir.publish.tables import SCHEMAS, document_row, negative_row, ntuple_schema, pair_row
 from synthir.rundir import RunDir, read_records
 
@@ -97,7 +101,8 @@ def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], 
         negatives += read_records(shard.negatives, MinedNegative, missing_ok=True)
     pairs.sort(key=lambda r: r["id"])
     documents.sort(key=lambda r: (r["query_id"], r["kind"], -(r["level"] or 0), r["id"]))
-    rows = sorted((r.model_dump() for r in rejected), key=lambda r: (r["stage"], r["id"]))
+    rows = sorted(({**r.model_dump(), "detail": redact(r.detail), "raw": redact(r.raw)} for r in rejected),
+                  key=lambda r: (r["stage"], r["id"]))
     return pairs, documents, negatives, rows, teacher
 
 
@@ -143,6 +148,12 @@ def _file(split: str) -> str:
     return f"{split}-00000-of-00001.parquet"
 
 
+def _column(batch: pa.RecordBatch, name: str) -> list[Any]:
+    """A column's values, or Nones when the (older) corpus file lacks it."""
+    i = batch.schema.get_field_index(name)
+    return batch.column(i).to_pylist() if i >= 0 else [None] * batch.num_rows
+
+
 def _write_corpus(cfg: RunConfig, run: RunDir, dst: Path, referenced: set[str]) -> int:
     dst.mkdir(parents=True, exist_ok=True)
     n = 0
@@ -153,7 +164,7 @@ def _write_corpus(cfg: RunConfig, run: RunDir, dst: Path, referenced: set[str]) 
             keep = [cfg.output.corpus != "referenced" or i in referenced for i in ids]
             rows = {"_id": ids, "title": batch.column("title").to_pylist(), "text": batch.column("text").to_pylist(),
                     "lang": batch.column("lang").to_pylist(),
-                    "doc_id": [d or i for d, i in zip(batch.column("doc_id").to_pylist(), ids)],
+                    "doc_id": [d or i for d, i in zip(_column(batch, "doc_id"), ids)],
                     "cluster_id": [cluster_of.get(i, i) for i in ids]}
             t = pa.Table.from_pydict(rows, schema=SCHEMAS["corpus"]).filter(pa.array(keep))
             writer.write_table(t)
@@ -172,13 +183,30 @@ def _write_beir(tables: Tables, corpus_file: Path, dst: Path) -> None:
     write_beir(dst, corpus_rows(), queries, qrels)
 
 
+def check_intact(run: RunDir) -> None:
+    """InputError (one line) when an output of a finished stage is missing or changed since
+    it was written: publishing would silently lose rows. `synthir run` repairs it first (the
+    stage runs again); `synthir publish` alone cannot, so it says what to run."""
+    from synthir.stages import REPORTED
+    from synthir.stages.base import damaged_run
+
+    damaged = damaged_run(run, REPORTED)
+    if damaged:
+        stage, path = damaged[0]
+        more = f" (and {len(damaged) - 1} more)" if len(damaged) > 1 else ""
+        raise InputError(f"run dir {run.root} is damaged: {path.relative_to(run.root)} (written by stage "
+                         f"{stage}) is missing or changed{more}; run the same `synthir run` / `synthir "
+                         "filter` command again to rebuild it (finished work is reused), then publish")
+
+
 def publish(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
     """Publish the finished stages of the run; return {"dir", "rows": {config: n},
-    "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel", "top_k"}."""
+    "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel", "top_k"}.
+    Raises InputError when a finished stage's output is missing or changed (`check_intact`)."""
+    check_intact(run)
     tables, pairs = build_tables(cfg, run)
     funnel = compute_funnel(cfg, run)
-    tmp = run.base / "publish.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = new_version(run)  # beside the published one; switched in whole at the end
     data = tmp / "data"
     splits: dict[str, dict[str, int]] = {}
     files: dict[str, dict[str, str]] = {}
@@ -201,20 +229,9 @@ def publish(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
             if f.exists():
                 files.setdefault(name, {})[s] = f"data/{name}/{_content_name(f)}"
     rows = {name: sum(v.values()) for name, v in splits.items()}
-    (tmp / "README.md").write_text(render_card(cfg, funnel, rows, splits, files), encoding="utf-8")
+    (tmp / "README.md").write_text(redact(render_card(cfg, funnel, rows, splits, files)), encoding="utf-8")
     write_json_atomic(tmp / "funnel.json", {"funnel": public_config(funnel), "rows": rows, "splits": splits})
-
+    switch(run, tmp)
     root = run.root
-    old = run.base / "publish.old"
-    shutil.rmtree(old, ignore_errors=True)
-    old.mkdir(parents=True)
-    names = ("data", "beir", "README.md", "funnel.json")
-    for name in names:
-        if (root / name).exists():
-            (root / name).rename(old / name)
-    for name in names:
-        (tmp / name).rename(root / name)
-    shutil.rmtree(old, ignore_errors=True)
-    shutil.rmtree(tmp, ignore_errors=True)
     return {"dir": str(root), "rows": rows, "splits": splits, "funnel": funnel, "files": files,
             "top_k": cfg.roundtrip.top_k}

@@ -20,6 +20,7 @@ from huggingface_hub.errors import RemoteEntryNotFoundError, RevisionNotFoundErr
 
 from data_schemas.run_options import HubConfig
 from synthir.errors import ConfigError, HubError
+from synthir.redact import redact, register
 
 log = logging.getLogger(__name__)
 REPO_TYPE = "dataset"
@@ -38,7 +39,7 @@ def local_files(root: Path) -> list[str]:
     """
     root = Path(root)
     out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):  # data/ is a link
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # never walk into dot dirs
         base = Path(dirpath).relative_to(root)
         for name in filenames:
@@ -67,7 +68,7 @@ def plan_operations(root: Path, remote_files: list[str]) -> list[Operation]:
 def _one_line(exc: BaseException, token: str) -> str:
     """`Type: message` on one line, at most 400 chars, with the token (if any) masked."""
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
-    return text.replace(token, "***")[:400]
+    return redact(text, extra=[token])[:400]
 
 
 def push_to_hub(root: Path, hub: HubConfig,
@@ -89,6 +90,7 @@ def push_to_hub(root: Path, hub: HubConfig,
     if not (root / "README.md").is_file():
         raise HubError(f"{root} holds no published dataset (no README.md): nothing to push")
     token = os.environ.get(hub.token_env, "")
+    register(token)  # masked in every later message and log line
     if not token:
         raise HubError(f"environment variable {hub.token_env} is not set (or empty): "
                        f"put a Hugging Face write token in it to push to {repo_id}")

@@ -1,7 +1,7 @@
 """The stage graph of the main job, declared once.
 
-`STAGES` is the job, in order: ingest -> generate (per shard) -> filter -> index -> roundtrip
-(per shard) -> documents, verify, mine, teacher (per shard) -> publish. The local runner
+`STAGES` is the job, in order: ingest -> index -> bootstrap -> generate (per shard) -> filter
+-> roundtrip (per shard) -> documents, verify, mine, teacher (per shard) -> publish. The local runner
 (`synthir.pipeline`) and the Prefect flow (`flows/generate.py`) both iterate it; the funnel
 and publish read each stage's declared outputs and stats. `BYO_STAGES` is `synthir filter`
 (bring your own pairs): the same list with ingest without sampling, the pairs loaded, and
@@ -12,6 +12,7 @@ line here.
 from __future__ import annotations
 
 from synthir.stages.base import Context, Stage, run_stage
+from synthir.stages.bootstrap import BOOTSTRAP
 from synthir.stages.byo import BYO_GENERATE, BYO_INGEST, BYO_LOAD
 from synthir.stages.documents import DOCUMENTS
 from synthir.stages.filter import FILTER
@@ -24,8 +25,9 @@ from synthir.stages.roundtrip import ROUNDTRIP
 from synthir.stages.teacher import TEACHER
 from synthir.stages.verify import VERIFY
 
-STAGES: list[Stage] = [INGEST, GENERATE, FILTER, INDEX, ROUNDTRIP, DOCUMENTS, VERIFY, MINE, TEACHER, PUBLISH]
-BYO_STAGES: list[Stage] = [BYO_INGEST, BYO_LOAD, BYO_GENERATE, *STAGES[2:]]
+STAGES: list[Stage] = [INGEST, INDEX, BOOTSTRAP, GENERATE, FILTER, ROUNDTRIP, DOCUMENTS, VERIFY, MINE, TEACHER,
+                       PUBLISH]
+BYO_STAGES: list[Stage] = [BYO_INGEST, BYO_LOAD, BYO_GENERATE, INDEX, *STAGES[4:]]
 # Every stage whose markers / outputs a run dir may hold, once per name (funnel and publish).
 REPORTED: list[Stage] = [INGEST, BYO_LOAD, *STAGES[1:-1]]
 BY_NAME: dict[str, Stage] = {s.name: s for s in REPORTED + [PUBLISH]}

@@ -4,13 +4,17 @@ A `Stage` declares its name, its scope (`run`: once per run; `shard`: once per s
 passages), the files it reads and writes (property names of `RunDir` / `ShardDir`; a shard
 file read or written by a run-scope stage means that file in every shard), and `run(ctx) ->
 stats`. `run_stage` does, for every stage alike: skip when the done-marker records the same
-input hash and a complete run, timing, the check that every declared output exists, and the
-done-marker, written last (so a kill at any point redoes the stage, never half of it).
+input hash, a complete run and outputs that are still whole, timing, the check that every
+declared output exists, and the done-marker, written last (so a kill at any point redoes the
+stage, never half of it).
 
 Done-marker (`<stage>.done.json` in the run or shard dir), one format for every stage:
-{"stage", "input_sha256", "complete", "seconds", ...the stage's own stats}. `complete` is
-false when some LLM calls failed: the stage is then redone on the next run (its successful
-calls come back from the response cache).
+{"stage", "input_sha256", "complete", "seconds", "outputs", ...the stage's own stats}.
+`complete` is false when some LLM calls failed: the stage is then redone on the next run (its
+successful calls come back from the response cache). `outputs` maps each output file (path
+under `.synthir/`) to its sha256: an output deleted, truncated or edited since makes the stage
+run again (self-healing run dirs), and the stages after it see new inputs and run again too.
+An unreadable marker counts as absent.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +33,7 @@ from data_schemas.config import RunConfig
 from synthir.io.files import write_json_atomic
 from synthir.rundir import RunDir, ShardDir, files_of
 
+log = logging.getLogger(__name__)
 Scope = Literal["run", "shard"]
 Stats = dict[str, Any]
 RUN_FILES = set(files_of("run"))
@@ -122,7 +128,51 @@ def input_sha(stage: Stage, cfg: RunConfig, run: RunDir, shard: ShardDir | None)
 
 
 def read_marker(path: Path) -> Stats | None:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    """A done-marker, or None when absent or unreadable (the stage is then redone)."""
+    if not path.exists():
+        return None
+    try:
+        marker = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("done-marker %s is unreadable (%s): its stage runs again", path, exc)
+        return None
+    return marker if isinstance(marker, dict) else None
+
+
+def file_sha(path: Path) -> str:
+    """sha256 of a file's bytes (cached on path, mtime and size)."""
+    st = path.stat()
+    return _file_sha(str(path), st.st_mtime_ns, st.st_size)
+
+
+def output_shas(stage: Stage, run: RunDir, shard: ShardDir | None) -> dict[str, str]:
+    """{path under .synthir/: sha256} of the stage's declared outputs (recorded in its marker)."""
+    return {str(p.relative_to(run.base)): file_sha(p)
+            for p in stage.targets(run, shard, stage.writes) if p.is_file()}
+
+
+def damaged_outputs(stage: Stage, run: RunDir, shard: ShardDir | None, marker: Stats) -> list[Path]:
+    """Outputs of a finished stage that are missing, or changed since its marker was written
+    (a marker without `outputs`, from an older synthir: the declared outputs that are missing)."""
+    recorded = marker.get("outputs")
+    if not isinstance(recorded, dict):
+        return [p for p in stage.targets(run, shard, stage.writes) if not p.exists()]
+    return [run.base / rel for rel, sha in recorded.items()
+            if not (run.base / rel).is_file() or file_sha(run.base / rel) != sha]
+
+
+def damaged_run(run: RunDir, stages: list[Stage]) -> list[tuple[str, Path]]:
+    """(stage, file) for every output of a finished stage (a marker exists) of `stages` that is
+    missing or changed since: what publishing now would silently lose."""
+    bad: list[tuple[str, Path]] = []
+    for stage in stages:
+        if stage.always:
+            continue
+        for shard in (run.shard_dirs() if stage.scope == "shard" else [None]):
+            marker = read_marker(stage.marker(run, shard))
+            if marker is not None:
+                bad += [(stage.name, p) for p in damaged_outputs(stage, run, shard, marker)]
+    return bad
 
 
 def run_stage(stage: Stage, cfg: RunConfig, run: RunDir, shard: ShardDir | None = None,
@@ -136,7 +186,12 @@ def run_stage(stage: Stage, cfg: RunConfig, run: RunDir, shard: ShardDir | None 
     sha = input_sha(stage, cfg, run, shard)
     old = None if stage.always else read_marker(marker)
     if old is not None and old.get("input_sha256") == sha and old.get("complete"):
-        return old
+        damaged = damaged_outputs(stage, run, shard, old)
+        if not damaged:
+            return old
+        log.warning("stage %s%s: %s missing or changed since it ran; running it again", stage.name,
+                    f" (shard {shard.name})" if shard else "",
+                    ", ".join(str(p.relative_to(run.base)) for p in damaged[:3]))
     t0 = time.time()
     stats = stage.run(Context(cfg, run, shard, llm, progress, params or {}))
     missing = [str(p) for p in stage.targets(run, shard, stage.writes) if not p.exists()]
@@ -144,7 +199,7 @@ def run_stage(stage: Stage, cfg: RunConfig, run: RunDir, shard: ShardDir | None 
         raise RuntimeError(f"stage {stage.name} did not write its declared outputs: {missing}")
     if stage.always:  # no marker: its stats are its result (publish: the publish result)
         return stats
-    out = {**stats, "stage": stage.name, "input_sha256": sha,
+    out = {**stats, "stage": stage.name, "input_sha256": sha, "outputs": output_shas(stage, run, shard),
            "complete": bool(stats.get("complete", True)), "seconds": round(time.time() - t0, 3)}
     write_json_atomic(marker, out)
     return read_marker(marker) or out

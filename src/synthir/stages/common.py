@@ -50,7 +50,9 @@ def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok
     sample with the generator's parser. Returns (records, rejected, stats) where stats has
     prompts, requested {method: {lang: samples}}, parsed, rejected, llm_errors, complete
     (no failed call: else the stage is redone on the next run, its successful calls coming
-    back from the response cache) and tokens."""
+    back from the response cache) and tokens (+ `cache_repaired`: bad cache entries dropped
+    and re-requested, when any)."""
+    repaired_before = getattr(llm, "repaired", 0)
     records: list[Any] = []
     rejected: list[Rejected] = []
     tokens: Counter = Counter()
@@ -81,6 +83,8 @@ def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok
             for res in results.get(k, []):
                 (records if isinstance(res, ok_type) else rejected).append(res)
     errors = sum(1 for r in rejected if r.reason == "llm_error")
+    if getattr(llm, "repaired", 0) > repaired_before:
+        tokens["cache_repaired"] = getattr(llm, "repaired", 0) - repaired_before
     stats = {"prompts": sum(len(items) for _, items in plan), "requested": requested,
              "parsed": len(records), "rejected": len(rejected), "llm_errors": errors,
              "complete": errors == 0,

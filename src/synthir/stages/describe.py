@@ -31,7 +31,7 @@ def markdown() -> str:
     lines += [f"| `{path}` | `{prop}` | {doc} |" for path, prop, doc in layout()]
     lines += ["| `.synthir/<stage>.done.json`, `.synthir/shards/NNNNN/<stage>.done.json` | "
               "`RunDir.marker(stage)`, `ShardDir.marker(stage)` | done-marker: stage, input_sha256, "
-              "complete, seconds + the stage's stats |"]
+              "complete, seconds, outputs (sha256 of each output file) + the stage's stats |"]
     assert len(layout()) == len(FILES)
     return "\n".join(lines) + "\n"
 

@@ -1,11 +1,13 @@
 """Stage `roundtrip` (per shard): Promptagator's round-trip filter. Each query that passed the
 cheap filters is searched over the WHOLE corpus index; it is kept when its source passage
 ranks in the top `roundtrip.top_k` (see synthir.filters.roundtrip); a duplicate of the source
-(and, with `roundtrip.match: document`, a passage of its document) counts as the source.
+(and, with `roundtrip.match: document`, a passage of its document) counts as the source; with
+`roundtrip.keep_per_passage`, only the best that many per (passage, method, language).
 
 Reads: filtered, corpus (through the index), clusters. Writes: kept (QueryRecord with
 roundtrip_rank / roundtrip_score / roundtrip_match / roundtrip_hit), roundtrip_rejected.
-Stats: in, kept, rejected, source_rank histogram (rank of the first hit), match counts.
+Stats: in, kept, rejected, not_selected, source_rank histogram (rank of the first hit), match
+counts.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from data_schemas.records import QueryRecord
 from synthir.embed.registry import get_embedder
-from synthir.filters.roundtrip import rank_histogram, roundtrip_filter
+from synthir.filters.roundtrip import rank_histogram, roundtrip_filter, select_per_passage
 from synthir.rundir import read_records, write_records
 from synthir.stages.base import Context, Stage
 from synthir.stages.index import load_index
@@ -27,9 +29,10 @@ def roundtrip(ctx: Context) -> dict[str, Any]:
     same = ctx.run.store.equivalence(cfg.roundtrip.match) if records else None
     kept, rejected, ranks = roundtrip_filter(records, load_index(cfg, ctx.run), get_embedder(cfg.embedder),
                                              cfg.roundtrip.top_k, same)
-    write_records(shard.roundtrip_rejected, rejected)
+    kept, not_selected = select_per_passage(kept, cfg.roundtrip.keep_per_passage)
+    write_records(shard.roundtrip_rejected, rejected + not_selected)
     write_records(shard.kept, kept)
-    return {"in": len(records), "kept": len(kept), "rejected": len(rejected),
+    return {"in": len(records), "kept": len(kept), "rejected": len(rejected), "not_selected": len(not_selected),
             "source_rank": rank_histogram(ranks),
             "match": dict(Counter(r.roundtrip_match or "passage" for r in kept))}
 

@@ -1,6 +1,7 @@
 """Stage `teacher` (per shard): GPL's teacher. Scores every kept pair's positive and every
 negative (mined from the corpus and verified LLM-written) with the configured teacher: an
-embedder (cosine; default multilingual-e5-small) or a local CrossEncoder. The student then
+embedder (cosine; default multilingual-e5-small), a local CrossEncoder, or an LLM as a yes/no
+judge (synthir.llm.judge: P(yes) from next-token log-probs). The student then
 learns the margins teacher(q, pos) - teacher(q, neg) (MarginMSE; the `distill` config).
 Reference: Wang et al. 2022, GPL: Generative Pseudo Labeling for Unsupervised Domain
 Adaptation of Dense Retrieval.
@@ -15,21 +16,31 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from data_schemas.config import TeacherConfig
+from data_schemas.config import LLMConfig, TeacherConfig
 from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, TeacherScore
 from synthir.embed.registry import get_embedder
+from synthir.errors import ConfigError
 from synthir.filters.verify import Scorer, cross_encoder_scorer, embedder_scorer
+from synthir.llm.judge import YesNoJudge
 from synthir.rundir import read_records, write_records
 from synthir.stages.base import Context, Stage
 
 _SCORERS: dict[str, tuple[str, Scorer]] = {}
 
 
-def teacher_scorer(cfg: TeacherConfig) -> tuple[str, Scorer]:
-    """(teacher name, scorer of (query, text) pairs), built once per process."""
-    key = cfg.model_dump_json()
+def teacher_scorer(cfg: TeacherConfig, run_llm: LLMConfig | None = None,
+                   prompts_dir: str | None = None) -> tuple[str, Scorer]:
+    """(teacher name, scorer of (query, text) pairs), built once per process. `run_llm`: the
+    judge of `kind: llm` when `cfg.llm` is unset."""
+    key = cfg.model_dump_json() + (run_llm.model_dump_json() if run_llm and cfg.kind == "llm" else "")
     if key not in _SCORERS:
-        if cfg.kind == "cross_encoder":
+        if cfg.kind == "llm":
+            judge_cfg = cfg.llm or run_llm
+            if judge_cfg is None:
+                raise ConfigError("teacher.kind llm needs teacher.llm (or the run's llm)")
+            judge = YesNoJudge(judge_cfg, prompts_dir)
+            _SCORERS[key] = (judge.name, judge)
+        elif cfg.kind == "cross_encoder":
             _SCORERS[key] = (f"cross-encoder:{Path(cfg.cross_encoder or '').name}",
                              cross_encoder_scorer(cfg.cross_encoder or ""))
         else:
@@ -53,7 +64,7 @@ def teacher(ctx: Context) -> dict[str, Any]:
     items += [(n.query_id, n.negative_id, "mined", queries[n.query_id].query, texts[n.negative_id])
               for n in mined if n.negative_id in texts]
     items += [(d.query_id, d.id, "llm", queries[d.query_id].query, d.text) for d in llm]
-    name, score = teacher_scorer(cfg.teacher)
+    name, score = teacher_scorer(cfg.teacher, cfg.llm, cfg.generation.prompts_dir)
     scores = score([(q, t) for _, _, _, q, t in items]) if items else []
     records = [TeacherScore(query_id=qid, doc_id=did, role=role, score=round(float(s), 6), teacher=name)
                for (qid, did, role, _, _), s in zip(items, scores)]
@@ -68,5 +79,5 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
 
 
 TEACHER = Stage("teacher", "shard", reads=("kept", "negatives", "verified_documents", "passages"),
-                writes=("teacher_scores",), run=teacher, key=lambda cfg: cfg.teacher.model_dump_json(),
+                writes=("teacher_scores",), run=teacher, key=lambda cfg: cfg.teacher.model_dump_json() + (cfg.llm.model_dump_json() if cfg.teacher.kind == "llm" else ""),
                 funnel=_funnel)

@@ -93,3 +93,24 @@ def test_a_duplicate_or_sibling_that_outranks_the_source_is_a_hit():
     assert first_hit("src", ["sib", "src"], lambda a, b: "document" if b == "sib" else None) == (1, "sib", "document")
     assert first_hit("src", ["x", "src"], same) == (2, "src", "passage")
     assert first_hit("src", ["x"], same) is None
+
+
+def test_select_per_passage_keeps_the_best_ranked_per_passage_method_and_language():
+    from data_schemas.records import Provenance, QueryRecord
+    from synthir.filters.roundtrip import select_per_passage
+
+    prov = Provenance(generator="promptagator", template="t", template_sha256="x", examples_sha256="y",
+                      model="m", backend="b", sampling={}, seed=0)
+
+    def rec(i, pid, lang, rank, score):
+        return QueryRecord(id=f"q{i}", query=f"query {i}", passage_id=pid, query_lang=lang, passage_lang="en",
+                           cross_lingual=lang != "en", provenance=prov, method="promptagator",
+                           roundtrip_rank=rank, roundtrip_score=score)
+    kept = [rec(1, "a", "en", 2, 0.9), rec(2, "a", "en", 1, 0.5), rec(3, "a", "en", 1, 0.7),
+            rec(4, "a", "fr", 3, 0.4), rec(5, "b", "en", 1, 0.8)]
+    assert select_per_passage(kept, None) == (kept, [])
+    out, rejected = select_per_passage(kept, 1)
+    assert [r.id for r in out] == ["q3", "q4", "q5"]  # rank first, then score; input order kept
+    assert sorted(r.item_id for r in rejected) == ["q1", "q2"]
+    assert {(r.stage, r.reason) for r in rejected} == {("roundtrip", "not_selected")}
+    assert [r.id for r in select_per_passage(kept, 2)[0]] == ["q2", "q3", "q4", "q5"]

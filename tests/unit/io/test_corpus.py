@@ -83,3 +83,41 @@ def test_ids_derived_from_content_when_no_id_field(tmp_path):
     p.write_text("\n".join(json.dumps({"text": f"Some passage text number {i} here."}) for i in range(3)))
     _, passages = read_all(CorpusConfig(path=p, fields=CorpusFields(id=None)))
     assert len({x.id for x in passages}) == 3
+
+
+def test_unterminated_csv_quote_is_one_malformed_row_not_swallowing_the_next(tmp_path):
+    p = tmp_path / "c.csv"
+    p.write_text('id,text\n'
+                 'a,"a passage whose quote is never closed, long enough\n'
+                 'b,the second passage that must still be read\n'
+                 'c,"a real multi-line field,\nsecond line of it"\n'
+                 'd,a fourth passage with "inner" quotes\n', encoding="utf-8")
+    reader, passages = read_all(CorpusConfig(path=p, min_chars=5))
+    assert [x.id for x in passages] == ["b", "c", "d"]
+    assert passages[1].text == "a real multi-line field,\nsecond line of it"
+    [bad] = reader.rejected
+    assert bad.reason == "malformed_row" and "never closed" in bad.detail
+    assert reader.counts["malformed_row"] == 1 and reader.counts["kept"] == 3
+
+
+def test_ids_with_control_characters_are_rejected(tmp_path):
+    p = tmp_path / "ids.jsonl"
+    rows = [{"id": "tab\tid", "text": "x" * 40}, {"id": "new\nline", "text": "y" * 40},
+            {"id": "ok-1", "text": "z" * 40}, {"id": "sep\u2028id", "text": "w" * 40}]
+    p.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    reader, passages = read_all(CorpusConfig(path=p, fields=CorpusFields(id="id")))
+    assert [x.id for x in passages] == ["ok-1"]
+    assert [r.reason for r in reader.rejected] == ["bad_id"] * 3
+    assert "'\\t'" in reader.rejected[0].detail
+
+
+def test_corpus_directory_with_a_file_format_is_one_error(tmp_path):
+    with pytest.raises(InputError, match="is a directory, but corpus.format is parquet"):
+        list(CorpusReader(CorpusConfig(path=tmp_path, format="parquet")))
+
+
+def test_qrels_refuse_ids_that_break_a_tsv_row(tmp_path):
+    from synthir.io.beir import write_beir
+
+    with pytest.raises(InputError, match="tab or line break"):
+        write_beir(tmp_path, [], [], {"test": [("q1", "doc\n2", 1)]})

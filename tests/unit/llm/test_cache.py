@@ -52,3 +52,34 @@ def test_factory_is_not_called_when_everything_is_cached(tmp_path):
     again = CachedLLM(factory, tmp_path / "c.sqlite", backend="scripted", model_id="scripted-v1")
     assert again.generate(["x"], p)[0].cached
     assert built == [1] and again.misses == 0 and again.hits == 1
+
+
+def test_bad_entries_are_dropped_counted_named_and_refetched(tmp_path, caplog):
+    import sqlite3
+
+    path = tmp_path / "c.sqlite"
+    inner = ScriptedLLM()
+    p = SamplingParams(max_tokens=8)
+    CachedLLM(inner, path).generate(["a", "b", "c", "d"], p)
+    keys = [cache_key(x, "scripted", "scripted-v1", p) for x in "abcd"]
+    with sqlite3.connect(str(path)) as con:
+        con.execute("UPDATE responses SET value=CAST(X'C3FF' AS TEXT) WHERE key=?", (keys[0],))  # not UTF-8
+        con.execute("UPDATE responses SET value='{\"text\": \"A\", \"finish' WHERE key=?", (keys[1],))  # cut
+        con.execute("UPDATE responses SET value='[1, 2]' WHERE key=?", (keys[2],))  # wrong shape
+    inner.seen.clear()
+    llm = CachedLLM(inner, path)
+    with caplog.at_level("WARNING"):
+        gens = llm.generate(["a", "b", "c", "d"], p)
+    assert [g.text for g in gens] == ["A", "B", "C", "D"]
+    assert inner.seen == ["a", "b", "c"] and llm.repaired == 3 and llm.hits == 1
+    assert caplog.text.count(str(path)) == 3
+    assert CachedLLM(inner, path).generate(["a", "b", "c"], p)[0].cached  # stored again, whole
+
+
+def test_a_cache_file_that_is_not_sqlite_is_moved_aside(tmp_path, caplog):
+    path = tmp_path / "c.sqlite"
+    path.write_bytes(b"garbage" * 1000)
+    with caplog.at_level("WARNING"):
+        llm = CachedLLM(ScriptedLLM(), path)
+    assert llm.generate(["a"], SamplingParams())[0].text == "A"
+    assert len(list(tmp_path.glob("c.sqlite.corrupt-*"))) == 1 and "is unreadable" in caplog.text

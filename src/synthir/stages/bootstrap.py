@@ -1,0 +1,118 @@
+"""Stage `bootstrap` (whole run, before generate): in-domain few-shot examples, the point of
+Promptagator (Dai et al., 2022: the examples come from the target task). For every
+`generation.queries[]` entry with `examples: bootstrap`, a pilot round runs the method with its
+generic pool (examples_file or examples_dir) on `bootstrap_passages` passages drawn from the
+sampled ones (seeded), sends the answers through the cheap filters and the round trip over the
+whole corpus, and keeps the best pair per passage (source rank, then score), up to 8 per
+language (Promptagator's few-shot), as that method's pool for the main round. A language whose
+pilot kept nothing keeps the generic pool (counted as `fallback`).
+
+Reads: passages (every shard), corpus (through the index). Writes: bootstrap_examples
+(BootstrapExample rows; empty when no method bootstraps). Stats: tokens, requested, model,
+backend, methods {index: {lang: {pilot_prompts, parsed, filtered, kept, examples}}}, fallback.
+The pilot's calls go through the response cache like every call, so a re-run repeats none.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from data_schemas.config import RunConfig
+from data_schemas.records import BootstrapExample, Passage, QueryRecord
+from synthir.embed.registry import get_embedder
+from synthir.filters.queries import filter_queries
+from synthir.filters.roundtrip import roundtrip_filter
+from synthir.generators import language_checker
+from synthir.generators.queries import QueryGenerator
+from synthir.ids import content_id
+from synthir.prompting import PromptLibrary
+from synthir.rundir import RunDir, read_records, write_records
+from synthir.stages.base import Context, Stage
+from synthir.stages.common import bar, make_llm, run_plan
+from synthir.stages.filter import filter_langid
+from synthir.stages.index import load_index
+
+MAX_EXAMPLES = 8  # Promptagator: "from 8 examples"
+
+
+def pilot_passages(cfg: RunConfig, run: RunDir, n: int) -> list[Passage]:
+    """`n` of the run's sampled passages (every shard), drawn with an RNG seeded on the run seed."""
+    passages = [p for shard in run.shard_dirs() for p in read_records(shard.passages, Passage)]
+    rng = random.Random(f"{cfg.sample.seed}:bootstrap")
+    return rng.sample(passages, min(n, len(passages)))
+
+
+def choose(kept: list[QueryRecord], passages: dict[str, Passage], method: int) -> list[BootstrapExample]:
+    """The examples of one method: per query language, the best kept query of each passage,
+    best first (source rank, then score), at most MAX_EXAMPLES."""
+    best: dict[tuple[str, str], QueryRecord] = {}
+    for r in sorted(kept, key=lambda r: (r.roundtrip_rank or 10**9, -(r.roundtrip_score or 0.0), r.id)):
+        best.setdefault((r.query_lang, r.passage_id), r)
+    per_lang: Counter = Counter()
+    out = []
+    for (lang, pid), r in best.items():
+        if per_lang[lang] >= MAX_EXAMPLES:
+            continue
+        per_lang[lang] += 1
+        out.append(BootstrapExample(
+            id=content_id("bootstrap", method, r.id)[:12], method=method, lang=lang, passage_id=pid,
+            passage=passages[pid].text, query=r.query, roundtrip_rank=r.roundtrip_rank or 0,
+            roundtrip_score=r.roundtrip_score or 0.0, type=r.attributes.get("query_type")))
+    return out
+
+
+def pools(run: RunDir) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """The bootstrap pools for the main round: {method index: {lang: example rows}}."""
+    out: dict[int, dict[str, list[dict[str, Any]]]] = {}
+    for ex in read_records(run.bootstrap_examples, BootstrapExample, missing_ok=True):
+        row = {k: v for k, v in ex.model_dump().items() if v is not None}
+        out.setdefault(ex.method, {}).setdefault(ex.lang, []).append(row)
+    return out
+
+
+def bootstrap(ctx: Context) -> dict[str, Any]:
+    cfg = ctx.cfg
+    todo = [(i, m) for i, m in enumerate(cfg.generation.queries) if m.examples == "bootstrap"]
+    stats: dict[str, Any] = {"methods": {}, "fallback": 0, "requested": {},
+                             "tokens": {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0}}
+    rows: list[BootstrapExample] = []
+    complete = True
+    if todo:
+        lib = PromptLibrary(cfg.generation.prompts_dir)
+        llm = ctx.llm or make_llm(cfg)
+        langid = language_checker(cfg)
+        for i, method in todo:
+            passages = pilot_passages(cfg, ctx.run, method.bootstrap_passages)
+            by_id = {p.id: p for p in passages}
+            gen = QueryGenerator(method.model_copy(update={"examples": "pool"}), cfg.generation, cfg.llm,
+                                 cfg.languages, cfg.sample.seed, lib)
+            items = gen.build_prompts(passages, cfg.languages)
+            with bar(len(items), f"bootstrap {i}", "prompt", ctx.progress) as b:
+                records, _, st = run_plan(llm, [(gen, items)], langid, QueryRecord, max(1, cfg.llm.batch_size), b)
+            filtered, _, _ = filter_queries(records, by_id, cfg.filters, filter_langid(cfg))
+            kept, _, _ = roundtrip_filter(filtered, load_index(cfg, ctx.run), get_embedder(cfg.embedder),
+                                          cfg.roundtrip.top_k, ctx.run.store.equivalence(cfg.roundtrip.match))
+            complete = complete and bool(st["complete"])
+            chosen = choose(kept, by_id, i)
+            rows += chosen
+            stats["tokens"] = dict(Counter(stats["tokens"]) + Counter(st["tokens"]))
+            for name, langs in st["requested"].items():
+                for lang, n in langs.items():
+                    stats["requested"].setdefault(name, {}).setdefault(lang, 0)
+                    stats["requested"][name][lang] += n
+            stats["methods"][str(i)] = {lang: {
+                "pilot_prompts": sum(1 for it in items if it.lang == lang),
+                "parsed": sum(1 for r in records if r.query_lang == lang),
+                "filtered": sum(1 for r in filtered if r.query_lang == lang),
+                "kept": sum(1 for r in kept if r.query_lang == lang),
+                "examples": sum(1 for r in chosen if r.lang == lang)} for lang in cfg.languages}
+            stats["fallback"] += sum(1 for lang in cfg.languages if not stats["methods"][str(i)][lang]["examples"])
+        stats.update(model=llm.model_id, backend=llm.backend, complete=complete)
+    write_records(ctx.run.bootstrap_examples, rows)
+    return stats
+
+
+BOOTSTRAP = Stage("bootstrap", "run", reads=("passages", "corpus", "clusters"), writes=("bootstrap_examples",),
+                  run=bootstrap, llm=True)
