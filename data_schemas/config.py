@@ -30,9 +30,9 @@ def _prompt_path(v: str | None) -> str | None:
         return v
     norm = os.path.normpath(v)
     if os.path.isabs(v) or norm == ".." or norm.startswith(".." + os.sep) or norm.startswith("../"):
-        raise ValueError(f"{v!r} is outside the prompts dir: give a path relative to "
-                         "generation.prompts_dir (e.g. query/my_template.j2), or set "
-                         "generation.prompts_dir to the folder that holds it")
+        raise ValueError(f"{v!r} is outside the prompts directory: give a path inside "
+                         "generation.prompts_dir (e.g. query/my_template.j2), or point "
+                         "generation.prompts_dir at the folder that holds it")
     return v
 
 

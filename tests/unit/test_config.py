@@ -188,7 +188,7 @@ def test_prompt_paths_must_stay_inside_the_prompts_dir(key, value, capsys):
     rc = main(["run", str(DEMO), *[a for s in sets for a in ("--set", s)], "--set", f"{key}={value}"])
     err = capsys.readouterr().err.strip()
     assert rc == 2 and len(err.splitlines()) == 1
-    assert key in err and "outside the prompts dir" in err
+    assert key in err and "is outside the prompts directory" in err
 
 
 def test_prompt_library_refuses_a_symlink_out_before_reading(tmp_path):
