@@ -7,56 +7,33 @@ scripts set them with `--set dotted.key=value`.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from data_schemas.languages import language_name
+from data_schemas.corpus_config import (ChunkConfig, CorpusConfig, CorpusFields, DedupConfig,
+                                        SampleConfig, normalize_codes)
 from data_schemas.run_options import ContaminationConfig, OrchestrationConfig, OutputConfig, check_env_name
+
+__all__ = ["ChunkConfig", "CorpusConfig", "CorpusFields", "DedupConfig", "RunConfig", "SampleConfig"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-class CorpusFields(_Strict):
-    """Column / key names in the corpus file. `id: null` derives ids from the text hash."""
-
-    id: str | None = "id"
-    text: str = "text"
-    title: str | None = "title"
-    lang: str | None = "lang"
-
-
-class CorpusConfig(_Strict):
-    """Where the corpus is and how to read it (streamed, never loaded whole)."""
-
-    path: Path
-    format: Literal["auto", "jsonl", "parquet", "csv", "hf"] = "auto"
-    fields: CorpusFields = CorpusFields()
-    default_lang: str = Field("und", description="language of rows without a lang field")
-    min_chars: int = Field(20, ge=1, description="shorter passages are skipped (too_short)")
-    max_chars: int = Field(20_000, ge=1, description="longer passages are skipped (too_long)")
-    batch_rows: int = Field(4096, ge=1, description="rows per chunk while streaming")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> "CorpusConfig":
-        if self.min_chars > self.max_chars:
-            raise ValueError("min_chars must be <= max_chars")
-        return self
-
-
-class SampleConfig(_Strict):
-    """Seeded sampling of source passages, stratified by passage language."""
-
-    n: int = Field(40, ge=1)
-    seed: int = 0
-    languages: list[str] | None = Field(
-        None, description="passage languages to sample from (null: every language seen)"
-    )
-    min_chars: int = Field(80, ge=1)
-    max_chars: int = Field(2_000, ge=1)
+def _prompt_path(v: str | None) -> str | None:
+    """A template / examples path must stay inside the prompts dir: relative, no `..` out."""
+    if v is None:
+        return v
+    norm = os.path.normpath(v)
+    if os.path.isabs(v) or norm == ".." or norm.startswith(".." + os.sep) or norm.startswith("../"):
+        raise ValueError(f"{v!r} is outside the prompts directory: give a path inside "
+                         "generation.prompts_dir (e.g. query/my_template.j2), or point "
+                         "generation.prompts_dir at the folder that holds it")
+    return v
 
 
 class LLMConfig(_Strict):
@@ -158,6 +135,11 @@ class QueryMethodConfig(_Strict):
     max_new_tokens: int | None = Field(None, ge=1, description="default: llm.max_new_tokens "
                                        "(sap: 3x, it writes a summary first)")
 
+    @field_validator("template", "examples_dir")
+    @classmethod
+    def _inside_prompts(cls, v: str | None) -> str | None:
+        return _prompt_path(v)
+
     @model_validator(mode="after")
     def _check(self) -> "QueryMethodConfig":
         if self.structured and self.method != "sap":
@@ -186,6 +168,11 @@ class DocumentMethodConfig(_Strict):
     max_new_tokens: int = Field(160, ge=8)
     min_chars: int = Field(40, ge=1)
     max_chars: int = Field(2000, ge=1)
+
+    @field_validator("template", "examples_dir")
+    @classmethod
+    def _inside_prompts(cls, v: str | None) -> str | None:
+        return _prompt_path(v)
 
     @model_validator(mode="after")
     def _check(self) -> "DocumentMethodConfig":
@@ -325,9 +312,12 @@ class IndexConfig(_Strict):
 
 
 class RoundTripConfig(_Strict):
-    """Promptagator round trip: keep a query if its source passage ranks in the top-K."""
+    """Promptagator round trip: keep a query if its source passage ranks in the top-K. A
+    duplicate of the source (same cluster, see DedupConfig) counts as the source; with
+    `match: document`, so does any passage of the source's document (a sibling chunk)."""
 
     top_k: int = Field(1, ge=1)
+    match: Literal["passage", "document"] = "passage"
     keep_per_passage: int | None = Field(
         None, ge=1, description="oversample and select: of the queries kept for one passage, method "
         "and language, keep the best this many (source rank, then score); the rest are dropped as "
@@ -358,11 +348,7 @@ class RunConfig(_Strict):
     @field_validator("languages")
     @classmethod
     def _known_languages(cls, v: list[str]) -> list[str]:
-        for code in v:
-            language_name(code)
-        if len(set(v)) != len(v):
-            raise ValueError("duplicate language codes")
-        return v
+        return normalize_codes(v) or []
 
     @model_validator(mode="after")
     def _sampling(self) -> "RunConfig":

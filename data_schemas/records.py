@@ -15,12 +15,18 @@ class _Record(BaseModel):
 
 
 class Passage(_Record):
-    """One corpus passage after ingestion (normalised field names)."""
+    """One corpus passage after ingestion (normalised field names). `lang_confidence`: lingua's
+    confidence when the language was detected (None: the corpus gave it). `doc_id` /
+    `position`: the document the passage was cut from and the chunk's place in it (a row that
+    was not split is its own document: doc_id = id, position 0)."""
 
     id: str = Field(min_length=1)
     text: str = Field(min_length=1)
     title: str = ""
     lang: str = "und"
+    lang_confidence: float | None = None
+    doc_id: str = ""
+    position: int = 0
 
 
 class Provenance(_Record):
@@ -54,20 +60,26 @@ class Generated(_Record):
 class QueryRecord(_Record):
     """A parsed generated query for one source passage. `method`: promptagator | sap;
     `summary`: the SAP summary; `attributes`: the diversity controls the prompt asked for
-    (query_type, length, difficulty, persona)."""
+    (query_type, length, difficulty, persona). `cross_lingual` is None when the passage's
+    language is undetermined (`und`). Round trip: `roundtrip_rank` / `roundtrip_score` of the
+    first hit, `roundtrip_match` what it was (passage: the source itself; duplicate: a member
+    of its duplicate cluster; document: another chunk of its document) and `roundtrip_hit`
+    its id."""
 
     id: str
     query: str = Field(min_length=1)
     passage_id: str
     query_lang: str
     passage_lang: str
-    cross_lingual: bool
+    cross_lingual: bool | None
     provenance: Provenance
     method: str = "promptagator"
     summary: str | None = None
     attributes: dict[str, str] = Field(default_factory=dict)
     roundtrip_rank: int | None = None
     roundtrip_score: float | None = None
+    roundtrip_match: Literal["passage", "duplicate", "document"] | None = None
+    roundtrip_hit: str | None = None
 
 
 class DocumentRecord(_Record):

@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = add_job_args(argparse.ArgumentParser(prog="python -m flows.generate")).parse_args(argv)
     flows.redact_logs()
-    return report(lambda: run_generate(load_config(args.config, args.set, args.out)))
+    return report(lambda: run_generate(load_config(args.config, args.set, args.out)), args.allow_empty)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = add_publish_args(argparse.ArgumentParser(prog="python -m flows.publish")).parse_args(argv)
     redact_logs()
     # The config is checked before the flow starts: a refused override starts no flow run.
-    return report(lambda: publish_flow(republish_config(Path(args.run_dir), publish_sets(args))))
+    return report(lambda: publish_flow(republish_config(Path(args.run_dir), publish_sets(args))),
+                  args.allow_empty)
 
 
 if __name__ == "__main__":

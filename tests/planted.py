@@ -12,6 +12,7 @@ from data_schemas.config import RunConfig
 from synthir.io.files import write_json_atomic, write_jsonl_atomic
 from synthir.publish.hf import split_of
 from synthir.corpus_store import SCHEMA as CORPUS_SCHEMA
+from synthir.dedup import Clusters
 from synthir.rundir import RunDir, prepare_run
 
 PROV = {"generator": "g", "template": "t.j2", "template_sha256": "0" * 64, "examples_sha256": "1" * 64,
@@ -38,6 +39,7 @@ def make_planted_run(root: Path, **output: object) -> tuple[RunConfig, RunDir, l
     corpus = [{"id": i, "title": f"T{i}", "text": f"passage {i} text", "lang": "en"} for i in ids]
     pq.write_table(pa.Table.from_pylist(corpus, schema=CORPUS_SCHEMA), paths.corpus)
     write_jsonl_atomic(paths.ingest_rejected, [])
+    paths.store.write_clusters(Clusters())  # no duplicates
     write_json_atomic(paths.marker("ingest"), {
         "stage": "ingest", "input_sha256": "", "complete": True,
         "corpus": {"read": 8, "kept": 8}, "fingerprint": "x", "seconds": 0.1,

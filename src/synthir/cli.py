@@ -4,10 +4,11 @@ k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthi
 [--source wiki|rfaq|gnome-help] --langs en fr --out DIR`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
-Exit codes: 0 success; 2 config or input error, or the output dir is in use by another synthir
-process (one line on stderr); 3 the run finished but every LLM call failed (one line on stderr;
-the dataset is published with the failures in its `rejected` config); 130 Ctrl-C; 1 unexpected
-failure.
+Exit codes: 0 success; 2 config or input error (e.g. sampling that matches no passage), or the
+output dir is in use by another synthir process (one line on stderr); 3 the run finished but
+published 0 pairs: every LLM call failed (one line on stderr; the dataset is published with the
+failures in its `rejected` config), or another reason the summary's last line names
+(`--allow-empty` makes that 0); 130 Ctrl-C; 1 unexpected failure.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def add_job_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key (value read as YAML), repeatable")
     p.add_argument("--out", help="output dir (same as --set output.dir=...)")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="exit 0 even when no pair is published (default: exit code 3)")
     return p
 
 
@@ -40,6 +43,8 @@ def add_publish_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help="change an output.* / orchestration.* key, repeatable")
     p.add_argument("--push", metavar="REPO_ID", help="push to this dataset repo "
                    "(same as --set output.hub.repo_id=REPO_ID); token from $HF_TOKEN")
+    p.add_argument("--allow-empty", action="store_true",
+                   help="exit 0 even when no pair is published (default: exit code 3)")
     return p
 
 
@@ -64,13 +69,18 @@ def guarded(command: Callable[[], int]) -> int:
         return 130
 
 
-def report(job: Callable[[], dict[str, Any]]) -> int:
-    """Run a job that returns a publish result and print its summary (exit codes: `guarded`)."""
+EMPTY_EXIT = 3
+
+
+def report(job: Callable[[], dict[str, Any]], allow_empty: bool = False) -> int:
+    """Run a job that returns a publish result and print its summary (exit codes: `guarded`;
+    EMPTY_EXIT when it published no pair, unless `allow_empty`)."""
     from synthir.report import summary_text
 
     def command() -> int:
-        print(summary_text(job()))
-        return 0
+        result = job()
+        print(summary_text(result))
+        return 0 if allow_empty or result["rows"].get("pairs") else EMPTY_EXIT
 
     return guarded(command)
 
@@ -79,7 +89,8 @@ def _run(args: argparse.Namespace) -> int:
     from synthir.config import load_config
     from synthir.pipeline import run
 
-    return report(lambda: run(load_config(args.config, args.set, args.out), progress=not args.no_progress))
+    return report(lambda: run(load_config(args.config, args.set, args.out), progress=not args.no_progress),
+                  args.allow_empty)
 
 
 def _filter(args: argparse.Namespace) -> int:
@@ -87,13 +98,13 @@ def _filter(args: argparse.Namespace) -> int:
     from synthir.config import load_config
 
     return report(lambda: run_filter(load_config(args.config, args.set, args.out), Path(args.pairs),
-                                     progress=not args.no_progress))
+                                     progress=not args.no_progress), args.allow_empty)
 
 
 def _publish(args: argparse.Namespace) -> int:
     from synthir.publish.release import republish
 
-    return report(lambda: republish(Path(args.run_dir), publish_sets(args)))
+    return report(lambda: republish(Path(args.run_dir), publish_sets(args)), args.allow_empty)
 
 
 def _eval(args: argparse.Namespace) -> int:

@@ -1,9 +1,12 @@
-"""Load a YAML run config, apply `--set dotted.key=value` overrides, validate to RunConfig."""
+"""Load a YAML run config, apply `--set dotted.key=value` overrides (list items by index:
+`generation.queries[0].num_queries=8`), validate to RunConfig."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import re
 
 import yaml
 from pydantic import ValidationError
@@ -12,14 +15,29 @@ from data_schemas.config import RunConfig
 from synthir.errors import ConfigError
 
 
-def parse_override(item: str) -> tuple[list[str], Any]:
-    """Split `a.b.c=value` into (["a","b","c"], yaml-parsed value)."""
+_PART = re.compile(r"^([^.\[\]]+)((?:\[\d+\])*)$")
+
+
+def _key_parts(item: str, key: str) -> list[str | int]:
+    """`a.b[0].c` -> ["a", "b", 0, "c"]; ConfigError for an empty or malformed key."""
+    parts: list[str | int] = []
+    for piece in key.split("."):
+        m = _PART.match(piece)
+        if not m:
+            raise ConfigError(f"--set {item!r}: malformed key {key!r} (e.g. generation.queries[0].num_queries)")
+        parts.append(m.group(1))
+        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))
+    return parts
+
+
+def parse_override(item: str) -> tuple[list[str | int], Any]:
+    """Split `a.b[0].c=value` into (["a", "b", 0, "c"], yaml-parsed value)."""
     if "=" not in item:
         raise ConfigError(f"--set {item!r}: expected dotted.key=value")
     key, raw = item.split("=", 1)
-    parts = [p for p in key.strip().split(".")]
-    if not key.strip() or any(not p for p in parts):
+    if not key.strip() or any(not p for p in key.strip().split(".")):
         raise ConfigError(f"--set {item!r}: empty key")
+    parts = _key_parts(item, key.strip())
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
@@ -27,20 +45,40 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     return parts, value
 
 
+def _dotted(parts: list[str | int]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(parts))
+
+
+def _child(item: str, node: Any, parts: list[str | int], i: int, make: bool) -> Any:
+    """The container at parts[i] inside `node` (created as {} / [] when missing and `make`)."""
+    p = parts[i]
+    here = _dotted(parts[:i]) or "<root>"
+    if isinstance(p, int):
+        if not isinstance(node, list):
+            raise ConfigError(f"--set {item}: {here} is not a list")
+        if p > len(node):
+            raise ConfigError(f"--set {item}: {here} has {len(node)} entries; index [{p}] is out of "
+                              f"range (use [{len(node)}] to add one)")
+        if p == len(node):
+            node.append({})
+        return node
+    if not isinstance(node, dict):
+        raise ConfigError(f"--set {item}: {here} is not a mapping")
+    if make and node.get(p) is None:
+        node[p] = [] if isinstance(parts[i + 1], int) else {}
+    return node
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of `data` with each `dotted.key=value` override set (dicts created)."""
+    """Return a copy of `data` with each `dotted.key=value` override set (dicts and lists
+    created; a list index may be one past the end to add an entry)."""
     out = yaml.safe_load(yaml.safe_dump(data)) or {}
     for item in overrides:
         parts, value = parse_override(item)
-        node = out
-        for i, p in enumerate(parts[:-1]):
-            nxt = node.get(p)
-            if nxt is None:
-                nxt = node[p] = {}
-            if not isinstance(nxt, dict):
-                raise ConfigError(f"--set {item}: {'.'.join(parts[: i + 1])} is not a mapping")
-            node = nxt
-        node[parts[-1]] = value
+        node: Any = out
+        for i in range(len(parts) - 1):
+            node = _child(item, node, parts, i, make=True)[parts[i]]
+        _child(item, node, parts, len(parts) - 1, make=False)[parts[-1]] = value
     return out
 
 

@@ -28,6 +28,8 @@ class Funnel(TypedDict):
 
     ingest: dict[str, int]
     sample: dict[str, Any]
+    corpus: dict[str, Any]
+    roundtrip_match: dict[str, int]
     queries: dict[str, int]
     by_language: dict[str, dict[str, int]]
     by_method: dict[str, dict[str, int]]
@@ -52,6 +54,8 @@ class Acc:
 
     ingest: dict[str, int] = field(default_factory=dict)
     sample: dict[str, Any] = field(default_factory=dict)
+    corpus: dict[str, Any] = field(default_factory=dict)
+    roundtrip_match: Counter = field(default_factory=Counter)
     groups: dict[str, dict[str, Counter]] = field(default_factory=lambda: {
         "lang": defaultdict(Counter), "method": defaultdict(Counter), "method_lang": defaultdict(Counter),
         "documents": defaultdict(Counter)})
@@ -164,6 +168,8 @@ def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
     return {
         "ingest": acc.ingest,
         "sample": acc.sample,
+        "corpus": acc.corpus,
+        "roundtrip_match": dict(acc.roundtrip_match),
         "queries": {k: sum(v[k] for v in languages.values()) for k in QUERY_COLUMNS},
         "by_language": languages,
         "by_method": _table(acc.groups["method"], sorted(k for k in acc.groups["method"] if k), QUERY_COLUMNS),

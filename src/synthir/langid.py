@@ -1,5 +1,6 @@
-"""Language identification of generated text with lingua (models ship inside the wheel;
-nothing is fetched).
+"""Language identification with lingua (models ship inside the wheel; nothing is fetched):
+`LanguageID` checks generated text against the requested language; `PassageLanguage` detects
+the language of corpus passages that come without one (ingest).
 
 The detector compares a fixed set of common languages plus the run's languages, so text in
 a language nobody asked for is still recognised as such. A text fails the check when its
@@ -78,3 +79,52 @@ class LanguageID:
         exp = conf.get(expected, 0.0)
         ok = detected == expected or exp >= self.min_confidence
         return LangCheck(ok, detected, exp, conf[detected])
+
+
+DETECT_CHARS = 400  # lingua is as sure on a passage's first 400 characters as on all of it
+
+
+class PassageLanguage:
+    """Language of corpus passages that come without one (ingest).
+
+    Inputs: the candidate ISO 639-1 codes (None: every language synthir can prompt in that
+    lingua knows). `detect(texts)` -> [(code, confidence)]: the most likely language and
+    lingua's confidence in it (0..1, relative to the other candidates), or ("und", 0.0) when
+    no candidate gets any weight (no letters, digits only, ...) or the winner is not a
+    candidate. Batches run on every core.
+    """
+
+    def __init__(self, languages: Iterable[str] | None = None) -> None:
+        from lingua import LanguageDetectorBuilder
+
+        from data_schemas.languages import LANGUAGE_NAMES
+
+        codes = frozenset(c for c in (languages or LANGUAGE_NAMES) if supported(c))
+        if not codes:
+            raise ValueError(f"lingua knows none of the languages {sorted(languages or [])}")
+        self.codes = codes
+        key = frozenset({"passages", *codes})
+        with _LOCK:
+            if key not in _DETECTORS:
+                langs = [_language(c) for c in sorted(codes)]
+                if len(langs) == 1:  # lingua needs two: a one-language detector still says "und"
+                    other = "en" if codes != {"en"} else "fr"
+                    langs.append(_language(other))
+                _DETECTORS[key] = LanguageDetectorBuilder.from_languages(*langs).build()
+            self._detector = _DETECTORS[key]
+
+    def detect(self, texts: list[str]) -> list[tuple[str, float]]:
+        """[(code, confidence)] per text (see class doc)."""
+        if not texts:
+            return []
+        values = self._detector.compute_language_confidence_values_in_parallel(
+            [t[:DETECT_CHARS] for t in texts])
+        out = []
+        for vals in values:
+            top = vals[0] if vals else None
+            code = top.language.iso_code_639_1.name.lower() if top is not None else ""
+            if top is None or top.value <= 0 or code not in self.codes:
+                out.append(("und", 0.0))
+            else:
+                out.append((code, round(float(top.value), 4)))
+        return out

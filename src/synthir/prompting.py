@@ -116,10 +116,11 @@ class PromptLibrary:
                         _tpl=self.env.get_template(name))
 
     def _inside(self, name: str, what: str) -> Path:
-        """`root / name`, or ConfigError (before anything is read) when `name` is absolute or
-        climbs out of the prompts directory."""
+        """`root / name`, or ConfigError (before anything is read) when `name` is absolute,
+        climbs out of the prompts directory or resolves out of it through a symlink."""
         rel = Path(name)
-        if rel.is_absolute() or rel.drive or os.path.normpath(rel).split(os.sep)[0] == os.pardir:
+        if rel.is_absolute() or rel.drive or os.path.normpath(rel).split(os.sep)[0] == os.pardir \
+                or not (self.root / rel).resolve().is_relative_to(self.root.resolve()):  # a symlink out
             raise ConfigError(f"{what} {name!r} is outside the prompts directory {self.root}; give "
                               "a path inside it (or point generation.prompts_dir elsewhere)")
         return self.root / rel

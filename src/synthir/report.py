@@ -1,4 +1,11 @@
-"""What a finished run prints: a one-screen summary of the publish result (CLI and flows)."""
+"""What a finished run prints: a one-screen summary of the publish result (CLI and flows).
+
+Besides the funnel: the corpus (documents -> passages, detected languages, duplicate
+clusters, a re-ingest after the corpus changed), every skip reason that took more than half
+of a stage's input (`large_skips`, so it is seen here and not only in funnel.json), and, when
+no pair was published, a last line saying why (`empty_reason`); the CLI then exits non-zero
+unless `--allow-empty`.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +17,85 @@ from data_schemas.records import Rejected
 DROP_STAGES = [s for s in get_args(Rejected.model_fields["stage"].annotation) if s != "ingest"]
 
 
+LARGE_SHARE = 0.5
+
+
+def _inputs(f: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    """{Rejected.stage: (items that entered it, what they are)}."""
+    q, docs = f["queries"], f.get("documents", {})
+    ingest = f["ingest"].get("kept", 0) + sum(f["dropped"].get("ingest", {}).values())
+    return {"ingest": (ingest, "rows/passages"), "sample": (f["sample"].get("seen", 0), "passages"),
+            "generate": (q["prompts"], "requested queries"), "parse": (q["generated"], "completions"),
+            "filter": (q["parsed"], "queries"), "roundtrip": (q["filtered"], "queries"),
+            "documents": (sum(d["generated"] for d in docs.values()), "documents"),
+            "verify": (sum(d["parsed"] for d in docs.values()), "documents")}
+
+
+def large_skips(f: dict[str, Any], share: float = LARGE_SHARE) -> list[str]:
+    """One line per skip reason that took more than `share` of its stage's input."""
+    inputs = _inputs(f)
+    lines = []
+    drops = {"sample": f["sample"].get("skipped", {}), **f["dropped"]}
+    for stage, reasons in drops.items():
+        total, what = inputs.get(stage, (0, "items"))
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            if total and n / total > share:
+                lines.append(f"  ! {stage}: {reason} skipped {n} of {total} {what} ({100 * n / total:.0f}%)")
+    return lines
+
+
+def _top(reasons: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:3]) or "no reason recorded"
+
+
+def empty_reason(f: dict[str, Any], top_k: int | None = None) -> str:
+    """Why a run published no pair: the first stage of the funnel that ended with nothing."""
+    q, dropped = f["queries"], f["dropped"]
+    if not f["sample"].get("sampled"):
+        return "no passage was sampled (sample.* guards)"
+    if not q["prompts"]:
+        return "no query was requested (generation.queries x languages)"
+    if not q["generated"]:
+        return f"every LLM call failed ({_top(dropped.get('generate', {}))}); check llm.*"
+    if not q["parsed"]:
+        return f"no completion parsed into a query ({_top(dropped.get('parse', {}))})"
+    if not q["filtered"]:
+        return f"the query filters dropped every query ({_top(dropped.get('filter', {}))})"
+    ranks = ", ".join(f"{k}: {v}" for k, v in f.get("source_rank", {}).items() if v)
+    return (f"no query found its source passage in the top {top_k or 'K'} of the round trip "
+            f"(source ranks {ranks or 'none'}); raise roundtrip.top_k or check the embedder")
+
+
+def _corpus_lines(f: dict[str, Any]) -> list[str]:
+    c = f.get("corpus") or {}
+    lines = []
+    d = c.get("documents")
+    if d:
+        lines.append(f"  docs     {d['documents']} documents -> {d['passages']} passages "
+                     f"(<= {d['max_tokens']} tokens of {d['tokenizer']}, overlap {d['overlap']})")
+    langs = c.get("languages") or {}
+    if langs.get("detected"):
+        lines.append("  langs    detected " + ", ".join(
+            f"{k} {n}" + (f" ({langs['mean_confidence'][k]:.2f})" if k in langs.get("mean_confidence", {}) else "")
+            for k, n in langs["detected"].items()))
+    cl = c.get("clusters")
+    if cl and cl.get("clusters"):
+        lines.append(f"  dupes    {cl['clusters']} duplicate clusters ({cl['exact_clusters']} exact, "
+                     f"{cl['near_clusters']} near) holding {cl['passages_in_clusters']} passages")
+    if c.get("reingested"):
+        lines.append("  note     the corpus changed since it was last ingested: re-ingested")
+    return lines
+
+
 def summary_text(result: dict[str, Any]) -> str:
-    """A one-screen summary of a finished run."""
+    """A one-screen summary of a finished run (the publish result)."""
     f = result["funnel"]
     lines = [
         f"synthir: dataset written to {result['dir']}",
-        f"  corpus   {f['ingest']['read']} rows read, {f['ingest']['kept']} kept"
+        f"  corpus   {f['ingest']['read']} {'documents' if f['ingest'].get('documents') else 'rows'} read, "
+        f"{f['ingest']['kept']} passages kept"
         + "".join(f", {k}={v}" for k, v in sorted(f["dropped"].get("ingest", {}).items())),
+        *_corpus_lines(f),
         f"  sampled  {f['sample']['sampled']} passages "
         + " ".join(f"{k}={v}" for k, v in sorted(f["sample"]["sampled_by_lang"].items())),
         "  lang   prompts  generated  parsed  filtered  kept",
@@ -55,4 +134,7 @@ def summary_text(result: dict[str, Any]) -> str:
     if result.get("hub"):
         lines.append(f"  pushed   {result['hub']['repo_url']} ({result['hub']['added']} files, "
                      f"{result['hub']['deleted']} stale removed)")
+    lines += large_skips(f)
+    if not result["rows"].get("pairs"):
+        lines.append(f"synthir: 0 pairs published: {empty_reason(f, result.get('top_k'))}")
     return "\n".join(lines)

@@ -24,7 +24,11 @@ from synthir.errors import ConfigError, InputError
 from synthir.ids import content_id
 from synthir.io.files import read_jsonl, write_json_atomic, write_jsonl_atomic
 
-LAYOUT_VERSION = 2  # 1: before the declared stage graph (ingest/stats.json, index.json, ...)
+# 1: before the declared stage graph (ingest/stats.json, index.json, ...). A layout-2 run dir
+# made before documents, detected languages and duplicate clusters resumes: its ingest marker
+# has no corpus key, so ingest runs again and rewrites corpus.parquet (with doc_id, ...) and
+# clusters.parquet; every later stage whose inputs changed follows.
+LAYOUT_VERSION = 2
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -36,7 +40,10 @@ FILES: dict[str, tuple[str, str, str]] = {
     "lock_info": ("run", "lock.json", "who holds the lock: pid, host, command, start time"),
     "published": ("run", "published", "published versions (`v-*/`) and the `current` link the "
                   "root's README.md, data, beir, funnel.json point through (synthir.publish.swap)"),
-    "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang (CorpusStore)"),
+    "corpus": ("run", "corpus.parquet", "normalised corpus: id, title, text, lang, lang_confidence, "
+               "doc_id, position (CorpusStore)"),
+    "clusters": ("run", "clusters.parquet", "duplicate clusters: id, cluster_id, kind (exact | near) "
+                 "of passages with a duplicate (CorpusStore.clusters)"),
     "ingest_rejected": ("run", "ingest_rejected.jsonl", "corpus rows skipped at ingest (Rejected)"),
     "byo_pairs": ("run", "byo_pairs.jsonl", "`synthir filter`: the user's pairs as QueryRecords"),
     "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
@@ -130,7 +137,7 @@ class RunDir(_Dir):
 
     @property
     def store(self) -> CorpusStore:
-        return CorpusStore(self.corpus)
+        return CorpusStore(self.corpus, self.clusters)
 
     def shard(self, number: int) -> ShardDir:
         return ShardDir(self.shards_dir / f"{number:05d}")

@@ -155,6 +155,57 @@ def test_backend_options_are_selected_by_llm_backend():
         "base_url", "api_key_env", "max_concurrency", "timeout_s", "max_retries", "server"}
 
 
+def test_set_list_indexes():
+    cfg = load_config(DEMO, ["generation.queries[0].num_queries=8", "llm.temperature=0.7",
+                             "generation.queries[1].method=sap", "generation.documents[0].method=hyde"])
+    assert cfg.generation.queries[0].num_queries == 8 and cfg.generation.queries[0].num_examples == 4
+    assert [q.method for q in cfg.generation.queries] == ["promptagator", "sap"]
+    assert [d.method for d in cfg.generation.documents] == ["hyde"]
+    with pytest.raises(ConfigError, match=r"generation.queries has 1 entries; index \[3\] is out of range"):
+        apply_overrides({"generation": {"queries": [{}]}}, ["generation.queries[3].num_queries=2"])
+    with pytest.raises(ConfigError, match="is not a list"):
+        apply_overrides({"sample": {"n": 1}}, ["sample[0]=1"])
+    with pytest.raises(ConfigError, match="malformed key"):
+        parse_override("generation.queries[x].n=1")
+
+
+def test_language_codes_normalised_on_the_config_side():
+    cfg = load_config(DEMO, ["languages=[EN, fr-FR]", "sample.languages=[pt_BR, EN]",
+                             "corpus.default_lang=DE"])
+    assert cfg.languages == ["en", "fr"] and cfg.sample.languages == ["pt", "en"]
+    assert cfg.corpus.default_lang == "de"
+    with pytest.raises(ConfigError, match="duplicate language codes"):
+        load_config(DEMO, ["languages=[en, EN-us]"])
+    with pytest.raises(ConfigError, match=r"languages.*'xx-YY'"):
+        load_config(DEMO, ["languages=[xx-YY]"])
+
+
+@pytest.mark.parametrize("key,value", [("generation.queries[0].template", "/etc/passwd"),
+                                       ("generation.queries[0].examples_dir", "../../secrets"),
+                                       ("generation.documents[0].template", "documents/../../x.j2")])
+def test_prompt_paths_must_stay_inside_the_prompts_dir(key, value, capsys):
+    sets = ["generation.documents[0].method=graded"] if "documents" in key else []
+    rc = main(["run", str(DEMO), *[a for s in sets for a in ("--set", s)], "--set", f"{key}={value}"])
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and len(err.splitlines()) == 1
+    assert key in err and "is outside the prompts directory" in err
+
+
+def test_prompt_library_refuses_a_symlink_out_before_reading(tmp_path):
+    from synthir.prompting import PromptLibrary
+
+    root = tmp_path / "prompts"
+    (root / "query").mkdir(parents=True)
+    secret = tmp_path / "secret.j2"
+    secret.write_text("{{ passage }}")
+    (root / "query" / "link.j2").symlink_to(secret)
+    lib = PromptLibrary(root)
+    with pytest.raises(ConfigError, match="outside the prompts dir"):
+        lib.template("query/link.j2", {"passage"})
+    with pytest.raises(ConfigError, match="outside the prompts dir"):
+        lib.examples("../secret.j2")
+
+
 def test_env_keys_must_name_variables_and_never_echo_a_token(capsys):
     from synthir.cli import main
 

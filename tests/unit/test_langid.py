@@ -83,3 +83,34 @@ def test_document_parse_rejects_wrong_language(lid):
     assert isinstance(res, Rejected) and res.reason == "wrong_language" and res.stage == "documents"
     ok = gen.parse(item, Generation(text=" " + FR, finish_reason="stop"), "s", "m", langid=lid)
     assert isinstance(ok, DocumentRecord) and ok.lang == "fr"
+
+
+def test_passage_language_detection_with_confidence():
+    from synthir.langid import PassageLanguage
+
+    det = PassageLanguage()
+    out = det.detect([FR, "Der Rhein ist ein Strom in Mitteleuropa und mündet in die Nordsee.", EN,
+                      "12345 67890 !!", ""])
+    assert [c for c, _ in out] == ["fr", "de", "en", "und", "und"]
+    assert all(conf > 0.5 for _, conf in out[:3]) and out[3][1] == 0.0
+    # restricted candidates: a language outside them is und, never a wrong guess
+    assert PassageLanguage(["de"]).detect([EN])[0][0] == "und"
+    assert PassageLanguage(["de", "fr"]).detect([FR])[0][0] == "fr"
+
+
+def test_language_codes_are_normalised():
+    from data_schemas.languages import is_cross_lingual, normalize_language
+
+    assert [normalize_language(c) for c in ("pt-BR", "pt_BR", "PT", "pt_BR.UTF-8", "zh-Hant", "fra",
+                                              "ger", "", "Unknown", "und", "iw")] == \
+        ["pt", "pt", "pt", "pt", "zh", "fr", "de", "und", "und", "und", "he"]
+    assert is_cross_lingual("en", "EN") is False and is_cross_lingual("fr", "en") is True
+    assert is_cross_lingual("en", "und") is None
+
+
+def test_query_for_an_undetermined_passage_is_not_marked_cross_lingual():
+    gen = QueryGenerator(QueryMethodConfig(num_examples=0), GenerationConfig(language_check=False),
+                         LLMConfig(), ["en"], 0)
+    [item] = gen.build_prompts([Passage(id="u", lang="und", text="1234 5678 90 digits only here")], ["en"])
+    rec = gen.parse(item, Generation(text=" code numbers\n", finish_reason="stop"), "b", "m")
+    assert isinstance(rec, QueryRecord) and rec.cross_lingual is None

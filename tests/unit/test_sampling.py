@@ -46,3 +46,30 @@ def test_no_global_random_state_touched():
     random.seed(123)
     sample_passages(iter(corpus()), SampleConfig(n=10), random.Random(0))
     assert random.random() == before
+
+
+def test_one_passage_per_duplicate_cluster():
+    from collections import Counter
+
+    ps = corpus(n_en=6, n_fr=0, n_es=0)
+    clusters = {"en1": "en1", "en2": "en1", "en3": "en1"}
+    res = sample_passages(iter(ps), SampleConfig(n=10), random.Random(0), clusters)
+    assert sorted(p.id for p in res.passages) == ["en0", "en1", "en4", "en5"]
+    assert res.skipped == Counter(near_duplicate=2) and res.languages == Counter(en=6)
+
+
+def test_empty_sample_message_names_the_key_and_what_the_corpus_has():
+    from synthir.sampling import empty_sample_message
+
+    ps = [Passage(id=f"d{i}", lang="de", text="x" * 100) for i in range(118)]
+    ps += [Passage(id=f"u{i}", lang="und", text="1" * 100) for i in range(2)]
+    cfg = SampleConfig(languages=["en", "fr"])
+    res = sample_passages(iter(ps), cfg, random.Random(0))
+    assert not res.passages
+    assert empty_sample_message(cfg, res, detected=True) == \
+        "sample.languages [en, fr] matched 0 of 120 passages; detected: de 118, und 2"
+    short = SampleConfig(min_chars=500)
+    res = sample_passages(iter(ps), short, random.Random(0))
+    msg = empty_sample_message(short, res, detected=False)
+    assert msg.startswith("sampling left 0 of 120 passages: sample.min_chars=500: 120 (too_short_for_sample)")
+    assert "passage lengths 100..100 chars" in msg and "languages: de 118, und 2" in msg

@@ -3,14 +3,16 @@
 and keep candidates that
 
 - rank in (range_min, range_max] (1-based ranks),
-- are not the positive, nor a near-duplicate of its text (rapidfuzz ratio), nor a passage
-  another kept query with the same text has as positive,
+- are not the positive, nor a duplicate of it (same duplicate cluster, synthir.dedup; with
+  `roundtrip.match: document` also a passage of its document), nor a near-duplicate of its
+  text (rapidfuzz ratio), nor a passage another kept query with the same text has as positive,
 - score <= positive_score - absolute_margin, and <= positive_score * (1 - relative_margin),
   and <= max_score,
 
 then take `num_negatives` of them, the top-scoring ones or a seeded random sample.
 Inputs: kept QueryRecords, the CorpusIndex, the embedder, the corpus embeddings (memmap, for
-the positive's score), a `texts(ids) -> {id: text}` lookup, MiningConfig, a seeded Random.
+the positive's score), a `texts(ids) -> {id: text}` lookup, MiningConfig, a seeded Random,
+and `same(positive id, other id) -> "duplicate" | "document" | None` (the round trip's).
 Output: (MinedNegative list, stats with a count per reason a candidate was skipped).
 """
 
@@ -26,6 +28,7 @@ from rapidfuzz import fuzz, utils
 from data_schemas.config import MiningConfig
 from data_schemas.records import MinedNegative, QueryRecord
 from synthir.embed.base import Embedder
+from synthir.filters.roundtrip import Same
 from synthir.ids import content_id
 from synthir.index import CorpusIndex
 
@@ -33,10 +36,11 @@ from synthir.index import CorpusIndex
 def mine_negatives(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder,
                    embeddings: np.ndarray, row_of: dict[str, int],
                    texts: Callable[[list[str]], dict[str, str]], cfg: MiningConfig,
-                   rng: random.Random) -> tuple[list[MinedNegative], dict[str, int]]:
+                   rng: random.Random, same: Same | None = None) -> tuple[list[MinedNegative], dict[str, int]]:
     """See module doc. Stats: queries, mined, queries_short (fewer than asked), and skipped
-    candidates by reason: positive, other_positive, near_duplicate_of_positive,
-    absolute_margin, relative_margin, max_score."""
+    candidates by reason: positive, other_positive, duplicate_of_positive,
+    same_document_as_positive, near_duplicate_of_positive, absolute_margin, relative_margin,
+    max_score."""
     stats: Counter = Counter(queries=len(records))
     if not records or cfg.num_negatives == 0:
         return [], dict(stats)
@@ -59,10 +63,13 @@ def mine_negatives(records: list[QueryRecord], index: CorpusIndex, embedder: Emb
             if rank <= cfg.range_min or rank > cfg.range_max + 1:
                 continue
             reason = None
+            kind = same(rec.passage_id, pid) if same and pid != rec.passage_id else None
             if pid == rec.passage_id:
                 reason = "positive"
             elif pid in others:
                 reason = "other_positive"
+            elif kind:
+                reason = "duplicate_of_positive" if kind == "duplicate" else "same_document_as_positive"
             elif fuzz.ratio(utils.default_process(text.get(pid, "")), pos_text) >= cfg.near_duplicate_ratio:
                 reason = "near_duplicate_of_positive"
             elif cfg.absolute_margin is not None and score > pos_score - cfg.absolute_margin:

@@ -2,13 +2,21 @@
 Roundtrip Consistency"): retrieve with each generated query over the WHOLE corpus index and keep
 the pair only if its source passage ranks in the top-K.
 
+A passage that stands for the source counts as a hit: a duplicate of it (same cluster,
+synthir.dedup) and, with `roundtrip.match: document`, another passage of its document. So a
+near-copy of the source that outranks it never costs the pair its round trip.
+
 Inputs: QueryRecords, a CorpusIndex over every ingested passage, the embedder that built it,
-top_k. Outputs: kept records (with `roundtrip_rank`, 1-based, and `roundtrip_score`) and
+top_k, and `same(source id, other id) -> "duplicate" | "document" | None`. Outputs: kept
+records (with `roundtrip_rank`, 1-based, `roundtrip_score`, `roundtrip_match` passage |
+duplicate | document and `roundtrip_hit`, the id that was found) and
 Rejected(stage="roundtrip", reason="source_not_in_top_k") whose detail gives the source's rank
 within the diagnostic depth (or "> depth") and the passage that ranked first.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from data_schemas.records import QueryRecord, Rejected
 from synthir.embed.base import Embedder
@@ -28,10 +36,26 @@ def rank_histogram(ranks: list[int | None], depth: int = DIAGNOSTIC_DEPTH) -> di
     return hist
 
 
+Same = Callable[[str, str], str | None]
+
+
+def first_hit(source: str, ids: list[str], same: Same | None) -> tuple[int, str, str] | None:
+    """(1-based rank, id, match) of the first of `ids` that is `source` or stands for it."""
+    for k, pid in enumerate(ids):
+        if pid == source:
+            return k + 1, pid, "passage"
+        kind = same(source, pid) if same else None
+        if kind:
+            return k + 1, pid, kind
+    return None
+
+
 def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder,
-                     top_k: int) -> tuple[list[QueryRecord], list[Rejected], list[int | None]]:
-    """Split records into (kept, rejected) by the rank of their source passage; also return
-    each record's source rank, in input order (None: below the diagnostic depth)."""
+                     top_k: int, same: Same | None = None
+                     ) -> tuple[list[QueryRecord], list[Rejected], list[int | None]]:
+    """Split records into (kept, rejected) by the rank of their source passage (or of the
+    first passage standing for it); also return that rank per record, in input order (None:
+    below the diagnostic depth)."""
     if not records:
         return [], [], []
     vecs = embedder.encode([r.query for r in records], "query")
@@ -41,11 +65,12 @@ def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: E
     rejected: list[Rejected] = []
     ranks: list[int | None] = []
     for rec, row_scores, row_ids in zip(records, scores, ids):
-        rank = row_ids.index(rec.passage_id) + 1 if rec.passage_id in row_ids else None
+        hit = first_hit(rec.passage_id, row_ids, same)
+        rank = hit[0] if hit else None
         ranks.append(rank)
-        if rank is not None and rank <= top_k:
-            kept.append(rec.model_copy(update={"roundtrip_rank": rank,
-                                               "roundtrip_score": float(row_scores[rank - 1])}))
+        if hit is not None and rank <= top_k:
+            kept.append(rec.model_copy(update={"roundtrip_rank": rank, "roundtrip_score": float(row_scores[rank - 1]),
+                                               "roundtrip_match": hit[2], "roundtrip_hit": hit[1]}))
             continue
         where = f"rank {rank}" if rank else f"rank > {depth}"
         rejected.append(Rejected(

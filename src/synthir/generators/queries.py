@@ -30,7 +30,7 @@ from rapidfuzz import fuzz
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from data_schemas.config import GenerationConfig, LLMConfig, QueryMethodConfig
-from data_schemas.languages import language_name
+from data_schemas.languages import is_cross_lingual, language_name
 from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.errors import ConfigError
 from synthir.generators.chat import chat_answer, strip_answer
@@ -308,7 +308,7 @@ class QueryGenerator(TemplateGenerator):
             return QueryRecord(
                 id=content_id(item.prompt_id, sample, query, model_id),
                 query=query, passage_id=item.passage.id, query_lang=item.lang,
-                passage_lang=item.passage.lang, cross_lingual=item.lang != item.passage.lang,
+                passage_lang=item.passage.lang, cross_lingual=is_cross_lingual(item.lang, item.passage.lang),
                 provenance=self.provenance(item.lang, backend, model_id, list(item.examples)),
                 method=self.name,
                 summary=getattr(out, "summary", None), attributes=item.attributes)

@@ -1,17 +1,26 @@
-"""Stream a corpus (JSONL, Parquet, CSV, saved HF dataset dir) into validated `Passage`s.
+"""Stream a corpus (JSONL, Parquet, CSV, saved HF dataset dir, or a folder / glob of
+Markdown, HTML and text documents) into validated `Passage`s.
 
 Nothing is loaded whole: JSONL/CSV are read line by line, Parquet by record batch, a saved
-HF dataset through its memory-mapped Arrow files. Every bad row becomes a `Rejected` with a
-reason (bad_json, non_utf8, missing_text, empty_text, wrong_type, too_short, too_long,
-missing_id, bad_id, duplicate_id, malformed_row); a missing file or an unreadable format raises
+HF dataset through its memory-mapped Arrow files, documents one file at a time. Documents
+(and, with `corpus.chunk.rows`, rows longer than `chunk.max_tokens`) are split into passages
+by a `Chunker` (synthir.io.chunking): passage id `<doc_id>#<position>`, title the section's
+heading path. Every bad row becomes a `Rejected` with a reason (bad_json, non_utf8,
+missing_text, empty_text, wrong_type, too_short, too_long, missing_id, bad_id, duplicate_id,
+malformed_row, malformed_document); a missing file or an unreadable format raises
 `InputError`. A CSV quote that is never closed makes its row a malformed_row and the lines
 after it are read as rows again (not swallowed into that one field); an id with a control
 character (tab, newline, ...) is a bad_id (ids are written to TSV and line-based files).
+
+Language: the row's `fields.lang` value, normalised (`pt-BR` -> `pt`), else
+`corpus.default_lang`; with neither, `lang` is `DETECT` ("") and the ingest stage detects it
+(synthir.langid.PassageLanguage).
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import json
 import sys
@@ -22,32 +31,66 @@ from pathlib import Path
 from typing import Any
 
 from data_schemas.config import CorpusConfig
+from data_schemas.languages import normalize_language
 from data_schemas.records import Passage, Rejected
 from synthir.errors import InputError
 from synthir.ids import content_id
+from synthir.io.chunking import Chunker
+from synthir.io.documents import DOC_KINDS, document_files, is_glob, looks_like_documents, sections_of, text_sections
 
 RAW_PREVIEW = 500
+DETECT = ""  # Passage.lang of a passage whose language the ingest stage detects
 _SURROGATE_LO, _SURROGATE_HI = "\udc80", "\udcff"
 
 RawRow = tuple[int, dict[str, Any] | None, str, str]  # (row number, row, error reason, raw)
 
 
 def detect_format(path: Path, fmt: str) -> str:
-    """Resolve `auto` to jsonl / parquet / csv / hf from the path; raise InputError if unknown."""
+    """Resolve `auto` to jsonl / parquet / csv / hf / documents from the path; raise
+    InputError if unknown. A folder that is not a saved HF dataset, a glob, and .md / .html /
+    .txt files are `documents`."""
     if fmt != "auto":
         return fmt
+    if looks_like_documents(path):
+        return "documents"
     if path.is_dir():
-        if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists() \
-                or (path / "state.json").exists():
-            return "hf"
-        raise InputError(f"corpus directory {path} is not a saved Hugging Face dataset "
-                         "(no dataset_info.json / dataset_dict.json); set corpus.format")
+        return "hf"
     suffixes = "".join(path.suffixes).lower()
     for ext, name in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".json", "jsonl"),
                       (".parquet", "parquet"), (".csv", "csv"), (".tsv", "csv")):
         if suffixes.endswith(ext):
             return name
-    raise InputError(f"cannot tell the format of {path}; set corpus.format to jsonl|parquet|csv|hf")
+    raise InputError(f"cannot tell the format of {path}; set corpus.format to "
+                     "jsonl|parquet|csv|hf|documents")
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_sha(path: str, mtime_ns: int, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def source_fingerprint(cfg: CorpusConfig) -> str:
+    """sha256 over the corpus's source files (relative name + content): changes whenever the
+    corpus is edited in place, so the ingest stage is redone (its `key`)."""
+    path = Path(cfg.path)
+    if not is_glob(str(path)) and not path.exists():
+        raise InputError(f"corpus not found: {path}")
+    fmt = detect_format(path, cfg.format)
+    if fmt == "documents":
+        files = document_files(path)
+    elif path.is_dir():
+        files = sorted((f.relative_to(path).as_posix(), f) for f in path.rglob("*") if f.is_file())
+    else:
+        files = [(path.name, path)]
+    h = hashlib.sha256()
+    for name, f in files:
+        st = f.stat()
+        h.update(f"{name}\0{st.st_size}\0{_file_sha(str(f), st.st_mtime_ns, st.st_size)}\n".encode("utf-8"))
+    return h.hexdigest()
 
 
 def _has_surrogates(value: Any) -> bool:
@@ -175,9 +218,12 @@ def iter_raw_rows(cfg: CorpusConfig) -> Iterator[RawRow]:
     if not path.exists():
         raise InputError(f"corpus not found: {path}")
     fmt = detect_format(path, cfg.format)
+    if fmt == "documents":
+        raise ValueError("documents are read by CorpusReader, not as rows")
     if path.is_dir() and fmt != "hf":
         raise InputError(f"corpus {path} is a directory, but corpus.format is {fmt}: give a {fmt} "
-                         "file, or format: hf (or auto) for a saved Hugging Face dataset")
+                         "file, format: documents (or auto) for a folder of .md / .html / .txt "
+                         "documents, or format: hf for a saved Hugging Face dataset")
     if fmt == "jsonl":
         return _iter_jsonl(path)
     if fmt == "csv":
@@ -200,8 +246,18 @@ def _as_str(value: Any) -> str | None:
     return None
 
 
-def normalize_row(row: dict[str, Any], cfg: CorpusConfig) -> Passage | tuple[str, str]:
-    """Map a raw row to a Passage, or return (reason, detail) for a bad row."""
+def length_problem(text: str, cfg: CorpusConfig) -> tuple[str, str] | None:
+    """(too_short | too_long, detail) when `text` is outside corpus.min_chars / max_chars."""
+    if len(text) < cfg.min_chars:
+        return "too_short", f"{len(text)} chars < corpus.min_chars={cfg.min_chars}"
+    if len(text) > cfg.max_chars:
+        return "too_long", f"{len(text)} chars > corpus.max_chars={cfg.max_chars}"
+    return None
+
+
+def normalize_row(row: dict[str, Any], cfg: CorpusConfig, check_length: bool = True) -> Passage | tuple[str, str]:
+    """Map a raw row to a Passage, or return (reason, detail) for a bad row (`check_length`:
+    apply corpus.min_chars / max_chars here; off for a row that is split later)."""
     f = cfg.fields
     try:
         if f.text not in row or row[f.text] is None:
@@ -211,7 +267,7 @@ def normalize_row(row: dict[str, Any], cfg: CorpusConfig) -> Passage | tuple[str
             return "wrong_type", f"{f.text!r} is {type(raw_text).__name__}, expected string"
         text = _as_str(raw_text)
         title = _as_str(row.get(f.title)) if f.title and row.get(f.title) is not None else ""
-        lang = _as_str(row.get(f.lang)) if f.lang and row.get(f.lang) is not None else cfg.default_lang
+        lang = _as_str(row.get(f.lang)) if f.lang and row.get(f.lang) not in (None, "") else ""
         pid = None
         if f.id:
             if row.get(f.id) is None or row.get(f.id) == "":
@@ -237,58 +293,116 @@ def normalize_row(row: dict[str, Any], cfg: CorpusConfig) -> Passage | tuple[str
     text = text.strip()
     if not text:
         return "empty_text", "text is empty or whitespace"
-    if len(text) < cfg.min_chars:
-        return "too_short", f"{len(text)} chars < corpus.min_chars={cfg.min_chars}"
-    if len(text) > cfg.max_chars:
-        return "too_long", f"{len(text)} chars > corpus.max_chars={cfg.max_chars}"
+    problem = length_problem(text, cfg) if check_length else None
+    if problem:
+        return problem
     if pid is None:
         pid = content_id(title, text)
-    return Passage(id=pid, text=text, title=title.strip(), lang=(lang.strip().lower() or cfg.default_lang))
+    code = normalize_language(lang) if lang.strip() else (cfg.default_lang or DETECT)
+    return Passage(id=pid, text=text, title=title.strip(), lang=code, doc_id=pid)
 
 
 class CorpusReader:
     """Iterate validated passages; bad rows go to `self.rejected`, counts to `self.counts`.
 
-    Inputs: a CorpusConfig. Outputs: `Passage`s (iteration), `rejected` (list of Rejected),
-    `counts` (dict reason -> n, plus `read` and `kept`), `fingerprint()` (sha256 of the kept rows).
+    Inputs: a CorpusConfig and, for documents (or `corpus.chunk.rows`), a Chunker. Outputs:
+    `Passage`s (iteration), `rejected` (list of Rejected), `counts` (dict reason -> n, plus
+    `read` (rows or documents), `kept` (passages) and, when documents were split, `documents`
+    and `split`), `fingerprint()` (sha256 of the kept passages).
     """
 
-    def __init__(self, cfg: CorpusConfig) -> None:
+    def __init__(self, cfg: CorpusConfig, chunker: Chunker | None = None) -> None:
         self.cfg = cfg
+        self.chunker = chunker
         self.counts: dict[str, int] = {"read": 0, "kept": 0}
         self.rejected: list[Rejected] = []
         self._seen_ids: set[bytes] = set()
         self._hash = hashlib.sha256()
 
+    @property
+    def format(self) -> str:
+        path = Path(self.cfg.path)
+        if not is_glob(str(path)) and not path.exists():
+            raise InputError(f"corpus not found: {path}")
+        fmt = detect_format(path, self.cfg.format)
+        if fmt != "documents" and is_glob(str(path)):
+            raise InputError(f"corpus.format is {fmt} but corpus.path {path} is a glob: "
+                             "set corpus.format to documents (or auto)")
+        return fmt
+
     def _reject(self, row_no: int, reason: str, detail: str, raw: str, item_id: str = "") -> None:
         self.counts[reason] = self.counts.get(reason, 0) + 1
         self.rejected.append(Rejected(
-            id=content_id("ingest", row_no, reason), stage="ingest", reason=reason,
+            id=content_id("ingest", row_no, reason, *([item_id] if item_id else [])), stage="ingest", reason=reason,
             detail=detail[:RAW_PREVIEW], item_id=item_id or f"row:{row_no}", raw=raw[:RAW_PREVIEW],
         ))
 
-    def __iter__(self) -> Iterator[Passage]:
+    def _keep(self, row_no: int, p: Passage, preview: str, check_length: bool = False) -> Iterator[Passage]:
+        """Yield `p` unless its id was seen (or, for a chunk, its length is out of bounds)."""
+        problem = length_problem(p.text, self.cfg) if check_length else None
+        if problem:
+            self._reject(row_no, problem[0], problem[1], preview or p.text, p.id)
+            return
+        key = hashlib.blake2b(p.id.encode("utf-8"), digest_size=8).digest()
+        if key in self._seen_ids:
+            self._reject(row_no, "duplicate_id", f"id {p.id!r} seen before", preview or p.text, p.id)
+            return
+        self._seen_ids.add(key)
+        self.counts["kept"] += 1
+        for part in (p.id, p.title, p.text, p.lang):
+            self._hash.update(part.encode("utf-8") + b"\x00")
+        yield p
+
+    def _split(self, row_no: int, doc: Passage, sections: list) -> Iterator[Passage]:
+        assert self.chunker is not None
+        self.counts["split"] = self.counts.get("split", 0) + 1
+        for c in self.chunker.chunks(sections):
+            chunk = Passage(id=f"{doc.id}#{c.position}", title=c.title, text=c.text, lang=doc.lang,
+                            doc_id=doc.id, position=c.position)
+            yield from self._keep(row_no, chunk, "", check_length=True)
+
+    def _rows(self) -> Iterator[Passage]:
+        split_rows = self.cfg.chunk.rows and self.chunker is not None
         for row_no, row, err, raw in iter_raw_rows(self.cfg):
             self.counts["read"] += 1
             if row is None:
                 self._reject(row_no, err, raw, raw)
                 continue
             preview = raw or json.dumps(row, ensure_ascii=False, default=str)[:RAW_PREVIEW]
-            res = normalize_row(row, self.cfg)
+            res = normalize_row(row, self.cfg, check_length=not split_rows)
             if isinstance(res, tuple):
                 self._reject(row_no, res[0], res[1], preview)
                 continue
-            key = hashlib.blake2b(res.id.encode("utf-8"), digest_size=8).digest()
-            if key in self._seen_ids:
-                self._reject(row_no, "duplicate_id", f"id {res.id!r} seen before", preview, res.id)
+            if split_rows and not self.chunker.fits(res.title, res.text):
+                yield from self._split(row_no, res, text_sections(res.text, res.title))
+            else:
+                yield from self._keep(row_no, res, preview, check_length=split_rows)
+
+    def _documents(self) -> Iterator[Passage]:
+        if self.chunker is None:
+            raise ValueError("reading documents needs a Chunker")
+        lang = self.cfg.default_lang or DETECT
+        for row_no, (doc_id, path) in enumerate(document_files(Path(self.cfg.path))):
+            self.counts["read"] += 1
+            self.counts["documents"] = self.counts.get("documents", 0) + 1
+            try:
+                sections = sections_of(DOC_KINDS[path.suffix.lower()], path.read_bytes(), path.stem)
+            except UnicodeDecodeError as exc:
+                self._reject(row_no, "non_utf8", f"{doc_id}: {exc.reason} at byte {exc.start}", "", doc_id)
                 continue
-            self._seen_ids.add(key)
-            self.counts["kept"] += 1
-            for part in (res.id, res.title, res.text, res.lang):
-                self._hash.update(part.encode("utf-8") + b"\x00")
-            yield res
+            except Exception as exc:  # a parser's failure on one file: counted, the others go on
+                self._reject(row_no, "malformed_document", f"{doc_id}: {exc}"[:RAW_PREVIEW], "", doc_id)
+                continue
+            if not sections:
+                self._reject(row_no, "empty_text", f"{doc_id}: no text", "", doc_id)
+                continue
+            yield from self._split(row_no, Passage(id=doc_id, text="-", lang=lang), sections)
+
+    def __iter__(self) -> Iterator[Passage]:
+        yield from (self._documents() if self.format == "documents" else self._rows())
         if self.counts["kept"] == 0:
-            reasons = ", ".join(f"{k}={v}" for k, v in self.counts.items() if k not in ("read", "kept"))
+            reasons = ", ".join(f"{k}={v}" for k, v in self.counts.items()
+                                if k not in ("read", "kept", "documents", "split"))
             raise InputError(f"no usable rows in corpus {self.cfg.path} "
                              f"({self.counts['read']} read{'; ' + reasons if reasons else ''})")
 

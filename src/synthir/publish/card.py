@@ -1,5 +1,7 @@
 """The dataset card (README.md): YAML `configs:` for `load_dataset`, the run config, model,
-prompt files + sha256, and the per-stage / per-language funnel."""
+prompt files + sha256, the corpus (documents -> passages, detected languages, duplicate
+clusters) and the per-stage / per-language funnel. No path of the user's machine appears in
+it (synthir.publish.public)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import jinja2
 import yaml
 
 from data_schemas.config import RunConfig
+from synthir.publish.public import public_config, public_path, public_text
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -44,11 +47,13 @@ def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int],
     {split: n}}, `files` {config: {split: path}} (published configs only)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env.filters["public"] = public_text
     body = env.get_template("card.md.j2").render(
-        cfg=cfg, funnel=funnel, rows=rows, splits=splits, published=files,
-        repo=cfg.output.hub.repo_id or str(cfg.output.dir),
+        cfg=cfg, funnel=public_config(funnel), rows=rows, splits=splits, published=files,
+        repo=cfg.output.hub.repo_id or public_path(str(cfg.output.dir)),
         prompts=_prompt_files(Path(cfg.output.dir) / ".synthir"),
-        config_yaml=yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True),
+        config_yaml=yaml.safe_dump(public_config(cfg.model_dump(mode="json")), sort_keys=False,
+                                   allow_unicode=True),
         synthir_version=version("synthir"),
     )
     return card_header(cfg, files) + body

@@ -11,11 +11,13 @@ metadata only, so a re-published dataset with the same file names would load sta
 queries.jsonl, qrels/<split>.tsv) for BEIR / MTEB loaders.
 
 Splits: with `output.dev_fraction` > 0, source passages (with all their queries) are assigned
-to `dev` by a hash of the passage id, so the split is stable across runs and no dev positive
-is a train positive; every per-query config then has `train` and `dev` splits (corpus and
-rejected: `train` only). The new dataset is written to a new version folder beside the
-published one and switched in with one atomic rename (synthir.publish.swap): a failed or killed
-publish leaves the previous dataset (or none), never a half-written one or a mix.
+to `dev` by a hash of their split group (the passage, its duplicate cluster and the other
+passages of its document, synthir.publish.splits), so the split is stable across runs and no
+dev positive is, duplicates or shares a document with a train positive; every per-query config
+then has `train` and `dev` splits (corpus and rejected: `train` only). The new dataset is
+written to a new version folder beside the published one and switched in with one atomic rename
+(synthir.publish.swap): a failed or killed publish leaves the previous dataset (or none), never a
+half-written one or a mix.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from synthir.io.beir import write_beir
 from synthir.io.files import write_json_atomic
 from synthir.publish import formats
 from synthir.publish.card import render_card
+from synthir.publish.public import public_config
+from synthir.publish.splits import group_keys
 from synthir.publish.swap import new_version, switch
 from synthir.redact import redact
 from synthir.publish.tables import SCHEMAS, document_row, negative_row, ntuple_schema, pair_row
@@ -78,6 +82,7 @@ def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], 
     from synthir.stages import REPORTED
 
     passages: dict[str, Passage] = {}
+    cluster_of = run.store.clusters().cluster_of
     pairs, documents, negatives = [], [], []
     rejected: list[Rejected] = []
     for stage in REPORTED:
@@ -89,7 +94,8 @@ def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], 
         teacher.update(((t.query_id, t.doc_id), t.score)
                        for t in read_records(shard.teacher_scores, TeacherScore, missing_ok=True))
         passages.update((p.id, p) for p in read_records(shard.passages, Passage))
-        pairs += [pair_row(r, passages[r.passage_id], teacher.get((r.id, r.passage_id)))
+        pairs += [pair_row(r, passages[r.passage_id], teacher.get((r.id, r.passage_id)),
+                           cluster_of.get(r.passage_id))
                   for r in read_records(shard.kept, QueryRecord, missing_ok=True)]
         documents += [document_row(d) for d in read_records(shard.verified_documents, DocumentRecord, missing_ok=True)]
         negatives += read_records(shard.negatives, MinedNegative, missing_ok=True)
@@ -108,7 +114,8 @@ def build_tables(cfg: RunConfig, run: RunDir) -> tuple[Tables, list[dict]]:
                  for i, p in run.store.passages({n.negative_id for n in negatives} - set(known)).items())
     hard = [negative_row(n, known, teacher.get((n.query_id, n.negative_id)))
             for n in sorted(negatives, key=lambda n: (n.query_id, n.rank))]
-    split = {p["id"]: split_of(p["positive_id"], cfg.output.dev_fraction) for p in pairs}
+    key = group_keys(run.store.clusters().cluster_of, run.store.doc_of()) if pairs else (lambda pid: pid)
+    split = {p["id"]: split_of(key(p["positive_id"]), cfg.output.dev_fraction) for p in pairs}
     tables: Tables = {name: {} for name in CONFIGS if name != "corpus"}
     tables["rejected"]["train"] = rejected
     n_tuple = cfg.mining.num_negatives
@@ -141,15 +148,26 @@ def _file(split: str) -> str:
     return f"{split}-00000-of-00001.parquet"
 
 
+def _column(batch: pa.RecordBatch, name: str) -> list[Any]:
+    """A column's values, or Nones when the (older) corpus file lacks it."""
+    i = batch.schema.get_field_index(name)
+    return batch.column(i).to_pylist() if i >= 0 else [None] * batch.num_rows
+
+
 def _write_corpus(cfg: RunConfig, run: RunDir, dst: Path, referenced: set[str]) -> int:
     dst.mkdir(parents=True, exist_ok=True)
     n = 0
     with pq.ParquetWriter(dst / _file("train"), SCHEMAS["corpus"]) as writer:
-        for batch in run.store.batches():
-            t = pa.Table.from_batches([batch]).rename_columns(["_id", "title", "text", "lang"])
-            if cfg.output.corpus == "referenced":
-                t = t.filter(pa.array([i in referenced for i in t.column("_id").to_pylist()]))
-            writer.write_table(t.cast(SCHEMAS["corpus"]))
+        cluster_of = run.store.clusters().cluster_of
+        for batch in run.store.batches(["id", "title", "text", "lang", "doc_id"]):
+            ids = batch.column("id").to_pylist()
+            keep = [cfg.output.corpus != "referenced" or i in referenced for i in ids]
+            rows = {"_id": ids, "title": batch.column("title").to_pylist(), "text": batch.column("text").to_pylist(),
+                    "lang": batch.column("lang").to_pylist(),
+                    "doc_id": [d or i for d, i in zip(_column(batch, "doc_id"), ids)],
+                    "cluster_id": [cluster_of.get(i, i) for i in ids]}
+            t = pa.Table.from_pydict(rows, schema=SCHEMAS["corpus"]).filter(pa.array(keep))
+            writer.write_table(t)
             n += t.num_rows
     return n
 
@@ -183,8 +201,8 @@ def check_intact(run: RunDir) -> None:
 
 def publish(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
     """Publish the finished stages of the run; return {"dir", "rows": {config: n},
-    "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel"}. Raises
-    InputError when a finished stage's output is missing or changed (`check_intact`)."""
+    "splits": {config: {split: n}}, "files": {config: {split: path}}, "funnel", "top_k"}.
+    Raises InputError when a finished stage's output is missing or changed (`check_intact`)."""
     check_intact(run)
     tables, pairs = build_tables(cfg, run)
     funnel = compute_funnel(cfg, run)
@@ -212,7 +230,8 @@ def publish(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
                 files.setdefault(name, {})[s] = f"data/{name}/{_content_name(f)}"
     rows = {name: sum(v.values()) for name, v in splits.items()}
     (tmp / "README.md").write_text(redact(render_card(cfg, funnel, rows, splits, files)), encoding="utf-8")
-    write_json_atomic(tmp / "funnel.json", {"funnel": funnel, "rows": rows, "splits": splits})
+    write_json_atomic(tmp / "funnel.json", {"funnel": public_config(funnel), "rows": rows, "splits": splits})
     switch(run, tmp)
     root = run.root
-    return {"dir": str(root), "rows": rows, "splits": splits, "funnel": funnel, "files": files}
+    return {"dir": str(root), "rows": rows, "splits": splits, "funnel": funnel, "files": files,
+            "top_k": cfg.roundtrip.top_k}

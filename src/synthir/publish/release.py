@@ -1,6 +1,7 @@
 """Publish a run locally, then push it to the Hub when `output.hub.repo_id` is set; and
 re-publish an existing run dir with changed publish options (`synthir publish`, which holds
-the output dir's lock: see synthir.lock)."""
+the output dir's lock: see synthir.lock), refused when the corpus was edited in place since the
+run ingested it (that would re-publish stale data)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from data_schemas.config import RunConfig
 from synthir.config import apply_overrides, validate_config
-from synthir.errors import ConfigError, HubError
+from synthir.errors import ConfigError, HubError, InputError
 from synthir.lock import output_lock
 from synthir.publish.hf import publish
 from synthir.publish.swap import published_version
@@ -40,12 +41,14 @@ def release(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
 def republish_config(run_dir: Path, overrides: list[str]) -> RunConfig:
     """The config the run dir was made with (`.synthir/config.json`), with `overrides` and
     output.dir = `run_dir`. ConfigError when the dir holds no run, or when an override changes
-    what was generated: only output.* and orchestration.* may change when re-publishing."""
+    what was generated: only output.* and orchestration.* may change when re-publishing;
+    InputError when the corpus changed since the run ingested it."""
     meta = read_run_meta(RunDir(run_dir))
     data = apply_overrides(meta["config"], overrides)
     data.setdefault("output", {})["dir"] = str(run_dir)
     cfg = validate_config(data)
     check_same_run(cfg, meta)
+    check_corpus_unchanged(cfg, RunDir(run_dir))
     return cfg
 
 
@@ -57,6 +60,23 @@ def check_same_run(cfg: RunConfig, meta: dict[str, Any] | None = None) -> None:
     if config_fingerprint(cfg, meta.get("prompt_sha256") or {}) != meta["fingerprint"]:
         raise ConfigError("re-publishing may only change output.* and orchestration.* keys; "
                           "other keys change the data: start a new run instead")
+
+
+def check_corpus_unchanged(cfg: RunConfig, run: RunDir) -> None:
+    """InputError when the corpus still exists where the run read it but its content changed
+    since the run's ingest (a missing corpus is not checked: the run dir holds its copy)."""
+    from synthir.io.corpus import source_fingerprint
+    from synthir.stages.base import read_marker
+
+    recorded = (read_marker(run.marker("ingest")) or {}).get("source_sha256")
+    try:
+        now = source_fingerprint(cfg.corpus)
+    except InputError:
+        return
+    if recorded and now != recorded:
+        raise InputError(f"corpus {cfg.corpus.path} changed since this run ingested it; re-publishing "
+                         f"would publish pairs of the old corpus: run `synthir run` with the same config "
+                         f"and --out {run.root} to re-ingest it")
 
 
 def republish(run_dir: Path, overrides: list[str] | None = None) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Arrow schemas and row builders for each published config (explicit schemas: an empty
-config still has typed columns)."""
+config still has typed columns). Provenance model names go through `public_text` (no path of
+the user's machine is published)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import pyarrow as pa
 
 from data_schemas.records import DocumentRecord, MinedNegative, Passage, Provenance, QueryRecord
+from synthir.publish.public import public_text
 
 PROVENANCE = pa.struct([
     ("generator", pa.string()), ("template", pa.string()), ("template_sha256", pa.string()),
@@ -24,6 +26,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("positive_id", pa.string()), ("positive_title", pa.string()),
         ("query_lang", pa.string()), ("passage_lang", pa.string()), ("cross_lingual", pa.bool_()),
         ("roundtrip_rank", pa.int32()), ("roundtrip_score", pa.float32()),
+        ("roundtrip_match", pa.string()), ("roundtrip_hit", pa.string()),
+        ("positive_doc_id", pa.string()), ("cluster_id", pa.string()),
         ("method", pa.string()), ("summary", pa.string()), ("query_type", pa.string()),
         ("length", pa.string()), ("difficulty", pa.string()), ("persona", pa.string()),
         ("provenance", PROVENANCE), ("teacher_score", pa.float32()),
@@ -35,7 +39,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("provenance", PROVENANCE),
     ]),
     "corpus": pa.schema([("_id", pa.string()), ("title", pa.string()), ("text", pa.string()),
-                         ("lang", pa.string())]),
+                         ("lang", pa.string()), ("doc_id", pa.string()), ("cluster_id", pa.string())]),
     "queries": pa.schema([("_id", pa.string()), ("text", pa.string()), ("lang", pa.string())]),
     "qrels": pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())]),
     "hard_negatives": pa.schema([
@@ -68,14 +72,18 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def pair_row(rec: QueryRecord, passage: Passage, teacher_score: float | None = None) -> dict[str, Any]:
-    """A kept query + its source passage (+ the teacher's score of the pair) -> a `pairs` row."""
+def pair_row(rec: QueryRecord, passage: Passage, teacher_score: float | None = None,
+             cluster_id: str | None = None) -> dict[str, Any]:
+    """A kept query + its source passage (+ the teacher's score of the pair, the passage's
+    duplicate cluster: its own id when it has no duplicate) -> a `pairs` row."""
     attrs = rec.attributes
     return {"id": rec.id, "query": rec.query, "positive": passage.text,
             "positive_id": passage.id, "positive_title": passage.title,
             "query_lang": rec.query_lang, "passage_lang": rec.passage_lang,
             "cross_lingual": rec.cross_lingual, "roundtrip_rank": rec.roundtrip_rank,
-            "roundtrip_score": rec.roundtrip_score, "method": rec.method,
+            "roundtrip_score": rec.roundtrip_score, "roundtrip_match": rec.roundtrip_match,
+            "roundtrip_hit": rec.roundtrip_hit, "positive_doc_id": passage.doc_id or passage.id,
+            "cluster_id": cluster_id or passage.id, "method": rec.method,
             "summary": rec.summary, "query_type": attrs.get("query_type"),
             "length": attrs.get("length"), "difficulty": attrs.get("difficulty"),
             "persona": attrs.get("persona"), "provenance": _provenance(rec.provenance),
@@ -84,6 +92,7 @@ def pair_row(rec: QueryRecord, passage: Passage, teacher_score: float | None = N
 
 def _provenance(prov: Provenance) -> dict[str, Any]:
     out = prov.model_dump(mode="json")
+    out["model"] = public_text(out["model"])
     out["sampling"] = json.dumps(out["sampling"], sort_keys=True)
     return out
 

@@ -93,7 +93,7 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
                 records, _, st = run_plan(llm, [(gen, items)], langid, QueryRecord, max(1, cfg.llm.batch_size), b)
             filtered, _, _ = filter_queries(records, by_id, cfg.filters, filter_langid(cfg))
             kept, _, _ = roundtrip_filter(filtered, load_index(cfg, ctx.run), get_embedder(cfg.embedder),
-                                          cfg.roundtrip.top_k)
+                                          cfg.roundtrip.top_k, ctx.run.store.equivalence(cfg.roundtrip.match))
             complete = complete and bool(st["complete"])
             chosen = choose(kept, by_id, i)
             rows += chosen
@@ -114,5 +114,5 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
     return stats
 
 
-BOOTSTRAP = Stage("bootstrap", "run", reads=("passages", "corpus"), writes=("bootstrap_examples",),
+BOOTSTRAP = Stage("bootstrap", "run", reads=("passages", "corpus", "clusters"), writes=("bootstrap_examples",),
                   run=bootstrap, llm=True)

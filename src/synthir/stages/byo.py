@@ -18,7 +18,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from data_schemas.languages import language_name
+from data_schemas.languages import is_cross_lingual, language_name, normalize_language
 from data_schemas.records import Passage, Provenance, QueryRecord, Rejected
 from synthir.errors import InputError
 from synthir.ids import content_id
@@ -69,7 +69,7 @@ def _check(row: dict[str, Any], passages: dict[str, Passage]) -> tuple[str, str]
         return "empty", "no query text"
     if pid not in passages:
         return "unknown_passage", f"no passage with id {pid!r} in the corpus"
-    lang = row.get("language") or passages[pid].lang
+    lang = normalize_language(row.get("language") or passages[pid].lang)
     try:
         language_name(lang)
     except ValueError:
@@ -99,10 +99,10 @@ def load_pairs(ctx: Context) -> dict[str, Any]:
                                      raw=str(query)[:500], method=METHOD))
             continue
         p = passages[pid]
-        lang = row.get("language") or p.lang
+        lang = normalize_language(row.get("language") or p.lang)
         records.append(QueryRecord(id=content_id(METHOD, query, pid, lang), query=" ".join(query.split()),
                                    passage_id=pid, query_lang=lang, passage_lang=p.lang,
-                                   cross_lingual=lang != p.lang, provenance=_provenance(sha), method=METHOD))
+                                   cross_lingual=is_cross_lingual(lang, p.lang), provenance=_provenance(sha), method=METHOD))
     write_records(run.byo_rejected, rejected)
     write_records(run.byo_pairs, records)
     ids = sorted({r.passage_id for r in records})

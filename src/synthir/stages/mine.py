@@ -1,9 +1,10 @@
 """Stage `mine` (per shard): mined hard negatives for the kept pairs from the corpus index,
 with false-negative protection (rank window, margins to the positive, near-duplicates of the
-positive skipped; sentence-transformers' mine_hard_negatives recipe; see
-synthir.filters.mining).
+positive skipped; duplicates of the positive (same cluster) and, with `roundtrip.match:
+document`, passages of its document are never negatives; sentence-transformers'
+mine_hard_negatives recipe; see synthir.filters.mining).
 
-Reads: kept, corpus (through the index). Writes: negatives (MinedNegative). Stats: queries,
+Reads: kept, corpus (through the index), clusters. Writes: negatives (MinedNegative). Stats: queries,
 mined, skip counts per reason.
 """
 
@@ -29,7 +30,8 @@ def mine(ctx: Context) -> dict[str, Any]:
         index = load_index(cfg, ctx.run)
         rng = random.Random(f"{cfg.sample.seed}:{shard.name}")
         negatives, stats = mine_negatives(records, index, get_embedder(cfg.embedder), index.vectors(),
-                                          index.row_of, ctx.run.store.texts, cfg.mining, rng)
+                                          index.row_of, ctx.run.store.texts, cfg.mining, rng,
+                                          ctx.run.store.equivalence(cfg.roundtrip.match))
     write_records(shard.negatives, negatives)
     return stats
 
@@ -38,4 +40,4 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
     f.mining.update({k: v for k, v in stats.items() if isinstance(v, int) and not isinstance(v, bool)})
 
 
-MINE = Stage("mine", "shard", reads=("kept", "corpus"), writes=("negatives",), run=mine, funnel=_funnel)
+MINE = Stage("mine", "shard", reads=("kept", "corpus", "clusters"), writes=("negatives",), run=mine, funnel=_funnel)

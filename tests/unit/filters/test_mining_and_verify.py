@@ -99,3 +99,20 @@ def test_verify_negatives_margin_and_graded_order():
     _, rejected, _ = verify_documents(docs, {"p": "POS"}, {"embedder": scripted(base)},
                                       VerifyConfig(graded_min_gap=0.25))
     assert {r.item_id for r in rejected if r.reason == "graded_order_violation"} == {"d4", "d5", "d6"}
+
+
+def test_cluster_duplicates_and_sibling_chunks_are_never_negatives(setup):
+    index, emb, rec = setup
+    clusters = {"pos": "pos", "c2": "pos"}  # c2 is a duplicate of the positive (text aside)
+    docs = {"pos": "doc", "c3": "doc"}      # c3 is another chunk of the positive's document
+
+    def same(a, b):
+        if clusters.get(a) and clusters.get(a) == clusters.get(b):
+            return "duplicate"
+        return "document" if docs.get(a) and docs.get(a) == docs.get(b) else None
+
+    negs, stats = mine_negatives([rec], index, AxisEmbedder(), emb, {pid: i for i, pid in enumerate(IDS)},
+                                 lambda ids: {i: TEXTS[i] for i in ids},
+                                 MiningConfig(num_negatives=2, relative_margin=0.05), random.Random(0), same)
+    assert [n.negative_id for n in negs] == ["c4", "c5"]
+    assert stats["skipped_duplicate_of_positive"] == 1 and stats["skipped_same_document_as_positive"] == 1

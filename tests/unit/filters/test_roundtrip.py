@@ -53,6 +53,48 @@ def test_kept_iff_source_in_top_k(tmp_path, use_embedder):
     assert emb.stat().st_mtime_ns == mtime
 
 
+class FixedIndex:
+    """Returns the same ranking for every query (control flow of the hit rule)."""
+
+    def __init__(self, ids):
+        self.ids = ids
+
+    def search(self, vecs, k):
+        import numpy as np
+
+        return np.tile(np.linspace(0.9, 0.1, len(self.ids), dtype=np.float32), (len(vecs), 1))[:, :k], \
+            [self.ids[:k] for _ in range(len(vecs))]
+
+
+class NullEmbedder:
+    name, dim = "null", 2
+
+    def encode(self, texts, kind):
+        import numpy as np
+
+        return np.zeros((len(texts), 2), dtype=np.float32)
+
+
+def test_a_duplicate_or_sibling_that_outranks_the_source_is_a_hit():
+    from synthir.filters.roundtrip import first_hit
+
+    index = FixedIndex(["dup", "sib", "src", "x"])
+
+    def same(a, b):
+        return {"dup": "duplicate", "sib": "document"}.get(b) if a == "src" else None
+
+    records = [rec("q", "query", "src")]
+    kept, rejected, ranks = roundtrip_filter(records, index, NullEmbedder(), top_k=1, same=same)
+    assert not rejected and ranks == [1]
+    assert (kept[0].roundtrip_rank, kept[0].roundtrip_match, kept[0].roundtrip_hit) == (1, "duplicate", "dup")
+    # without the equivalence the source is at rank 3: dropped at top-1
+    kept, rejected, ranks = roundtrip_filter(records, index, NullEmbedder(), top_k=1)
+    assert not kept and ranks == [3] and rejected[0].reason == "source_not_in_top_k"
+    assert first_hit("src", ["sib", "src"], lambda a, b: "document" if b == "sib" else None) == (1, "sib", "document")
+    assert first_hit("src", ["x", "src"], same) == (2, "src", "passage")
+    assert first_hit("src", ["x"], same) is None
+
+
 def test_select_per_passage_keeps_the_best_ranked_per_passage_method_and_language():
     from data_schemas.records import Provenance, QueryRecord
     from synthir.filters.roundtrip import select_per_passage
