@@ -60,6 +60,11 @@ def use_embedder():
     return get_embedder(EmbedderConfig())
 
 
+# The demo samples 8 queries per passage at temperature 0.8; tests of plumbing (resume, locks,
+# retries, cache healing) count calls, so they ask for one greedy query per prompt.
+ONE_GREEDY_QUERY = {"llm.temperature": 0, "generation.queries[0].num_queries": 1}
+
+
 def demo_config(corpus: Path, out: Path, **sets: object) -> "RunConfig":  # noqa: F821
     """configs/demo.yaml pointed at `corpus` and `out`, with dotted overrides."""
     from synthir.config import load_config

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from datasets import load_dataset
 
-from tests.conftest import REPO
+from tests.conftest import ONE_GREEDY_QUERY, REPO
 from tests.fake_openai import FakeOpenAI
 
 
@@ -23,7 +23,7 @@ def job_sets(corpus: Path, server: FakeOpenAI, **sets: object) -> list[str]:
     base = {"corpus.path": corpus, "sample.n": 4, "shard_size": 2, "languages": "[en]",
             "sample.languages": "[en]", "llm.backend": "openai", "llm.model": "m",
             "llm.base_url": server.base_url, "llm.api_key_env": "null", "llm.max_retries": 0,
-            "mining.num_negatives": 2, **sets}
+            "mining.num_negatives": 2, **ONE_GREEDY_QUERY, **sets}
     return [a for k, v in base.items() for a in ("--set", f"{k}={v}")]
 
 

@@ -13,7 +13,7 @@ from synthir.stages.generate import GENERATE
 from synthir.stages.index import INDEX
 from synthir.stages.ingest import INGEST
 from synthir.stages.roundtrip import ROUNDTRIP
-from tests.conftest import demo_config
+from tests.conftest import ONE_GREEDY_QUERY, demo_config
 
 
 class ScriptedLLM:
@@ -43,7 +43,7 @@ class ScriptedLLM:
 
 def test_failed_calls_are_counted_then_redone(wiki_corpus, tmp_path):
     cfg = demo_config(wiki_corpus, tmp_path / "out", **{"sample.n": 8, "shard_size": 8,
-                                                        "languages": "[en]"})
+                                                        "languages": "[en]", **ONE_GREEDY_QUERY})
     paths = prepare_run(cfg)
     run_stage(INGEST, cfg, paths)
     run_stage(INDEX, cfg, paths)
