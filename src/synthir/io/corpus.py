@@ -20,7 +20,6 @@ Language: the row's `fields.lang` value, normalised (`pt-BR` -> `pt`), else
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import json
 import sys
@@ -36,6 +35,7 @@ from data_schemas.records import Passage, Rejected
 from synthir.errors import InputError
 from synthir.ids import content_id
 from synthir.io.chunking import Chunker
+from synthir.io.files import file_sha
 from synthir.io.documents import DOC_KINDS, document_files, is_glob, looks_like_documents, sections_of, text_sections
 
 RAW_PREVIEW = 500
@@ -64,15 +64,6 @@ def detect_format(path: Path, fmt: str) -> str:
                      "jsonl|parquet|csv|hf|documents")
 
 
-@functools.lru_cache(maxsize=4096)
-def _file_sha(path: str, mtime_ns: int, size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def source_fingerprint(cfg: CorpusConfig) -> str:
     """sha256 over the corpus's source files (relative name + content): changes whenever the
     corpus is edited in place, so the ingest stage is redone (its `key`)."""
@@ -89,7 +80,7 @@ def source_fingerprint(cfg: CorpusConfig) -> str:
     h = hashlib.sha256()
     for name, f in files:
         st = f.stat()
-        h.update(f"{name}\0{st.st_size}\0{_file_sha(str(f), st.st_mtime_ns, st.st_size)}\n".encode("utf-8"))
+        h.update(f"{name}\0{st.st_size}\0{file_sha(f)}\n".encode("utf-8"))
     return h.hexdigest()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import tempfile
@@ -56,3 +58,18 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         for line in fh:
             if line.strip():
                 yield json.loads(line)
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_sha(path: str, mtime_ns: int, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def file_sha(path: Path) -> str:
+    """sha256 of a file's bytes (cached on path, mtime and size: a file is read once per change)."""
+    st = path.stat()
+    return _file_sha(str(path), st.st_mtime_ns, st.st_size)

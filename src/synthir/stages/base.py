@@ -19,7 +19,6 @@ An unreadable marker counts as absent.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import logging
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from data_schemas.config import RunConfig
-from synthir.io.files import write_json_atomic
+from synthir.io.files import file_sha, write_json_atomic
 from synthir.rundir import RunDir, ShardDir, files_of
 
 log = logging.getLogger(__name__)
@@ -102,15 +101,6 @@ class Stage:
         return (shard if self.scope == "shard" and shard else run).marker(self.name)
 
 
-@functools.lru_cache(maxsize=4096)
-def _file_sha(path: str, mtime_ns: int, size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def input_sha(stage: Stage, cfg: RunConfig, run: RunDir, shard: ShardDir | None) -> str:
     """sha256 over the stage's declared inputs (name + bytes; a missing file counts as such)
     and its extra key."""
@@ -119,7 +109,7 @@ def input_sha(stage: Stage, cfg: RunConfig, run: RunDir, shard: ShardDir | None)
         h.update(str(p.relative_to(run.base) if p.is_relative_to(run.base) else p.name).encode())
         if p.exists():
             st = p.stat()
-            h.update(_file_sha(str(p), st.st_mtime_ns, st.st_size).encode())
+            h.update(file_sha(p).encode())
         else:
             h.update(b"<missing>")
     if stage.key:
@@ -137,12 +127,6 @@ def read_marker(path: Path) -> Stats | None:
         log.warning("done-marker %s is unreadable (%s): its stage runs again", path, exc)
         return None
     return marker if isinstance(marker, dict) else None
-
-
-def file_sha(path: Path) -> str:
-    """sha256 of a file's bytes (cached on path, mtime and size)."""
-    st = path.stat()
-    return _file_sha(str(path), st.st_mtime_ns, st.st_size)
 
 
 def output_shas(stage: Stage, run: RunDir, shard: ShardDir | None) -> dict[str, str]:
