@@ -2,7 +2,8 @@
 (`synthir run` / `synthir filter`: response cache, budget ledger) drive it like any backend.
 
 - A judge prompt (prompts/judge/graded.j2) is answered `{"grade": N}` from `RULES`: the first
-  (query substring, passage substring, grade) that matches, else `DEFAULT_GRADE`.
+  (query substring, passage substring, grade) that matches, else `DEFAULT_GRADE` (None: 3 when
+  the passage holds every word of the query, else 1).
 - Any other prompt (few-shot query prompts) is answered with the first three words of the
   last `Passage:` in it (+ the language code for non-English requests), like a model that
   copies a little.
@@ -22,7 +23,7 @@ from pydantic import BaseModel
 from synthir.llm.base import Generation
 
 RULES: list[tuple[str, str, int]] = []
-DEFAULT_GRADE = 0
+DEFAULT_GRADE: int | None = 0  # None: 3 when every word of the query is in the passage, else 1
 SENT: list[str] = []
 _LINE = re.compile(r"^(Query|Passage): (.*)$", re.MULTILINE)
 
@@ -48,6 +49,9 @@ def grade_of(query: str, passage: str) -> int:
     for q, p, g in RULES:
         if q.lower() in query.lower() and p.lower() in passage.lower():
             return g
+    if DEFAULT_GRADE is None:
+        words = set(re.findall(r"\w+", passage.lower()))
+        return 3 if set(re.findall(r"\w+", query.lower())) <= words else 1
     return DEFAULT_GRADE
 
 
