@@ -102,12 +102,18 @@ def run_job(cfg: RunConfig, run_dir: RunDir, stages: list[Stage], progress: bool
     finally:
         close_ledger(cfg)
     result = run_stages(cfg, run_dir, [s for s in stages if s.always], llm=llm, progress=progress, params=params)
-    result["stopped"] = None
-    if budget.get("stopped"):
-        result["stopped"] = f"budget ({budget['stopped']['reason']})"
-    elif rounds is not None and rounds["stopped"] != "target_reached":
-        result["stopped"] = rounds["stopped"]
+    result["stopped"] = stop_reason(budget, rounds)
     return result
+
+
+def stop_reason(budget: dict[str, Any], rounds: dict[str, Any] | None) -> str | None:
+    """Why a run ended before its work was done: "budget (<limit>)", corpus_exhausted or
+    max_rounds (target mode); None when it finished."""
+    if budget.get("stopped"):
+        return f"budget ({budget['stopped']['reason']})"
+    if rounds is not None and rounds["stopped"] != "target_reached":
+        return rounds["stopped"]
+    return None
 
 
 def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
