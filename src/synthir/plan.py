@@ -217,11 +217,11 @@ def plan(cfg: RunConfig, pilot: int, out: Path | None = None, progress: bool = T
     out = Path(out) if out else Path(cfg.output.dir) / ".synthir" / "plan"
     pcfg = pilot_config(cfg, pilot, out)
     load = _preload(pcfg)
-    t0 = time.time()
     result = run(pcfg, progress=progress)
     m = measure(pcfg, RunDir(out), load)
     doc = {"config": cfg.name, "target": cfg.target.kept_pairs, "pilot": {
-        "dir": str(out), "passages_asked": pilot, "passages": m["passages"], "seconds": round(time.time() - t0, 1),
+        "dir": str(out), "passages_asked": pilot, "passages": m["passages"],
+        "seconds": round(load + sum(m["stage_seconds"].values()), 1),  # as measured when its stages ran
         "rows": result["rows"]}, "measured": m, "prediction": predict(cfg, m),
         "price": {"llm": cfg.llm.price.model_dump(), "judge": (cfg.judge.llm.price.model_dump()
                                                                 if cfg.judge.llm else None)},
