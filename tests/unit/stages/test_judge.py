@@ -130,3 +130,24 @@ def test_prejudge_sends_only_ambiguous_candidates_and_counts_the_saved_calls(tmp
     assert f"saved {j['prejudge_saved']} calls" in card
     skipped = [r for r in load_dataset(str(result["dir"]), "judged_qrels", split="train")]
     assert len(skipped) == j["asked"]  # only LLM-graded passages become judged qrels
+
+
+def test_prejudge_with_the_teacher_scorer(tmp_path):
+    _, result = _job(tmp_path, "teacher-pre", **{"judge.prejudge.enabled": True, "judge.prejudge.scorer": "teacher",
+                                                 "judge.prejudge.margin": 0.0, "teacher.embedder.name": "use-multilingual",
+                                                 "llm.model": "scripted-judge-4"})
+    j = result["funnel"]["judge"]
+    assert j["prejudge"] == "teacher" and j["asked"] + j["prejudge_saved"] == 12  # 3 queries x (source + 3)
+    rows = [json.loads(line) for s in sorted((tmp_path / "teacher-pre" / ".synthir" / "shards").iterdir())
+            for line in (s / "judgments.jsonl").read_text().splitlines()]
+    assert all(r["prejudge_score"] is not None for r in rows)
+    for r in rows:  # skipped exactly when the teacher put the candidate below the source
+        src = next(x for x in rows if x["query_id"] == r["query_id"] and x["role"] == "source")
+        assert r["skipped"] == (r["role"] == "candidate" and r["prejudge_score"] < src["prejudge_score"])
+
+
+def test_synthir_filter_refuses_a_target(tmp_path):
+    from synthir.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="target.kept_pairs is for synthir run"):
+        _job(tmp_path, "t", **{"target.kept_pairs": 5})
