@@ -69,10 +69,10 @@ def answer(prompt: str) -> str:
 class ScriptedLLM:
     backend = "scripted"
 
-    def __init__(self, cfg) -> None:  # noqa: ANN001
+    def __init__(self, cfg) -> None:
         self.model_id = cfg.model
 
-    def generate(self, prompts: list[str], params) -> list[Generation]:  # noqa: ANN001
+    def generate(self, prompts: list[str], params) -> list[Generation]:
         out = []
         for p in prompts:
             SENT.append(p)

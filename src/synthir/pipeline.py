@@ -17,8 +17,8 @@ from typing import Any
 from data_schemas.config import RunConfig
 from data_schemas.records import Rejected
 from synthir.budget import close_ledger, open_ledger
-from synthir.filters.contamination import eval_set
 from synthir.errors import AllCallsFailed
+from synthir.filters.contamination import eval_set
 from synthir.generators import prompt_files
 from synthir.lock import output_lock
 from synthir.publish.release import push

@@ -23,7 +23,6 @@ target mode (a real run can pass the target by part of a round).
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import Counter, defaultdict
@@ -87,10 +86,9 @@ def _group_counts(run: RunDir) -> dict[str, Counter]:
 
 def measure(cfg: RunConfig, run: RunDir, load_seconds: float) -> dict[str, Any]:
     """What the pilot measured (see module doc)."""
+    from synthir.funnel import compute_funnel
     from synthir.stages import REPORTED
     from synthir.stages.base import read_marker
-
-    from synthir.funnel import compute_funnel
 
     funnel = compute_funnel(cfg, run)
     passages = int(funnel["sample"].get("sampled", 0))
@@ -236,7 +234,7 @@ def plan_text(doc: dict[str, Any]) -> str:
     m, p = doc["measured"], doc["prediction"]
 
     def rng(v: dict[str, Any], fmt: str = "{:,.0f}") -> str:
-        f = lambda x: "unbounded" if x is None else fmt.format(x)  # noqa: E731
+        f = lambda x: "unbounded" if x is None else fmt.format(x)
         return f"{f(v['estimate'])} ({f(v['low'])} - {f(v['high'])})"
 
     lines = [f"synthir plan: pilot of {m['passages']} passages in {doc['pilot']['dir']} ({doc['pilot']['seconds']} s)"]

@@ -67,7 +67,7 @@ def test_budget_stop_publishes_and_a_larger_budget_finishes_without_repeating_a_
 
     ref = run(cfg_for(wiki_corpus, tmp_path / "reference", "scripted-b1"), progress=False)  # no budget
     assert len(sb.SENT) == 12  # all from the response cache
-    ids = lambda d: sorted(r["id"] for r in load_dataset(str(d), "pairs", split="train"))  # noqa: E731
+    ids = lambda d: sorted(r["id"] for r in load_dataset(str(d), "pairs", split="train"))
     assert ids(out) == ids(tmp_path / "reference") and ref["rows"] == second["rows"]
 
 

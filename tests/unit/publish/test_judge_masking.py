@@ -64,10 +64,10 @@ def _texts(run, ids):
 
 
 def test_judged_relevant_never_a_negative_in_any_config(tmp_path):
-    cfg, run, ids, positives, masked = _plant(tmp_path)
+    cfg, run, ids, _, masked = _plant(tmp_path)
     result = publish(cfg, run)
     root = str(run.root)
-    load = lambda name: list(load_dataset(root, name, split="train")) if name in result["files"] else []  # noqa: E731
+    load = lambda name: list(load_dataset(root, name, split="train")) if name in result["files"] else []
     pairs = {p["id"]: p for p in load("pairs")}
     qid_of = {p["query"]: p["id"] for p in pairs.values()}
     doc_of = _texts(run, ids)

@@ -68,7 +68,7 @@ def _job(tmp_path, name: str, **sets: object):
 
 
 def test_promote_relabels_masks_and_verifies_negatives(tmp_path):
-    cfg, result = _job(tmp_path, "promote", **{"llm.model": "scripted-judge-1"})
+    _, result = _job(tmp_path, "promote", **{"llm.model": "scripted-judge-1"})
     root = str(result["dir"])
     pairs = {p["query"]: p for p in load_dataset(root, "pairs", split="train")}
     eiffel = pairs["when was the eiffel tower built"]
@@ -88,7 +88,7 @@ def test_promote_relabels_masks_and_verifies_negatives(tmp_path):
     irrelevant = [d for (q, d), g in judgments.items() if q == eiffel["id"] and g < 2 and d != "eiffel-src"]
     assert irrelevant and all(eiffel_negs.get(d) == "judged" for d in irrelevant)  # verified hard negatives
     assert all(s == "mined" for d, s in eiffel_negs.items() if d not in irrelevant)
-    card = open(f"{root}/README.md").read()
+    card = (tmp_path / "promote" / "README.md").read_text()
     assert "Judge and relabel" in card and "promoted (a passage graded above the source" in card
     assert "llm-judge:scripted-judge-1:judge/graded.j2@" in card and j["template_sha256"] in card
     assert "Agreement with the round-trip ranking" in card
@@ -101,7 +101,7 @@ def test_promote_relabels_masks_and_verifies_negatives(tmp_path):
 def test_add_keeps_the_source_and_adds_the_better_passage(tmp_path):
     sb.RULES[:] = [("eiffel tower built", "1887 to 1889", 3), ("eiffel tower built", "Eiffel", 2)] + RULES[3:]
     # another model id: the response cache holds the first rules' verdicts for scripted-judge
-    cfg, result = _job(tmp_path, "add", **{"judge.relabel": "add", "llm.model": "scripted-judge-2"})
+    _, result = _job(tmp_path, "add", **{"judge.relabel": "add", "llm.model": "scripted-judge-2"})
     root = str(result["dir"])
     pairs = {p["query"]: p for p in load_dataset(root, "pairs", split="train")}
     eiffel = pairs["when was the eiffel tower built"]
@@ -126,7 +126,7 @@ def test_prejudge_sends_only_ambiguous_candidates_and_counts_the_saved_calls(tmp
                                          "llm.model": "scripted-judge-3"})
     j = result["funnel"]["judge"]
     assert j["prejudge_saved"] > 0 and j["asked"] + j["prejudge_saved"] == asked_all
-    card = open(f"{result['dir']}/README.md").read()
+    card = (tmp_path / "pre" / "README.md").read_text()
     assert f"saved {j['prejudge_saved']} calls" in card
     skipped = [r for r in load_dataset(str(result["dir"]), "judged_qrels", split="train")]
     assert len(skipped) == j["asked"]  # only LLM-graded passages become judged qrels
