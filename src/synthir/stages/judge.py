@@ -17,6 +17,7 @@ Models"; the answerability judge of NVIDIA's retrieval data pipeline.
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -83,8 +84,6 @@ def _chat_verdicts(ctx: Context, asks: list[tuple[int, str]], records: list[Quer
     out: dict[tuple[int, str], tuple[int | None, float | None, str | None]] = {}
     stopped = False
     batch = max(1, llm_cfg.batch_size)
-    import time
-
     with bar(len(asks), f"judge {ctx.sh.name}", "verdict", ctx.progress) as b:
         for k in range(0, len(asks), batch):
             chunk = asks[k:k + batch]
