@@ -36,6 +36,14 @@ def _prompt_path(v: str | None) -> str | None:
     return v
 
 
+class LLMPrice(_Strict):
+    """What the model's tokens cost (for `synthir plan` and `budget.max_cost`), in any currency
+    per million tokens. Not part of the run's fingerprint: a new price never redoes work."""
+
+    input_per_mtok: float = Field(0.0, ge=0, description="price of 1M prompt tokens")
+    output_per_mtok: float = Field(0.0, ge=0, description="price of 1M completion tokens")
+
+
 class LLMConfig(_Strict):
     """Which LLM generates, and how.
 
@@ -78,6 +86,7 @@ class LLMConfig(_Strict):
     tensor_parallel_size: int = Field(1, ge=1)
     pipeline_parallel_size: int = Field(1, ge=1)
     data_parallel_size: int = Field(1, ge=1, description="vllm: engine replicas (one per GPU group)")
+    price: LLMPrice = LLMPrice()
 
     @field_validator("api_key_env")
     @classmethod
@@ -245,6 +254,86 @@ class TeacherConfig(_Strict):
         return self
 
 
+class PreJudgeConfig(_Strict):
+    """The cheap pre-judge in front of the LLM judge: a cheaper scorer rates the source and every
+    candidate, and only the candidates scoring at least `source - margin` (ambiguous: close to
+    the source, or above it) are sent to the LLM. The others are clearly below the source: not
+    judged by the LLM, never promoted, and left to mining's own margins. `scorer: retrieval`
+    uses the round-trip embedder's scores (free); `teacher` the teacher stage's scorer
+    (`teacher.kind` / `embedder` / `cross_encoder`, whether or not `teacher.enabled`)."""
+
+    enabled: bool = False
+    scorer: Literal["retrieval", "teacher"] = "retrieval"
+    margin: float = Field(0.1, ge=0, description="candidates scoring below source - margin skip the LLM")
+
+
+class JudgeConfig(_Strict):
+    """Judge and relabel (Gecko; stage `judge`, after the round trip, for kept queries only): an
+    LLM grades the source passage and the top `candidates` other retrieved passages on 0-3 (3
+    answers fully, 2 partly, 1 same topic without the answer, 0 unrelated). `kind: chat`: one
+    prompt per (query, passage) answered as JSON `{"grade": 0-3}` (validated strictly; decoding
+    constrained to that schema where the backend can); `yes_no`: P(yes) from next-token
+    log-probs (llamacpp, transformers) cut into grades at `yes_no_cuts`. A grade of at least
+    `relevant_min` is relevant. A candidate graded above the source becomes the positive
+    (`relabel: promote`; the source stays as provenance) or an extra positive (`add`); `off`
+    only judges. Relevant candidates are masked from every negative; irrelevant ones become
+    verified hard negatives (`hard_negatives.source = judged`). A query whose source is graded
+    irrelevant (and, with promote, no candidate relevant) is dropped as `judge_rejected_source`."""
+
+    enabled: bool = False
+    kind: Literal["chat", "yes_no"] = "chat"
+    llm: LLMConfig | None = Field(None, description="the judge model (default: the run's llm)")
+    template: str | None = Field(None, description="default: judge/graded.j2 (chat), teacher/yes_no.j2 (yes_no)")
+    candidates: int = Field(3, ge=0, le=50, description="retrieved passages judged besides the source")
+    relabel: Literal["promote", "add", "off"] = "promote"
+    relevant_min: int = Field(2, ge=1, le=3, description="grades at or above this are relevant")
+    yes_no_cuts: list[float] = Field(default_factory=lambda: [0.25, 0.5, 0.75],
+                                     description="yes_no: P(yes) at or above cut i gives grade i+1")
+    max_new_tokens: int = Field(24, ge=4, description="chat: completion budget of one verdict")
+    prejudge: PreJudgeConfig = PreJudgeConfig()
+
+    @model_validator(mode="after")
+    def _cuts(self) -> "JudgeConfig":
+        c = self.yes_no_cuts
+        if len(c) != 3 or any(not 0 < x < 1 for x in c) or any(a >= b for a, b in zip(c, c[1:])):
+            raise ValueError("yes_no_cuts must be 3 increasing probabilities in (0, 1)")
+        return self
+
+
+class TargetConfig(_Strict):
+    """Target mode: sample and generate in resumable rounds until `kept_pairs` pairs are kept
+    (after the round trip and the judge) or the corpus is exhausted. `kept_pairs`: a total, or
+    `{lang: n}` per query language (every language must reach its count). Round 0 is
+    `sample.n` passages; later rounds draw passages not sampled before, `round_passages` each
+    (null: estimated from the keep rate so far). Not part of the run's fingerprint: raising the
+    target and re-running continues the same run."""
+
+    kept_pairs: int | dict[str, int] | None = Field(None, description="total, or per query language")
+    round_passages: int | None = Field(None, ge=1, description="passages per later round (null: estimated)")
+    max_rounds: int = Field(50, ge=1, description="stop after this many rounds even if short of the target")
+
+    @field_validator("kept_pairs")
+    @classmethod
+    def _positive(cls, v: int | dict[str, int] | None) -> int | dict[str, int] | None:
+        counts = v.values() if isinstance(v, dict) else [v] if v is not None else []
+        if any(n < 1 for n in counts) or v == {}:
+            raise ValueError("kept_pairs must be >= 1 (or a non-empty {language: n >= 1})")
+        return v
+
+
+class BudgetConfig(_Strict):
+    """A budget that stops cleanly: when the LLM calls actually sent (response-cache hits are
+    free) have spent `max_tokens` (prompt + completion), `max_cost` (with `llm.price`) or the
+    run has taken `max_hours` of wall time, summed over every invocation of this run, no new
+    call is sent: the stages that can finish do, the run publishes what it has and the card
+    says it stopped on budget. Re-run with a larger budget to continue: nothing is asked
+    twice. Not part of the run's fingerprint."""
+
+    max_tokens: int | None = Field(None, ge=1)
+    max_cost: float | None = Field(None, gt=0)
+    max_hours: float | None = Field(None, gt=0)
+
+
 class FilterConfig(_Strict):
     """Cheap query filters, run before the round trip (rapidfuzz + lingua)."""
 
@@ -338,6 +427,9 @@ class RunConfig(_Strict):
     mining: MiningConfig = MiningConfig()
     verify: VerifyConfig = VerifyConfig()
     teacher: TeacherConfig = TeacherConfig()
+    judge: JudgeConfig = JudgeConfig()
+    target: TargetConfig = TargetConfig()
+    budget: BudgetConfig = BudgetConfig()
     index: IndexConfig = IndexConfig()
     roundtrip: RoundTripConfig = RoundTripConfig()
     contamination: ContaminationConfig = ContaminationConfig()
@@ -355,4 +447,12 @@ class RunConfig(_Strict):
         if self.llm.temperature == 0 and any(q.num_queries > 1 for q in self.generation.queries):
             raise ValueError("generation.queries[].num_queries > 1 needs llm.temperature > 0 "
                              "(greedy decoding returns the same query n times)")
+        if isinstance(self.target.kept_pairs, dict):
+            unknown = sorted(set(self.target.kept_pairs) - set(self.languages))
+            if unknown:
+                raise ValueError(f"target.kept_pairs: {unknown} not in languages {self.languages}")
+        if self.budget.max_cost is not None:
+            llms = [self.llm] + ([self.judge.llm] if self.judge.enabled and self.judge.llm else [])
+            if not any(m.price.input_per_mtok or m.price.output_per_mtok for m in llms):
+                raise ValueError("budget.max_cost needs llm.price.input_per_mtok / output_per_mtok")
         return self

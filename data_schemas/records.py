@@ -80,6 +80,12 @@ class QueryRecord(_Record):
     roundtrip_score: float | None = None
     roundtrip_match: Literal["passage", "duplicate", "document"] | None = None
     roundtrip_hit: str | None = None
+    source_id: str | None = Field(None, description="judge relabel promote: the passage the query was "
+                                  "written from, when another passage became its positive (passage_id)")
+    extra_positives: list[str] = Field(default_factory=list,
+                                       description="judge relabel add: other passages graded above the source")
+    judge_grade: int | None = Field(None, ge=0, le=3, description="the judge's grade of the positive")
+    relabel: Literal["confirmed", "promoted", "added", "unjudged"] | None = None
 
 
 class DocumentRecord(_Record):
@@ -113,6 +119,30 @@ class MinedNegative(_Record):
     rank: int = Field(ge=1)
     score: float
     positive_score: float
+    source: Literal["mined", "judged"] = Field(
+        "mined", description="judged: the judge graded it irrelevant (a verified hard negative)")
+
+
+class Judgment(_Record):
+    """The judge's grade of one (kept query, passage): the source or a retrieved candidate, with
+    its retrieval rank and score for the query; the pre-judge's score when it ran. `grade` is
+    None when the LLM did not judge it (`skipped`: the pre-judge found it clearly below the
+    source) or its verdict failed (`error`)."""
+
+    id: str
+    query_id: str
+    query: str
+    lang: str
+    doc_id: str
+    role: Literal["source", "candidate"]
+    rank: int | None = Field(None, ge=1, description="retrieval rank for the query (None: below the depth)")
+    retrieval_score: float | None = None
+    prejudge_score: float | None = None
+    grade: int | None = Field(None, ge=0, le=3)
+    p_yes: float | None = Field(None, description="yes_no judge: P(yes)")
+    skipped: bool = False
+    error: str | None = None
+    judge: str
 
 
 class TeacherScore(_Record):
@@ -147,7 +177,7 @@ class Rejected(_Record):
     """An item dropped by a stage, with the reason. Published in the `rejected` config."""
 
     id: str
-    stage: Literal["ingest", "sample", "generate", "parse", "filter", "roundtrip", "documents",
+    stage: Literal["ingest", "sample", "generate", "parse", "filter", "roundtrip", "judge", "documents",
                    "verify", "mine"]
     reason: str
     detail: str = ""

@@ -5,7 +5,9 @@ item), submitted once for whole-run stages; then a push task when `output.hub.re
     python -m flows.generate CONFIG.yaml [--set dotted.key=value ...] [--out DIR]
 
 The flow holds the output dir's lock from start to end (synthir.lock): a second run or
-publish on the same dir fails at once (exit 2) naming this one's pid. Resume: every stage skips what its done-markers say is finished, so re-running the same config
+publish on the same dir fails at once (exit 2) naming this one's pid. `target.kept_pairs`
+repeats the work stages in rounds (synthir.rounds) and `budget.*` meters the LLM calls of the
+thread task runner's tasks (synthir.budget), as `synthir run` does. Resume: every stage skips what its done-markers say is finished, so re-running the same config
 continues where a crashed run stopped. Runs offline on Prefect's temporary server. The task
 runner (thread pool / Dask / Ray), shard-task retries and the worker count come from
 `orchestration` in the config (see flows/runners.py); `run_generate(cfg)` applies them.
@@ -26,10 +28,12 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from data_schemas.config import RunConfig
 from flows.runners import make_task_runner
 from synthir.cli import add_job_args, report
-from synthir.errors import SynthirError
+from synthir.budget import close_ledger, open_ledger
+from synthir.errors import ConfigError, SynthirError
 from synthir.lock import output_lock
-from synthir.pipeline import check_calls, start
+from synthir.pipeline import check_calls, start, stop_reason
 from synthir.publish.release import push
+from synthir.rounds import run_rounds
 from synthir.rundir import RunDir, ShardDir
 from synthir.stages import BY_NAME, STAGES, run_stage
 
@@ -90,19 +94,46 @@ def generate(cfg: RunConfig) -> dict[str, Any]:
     with output_lock(cfg.output.dir):
         run = start(cfg)  # prompts and eval sets checked before any task
         result: dict[str, Any] = {}
+
+        def one_pass() -> None:  # every work stage; target mode runs it once per round
+            for stage in STAGES:
+                if stage.always:
+                    continue
+                if stage.scope == "shard":
+                    shards = [str(s.base) for s in run.shard_dirs()]
+                    shard_task.with_options(**retry).map(unmapped(cfg), unmapped(stage.name), shards).result()
+                else:
+                    run_task.submit(cfg, stage.name).result()
+
+        led = open_ledger(cfg)  # thread tasks share this process: their LLM calls are metered
+        try:
+            rounds = run_rounds(cfg, run, one_pass, led) if cfg.target.kept_pairs is not None else None
+            if rounds is None:
+                one_pass()
+            budget = led.summary()
+        finally:
+            close_ledger(cfg)
         for stage in STAGES:
-            if stage.scope == "shard":
-                shards = [str(s.base) for s in run.shard_dirs()]
-                shard_task.with_options(**retry).map(unmapped(cfg), unmapped(stage.name), shards).result()
-            else:
+            if stage.always:
                 result = run_task.submit(cfg, stage.name).result()
+        result["stopped"] = stop_reason(budget, rounds)
         check_calls(result, run)
         result["hub"] = push_task.submit(cfg).result() if cfg.output.hub.repo_id else None
     return result
 
 
+def check_budget_runner(cfg: RunConfig) -> None:
+    """ConfigError when `budget.*` is set with dask / ray workers: their LLM calls run in other
+    processes, where this process's ledger cannot meter them."""
+    budgeted = any(v is not None for v in cfg.budget.model_dump().values())
+    if budgeted and cfg.orchestration.task_runner != "thread":
+        raise ConfigError(f"budget.* is enforced in this process: use orchestration.task_runner thread (the "
+                          f"{cfg.orchestration.task_runner} workers' LLM calls would not be metered), or synthir run")
+
+
 def run_generate(cfg: RunConfig) -> dict[str, Any]:
     """Run the generate flow with the task runner `cfg.orchestration` asks for."""
+    check_budget_runner(cfg)
     return generate.with_options(task_runner=make_task_runner(cfg.orchestration))(cfg)
 
 

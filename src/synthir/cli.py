@@ -1,4 +1,5 @@
 """Command line: `synthir run CONFIG [--set k=v ...] [--out DIR]`,
+`synthir plan CONFIG --pilot N [--set k=v ...] [--out PILOT_DIR]`,
 `synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir publish RUN_DIR [--set
 k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthir dev-set
 [--source wiki|rfaq|gnome-help] --langs en fr --out DIR`, `synthir setup`,
@@ -101,6 +102,15 @@ def _filter(args: argparse.Namespace) -> int:
                                      progress=not args.no_progress), args.allow_empty)
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from synthir.config import load_config
+    from synthir.plan import plan, plan_text
+
+    cfg = load_config(args.config, args.set)
+    print(plan_text(plan(cfg, args.pilot, Path(args.out) if args.out else None, progress=not args.no_progress)))
+    return 0
+
+
 def _publish(args: argparse.Namespace) -> int:
     from synthir.publish.release import republish
 
@@ -192,6 +202,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_job_args(f)
     f.add_argument("--no-progress", action="store_true", help="no progress bars")
     f.set_defaults(func=_filter)
+
+    pl = sub.add_parser("plan", help="run a pilot of N passages through every stage and predict the calls, "
+                        "tokens, hours and cost to reach target.kept_pairs (writes plan.json)")
+    pl.add_argument("config", help="run config YAML (with target.kept_pairs, or --set it)")
+    pl.add_argument("--pilot", type=int, default=20, metavar="N", help="passages in the pilot (default 20)")
+    pl.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="override a config key (value read as YAML), repeatable")
+    pl.add_argument("--out", help="pilot dir (default: <output.dir>/.synthir/plan; plan.json is written there)")
+    pl.add_argument("--no-progress", action="store_true", help="no progress bars")
+    pl.set_defaults(func=_plan)
 
     pub = add_publish_args(sub.add_parser("publish", help="re-publish a run dir (new split, licence, "
                                           "...) and push it when output.hub.repo_id is set"))

@@ -102,12 +102,20 @@ def validate_config(data: dict[str, Any]) -> RunConfig:
     except ValidationError as exc:
         raise ConfigError(f"invalid config: {format_validation_error(exc)}") from None
     from synthir.embed.registry import embedder_names
+    from synthir.llm.judge import SUPPORTED as LOGPROB_BACKENDS
     from synthir.llm.registry import backend_names, check_options
 
-    if cfg.llm.backend not in backend_names():
-        raise ConfigError(f"invalid config: llm.backend: unknown backend {cfg.llm.backend!r} "
-                          f"(known: {', '.join(backend_names())})")
-    check_options(cfg.llm)
+    for key, llm in (("llm", cfg.llm), ("judge.llm", cfg.judge.llm), ("teacher.llm", cfg.teacher.llm)):
+        if llm is None:
+            continue
+        if llm.backend not in backend_names():
+            raise ConfigError(f"invalid config: {key}.backend: unknown backend {llm.backend!r} "
+                              f"(known: {', '.join(backend_names())})")
+        check_options(llm, key)
+    if cfg.judge.enabled and cfg.judge.kind == "yes_no" and (cfg.judge.llm or cfg.llm).backend not in LOGPROB_BACKENDS:
+        raise ConfigError(f"invalid config: judge.kind yes_no needs next-token log-probs in-process: "
+                          f"{'judge.llm' if cfg.judge.llm else 'llm'}.backend "
+                          f"{' or '.join(LOGPROB_BACKENDS)} (or judge.kind chat)")
     if cfg.embedder.name not in embedder_names():
         raise ConfigError(f"invalid config: embedder.name: unknown embedder {cfg.embedder.name!r} "
                           f"(known: {', '.join(embedder_names())})")

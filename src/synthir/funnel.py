@@ -16,11 +16,12 @@ from typing import Any, TypedDict
 
 from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, QueryRecord, Rejected
+from synthir.budget import read_summary
 from synthir.rundir import RunDir, read_records
 from synthir.stages import REPORTED, Stage
 from synthir.stages.base import read_marker
 
-QUERY_COLUMNS = ("prompts", "generated", "parsed", "filtered", "roundtrip_kept")
+QUERY_COLUMNS = ("prompts", "generated", "parsed", "filtered", "roundtrip_kept", "judge_kept")
 
 
 class Funnel(TypedDict):
@@ -45,7 +46,10 @@ class Funnel(TypedDict):
     language_id: dict[str, dict[str, Any]]
     index: dict[str, Any]
     teacher: dict[str, Any]
+    judge: dict[str, Any]
     passage_yield: dict[str, dict[str, Any]]
+    rounds: dict[str, Any]
+    budget: dict[str, Any] | None
 
 
 @dataclass
@@ -70,6 +74,7 @@ class Acc:
     language: dict[str, dict[str, int]] = field(default_factory=dict)
     index: dict[str, Any] = field(default_factory=dict)
     teacher: dict[str, Any] = field(default_factory=dict)
+    judge: dict[str, Any] = field(default_factory=dict)
     kept_passages: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     copied: Counter = field(default_factory=Counter)
 
@@ -164,6 +169,7 @@ def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
         markers = [m for m in (read_marker(stage.marker(run, s)) for s in places) if m is not None]
         _fold_markers(acc, stage, markers)
         _fold_files(acc, stage, run)
+    _add_rounds(acc, run)
     languages = _table(acc.groups["lang"], list(cfg.languages), QUERY_COLUMNS)
     return {
         "ingest": acc.ingest,
@@ -188,5 +194,46 @@ def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
         "index": {"embedder": acc.index.get("embedder"), "index": acc.index.get("index"),
                   "rows": acc.index.get("rows")},
         "teacher": acc.teacher,
+        "judge": _judge(acc.judge),
         "passage_yield": _yield(acc),
+        "rounds": _rounds(run),
+        "budget": read_summary(run.budget),
     }
+
+
+def _add_rounds(acc: Acc, run: RunDir) -> None:
+    """Target mode: the passages of rounds after the first count as sampled too."""
+    from data_schemas.records import Passage
+
+    rounds = _rounds(run).get("rounds", [])
+    if len(rounds) < 2 or not acc.sample:
+        return
+    sample = {**acc.sample, "sampled_by_lang": dict(acc.sample.get("sampled_by_lang", {}))}
+    for r in rounds[1:]:
+        for k in range(r.get("first_shard", 0), r.get("first_shard", 0) + (r.get("shards") or 0)):
+            for p in read_records(run.shard(k).passages, Passage, missing_ok=True):
+                sample["sampled"] = sample.get("sampled", 0) + 1
+                sample["sampled_by_lang"][p.lang] = sample["sampled_by_lang"].get(p.lang, 0) + 1
+    acc.sample = sample
+
+
+def _judge(j: dict[str, Any]) -> dict[str, Any]:
+    """The judge's counts plus the agreement rates (pairwise concordance of grades with the
+    round-trip ranks; the judge's best passage being the best-ranked one)."""
+    if not j:
+        return {}
+    a = j.get("agreement", {})
+    pairs = a.get("concordant", 0) + a.get("discordant", 0)
+    j["agreement"] = {**a, "pairwise": round(a.get("concordant", 0) / pairs, 4) if pairs else None,
+                      "top1": round(a.get("top1_agree", 0) / a["top1_total"], 4) if a.get("top1_total") else None}
+    return j
+
+
+def _rounds(run: RunDir) -> dict[str, Any]:
+    """Target mode's rounds.json ({} when the run has no target)."""
+    import json
+
+    try:
+        return json.loads(run.rounds.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -2,8 +2,9 @@
 
 `run(cfg)` takes the output dir's lock (synthir.lock: one process per output dir, held until
 it returns), checks the prompts and eval sets, creates (or resumes) the run dir, then runs every
-stage of `synthir.stages.STAGES` in order (per-shard stages once per shard) and pushes the
-dataset when `output.hub.repo_id` is set. Finished stages are skipped on a re-run of the same
+stage of `synthir.stages.STAGES` in order (per-shard stages once per shard; in rounds with
+`target.kept_pairs`, synthir.rounds; LLM calls metered against `budget.*`, synthir.budget) and
+pushes the dataset when `output.hub.repo_id` is set. Finished stages are skipped on a re-run of the same
 config (resume). `flows/generate.py` runs the same list as Prefect tasks.
 """
 
@@ -15,11 +16,13 @@ from typing import Any
 
 from data_schemas.config import RunConfig
 from data_schemas.records import Rejected
-from synthir.filters.contamination import eval_set
+from synthir.budget import close_ledger, open_ledger
 from synthir.errors import AllCallsFailed
+from synthir.filters.contamination import eval_set
 from synthir.generators import prompt_files
 from synthir.lock import output_lock
 from synthir.publish.release import push
+from synthir.rounds import run_rounds
 from synthir.rundir import RunDir, prepare_run, read_records
 from synthir.stages import STAGES, Stage, run_stage
 from synthir.stages.common import make_llm
@@ -77,15 +80,51 @@ def check_calls(result: dict[str, Any], run: RunDir) -> None:
                          "check llm.* and the server, then re-run the same command")
 
 
+def run_job(cfg: RunConfig, run_dir: RunDir, stages: list[Stage], progress: bool = True,
+            params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run `stages` under the run's budget ledger (synthir.budget): the work stages once, or in
+    rounds until `target.kept_pairs` (synthir.rounds); then the always-run stages (publish),
+    whatever stopped the work (a budget stop publishes what exists). Returns the publish
+    result plus "stopped" (None, or why the run stopped early: the budget, the corpus, the
+    round limit). Call it holding the output dir's lock."""
+    work = [s for s in stages if not s.always]
+    led = open_ledger(cfg)
+    try:
+        llm = make_llm(cfg)
+
+        def one_pass() -> None:
+            run_stages(cfg, run_dir, work, llm=llm, progress=progress, params=params)
+
+        rounds = run_rounds(cfg, run_dir, one_pass, led) if cfg.target.kept_pairs is not None else None
+        if rounds is None:
+            one_pass()
+        budget = led.summary()
+    finally:
+        close_ledger(cfg)
+    result = run_stages(cfg, run_dir, [s for s in stages if s.always], llm=llm, progress=progress, params=params)
+    result["stopped"] = stop_reason(budget, rounds)
+    return result
+
+
+def stop_reason(budget: dict[str, Any], rounds: dict[str, Any] | None) -> str | None:
+    """Why a run ended before its work was done: "budget (<limit>)", corpus_exhausted or
+    max_rounds (target mode); None when it finished."""
+    if budget.get("stopped"):
+        return f"budget ({budget['stopped']['reason']})"
+    if rounds is not None and rounds["stopped"] != "target_reached":
+        return rounds["stopped"]
+    return None
+
+
 def run(cfg: RunConfig, progress: bool = True) -> dict[str, Any]:
     """Run the whole job in this process, holding the output dir's lock; return the publish
-    result plus "hub" (push summary or None) and total "seconds". Raises RunDirBusy when
-    another process holds the dir, AllCallsFailed (after publishing) when every LLM call
-    failed."""
+    result plus "hub" (push summary or None), "stopped" and total "seconds". Raises
+    RunDirBusy when another process holds the dir, AllCallsFailed (after publishing) when
+    every LLM call failed."""
     t0 = time.time()
     with output_lock(cfg.output.dir):
         run_dir = start(cfg)
-        result = run_stages(cfg, run_dir, STAGES, llm=make_llm(cfg), progress=progress)
+        result = run_job(cfg, run_dir, STAGES, progress=progress)
         check_calls(result, run_dir)
         result["hub"] = push(cfg, run_dir)
     result["seconds"] = round(time.time() - t0, 1)

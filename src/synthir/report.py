@@ -117,6 +117,21 @@ def summary_text(result: dict[str, Any]) -> str:
         c = f["contamination"]
         lines.append(f"  eval contamination: dropped {c['queries_dropped']} queries, "
                      f"{c['documents_dropped']} documents")
+    j = f.get("judge") or {}
+    if j:
+        o = j.get("outcomes", {})
+        lines.append(f"  judge    {j.get('in', 0)} judged: confirmed={o.get('confirmed', 0)} promoted={o.get('promoted', 0)} "
+                     f"added={o.get('added', 0)} demoted={j.get('demoted', 0)} dropped={o.get('dropped', 0)} "
+                     f"unjudged={o.get('unjudged', 0)}; {j.get('asked', 0)} verdicts asked"
+                     + (f", {j['prejudge_saved']} saved by the pre-judge" if j.get("prejudge") else ""))
+    r = f.get("rounds") or {}
+    if r.get("rounds"):
+        lines.append(f"  target   {r['target']['kept_pairs']}: {r['kept']['total']} kept in {len(r['rounds'])} round(s) "
+                     f"over {r['sampled']} passages ({r['stopped'] or 'not finished'})")
+    b = f.get("budget") or {}
+    if b.get("stopped"):
+        lines.append(f"  budget   STOPPED ({b['stopped']['reason']}): published what was finished; re-run with a "
+                     "larger budget to continue (nothing is asked twice)")
     if f.get("mining", {}).get("mined") is not None:
         lines.append(f"  mined    {f['mining']['mined']} hard negatives for {f['mining'].get('queries', 0)} pairs")
     for stage in DROP_STAGES:

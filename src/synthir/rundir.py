@@ -49,6 +49,10 @@ FILES: dict[str, tuple[str, str, str]] = {
     "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
     "bootstrap_examples": ("run", "bootstrap_examples.jsonl",
                            "bootstrap pilot: in-domain few-shot examples per method (BootstrapExample)"),
+    "rounds": ("run", "rounds.json", "target mode: the rounds sampled so far (shards, passages, kept pairs "
+               "after each) and why the run stopped (synthir.rounds)"),
+    "budget": ("run", "budget.json", "budget ledger: tokens, cost, calls and hours spent by this run over "
+               "every invocation, and whether it stopped on budget (synthir.budget)"),
     "passages": ("shard", "passages.jsonl", "sampled passages (Passage)"),
     "queries": ("shard", "queries.jsonl", "parsed generated queries (QueryRecord)"),
     "generate_rejected": ("shard", "generate_rejected.jsonl", "failed calls and parse rejects (Rejected)"),
@@ -56,6 +60,12 @@ FILES: dict[str, tuple[str, str, str]] = {
     "filter_rejected": ("shard", "filter_rejected.jsonl", "queries dropped by the cheap filters (Rejected)"),
     "kept": ("shard", "kept.jsonl", "round-trip kept queries, with rank and score (QueryRecord)"),
     "roundtrip_rejected": ("shard", "roundtrip_rejected.jsonl", "source not in the top-K (Rejected)"),
+    "judged": ("shard", "judged.jsonl", "kept queries after the judge: relabelled positives, source "
+               "as provenance (QueryRecord; the round trip's kept when the judge is off)"),
+    "judgments": ("shard", "judgments.jsonl", "the judge's grade of each (kept query, source or candidate) "
+                  "(Judgment)"),
+    "judge_rejected": ("shard", "judge_rejected.jsonl", "queries whose source the judge graded irrelevant "
+                       "(Rejected)"),
     "documents": ("shard", "documents.jsonl", "generated documents for kept queries (DocumentRecord)"),
     "documents_rejected": ("shard", "documents_rejected.jsonl", "failed / unparsable documents (Rejected)"),
     "verified_documents": ("shard", "verified_documents.jsonl",
@@ -155,13 +165,17 @@ def layout() -> list[tuple[str, str, str]]:
 
 def config_fingerprint(cfg: RunConfig, prompt_shas: dict[str, str] | None = None) -> str:
     """Hash of everything that changes the generated and filtered records: the config, except
-    the publish options (output.*: dir, licence, split, hub...) and orchestration (how tasks
-    run), plus the sha256 of every prompt / example file the run uses. Options left at their
+    the publish options (output.*: dir, licence, split, hub...), orchestration (how tasks
+    run), the target and the budget (how much to make: raising them continues the run) and
+    the LLM prices, plus the sha256 of every prompt / example file the run uses. Options left at their
     defaults are not part of it, so a synthir release that adds an option (with a default that
     keeps the old behaviour) still resumes the runs of the previous one."""
     d = cfg.model_dump(mode="json", exclude_defaults=True)
-    d.pop("output", None)
-    d.pop("orchestration", None)
+    for key in ("output", "orchestration", "target", "budget"):  # how much / where, not what
+        d.pop(key, None)
+    for llm in (d.get("llm"), (d.get("judge") or {}).get("llm"), (d.get("teacher") or {}).get("llm")):
+        if isinstance(llm, dict):
+            llm.pop("price", None)
     return content_id(d, prompt_shas or {})
 
 

@@ -231,3 +231,36 @@ def test_fingerprint_ignores_options_left_at_their_default(tmp_path):
     same = RunConfig.model_validate({**base, "roundtrip": {"top_k": 1, "keep_per_passage": None}})
     other = RunConfig.model_validate({**base, "roundtrip": {"top_k": 5}})
     assert config_fingerprint(cfg) == config_fingerprint(same) != config_fingerprint(other)
+
+
+def test_judge_target_budget_keys_are_validated_in_one_line(tmp_path):
+    base = ["corpus.path=c.jsonl"]
+    cfg = load_config(DEMO, base + ["judge.enabled=true", "judge.candidates=5", "judge.relabel=add",
+                                    "target.kept_pairs={en: 50, fr: 20}", "budget.max_tokens=1000",
+                                    "llm.price.input_per_mtok=0.2", "budget.max_cost=1.5"])
+    assert cfg.judge.candidates == 5 and cfg.target.kept_pairs == {"en": 50, "fr": 20}
+    assert cfg.llm.price.input_per_mtok == 0.2 and cfg.budget.max_cost == 1.5
+    bad = {"judge.relabel=swap": r"judge\.relabel", "judge.candidates=-1": r"judge\.candidates",
+           "judge.yes_no_cuts=[0.5, 0.2, 0.9]": "yes_no_cuts must be 3 increasing",
+           "target.kept_pairs=0": "kept_pairs must be >= 1", "target.kept_pairs={de: 5}": r"\['de'\] not in languages",
+           "budget.max_cost=2": "budget.max_cost needs llm.price", "budget.max_hours=0": r"budget\.max_hours",
+           "judge.prejudge.scorer=cross": r"judge\.prejudge\.scorer", "budget.max_tokenz=5": "unknown key"}
+    for item, message in bad.items():
+        with pytest.raises(ConfigError, match=message):
+            load_config(DEMO, base + [item])
+    with pytest.raises(ConfigError, match="judge.kind yes_no needs next-token log-probs"):
+        load_config(DEMO, base + ["judge.enabled=true", "judge.kind=yes_no", "judge.llm={backend: openai, "
+                                  "base_url: 'http://127.0.0.1:9/v1', model: m}"])
+    with pytest.raises(ConfigError, match=r"judge\.llm\.base_url: not an option of the llamacpp backend"):
+        load_config(DEMO, base + ["judge.llm={backend: llamacpp, base_url: 'http://x/v1'}"])
+
+
+def test_fingerprint_leaves_out_target_budget_and_prices(tmp_path):
+    """Raising the target or the budget (or a new price) continues the same run."""
+    from synthir.rundir import config_fingerprint
+
+    base = [f"corpus.path={tmp_path / 'c.jsonl'}"]
+    fp = config_fingerprint(load_config(DEMO, base))
+    assert fp == config_fingerprint(load_config(DEMO, base + ["target.kept_pairs=100", "budget.max_tokens=5",
+                                                               "llm.price.output_per_mtok=3"]))
+    assert fp != config_fingerprint(load_config(DEMO, base + ["judge.enabled=true"]))

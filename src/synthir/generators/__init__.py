@@ -34,7 +34,10 @@ def language_checker(cfg: RunConfig) -> LanguageID | None:
 
 def prompt_files(cfg: RunConfig) -> dict[str, str]:
     """sha256 of every template (with its includes) and example file the run reads."""
+    from synthir.stages.judge import judge_files
+
     shas: dict[str, str] = {}
     for g in [*query_generators(cfg), *document_generators(cfg)]:
         shas.update(g.files())
+    shas.update(judge_files(cfg))
     return shas

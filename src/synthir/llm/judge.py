@@ -38,20 +38,21 @@ def _logsumexp(xs: list[float]) -> float:
 class YesNoJudge:
     """score(pairs) -> np.ndarray of P(yes | prompt) normalised over yes and no (see module doc)."""
 
-    def __init__(self, cfg: LLMConfig, prompts_dir: str | None = None) -> None:
+    def __init__(self, cfg: LLMConfig, prompts_dir: str | None = None, template: str = TEMPLATE,
+                 what: str = "teacher.kind llm") -> None:
         if cfg.backend not in SUPPORTED:
-            raise ConfigError(f"teacher.kind llm needs next-token log-probs in-process: backend "
+            raise ConfigError(f"{what} needs next-token log-probs in-process: backend "
                               f"{' or '.join(SUPPORTED)} (got {cfg.backend})")
         from synthir.llm.registry import get_llm
 
-        self.template = PromptLibrary(prompts_dir).template(TEMPLATE, {"passage", "query"})
+        self.template = PromptLibrary(prompts_dir).template(template, {"passage", "query"})
         self.llm: Any = get_llm(cfg)
         yes = sorted({self.llm.first_token(w) for w in YES})
         no = sorted({self.llm.first_token(w) for w in NO})
         if set(yes) & set(no):
-            raise ConfigError(f"teacher.kind llm: {self.llm.model_id} tokenises yes and no to a shared token")
+            raise ConfigError(f"{what}: {self.llm.model_id} tokenises yes and no to a shared token")
         self.tokens, self.n_yes = yes + no, len(yes)
-        self.name = f"llm-judge:{self.llm.model_id}:{TEMPLATE}@{self.template.sha256[:12]}"
+        self.name = f"llm-judge:{self.llm.model_id}:{template}@{self.template.sha256[:12]}"
 
     def __call__(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         if not pairs:

@@ -38,7 +38,7 @@ def backend_options(name: str) -> type[BackendOptions]:
     return getattr(module, "Options", BackendOptions)
 
 
-def check_options(cfg: LLMConfig) -> None:
+def check_options(cfg: LLMConfig, key: str = "llm") -> None:
     """ConfigError when the config sets a backend-specific `llm.*` key that the selected
     backend does not take (e.g. `base_url` with `llamacpp`)."""
     specific = {k for name in backend_names() for k in backend_options(name).model_fields}
@@ -47,7 +47,7 @@ def check_options(cfg: LLMConfig) -> None:
     wrong = sorted(k for k in (cfg.model_fields_set & specific) - own if getattr(cfg, k) != getattr(defaults, k))
     if wrong:
         takes = ", ".join(sorted(own)) or "none"
-        raise ConfigError(f"invalid config: llm.{wrong[0]}: not an option of the {cfg.backend} backend "
+        raise ConfigError(f"invalid config: {key}.{wrong[0]}: not an option of the {cfg.backend} backend "
                           f"(its own options: {takes})")
 
 
@@ -66,4 +66,4 @@ def _build(cfg: LLMConfig) -> LLM:
 def get_llm(cfg: LLMConfig, reuse: bool = True) -> LLM:
     """Build (or reuse, per process) the backend for `cfg`. Loading a model is slow, so shard
     tasks in one process share it; `reuse=False` forces a fresh instance."""
-    return BACKENDS.shared(cfg.model_dump_json(), lambda: _build(cfg), reuse=reuse)
+    return BACKENDS.shared(cfg.model_dump_json(exclude={"price"}), lambda: _build(cfg), reuse=reuse)

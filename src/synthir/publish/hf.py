@@ -1,8 +1,10 @@
 """Write the run as a Hugging Face dataset repo layout in `output.dir` (the same files a
 push_to_hub uploads).
 
-Configs (see the card for columns): pairs, triplets, ntuples, graded, graded_qrels, tevatron,
-flagembedding, corpus / queries / qrels (BEIR / MTEB), documents, hard_negatives, rejected.
+Configs (see the card for columns): pairs, triplets, ntuples, distill, graded, graded_qrels,
+judged_qrels, tevatron, flagembedding, corpus / queries / qrels (BEIR / MTEB), documents,
+hard_negatives, rejected. A passage the judge graded relevant for a query is never one of its
+negatives in any of them (`mask_negatives`).
 Each is `data/<config>/<split>-00000-of-00001-<sha256[:12]>.parquet`; README.md's YAML
 `configs:` names those files, so `datasets.load_dataset(dir, "<config>")` works. The content
 hash in the name is deliberate: `datasets` caches a local dir by its folder name and card
@@ -23,16 +25,19 @@ half-written one or a mix.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from rapidfuzz import fuzz, utils
 
 from data_schemas.config import RunConfig
-from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, Rejected, TeacherScore
+from data_schemas.records import DocumentRecord, Judgment, MinedNegative, Passage, QueryRecord, Rejected, TeacherScore
 from synthir.corpus_store import CorpusStore
 from synthir.errors import InputError
+from synthir.filters.judge import judged_sets
 from synthir.funnel import compute_funnel
 from synthir.io.beir import write_beir
 from synthir.io.files import write_json_atomic
@@ -45,7 +50,8 @@ from synthir.redact import redact
 from synthir.publish.tables import SCHEMAS, document_row, negative_row, ntuple_schema, pair_row
 from synthir.rundir import RunDir, read_records
 
-CONFIGS = ["pairs", "triplets", "ntuples", "distill", "graded", "graded_qrels", "tevatron", "flagembedding",
+CONFIGS = ["pairs", "triplets", "ntuples", "distill", "graded", "graded_qrels", "judged_qrels", "tevatron",
+           "flagembedding",
            "corpus", "queries", "qrels", "documents", "hard_negatives", "rejected"]
 SPLITS = ("train", "dev")
 Tables = dict[str, dict[str, list[dict[str, Any]]]]  # config -> split -> rows
@@ -73,17 +79,33 @@ def _content_name(path: Path) -> str:
 Teacher = dict[tuple[str, str], float]  # (query id, doc id) -> teacher score
 
 
-def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], list[dict], Teacher]:
-    """(pairs, documents, mined negatives, rejected, teacher scores) from the declared outputs
-    of the stages (synthir.stages): pairs from the round trip's `kept`, documents from
-    verify's `verified_documents`, negatives from mine's `negatives`, scores from the
-    teacher's `teacher_scores`, rejected from every stage's `rejected` output. Records stay
-    typed until they become rows here."""
+@dataclass
+class Collected:
+    """What publishing reads from the stages' declared outputs (synthir.stages): pairs from the
+    judge's `judged` (the round trip's `kept` in a run made before the judge existed),
+    documents from verify's `verified_documents`, negatives from mine's `negatives`, scores
+    from the teacher's `teacher_scores`, grades from the judge's `judgments`, rejected from
+    every stage's `rejected` output, and the passages they name. Records stay typed until they
+    become rows here."""
+
+    pairs: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    negatives: list[MinedNegative]
+    rejected: list[dict[str, Any]]
+    teacher: Teacher
+    judgments: list[Judgment]
+    passages: dict[str, Passage]
+
+
+def _collect(cfg: RunConfig, run: RunDir) -> Collected:
     from synthir.stages import REPORTED
 
     passages: dict[str, Passage] = {}
     cluster_of = run.store.clusters().cluster_of
-    pairs, documents, negatives = [], [], []
+    records: list[QueryRecord] = []
+    documents: list[dict[str, Any]] = []
+    negatives: list[MinedNegative] = []
+    judgments: list[Judgment] = []
     rejected: list[Rejected] = []
     for stage in REPORTED:
         if stage.rejected:
@@ -94,26 +116,64 @@ def _collect(run: RunDir) -> tuple[list[dict], list[dict], list[MinedNegative], 
         teacher.update(((t.query_id, t.doc_id), t.score)
                        for t in read_records(shard.teacher_scores, TeacherScore, missing_ok=True))
         passages.update((p.id, p) for p in read_records(shard.passages, Passage))
-        pairs += [pair_row(r, passages[r.passage_id], teacher.get((r.id, r.passage_id)),
-                           cluster_of.get(r.passage_id))
-                  for r in read_records(shard.kept, QueryRecord, missing_ok=True)]
+        old = not shard.judged.exists() and not shard.marker("judge").exists() and not cfg.judge.enabled
+        records += read_records(shard.kept if old else shard.judged, QueryRecord, missing_ok=True)
         documents += [document_row(d) for d in read_records(shard.verified_documents, DocumentRecord, missing_ok=True)]
         negatives += read_records(shard.negatives, MinedNegative, missing_ok=True)
+        judgments += read_records(shard.judgments, Judgment, missing_ok=True)
+    wanted = {r.passage_id for r in records} | {x for r in records for x in r.extra_positives}
+    passages.update(run.store.passages((wanted | {j.doc_id for j in judgments}) - set(passages)))
+    retrieval = {(j.query_id, j.doc_id): j.retrieval_score for j in judgments}
+    pairs = [pair_row(r, passages[r.passage_id], teacher.get((r.id, r.passage_id)), cluster_of.get(r.passage_id),
+                      [{"id": x, "title": passages[x].title, "text": passages[x].text,
+                        "score": retrieval.get((r.id, x)), "teacher": teacher.get((r.id, x))}
+                       for x in r.extra_positives])
+             for r in records]
     pairs.sort(key=lambda r: r["id"])
     documents.sort(key=lambda r: (r["query_id"], r["kind"], -(r["level"] or 0), r["id"]))
     rows = sorted(({**r.model_dump(), "detail": redact(r.detail), "raw": redact(r.raw)} for r in rejected),
                   key=lambda r: (r["stage"], r["id"]))
-    return pairs, documents, negatives, rows, teacher
+    return Collected(pairs, documents, negatives, rows, teacher, judgments, passages)
+
+
+def _near_copy(text: str, others: list[str], ratio: float) -> bool:
+    a = utils.default_process(text)
+    return any(fuzz.ratio(a, utils.default_process(o)) >= ratio for o in others)
+
+
+def mask_negatives(cfg: RunConfig, c: Collected) -> tuple[list[MinedNegative], list[dict[str, Any]], int]:
+    """(negatives, documents, how many were dropped): no passage the judge graded relevant
+    for a query (or could not grade; or the query's source) is one of its corpus negatives,
+    and no LLM negative of a query near-copies such a passage (rapidfuzz ratio >=
+    mining.near_duplicate_ratio). Mining already skips them: this is the guarantee, applied
+    once before every config is built."""
+    masked = {qid: v.masked for qid, v in judged_sets(cfg.judge, c.judgments).items()}
+    positives = {p["id"]: {p["positive_id"], *p["extra_positive_ids"]} for p in c.pairs}
+    negs = [n for n in c.negatives
+            if n.negative_id not in masked.get(n.query_id, frozenset()) | positives.get(n.query_id, set())]
+    docs = [d for d in c.documents
+            if not (d["kind"] == "negative" and masked.get(d["query_id"])
+                    and _near_copy(d["text"], [c.passages[m].text for m in masked[d["query_id"]] if m in c.passages],
+                                   cfg.mining.near_duplicate_ratio))]
+    return negs, docs, len(c.negatives) - len(negs) + len(c.documents) - len(docs)
 
 
 def build_tables(cfg: RunConfig, run: RunDir) -> tuple[Tables, list[dict]]:
-    """Every per-query config, split into train/dev by source passage; plus the pairs."""
-    pairs, documents, negatives, rejected, teacher = _collect(run)
+    """Every per-query config, split into train/dev by (the judged) positive passage; plus
+    the pairs."""
+    c = _collect(cfg, run)
+    pairs, rejected, teacher = c.pairs, c.rejected, c.teacher
+    negatives, documents, _ = mask_negatives(cfg, c)
     known = {r["positive_id"]: {"title": r["positive_title"], "text": r["positive"]} for r in pairs}
     known.update((i, {"title": p.title, "text": p.text})
                  for i, p in run.store.passages({n.negative_id for n in negatives} - set(known)).items())
     hard = [negative_row(n, known, teacher.get((n.query_id, n.negative_id)))
             for n in sorted(negatives, key=lambda n: (n.query_id, n.rank))]
+    judged: dict[str, list[dict[str, Any]]] = {}
+    for j in c.judgments:
+        if j.grade is not None and j.doc_id in c.passages:
+            judged.setdefault(j.query_id, []).append({"doc_id": j.doc_id, "document": c.passages[j.doc_id].text,
+                                                      "score": j.grade})
     key = group_keys(run.store.clusters().cluster_of, run.store.doc_of()) if pairs else (lambda pid: pid)
     split = {p["id"]: split_of(key(p["positive_id"]), cfg.output.dev_fraction) for p in pairs}
     tables: Tables = {name: {} for name in CONFIGS if name != "corpus"}
@@ -125,14 +185,15 @@ def build_tables(cfg: RunConfig, run: RunDir) -> tuple[Tables, list[dict]]:
         docs = [d for d in documents if d["query_id"] in ids]
         hs = [h for h in hard if h["query_id"] in ids]
         negs = formats.negatives_by_query(hs, docs, teacher)
-        graded = formats.graded_rows(ps, docs)
+        graded = formats.graded_rows(ps, docs, judged)
         t = {"pairs": ps, "triplets": formats.triplet_rows(ps, negs),
              "ntuples": formats.ntuple_rows(ps, negs, n_tuple) if n_tuple >= 2 else [],
              "distill": formats.distill_rows(ps, negs),
              "graded": graded, "graded_qrels": formats.graded_qrels(graded),
+             "judged_qrels": formats.judged_qrels(ps, judged),
              "tevatron": formats.tevatron_rows(ps, negs), "flagembedding": formats.flagembedding_rows(ps, negs),
              "queries": [{"_id": r["id"], "text": r["query"], "lang": r["query_lang"]} for r in ps],
-             "qrels": [{"query-id": r["id"], "corpus-id": r["positive_id"], "score": 1} for r in ps],
+             "qrels": formats.qrels_rows(ps),
              "documents": docs, "hard_negatives": hs}
         for name, rows in t.items():
             tables[name][s] = rows
@@ -210,7 +271,9 @@ def publish(cfg: RunConfig, run: RunDir) -> dict[str, Any]:
     data = tmp / "data"
     splits: dict[str, dict[str, int]] = {}
     files: dict[str, dict[str, str]] = {}
-    n_corpus = _write_corpus(cfg, run, data / "corpus", {r["positive_id"] for r in pairs})
+    referenced = {pid for r in pairs for pid in [r["positive_id"], *r["extra_positive_ids"]]}
+    referenced |= {r["corpus-id"] for split in tables["judged_qrels"].values() for r in split}
+    n_corpus = _write_corpus(cfg, run, data / "corpus", referenced)
     _write_beir(tables, data / "corpus" / _file("train"), tmp / "beir")
     splits["corpus"] = {"train": n_corpus}
     for name in CONFIGS:

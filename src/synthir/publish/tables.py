@@ -31,6 +31,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("method", pa.string()), ("summary", pa.string()), ("query_type", pa.string()),
         ("length", pa.string()), ("difficulty", pa.string()), ("persona", pa.string()),
         ("provenance", PROVENANCE), ("teacher_score", pa.float32()),
+        ("source_passage_id", pa.string()), ("extra_positive_ids", pa.list_(pa.string())),
+        ("judge_grade", pa.int32()), ("relabel", pa.string()),
     ]),
     "documents": pa.schema([
         ("id", pa.string()), ("kind", pa.string()), ("level", pa.int32()), ("variant", pa.string()),
@@ -46,7 +48,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("query_id", pa.string()), ("query", pa.string()), ("lang", pa.string()),
         ("positive_id", pa.string()), ("positive", pa.string()), ("negative_id", pa.string()),
         ("negative_title", pa.string()), ("negative", pa.string()), ("rank", pa.int32()), ("score", pa.float32()),
-        ("positive_score", pa.float32()), ("teacher_score", pa.float32()),
+        ("positive_score", pa.float32()), ("teacher_score", pa.float32()), ("source", pa.string()),
     ]),
     "distill": pa.schema([("query", pa.string()), ("positive", pa.string()), ("negative", pa.string()),
                           ("label", pa.float32())]),
@@ -56,6 +58,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("doc_id", pa.string()), ("document", pa.string()), ("score", pa.int32()), ("source", pa.string()),
     ]),
     "graded_qrels": pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())]),
+    "judged_qrels": pa.schema([("query-id", pa.string()), ("corpus-id", pa.string()), ("score", pa.int32())]),
     "tevatron": pa.schema([
         ("query_id", pa.string()), ("query", pa.string()),
         ("positive_passages", pa.list_(_PASSAGE)), ("negative_passages", pa.list_(_PASSAGE)),
@@ -73,10 +76,13 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 
 def pair_row(rec: QueryRecord, passage: Passage, teacher_score: float | None = None,
-             cluster_id: str | None = None) -> dict[str, Any]:
-    """A kept query + its source passage (+ the teacher's score of the pair, the passage's
-    duplicate cluster: its own id when it has no duplicate) -> a `pairs` row."""
+             cluster_id: str | None = None, extra: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A kept query + its positive passage (+ the teacher's score of the pair, the passage's
+    duplicate cluster: its own id when it has no duplicate, + the extra positives the judge
+    added as {"id", "title", "text", "score", "teacher"}) -> a `pairs` row
+    (`extra_positives` is not a column: tevatron and flagembedding read it)."""
     attrs = rec.attributes
+    extra = extra or []
     return {"id": rec.id, "query": rec.query, "positive": passage.text,
             "positive_id": passage.id, "positive_title": passage.title,
             "query_lang": rec.query_lang, "passage_lang": rec.passage_lang,
@@ -87,7 +93,9 @@ def pair_row(rec: QueryRecord, passage: Passage, teacher_score: float | None = N
             "summary": rec.summary, "query_type": attrs.get("query_type"),
             "length": attrs.get("length"), "difficulty": attrs.get("difficulty"),
             "persona": attrs.get("persona"), "provenance": _provenance(rec.provenance),
-            "teacher_score": teacher_score}
+            "teacher_score": teacher_score, "source_passage_id": rec.source_id,
+            "extra_positive_ids": [e["id"] for e in extra], "judge_grade": rec.judge_grade,
+            "relabel": rec.relabel, "extra_positives": extra}
 
 
 def _provenance(prov: Provenance) -> dict[str, Any]:
@@ -122,4 +130,4 @@ def negative_row(neg: MinedNegative, passages: dict[str, dict[str, str]],
             "negative_id": neg.negative_id, "negative_title": other.get("title", ""),
             "negative": other.get("text", ""),
             "rank": neg.rank, "score": neg.score, "positive_score": neg.positive_score,
-            "teacher_score": teacher_score}
+            "teacher_score": teacher_score, "source": neg.source}

@@ -2,7 +2,8 @@
 the finished stages' declared outputs (see synthir.publish.hf). No marker: publish options
 (output.*) may change between publishes of one run (`synthir publish`).
 
-Reads: passages, kept, verified_documents, negatives and every stage's rejected rows.
+Reads: passages, judged, judgments, verified_documents, negatives, teacher_scores and every
+stage's rejected rows.
 Stats: the publish result (dir, rows, splits, files, funnel).
 """
 
@@ -19,5 +20,6 @@ def publish_run(ctx: Context) -> dict[str, Any]:
     return publish(ctx.cfg, ctx.run)
 
 
-PUBLISH = Stage("publish", "run", reads=("passages", "kept", "verified_documents", "negatives", "teacher_scores"), writes=(),
+PUBLISH = Stage("publish", "run", reads=("passages", "judged", "judgments", "verified_documents", "negatives",
+                                        "teacher_scores"), writes=(),
                 run=publish_run, always=True)

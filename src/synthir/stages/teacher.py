@@ -1,4 +1,4 @@
-"""Stage `teacher` (per shard): GPL's teacher. Scores every kept pair's positive and every
+"""Stage `teacher` (per shard): GPL's teacher. Scores every kept pair's positive(s) and every
 negative (mined from the corpus and verified LLM-written) with the configured teacher: an
 embedder (cosine; default multilingual-e5-small), a local CrossEncoder, or an LLM as a yes/no
 judge (synthir.llm.judge: P(yes) from next-token log-probs). The student then
@@ -6,7 +6,7 @@ learns the margins teacher(q, pos) - teacher(q, neg) (MarginMSE; the `distill` c
 Reference: Wang et al. 2022, GPL: Generative Pseudo Labeling for Unsupervised Domain
 Adaptation of Dense Retrieval.
 
-Reads: kept, negatives, verified_documents, passages. Writes: teacher_scores (TeacherScore;
+Reads: judged, negatives, verified_documents, passages, corpus. Writes: teacher_scores (TeacherScore;
 empty when `teacher.enabled` is false). Stats: scored, teacher, by role.
 """
 
@@ -17,13 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from data_schemas.config import LLMConfig, TeacherConfig
-from data_schemas.records import DocumentRecord, MinedNegative, Passage, QueryRecord, TeacherScore
+from data_schemas.records import DocumentRecord, MinedNegative, QueryRecord, TeacherScore
 from synthir.embed.registry import get_embedder
 from synthir.errors import ConfigError
 from synthir.filters.verify import Scorer, cross_encoder_scorer, embedder_scorer
 from synthir.llm.judge import YesNoJudge
 from synthir.rundir import read_records, write_records
 from synthir.stages.base import Context, Stage
+from synthir.stages.common import positive_passages
 
 _SCORERS: dict[str, tuple[str, Scorer]] = {}
 
@@ -54,13 +55,14 @@ def teacher(ctx: Context) -> dict[str, Any]:
     if not cfg.teacher.enabled:
         write_records(shard.teacher_scores, [])
         return {"scored": 0, "teacher": None}
-    queries = {q.id: q for q in read_records(shard.kept, QueryRecord)}
-    positives = {p.id: p.text for p in read_records(shard.passages, Passage)}
+    queries = {q.id: q for q in read_records(shard.judged, QueryRecord)}
+    positives = {i: p.text for i, p in positive_passages(ctx.run, shard, list(queries.values())).items()}
     mined = [n for n in read_records(shard.negatives, MinedNegative, missing_ok=True) if n.query_id in queries]
     llm = [d for d in read_records(shard.verified_documents, DocumentRecord, missing_ok=True)
            if d.kind == "negative" and d.query_id in queries]
     texts = ctx.run.store.texts({n.negative_id for n in mined})
-    items = [(q.id, q.passage_id, "positive", q.query, positives[q.passage_id]) for q in queries.values()]
+    items = [(q.id, pid, "positive", q.query, positives[pid]) for q in queries.values()
+             for pid in [q.passage_id, *q.extra_positives]]
     items += [(n.query_id, n.negative_id, "mined", queries[n.query_id].query, texts[n.negative_id])
               for n in mined if n.negative_id in texts]
     items += [(d.query_id, d.id, "llm", queries[d.query_id].query, d.text) for d in llm]
@@ -78,6 +80,6 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
         f.teacher["scored"] = f.teacher.get("scored", 0) + stats.get("scored", 0)
 
 
-TEACHER = Stage("teacher", "shard", reads=("kept", "negatives", "verified_documents", "passages"),
+TEACHER = Stage("teacher", "shard", reads=("judged", "negatives", "verified_documents", "passages", "corpus"),
                 writes=("teacher_scores",), run=teacher, key=lambda cfg: cfg.teacher.model_dump_json() + (cfg.llm.model_dump_json() if cfg.teacher.kind == "llm" else ""),
                 funnel=_funnel)

@@ -3,7 +3,7 @@
 given): graded levels must be ordered, LLM negatives must score below the positive by a
 margin (see synthir.filters.verify).
 
-Reads: documents, passages (+ the eval set). Writes: verified_documents (DocumentRecord with
+Reads: documents, passages, corpus (positives the judge promoted) (+ the eval set). Writes: verified_documents (DocumentRecord with
 score), verify_rejected. Stats: in, kept, per-check counts, contamination.
 """
 
@@ -25,6 +25,7 @@ def verify(ctx: Context) -> dict[str, Any]:
     docs, guarded, contaminated = guard(docs, [], cfg, "documents")
     if cfg.verify.enabled and docs:
         positives = {p.id: p.text for p in read_records(shard.passages, Passage)}
+        positives.update(ctx.run.store.texts({d.passage_id for d in docs} - set(positives)))  # judge-promoted
         scorers = {"embedder": embedder_scorer(get_embedder(cfg.embedder))}
         if cfg.verify.cross_encoder:
             scorers["cross_encoder"] = cross_encoder_scorer(cfg.verify.cross_encoder)
@@ -44,6 +45,6 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
     f.contamination["eval_documents"] = max(f.contamination["eval_documents"], g.get("eval_documents", 0))
 
 
-VERIFY = Stage("verify", "shard", reads=("documents", "passages"),
+VERIFY = Stage("verify", "shard", reads=("documents", "passages", "corpus"),
                writes=("verified_documents", "verify_rejected"), run=verify, key=eval_key, rejected="verify_rejected",
                group="documents", counts=(("verified_documents", "verified"),), funnel=_funnel)

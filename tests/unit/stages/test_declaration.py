@@ -17,13 +17,15 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_stage_list_is_consistent():
     names = [s.name for s in STAGES]
-    assert names == ["ingest", "index", "bootstrap", "generate", "filter", "roundtrip", "documents", "verify",
-                     "mine", "teacher", "publish"]
+    assert names == ["ingest", "index", "bootstrap", "generate", "filter", "roundtrip", "judge", "documents",
+                     "verify", "mine", "teacher", "publish"]
     assert len({s.name for s in REPORTED}) == len(REPORTED)
     assert [s.name for s in BYO_STAGES][2:] == ["generate", "index", *names[4:]]  # no bootstrap pilot
     written = {f for s in STAGES + BYO_STAGES for f in s.writes}
-    # config.json: prepare_run; lock / lock.json: synthir.lock; published/: synthir.publish.swap
-    assert written <= set(FILES) and set(FILES) - written == {"config", "lock", "lock_info", "published"}
+    # config.json: prepare_run; lock / lock.json: synthir.lock; published/: synthir.publish.swap;
+    # rounds.json: synthir.rounds (target mode); budget.json: synthir.budget (the ledger)
+    assert written <= set(FILES) and set(FILES) - written == {"config", "lock", "lock_info", "published",
+                                                              "rounds", "budget"}
     for s in STAGES:  # every input is written by an earlier stage (or is the run config)
         earlier = {f for e in STAGES[:STAGES.index(s)] for f in e.writes}
         assert set(s.reads) <= earlier, s.name
