@@ -8,7 +8,7 @@ import pytest
 from synthir.errors import ConfigError
 from synthir.rundir import RunDir
 from tests import scripted_backend as sb
-from tests.conftest import demo_config
+from tests.conftest import ONE_GREEDY_QUERY, demo_config
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,8 @@ def test_flow_reaches_the_target_in_rounds_then_stops_on_budget(wiki_corpus, tmp
     from flows.generate import check_budget_runner, generate
 
     sets = {"llm.backend": "scripted", "llm.model": "scripted-flow", "sample.n": 4, "shard_size": 4,
-            "filters.language_check": False, "generation.language_check": False, "target.kept_pairs": 10}
+            "filters.language_check": False, "generation.language_check": False, "target.kept_pairs": 10,
+            **ONE_GREEDY_QUERY}
     result = generate(demo_config(wiki_corpus, tmp_path / "out", **sets))
     state = json.loads(RunDir(tmp_path / "out").rounds.read_text())
     assert state["stopped"] == "target_reached" and len(state["rounds"]) >= 2 and result["stopped"] is None

@@ -14,7 +14,7 @@ from datasets import load_dataset
 from synthir.pipeline import run
 from synthir.rundir import RunDir
 from tests import scripted_backend as sb
-from tests.conftest import demo_config
+from tests.conftest import ONE_GREEDY_QUERY, demo_config
 
 
 @pytest.fixture(autouse=True)
@@ -31,7 +31,7 @@ def scripted():
 def cfg_for(corpus, out, model, **sets):
     base = {"llm.backend": "scripted", "llm.model": model, "llm.batch_size": 2, "languages": "[en]",
             "sample.n": 12, "shard_size": 4, "filters.language_check": False, "generation.language_check": False,
-            "mining.num_negatives": 2}
+            "mining.num_negatives": 2, **ONE_GREEDY_QUERY}
     return demo_config(corpus, out, **{**base, **sets})
 
 

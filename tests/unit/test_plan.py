@@ -13,7 +13,7 @@ from synthir.pipeline import run
 from synthir.plan import plan, plan_text, wilson
 from synthir.rundir import RunDir
 from tests import scripted_backend as sb
-from tests.conftest import REPO, demo_config
+from tests.conftest import ONE_GREEDY_QUERY, REPO, demo_config
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +28,8 @@ def scripted():
 
 def cfg_for(corpus, out, **sets):
     base = {"llm.backend": "scripted", "llm.model": "scripted-plan", "shard_size": 4,
-            "filters.language_check": False, "generation.language_check": False, "judge.enabled": True}
+            "filters.language_check": False, "generation.language_check": False, "judge.enabled": True,
+            **ONE_GREEDY_QUERY}
     return demo_config(corpus, out, **{**base, **sets})
 
 

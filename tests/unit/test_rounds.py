@@ -15,7 +15,7 @@ from synthir.pipeline import run
 from synthir.rounds import round_size
 from synthir.rundir import RunDir, read_records
 from tests import scripted_backend as sb
-from tests.conftest import demo_config
+from tests.conftest import ONE_GREEDY_QUERY, demo_config
 
 
 @pytest.fixture(autouse=True)
@@ -28,7 +28,7 @@ def scripted():
 
 def cfg_for(corpus, out, model, **sets):
     base = {"llm.backend": "scripted", "llm.model": model, "sample.n": 6, "shard_size": 4,
-            "filters.language_check": False, "generation.language_check": False}
+            "filters.language_check": False, "generation.language_check": False, **ONE_GREEDY_QUERY}
     return demo_config(corpus, out, **{**base, **sets})
 
 
