@@ -48,6 +48,6 @@ def test_generate_flow_on_a_local_dask_cluster(wiki_corpus, tmp_path):
     me = f":{os.getpid()}"
     assert len(workers) == 2 and not any(w.endswith(me) for w in workers)  # both Dask workers ran shards
     assert result["funnel"]["queries"]["prompts"] == 64  # 4 passages x en, fr x 8 samples
-    assert result["funnel"]["queries"]["generated"] == 8
+    assert result["funnel"]["queries"]["generated"] == 64
     pairs = load_dataset(str(cfg.output.dir), "pairs")["train"]
     assert len(pairs) == result["rows"]["pairs"] == result["funnel"]["queries"]["roundtrip_kept"] > 0
