@@ -75,7 +75,7 @@ class LanguageID:
         conf = {v.language.iso_code_639_1.name.lower(): float(v.value) for v in values}
         if not conf:
             return LangCheck(True, "", 0.0, 0.0)
-        detected = max(conf, key=conf.get)
+        detected = max(sorted(conf), key=conf.get)  # ties (short texts): the same pick in every process
         exp = conf.get(expected, 0.0)
         ok = detected == expected or exp >= self.min_confidence
         return LangCheck(ok, detected, exp, conf[detected])
@@ -121,10 +121,11 @@ class PassageLanguage:
             [t[:DETECT_CHARS] for t in texts])
         out = []
         for vals in values:
-            top = vals[0] if vals else None
-            code = top.language.iso_code_639_1.name.lower() if top is not None else ""
-            if top is None or top.value <= 0 or code not in self.codes:
+            best = max((float(v.value) for v in vals), default=0.0)
+            # ties: the alphabetically first code, so every process picks the same
+            code = min((v.language.iso_code_639_1.name.lower() for v in vals if float(v.value) == best), default="")
+            if best <= 0 or code not in self.codes:
                 out.append(("und", 0.0))
             else:
-                out.append((code, round(float(top.value), 4)))
+                out.append((code, round(best, 4)))
         return out
