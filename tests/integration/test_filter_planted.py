@@ -100,14 +100,17 @@ def test_mining_masks_the_positive_and_its_near_duplicate(filtered):
     for n in negs:
         assert n["negative"] == CORPUS[n["negative_id"]] and n["score"] <= 1.0 and n["rank"] >= 1
     funnel = json.loads((filtered / "funnel.json").read_text())["funnel"]
-    assert funnel["mining"]["skipped_near_duplicate_of_positive"] >= 1
+    # eiffel-copy is masked as a duplicate of the positive (same MinHash cluster) or, failing
+    # that, as a near-duplicate of its text
+    m = funnel["mining"]
+    assert m.get("skipped_duplicate_of_positive", 0) + m.get("skipped_near_duplicate_of_positive", 0) >= 1
     assert funnel["mining"]["skipped_positive"] >= 1
     triplets = load_dataset(str(filtered), "triplets")["train"]
     assert triplets.column_names == ["anchor", "positive", "negative"]
     assert len(triplets) == len(negs)
     assert {(t["anchor"], t["negative"]) for t in triplets} == {(n["query"], n["negative"]) for n in negs}
     card = (filtered / "README.md").read_text()
-    assert "Mined hard negatives:" in card and "near_duplicate_of_positive" in card
+    assert "Mined hard negatives:" in card and "duplicate_of_positive" in card
 
 
 def test_funnel_reports_language_agreement_and_rank_distribution(filtered):
