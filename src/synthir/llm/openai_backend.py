@@ -176,10 +176,11 @@ class OpenAILLM:
         last = "no attempt"
         for attempt in range(self.opts.max_retries + 1):
             retry_after = None
-            self._count("requests")
             try:
-                async with slots, asyncio.timeout(self.opts.timeout_s):  # connect + send + read, all of it
-                    resp = await client.post(path, json=body)
+                async with slots:  # counted once it is sent, not while it waits for a slot
+                    self._count("requests")
+                    async with asyncio.timeout(self.opts.timeout_s):  # connect + send + read, all of it
+                        resp = await client.post(path, json=body)
             except (TimeoutError, httpx.TimeoutException):
                 self._count("timeouts")
                 last = f"timeout: no whole answer within llm.timeout_s={self.opts.timeout_s}s"
