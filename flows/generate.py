@@ -28,12 +28,11 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from data_schemas.config import RunConfig
 from flows.runners import make_task_runner
 from synthir.cli import add_job_args, report
-from synthir.budget import close_ledger, open_ledger
 from synthir.errors import ConfigError, SynthirError
 from synthir.lock import output_lock
 from synthir.pipeline import check_calls, start, stop_reason
 from synthir.publish.release import push
-from synthir.rounds import run_rounds
+from synthir.rounds import run_metered
 from synthir.rundir import RunDir, ShardDir
 from synthir.stages import BY_NAME, STAGES, run_stage
 
@@ -105,14 +104,7 @@ def generate(cfg: RunConfig) -> dict[str, Any]:
                 else:
                     run_task.submit(cfg, stage.name).result()
 
-        led = open_ledger(cfg)  # thread tasks share this process: their LLM calls are metered
-        try:
-            rounds = run_rounds(cfg, run, one_pass, led) if cfg.target.kept_pairs is not None else None
-            if rounds is None:
-                one_pass()
-            budget = led.summary()
-        finally:
-            close_ledger(cfg)
+        budget, rounds = run_metered(cfg, run, one_pass)  # thread tasks share this process: metered
         for stage in STAGES:
             if stage.always:
                 result = run_task.submit(cfg, stage.name).result()

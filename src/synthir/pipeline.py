@@ -16,13 +16,12 @@ from typing import Any
 
 from data_schemas.config import RunConfig
 from data_schemas.records import Rejected
-from synthir.budget import close_ledger, open_ledger
 from synthir.errors import AllCallsFailed
 from synthir.filters.contamination import eval_set
 from synthir.generators import prompt_files
 from synthir.lock import output_lock
 from synthir.publish.release import push
-from synthir.rounds import run_rounds
+from synthir.rounds import run_metered
 from synthir.rundir import RunDir, prepare_run, read_records
 from synthir.stages import STAGES, Stage, run_stage
 from synthir.stages.common import make_llm
@@ -88,20 +87,16 @@ def run_job(cfg: RunConfig, run_dir: RunDir, stages: list[Stage], progress: bool
     result plus "stopped" (None, or why the run stopped early: the budget, the corpus, the
     round limit). Call it holding the output dir's lock."""
     work = [s for s in stages if not s.always]
-    led = open_ledger(cfg)
-    try:
-        llm = make_llm(cfg)
+    llms: list[Any] = []  # made once, inside the ledger (make_llm meters the calls of an open ledger)
 
-        def one_pass() -> None:
-            run_stages(cfg, run_dir, work, llm=llm, progress=progress, params=params)
+    def one_pass() -> None:
+        if not llms:
+            llms.append(make_llm(cfg))
+        run_stages(cfg, run_dir, work, llm=llms[0], progress=progress, params=params)
 
-        rounds = run_rounds(cfg, run_dir, one_pass, led) if cfg.target.kept_pairs is not None else None
-        if rounds is None:
-            one_pass()
-        budget = led.summary()
-    finally:
-        close_ledger(cfg)
-    result = run_stages(cfg, run_dir, [s for s in stages if s.always], llm=llm, progress=progress, params=params)
+    budget, rounds = run_metered(cfg, run_dir, one_pass)
+    result = run_stages(cfg, run_dir, [s for s in stages if s.always], llm=llms[0] if llms else None,
+                        progress=progress, params=params)
     result["stopped"] = stop_reason(budget, rounds)
     return result
 

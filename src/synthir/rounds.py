@@ -28,7 +28,7 @@ from typing import Any
 
 from data_schemas.config import RunConfig
 from data_schemas.records import Passage, QueryRecord
-from synthir.budget import Ledger
+from synthir.budget import Ledger, close_ledger, open_ledger
 from synthir.io.files import write_json_atomic
 from synthir.rundir import RunDir, read_records, write_records
 from synthir.sampling import _text_key, sample_passages
@@ -151,3 +151,18 @@ def _save(run: RunDir, cfg: RunConfig, rounds: list[dict[str, Any]], stopped: st
              "sampled": sum(r.get("passages", 0) for r in rounds)}
     write_json_atomic(run.rounds, state)
     return state
+
+
+def run_metered(cfg: RunConfig, run: RunDir, work: Callable[[], None]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """`work` (one pass of the work stages) once, or in rounds until `target.kept_pairs`, with
+    the run's budget ledger open (so `make_llm` meters every call made meanwhile). Returns
+    (the ledger's summary, rounds.json's content or None without a target). The runners
+    (synthir.pipeline, flows.generate) call it holding the output dir's lock."""
+    led = open_ledger(cfg)
+    try:
+        rounds = run_rounds(cfg, run, work, led) if cfg.target.kept_pairs is not None else None
+        if rounds is None:
+            work()
+        return led.summary(), rounds
+    finally:
+        close_ledger(cfg)
