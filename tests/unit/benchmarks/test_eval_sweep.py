@@ -1,0 +1,38 @@
+"""benchmarks/eval_sweep.py: the grid, and the selection half that never holds a test query."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from synthir.eval.human import split_queries
+from synthir.io.beir import read_beir, write_beir
+
+ROOT = Path(__file__).resolve().parents[3]
+spec = importlib.util.spec_from_file_location("eval_sweep", ROOT / "benchmarks" / "eval_sweep.py")
+sweep = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(sweep)
+
+
+def test_grid_is_the_typed_product():
+    grid = sweep.parse_grid(["epochs=1,3", "lr=2e-5,1e-4", "config=pairs"])
+    assert len(grid) == 4
+    assert {"config": "pairs", "epochs": 3.0, "lr": 1e-4} in grid
+    assert all(isinstance(p["epochs"], float) for p in grid)
+    with pytest.raises(SystemExit, match="KEY"):
+        sweep.parse_grid(["momentum=0.9"])
+
+
+def test_selection_half_is_the_human_train_half(tmp_path):
+    qids = [f"q{i}" for i in range(40)]
+    write_beir(tmp_path / "dev", [{"_id": f"d{i}", "title": "", "text": f"doc {i}"} for i in range(40)],
+               [{"_id": q, "text": f"question {q}", "lang": "fr"} for q in qids],
+               {"test": [(q, f"d{i}", 1) for i, q in enumerate(qids)]})
+    counts = sweep.selection_half(tmp_path / "dev", tmp_path / "sel")
+    hs = split_queries(qids, 0.5, 0)
+    sel = read_beir(tmp_path / "sel")
+    assert set(sel.queries) == set(hs.train) and counts["queries"] == len(hs.train)
+    assert not set(sel.qrels["test"]) & set(hs.test)  # no test query can steer the choice
+    assert sel.query_langs == {q: "fr" for q in hs.train} and len(sel.corpus) == 40
