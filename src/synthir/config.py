@@ -62,6 +62,9 @@ def _child(item: str, node: Any, parts: list[str | int], i: int, make: bool) -> 
         if p == len(node):
             node.append({})
         return node
+    if isinstance(node, list):
+        hint = f"{here}[{p}]" if p.isdigit() else f"{here}[0].{p}"
+        raise ConfigError(f"--set {item}: {here} is a list; index it as {hint}")
     if not isinstance(node, dict):
         raise ConfigError(f"--set {item}: {here} is not a mapping")
     if make and node.get(p) is None:

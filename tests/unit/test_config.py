@@ -167,6 +167,8 @@ def test_set_list_indexes():
         apply_overrides({"sample": {"n": 1}}, ["sample[0]=1"])
     with pytest.raises(ConfigError, match="malformed key"):
         parse_override("generation.queries[x].n=1")
+    with pytest.raises(ConfigError, match=r"generation.queries is a list; index it as generation.queries\[0\]$"):
+        apply_overrides({"generation": {"queries": [{}]}}, ["generation.queries.0.num_queries=2"])
 
 
 def test_language_codes_normalised_on_the_config_side():
