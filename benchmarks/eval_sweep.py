@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     name = "eval_sweep" + (f"-{a.tag}" if a.tag else "")
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU",
-                               "dataset": a.dataset.name, "devset": a.devset.name, "student": a.student,
+                               "dataset": a.dataset.name if a.dataset.name != "data" else a.dataset.parent.name, "devset": a.devset.name, "student": a.student,
                                "selection_queries": counts["queries"], "seed": a.seed, "runs": []}
     for point in grid:
         opts = TrainOptions(epochs=point.get("epochs", 3.0), learning_rate=point.get("lr", 1e-4),
