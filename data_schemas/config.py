@@ -124,6 +124,10 @@ class QueryMethodConfig(_Strict):
     example_selection: Literal["first", "sample"] = Field(
         "first", description="first: the first num_examples rows of the language's pool; sample: "
         "each prompt draws its own (seeded per passage and language; Promptagator)")
+    example_order: Literal["drawn", "short_last"] = Field(
+        "drawn", description="drawn: the order of the pool (first) or of the seeded draw (sample); "
+        "short_last: longest query first, shortest last (small models copy the LAST example, and "
+        "long ones most: docs/results.md §8d)")
     example_max_similarity: float = Field(
         60.0, ge=0, le=100, description="skip pool examples whose passage is this similar to the "
         "prompt's passage (rapidfuzz token_set_ratio), so the model is not handed an answer to copy")

@@ -200,16 +200,22 @@ class QueryGenerator(TemplateGenerator):
         """The prompt's few-shot examples: `first` takes the first num_examples rows; `sample`
         (Promptagator: a different draw per prompt) drops pool rows whose passage is at least
         `example_max_similarity` similar to `passage`, then draws num_examples with an RNG
-        seeded on (run seed, method, passage, language)."""
+        seeded on (run seed, method, passage, language). `example_order: short_last` then
+        orders them by query length, longest first (stable): a small base model mostly copies
+        the example right before the passage, and long queries most (docs/results.md §8d)."""
         rows = self.examples[lang]
         if "query_type" in attrs:
             rows = [r for r in rows if r.get("type") == attrs["query_type"]]
         k = self.m.num_examples
         if self.m.example_selection == "first" or k == 0:
-            return rows[:k]
-        rows = [r for r in rows if fuzz.token_set_ratio(r["passage"], passage.text) < self.m.example_max_similarity]
-        rng = random.Random(f"{self.seed}:{self.name}:{passage.id}:{lang}:examples")
-        return rng.sample(rows, min(k, len(rows)))
+            chosen = rows[:k]
+        else:
+            rows = [r for r in rows if fuzz.token_set_ratio(r["passage"], passage.text) < self.m.example_max_similarity]
+            rng = random.Random(f"{self.seed}:{self.name}:{passage.id}:{lang}:examples")
+            chosen = rng.sample(rows, min(k, len(rows)))
+        if self.m.example_order == "short_last":
+            chosen = sorted(chosen, key=lambda r: -len(str(r["query"])))
+        return chosen
 
     def build_prompts(self, passages: list[Passage], languages: list[str]) -> list[PromptItem]:
         """One prompt per (passage, target language), in passage order then language order."""
@@ -225,7 +231,7 @@ class QueryGenerator(TemplateGenerator):
                     query_type=attrs.get("query_type"), length=attrs.get("length"),
                     difficulty=attrs.get("difficulty"), persona=attrs.get("persona"))
                 ids = tuple(example_id(e) for e in examples)
-                drawn = [list(ids)] if self.m.example_selection == "sample" else []
+                drawn = [list(ids)] if self.m.example_selection == "sample" or self.m.example_order != "drawn" else []
                 pid = content_id(self.name, p.id, lang, self.template.sha256,
                                  self.examples_sha[lang], self.task, attrs, *drawn)
                 items.append(PromptItem(prompt_id=pid, method=self.name, lang=lang, text=text,

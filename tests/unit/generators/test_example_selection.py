@@ -46,3 +46,18 @@ def test_first_keeps_the_fixed_examples():
     items = gen.build_prompts(_passages(4), ["en"])
     first = tuple(example_id(e) for e in gen.examples["en"][:3])
     assert all(i.examples == first for i in items)
+
+
+def test_short_last_orders_the_same_draw_longest_query_first():
+    drawn = _gen().build_prompts(_passages(12), ["en"])
+    ordered = _gen(example_order="short_last").build_prompts(_passages(12), ["en"])
+    pool = {example_id(e): e for e in _gen().examples["en"]}
+    lengths = [[len(pool[x]["query"]) for x in i.examples] for i in ordered]
+    assert all(ls == sorted(ls, reverse=True) for ls in lengths)  # the shortest query is right before the passage
+    assert [set(i.examples) for i in ordered] == [set(i.examples) for i in drawn]  # same examples, other order
+    assert any(a.examples != b.examples for a, b in zip(ordered, drawn, strict=True))
+    for item in ordered:  # and the prompt text shows them in that order
+        at = [item.text.index(f"Passage: {pool[x]['passage']}") for x in item.examples]
+        assert at == sorted(at)
+    for a, b in zip(ordered, drawn, strict=True):  # another order is another prompt (and cache key)
+        assert (a.prompt_id == b.prompt_id) == (a.examples == b.examples)
