@@ -41,7 +41,7 @@ def test_eval_base_vs_tuned(devset, tmp_path, capsys):
     publish(cfg, paths)
     out = tmp_path / "eval"
     assert main(["eval", str(paths.root), "--beir", str(devset), "--out", str(out), "--batch-size", "4",
-                 "--lr", "1e-3", "--epochs", "1"]) == 0
+                 "--lr", "1e-3", "--epochs", "1", "--config", "auto"]) == 0
     metrics = json.loads((out / "metrics.json").read_text())
     assert set(metrics) == {"base", "tuned"}
     assert set(json.loads((out / "comparison.json").read_text())["deltas"]) == {"synthetic-base"}
@@ -90,7 +90,7 @@ def test_eval_seeds_human_arm_and_both_losses(devset, tmp_path, capsys):
     out = tmp_path / "eval"
     assert main(["eval", str(paths.root), "--beir", str(devset), "--out", str(out), "--batch-size", "4",
                  "--lr", "1e-3", "--max-steps", "1", "--seeds", "0,1", "--human-split", "0.5",
-                 "--loss", "mnrl+marginmse", "--bootstrap", "200"]) == 0
+                 "--loss", "mnrl+marginmse", "--bootstrap", "200", "--config", "auto"]) == 0
     info = json.loads((out / "eval.json").read_text())
     hs = info["human_split"]
     data = read_beir(devset)

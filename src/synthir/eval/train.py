@@ -30,18 +30,18 @@ DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
 class TrainOptions:
     """Fine-tuning recipe (CLI flags of `synthir eval`); `check()` validates it."""
 
-    config: str = "auto"  # triplets | pairs | auto (triplets when published); the mnrl rows
+    config: str = "pairs"  # pairs | triplets | auto (triplets when published); the mnrl rows (§8f: pairs won)
     split: str = "train"
     loss: str = "mnrl"  # mnrl | marginmse | mnrl+marginmse
-    epochs: float = 1.0
+    epochs: float = 3.0  # 3 epochs at lr 1e-4: the best of benchmarks/eval_sweep.py (docs/results.md §8f)
     max_steps: int = -1  # > 0 overrides epochs
     batch_size: int = 32
-    learning_rate: float = 2e-5
+    learning_rate: float = 1e-4
     warmup_ratio: float = 0.1
     seed: int = 0
     query_prefix: str = ""  # prepended to queries / documents in training, as in retrieval (e5)
     passage_prefix: str = ""
-    max_seq_length: int | None = None  # tokens kept per text (all arms, base included); None: the model's
+    max_seq_length: int | None = 256  # tokens kept per text (all arms, base included); None: the model's
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""

@@ -29,12 +29,12 @@ def with_distill(tmp_path_factory):
     return paths.root
 
 
-def test_mnrl_default_trains_on_triplets(published):
+def test_mnrl_default_trains_on_pairs_auto_on_triplets(published):
     sets = load_training(published, TrainOptions())
-    assert list(sets) == ["mnrl"] and sets["mnrl"][0] == "triplets"
-    assert sets["mnrl"][1].column_names == ["anchor", "positive", "negative"] and len(sets["mnrl"][1]) == 6
-    pairs = load_training(published, TrainOptions(config="pairs"))["mnrl"]
-    assert pairs[0] == "pairs" and pairs[1].column_names == ["anchor", "positive"]
+    assert list(sets) == ["mnrl"] and sets["mnrl"][0] == "pairs"
+    assert sets["mnrl"][1].column_names == ["anchor", "positive"]
+    trip = load_training(published, TrainOptions(config="auto"))["mnrl"]
+    assert trip[0] == "triplets" and trip[1].column_names == ["anchor", "positive", "negative"] and len(trip[1]) == 6
 
 
 def test_marginmse_reads_the_planted_distill_config(with_distill):
@@ -43,7 +43,9 @@ def test_marginmse_reads_the_planted_distill_config(with_distill):
     assert ds[0]["label"] == pytest.approx(0.5)
     assert list(load_training(with_distill, TrainOptions(loss="marginmse"))) == ["marginmse"]
     both = load_training(with_distill, TrainOptions(loss="mnrl+marginmse"))
-    assert {k: v[0] for k, v in both.items()} == {"mnrl": "triplets", "marginmse": "distill"}
+    assert {k: v[0] for k, v in both.items()} == {"mnrl": "pairs", "marginmse": "distill"}
+    auto = load_training(with_distill, TrainOptions(loss="mnrl+marginmse", config="auto"))
+    assert {k: v[0] for k, v in auto.items()} == {"mnrl": "triplets", "marginmse": "distill"}
 
 
 def test_missing_distill_config_is_a_one_line_input_error(published, tmp_path, capsys):
