@@ -138,6 +138,14 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_compare(args: argparse.Namespace) -> int:
+    from synthir.eval.versus import compare_evals, versus_text
+
+    print(versus_text(compare_evals(Path(args.a), Path(args.b), args.arm, args.metric, args.bootstrap,
+                                    args.bootstrap_seed)))
+    return 0
+
+
 def _seed_list(text: str) -> list[int]:
     try:
         return [int(s) for s in text.split(",") if s.strip()]
@@ -251,6 +259,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--query-prefix", help='default: "query: " for e5-small, else none')
     e.add_argument("--passage-prefix", help='default: "passage: " for e5-small, else none')
     e.set_defaults(func=_eval)
+
+    v = sub.add_parser("eval-compare", help="is dataset A's student better than B's? paired bootstrap over "
+                       "the shared test queries of two `synthir eval` dirs")
+    v.add_argument("a", help="eval dir of recipe A (its per_query.json)")
+    v.add_argument("b", help="eval dir of recipe B, same BEIR dir and human split")
+    v.add_argument("--arm", default="synthetic", choices=["synthetic", "human", "base"])
+    v.add_argument("--metric", default="ndcg@10", choices=["ndcg@10", "mrr@10", "recall@100"])
+    v.add_argument("--bootstrap", type=int, default=1000, metavar="N")
+    v.add_argument("--bootstrap-seed", type=int, default=0)
+    v.set_defaults(func=_eval_compare)
 
     d = sub.add_parser("dev-set", help="BEIR dev set: bundled Wikipedia summaries (Wikidata "
                        "description -> summary), or real questions from Debian docs (rfaq: R FAQ; "

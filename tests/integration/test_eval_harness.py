@@ -111,6 +111,10 @@ def test_eval_seeds_human_arm_and_both_losses(devset, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "human-base" in printed and "human split 0.5" in printed and "95% CI" in printed
     assert (out / "model").is_dir() and (out / "model-human").is_dir()
+    per = json.loads((out / "per_query.json").read_text())
+    assert sorted(per["test_qids"]) == sorted(split.test) and len(per["arms"]["human"]) == 2
+    assert main(["eval-compare", str(out), str(out), "--arm", "human"]) == 0
+    assert "A - B +0.0000" in capsys.readouterr().out
 
 
 def test_marginmse_alone_trains_on_the_planted_distill_config(tmp_path):

@@ -8,6 +8,8 @@ Output in EVAL_DIR:
 - comparison.json: per arm and group mean/std/min/max over seeds, and paired bootstrap CIs of
   the nDCG@10 deltas (see eval/compare.py);
 - eval.json (options, sizes, training stats per seed, seconds);
+- per_query.json: every arm's per-query scores per seed on the test queries, for a paired
+  comparison of two eval dirs (`synthir eval-compare`, eval/versus.py);
 - model/ (the synthetic model of the first seed), model-human/ (the human one, if any).
 
 In-process use (benchmarks): `run_eval(dataset, beir, out, opts=TrainOptions(epochs=2),
@@ -26,6 +28,7 @@ from synthir.eval.compare import compare, table  # noqa: F401  (table: the CLI's
 from synthir.eval.human import check_disjoint, human_pairs, split_queries
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
 from synthir.eval.train import TrainOptions, finetune, load_training
+from synthir.eval.versus import PER_QUERY, per_query_record
 from synthir.io.beir import read_beir
 from synthir.io.files import write_json_atomic
 
@@ -195,4 +198,5 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     write_json_atomic(out_dir / "metrics_by_group.json", by_group)
     write_json_atomic(out_dir / "comparison.json", comparison)
     write_json_atomic(out_dir / "eval.json", info)
+    write_json_atomic(out_dir / PER_QUERY, per_query_record(str(beir_dir), split, test_qids, seeds, arms))
     return {"metrics": metrics, "groups": by_group, "comparison": comparison, "info": info}

@@ -1,0 +1,87 @@
+"""Which of two datasets trains the better retriever? A paired comparison of two `synthir eval`
+dirs scored on the same real test queries.
+
+Prompt iteration ends in a question `synthir eval` alone cannot answer: recipe A's student
+scored 0.739 and recipe B's 0.713 on the same dev set -- is that the recipe or the sample of
+test queries? Both eval dirs keep their per-query scores (`per_query.json`, written by
+`run_eval`); this module pairs them query by query, averages each side over its training
+seeds, and puts a paired bootstrap confidence interval on the difference (eval/bootstrap.py:
+Efron & Tibshirani 1993; Sakai, SIGIR 2006).
+
+Inputs: two eval dirs of the same BEIR dir, the same qrels split and the same test queries
+(same human split); an arm (`synthetic` by default; `human`, `base` also work) and a metric.
+Output: {"a", "b", "arm", "metric", "a_mean", "b_mean", "seeds_a", "seeds_b", "delta": the
+bootstrap dict of A - B}. Bad input (missing file, different test queries, unknown arm or
+metric): one-line InputError.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from synthir.errors import InputError
+from synthir.eval.bootstrap import mean_over_seeds, paired_bootstrap
+
+PER_QUERY = "per_query.json"
+
+
+def per_query_record(beir: str, qrels_split: str, test_qids: list[str], seeds: list[int],
+                     arms: dict[str, list[dict[str, dict[str, float]]]]) -> dict[str, Any]:
+    """The `per_query.json` of an eval dir: {"beir", "qrels_split", "test_qids", "seeds",
+    "arms": {arm: [{metric: {query id: score}} per run]}} (base has one run, the other arms
+    one per seed, in `seeds` order; the layout of retrieval.per_query)."""
+    return {"beir": beir, "qrels_split": qrels_split, "test_qids": list(test_qids), "seeds": list(seeds),
+            "arms": arms}
+
+
+def load_per_query(eval_dir: Path) -> dict[str, Any]:
+    """Read `eval_dir/per_query.json`; InputError (one line) when it is missing or unreadable."""
+    path = Path(eval_dir) / PER_QUERY
+    if not path.is_file():
+        raise InputError(f"{eval_dir}: no {PER_QUERY} (written by `synthir eval` since per-query scores "
+                         "were kept; re-run the eval)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {k: data[k] for k in ("beir", "qrels_split", "test_qids", "seeds", "arms")}
+    except (json.JSONDecodeError, KeyError, TypeError) as e:
+        raise InputError(f"{path}: not a per-query score file ({type(e).__name__}: {e})") from None
+
+
+def _runs(rec: dict[str, Any], arm: str, metric: str, where: Path) -> list[dict[str, float]]:
+    if arm not in rec["arms"]:
+        raise InputError(f"{where}: no `{arm}` arm (has {', '.join(sorted(rec['arms']))})")
+    runs = rec["arms"][arm]
+    if not runs or any(metric not in run for run in runs):
+        raise InputError(f"{where}: the `{arm}` arm has no `{metric}` scores")
+    return [run[metric] for run in runs]
+
+
+def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@10", resamples: int = 1000,
+                  seed: int = 0) -> dict[str, Any]:
+    """A - B on the queries both dirs were tested on (see the module doc)."""
+    ra, rb = load_per_query(a), load_per_query(b)
+    if ra["qrels_split"] != rb["qrels_split"] or sorted(ra["test_qids"]) != sorted(rb["test_qids"]):
+        only_a = len(set(ra["test_qids"]) - set(rb["test_qids"]))
+        only_b = len(set(rb["test_qids"]) - set(ra["test_qids"]))
+        raise InputError(f"{a} and {b} were not tested on the same queries ({only_a} only in A, {only_b} only "
+                         f"in B, qrels {ra['qrels_split']} vs {rb['qrels_split']}): use the same BEIR dir and "
+                         "--human-split / --human-split-seed")
+    qids = sorted(ra["test_qids"])
+    sa = mean_over_seeds(_runs(ra, arm, metric, a), qids)
+    sb = mean_over_seeds(_runs(rb, arm, metric, b), qids)
+    return {"a": str(a), "b": str(b), "arm": arm, "metric": metric, "queries": len(qids),
+            "a_mean": round(float(sa.mean()), 4), "b_mean": round(float(sb.mean()), 4),
+            "runs_a": len(ra["arms"][arm]), "runs_b": len(rb["arms"][arm]),
+            "delta": paired_bootstrap(sa - sb, resamples=resamples, seed=seed)}
+
+
+def versus_text(r: dict[str, Any]) -> str:
+    """Three lines for the terminal: both means and the delta with its interval."""
+    d = r["delta"]
+    return (f"{r['metric']} of the {r['arm']} arm on {r['queries']} shared test queries\n"
+            f"  A {r['a_mean']:.4f} ({r['runs_a']} run(s))  {r['a']}\n"
+            f"  B {r['b_mean']:.4f} ({r['runs_b']} run(s))  {r['b']}\n"
+            f"  A - B {d['mean']:+.4f}, {int(d['level'] * 100)}% CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], "
+            f"A ahead in {d['share_above_0']:.0%} of {d['resamples']} resamples")

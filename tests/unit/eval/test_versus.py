@@ -1,0 +1,62 @@
+"""`synthir eval-compare` (eval/versus.py): two eval dirs paired query by query, with the
+scripted encoder of test_harness_flow (no real model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from synthir.cli import main
+from synthir.errors import InputError
+from synthir.eval.harness import EvalOptions, run_eval
+from synthir.eval.train import TrainOptions
+from synthir.eval.versus import compare_evals, versus_text
+from tests.unit.eval.test_harness_flow import dirs, fakes  # noqa: F401  (fixtures)
+
+
+def _eval(dataset, beir, out, seeds, human_split=0.5):
+    run_eval(dataset, beir, out, opts=TrainOptions(max_steps=1),
+             eval_opts=EvalOptions(seeds=seeds, human_split=human_split, resamples=200))
+    return json.loads((out / "comparison.json").read_text())
+
+
+def test_per_query_scores_pair_two_evals(dirs, fakes, tmp_path):  # noqa: F811
+    dataset, beir = dirs
+    # the fake fine-tune pulls queries to their documents by 1 + seed: seed 2 beats seed 0
+    comp_a = _eval(dataset, beir, tmp_path / "a", [2])
+    comp_b = _eval(dataset, beir, tmp_path / "b", [0, 1])
+    per = json.loads((tmp_path / "a" / "per_query.json").read_text())
+    assert per["seeds"] == [2] and len(per["arms"]["synthetic"]) == 1 and len(per["arms"]["base"]) == 1
+    assert set(per["arms"]["synthetic"][0]["ndcg@10"]) == set(per["test_qids"])
+    r = compare_evals(tmp_path / "a", tmp_path / "b", resamples=500)
+    # the per-query files reproduce each eval's own seed-averaged mean
+    assert r["a_mean"] == pytest.approx(comp_a["arms"]["synthetic"]["all"]["ndcg@10"]["mean"], abs=1e-4)
+    assert r["b_mean"] == pytest.approx(comp_b["arms"]["synthetic"]["all"]["ndcg@10"]["mean"], abs=1e-4)
+    assert (r["runs_a"], r["runs_b"]) == (1, 2) and r["queries"] == len(per["test_qids"])
+    assert r["delta"]["mean"] == pytest.approx(r["a_mean"] - r["b_mean"], abs=2e-4)
+    assert r["delta"]["ci_low"] <= r["delta"]["mean"] <= r["delta"]["ci_high"]
+    # the base arm is the same model on the same queries: no difference at all
+    base = compare_evals(tmp_path / "a", tmp_path / "b", arm="base")
+    assert base["delta"]["mean"] == 0 and base["delta"]["ci_low"] == base["delta"]["ci_high"] == 0
+    assert "A - B" in versus_text(r) and "shared test queries" in versus_text(r)
+
+
+def test_different_test_queries_or_missing_files_are_one_line_errors(dirs, fakes, tmp_path, capsys):  # noqa: F811
+    dataset, beir = dirs
+    _eval(dataset, beir, tmp_path / "half", [0])
+    _eval(dataset, beir, tmp_path / "all", [0], human_split=None)  # every query is a test query
+    with pytest.raises(InputError, match="not tested on the same queries"):
+        compare_evals(tmp_path / "half", tmp_path / "all")
+    with pytest.raises(InputError, match="no `human` arm"):
+        compare_evals(tmp_path / "all", tmp_path / "all", arm="human")
+    (tmp_path / "empty").mkdir()
+    assert main(["eval-compare", str(tmp_path / "empty"), str(tmp_path / "all")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no per_query.json" in err and len(err.splitlines()) == 1
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "per_query.json").write_text("{}")
+    assert main(["eval-compare", str(tmp_path / "bad"), str(tmp_path / "all")]) == 2
+    assert "not a per-query score file" in capsys.readouterr().err
+    assert main(["eval-compare", str(tmp_path / "half"), str(tmp_path / "half")]) == 0
+    assert "A - B +0.0000" in capsys.readouterr().out
