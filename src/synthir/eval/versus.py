@@ -44,7 +44,10 @@ def load_per_query(eval_dir: Path) -> dict[str, Any]:
                          "were kept; re-run the eval)")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return {k: data[k] for k in ("beir", "qrels_split", "test_qids", "seeds", "arms")}
+        missing = [k for k in ("beir", "qrels_split", "test_qids", "seeds", "arms") if k not in data]
+        if missing:
+            raise KeyError(", ".join(missing))
+        return data
     except (json.JSONDecodeError, KeyError, TypeError) as e:
         raise InputError(f"{path}: not a per-query score file ({type(e).__name__}: {e})") from None
 

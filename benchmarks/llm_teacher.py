@@ -1,0 +1,157 @@
+"""Is an LLM yes/no judge a better GPL teacher than the e5 embedder? (issue 12, part 2)
+
+    .venv/bin/python benchmarks/llm_teacher.py --dataset DIR --devset DEVSET \
+        [--model embedded|embedded-instruct] [--seeds 0] [--no-train] --work WORK --tag NAME
+
+1. Teacher quality, before any training: the judge (synthir.llm.judge.YesNoJudge, llama.cpp,
+   P(yes) from next-token log-probs) scores every (query, positive) and (query, negative) of
+   the dataset's published `distill` rows (the e5 teacher's margins). Reported per teacher:
+   the share of rows whose margin says the positive beats the negative, and the Spearman
+   correlation of the two teachers' margins. On the dev set's human-TRAIN half (the test half
+   is never looked at), the judge and e5 each order the relevant page against the 3 wrong pages
+   the miner (USE) ranks highest: a direct accuracy of each teacher on real questions.
+2. Downstream (unless --no-train): a copy of the dataset whose `distill` labels are the LLM
+   margins, evaluated like benchmarks/downstream.py (MiniLM, MNRL + MarginMSE, human split
+   0.5, same test half), so it pairs with the e5-teacher run via `synthir eval-compare`.
+
+Writes benchmarks/results/llm_teacher-TAG.json and .md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    ra, rb = np.argsort(np.argsort(a)), np.argsort(np.argsort(b))
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _distill_file(dataset: Path) -> Path:
+    files = sorted((dataset / "data" / "distill").glob("*.parquet"))
+    if len(files) != 1:
+        raise SystemExit(f"{dataset}: expected one distill parquet file, found {len(files)}")
+    return files[0]
+
+
+def judge_distill(judge: Any, dataset: Path) -> tuple[Any, dict[str, Any]]:
+    """LLM margins for every distill row: (DataFrame with llm_pos, llm_neg, llm_label, stats)."""
+    import pandas as pd
+
+    df = pd.read_parquet(_distill_file(dataset))
+    pairs = sorted({(q, p) for q, p in zip(df["query"], df["positive"])} |
+                   {(q, n) for q, n in zip(df["query"], df["negative"])})
+    t0 = time.time()
+    scores = dict(zip(pairs, judge(pairs).tolist()))
+    df["llm_pos"] = [scores[(q, p)] for q, p in zip(df["query"], df["positive"])]
+    df["llm_neg"] = [scores[(q, n)] for q, n in zip(df["query"], df["negative"])]
+    df["llm_label"] = df["llm_pos"] - df["llm_neg"]
+    stats = {"rows": len(df), "pairs_judged": len(pairs), "judge_seconds": round(time.time() - t0, 1),
+             "e5_pos_beats_neg": round(float((df["label"] > 0).mean()), 4),
+             "llm_pos_beats_neg": round(float((df["llm_label"] > 0).mean()), 4),
+             "spearman_margins": round(_spearman(df["label"].to_numpy(), df["llm_label"].to_numpy()), 4),
+             "llm_score_mean_pos": round(float(df["llm_pos"].mean()), 4),
+             "llm_score_mean_neg": round(float(df["llm_neg"].mean()), 4),
+             "e5_label_std": round(float(df["label"].std()), 4),
+             "llm_label_std": round(float(df["llm_label"].std()), 4)}
+    return df, stats
+
+
+def human_train_accuracy(judge: Any, devset: Path, negatives: int = 3) -> dict[str, Any]:
+    """Each teacher's accuracy on real questions of the human-TRAIN half: the share of (relevant
+    page, wrong page) pairs it orders correctly, the wrong pages being the `negatives` ranked
+    highest by the miner of the dev-set runs (USE), as mined negatives are."""
+    from data_schemas.config import EmbedderConfig
+    from synthir.embed.registry import get_embedder
+    from synthir.eval.harness import _qrels_split
+    from synthir.eval.human import split_queries
+    from synthir.eval.retrieval import doc_text, query_groups
+    from synthir.filters.verify import embedder_scorer
+    from synthir.io.beir import read_beir
+
+    data = read_beir(devset)
+    split = _qrels_split(data, None, devset)
+    train = split_queries(query_groups(data, split, data.query_langs)["all"], 0.5, 0).train
+    miner = get_embedder(EmbedderConfig(name="use-multilingual"))  # the dev-set runs' miner
+    doc_ids = list(data.corpus)
+    d_emb = miner.encode([doc_text(data.corpus[d]) for d in doc_ids], "passage")
+    e5_score = embedder_scorer(get_embedder(EmbedderConfig(name="e5-small")))
+    pairs = []
+    for q in train:
+        rel = {d for d, s in data.qrels[split][q].items() if s > 0}
+        text = data.queries[q]
+        order = [doc_ids[i] for i in np.argsort(-(d_emb @ miner.encode([text], "query")[0]))]
+        wrong = [d for d in order if d not in rel][:negatives]
+        for r in sorted(rel):
+            for w in wrong:
+                pairs.append((text, doc_text(data.corpus[r]), doc_text(data.corpus[w])))
+    flat = [(q, p) for q, p, _ in pairs] + [(q, n) for q, _, n in pairs]
+    t0 = time.time()
+    llm = judge(flat)
+    secs = time.time() - t0
+    emb = e5_score(flat)
+    n = len(pairs)
+    return {"train_queries": len(train), "pairs": n, "judge_seconds": round(secs, 1),
+            "llm_accuracy": round(float((llm[:n] > llm[n:]).mean()), 4),
+            "llm_ties": round(float((llm[:n] == llm[n:]).mean()), 4),
+            "e5_accuracy": round(float((emb[:n] > emb[n:]).mean()), 4)}
+
+
+def relabelled_copy(dataset: Path, df: Any, out: Path) -> Path:
+    """The dataset with its `distill` labels replaced by the LLM margins (a benchmark copy)."""
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(dataset, out)
+    target = _distill_file(out)
+    keep = [c for c in df.columns if not c.startswith("llm_")]
+    new = df[keep].copy()
+    new["label"] = df["llm_label"].astype(new["label"].dtype)
+    new.to_parquet(target, index=False)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dataset", type=Path, required=True)
+    ap.add_argument("--devset", type=Path, required=True)
+    ap.add_argument("--model", default="embedded", help="embedded (Gemma 270M) or embedded-instruct (Qwen 0.5B)")
+    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--work", type=Path, required=True)
+    ap.add_argument("--tag", required=True)
+    a = ap.parse_args(argv)
+    from data_schemas.config import LLMConfig
+    from synthir.llm.judge import YesNoJudge
+
+    judge = YesNoJudge(LLMConfig(backend="llamacpp", model=a.model))
+    res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "judge": judge.name}
+    res["human_train"] = human_train_accuracy(judge, a.devset)
+    print(json.dumps(res, indent=1), flush=True)
+    df, res["distill"] = judge_distill(judge, a.dataset)
+    print(json.dumps(res, indent=1), flush=True)
+    out_json = ROOT / "benchmarks" / "results" / f"llm_teacher-{a.tag}.json"
+    out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    if not a.no_train:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        from downstream import evaluate
+
+        copy = relabelled_copy(a.dataset, df, a.work / "dataset-llm-teacher")
+        res["eval"] = evaluate(copy, a.devset, "minilm", "mnrl+marginmse", [int(s) for s in a.seeds.split(",")],
+                               a.work / "eval-minilm-mnrl+marginmse-llm-teacher")
+        out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(res, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
