@@ -44,11 +44,14 @@ def _distill_file(dataset: Path) -> Path:
     return files[0]
 
 
-def judge_distill(judge: Any, dataset: Path) -> tuple[Any, dict[str, Any]]:
-    """LLM margins for every distill row: (DataFrame with llm_pos, llm_neg, llm_label, stats)."""
+def judge_distill(judge: Any, dataset: Path, per_pair: int = 0) -> tuple[Any, dict[str, Any]]:
+    """LLM margins for the distill rows (the first `per_pair` of each (query, positive), the
+    hardest mined ones, when > 0): (DataFrame with llm_pos, llm_neg, llm_label, stats)."""
     import pandas as pd
 
     df = pd.read_parquet(_distill_file(dataset))
+    if per_pair > 0:
+        df = df.groupby(["query", "positive"], sort=False).head(per_pair).reset_index(drop=True)
     pairs = sorted({(q, p) for q, p in zip(df["query"], df["positive"])} |
                    {(q, n) for q, n in zip(df["query"], df["negative"])})
     t0 = time.time()
@@ -107,15 +110,16 @@ def human_train_accuracy(judge: Any, devset: Path, negatives: int = 3) -> dict[s
             "e5_accuracy": round(float((emb[:n] > emb[n:]).mean()), 4)}
 
 
-def relabelled_copy(dataset: Path, df: Any, out: Path) -> Path:
-    """The dataset with its `distill` labels replaced by the LLM margins (a benchmark copy)."""
+def relabelled_copy(dataset: Path, df: Any, out: Path, column: str = "llm_label") -> Path:
+    """The dataset with its `distill` rows replaced by `df`'s, labelled with `column` (the LLM
+    margins, or the e5 ones of the same rows): a benchmark copy."""
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(dataset, out)
     target = _distill_file(out)
     keep = [c for c in df.columns if not c.startswith("llm_")]
     new = df[keep].copy()
-    new["label"] = df["llm_label"].astype(new["label"].dtype)
+    new["label"] = df[column].astype(new["label"].dtype)
     new.to_parquet(target, index=False)
     return out
 
@@ -127,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="embedded", help="embedded (Gemma 270M) or embedded-instruct (Qwen 0.5B)")
     ap.add_argument("--seeds", default="0")
     ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--no-human-train", action="store_true", help="skip the accuracy on human-train questions")
+    ap.add_argument("--negatives-per-pair", type=int, default=0,
+                    help="judge only the first N distill rows of each pair (its hardest mined negatives)")
+    ap.add_argument("--teachers", default="llm", help="fine-tune on these labels of the same rows: llm,e5")
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--tag", required=True)
     a = ap.parse_args(argv)
@@ -135,9 +143,10 @@ def main(argv: list[str] | None = None) -> int:
 
     judge = YesNoJudge(LLMConfig(backend="llamacpp", model=a.model))
     res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "judge": judge.name}
-    res["human_train"] = human_train_accuracy(judge, a.devset)
-    print(json.dumps(res, indent=1), flush=True)
-    df, res["distill"] = judge_distill(judge, a.dataset)
+    if not a.no_human_train:
+        res["human_train"] = human_train_accuracy(judge, a.devset)
+        print(json.dumps(res, indent=1), flush=True)
+    df, res["distill"] = judge_distill(judge, a.dataset, a.negatives_per_pair)
     print(json.dumps(res, indent=1), flush=True)
     out_json = ROOT / "benchmarks" / "results" / f"llm_teacher-{a.tag}.json"
     out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
@@ -145,10 +154,14 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT / "benchmarks"))
         from downstream import evaluate
 
-        copy = relabelled_copy(a.dataset, df, a.work / "dataset-llm-teacher")
-        res["eval"] = evaluate(copy, a.devset, "minilm", "mnrl+marginmse", [int(s) for s in a.seeds.split(",")],
-                               a.work / "eval-minilm-mnrl+marginmse-llm-teacher")
-        out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
+        res["eval"] = {}
+        for teacher in a.teachers.split(","):
+            copy = relabelled_copy(a.dataset, df, a.work / f"dataset-{teacher}-teacher",
+                                   "llm_label" if teacher == "llm" else "label")
+            res["eval"][teacher] = evaluate(copy, a.devset, "minilm", "mnrl+marginmse",
+                                            [int(s) for s in a.seeds.split(",")],
+                                            a.work / f"eval-minilm-mnrl+marginmse-{teacher}-teacher")
+            out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(res, indent=1))
     return 0
 
