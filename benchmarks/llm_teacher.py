@@ -134,20 +134,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-human-train", action="store_true", help="skip the accuracy on human-train questions")
     ap.add_argument("--negatives-per-pair", type=int, default=0,
                     help="judge only the first N distill rows of each pair (its hardest mined negatives)")
-    ap.add_argument("--teachers", default="llm", help="fine-tune on these labels of the same rows: llm,e5")
+    ap.add_argument("--teachers", default="llm", help="fine-tune on these labels of the same rows: llm,e5 "
+                    "(e5 alone: no judge is run)")
+    ap.add_argument("--label-scale", type=float, default=1.0,
+                    help="multiply the margins before training (the student's own margins are ~0.1-0.3)")
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--tag", required=True)
     a = ap.parse_args(argv)
     from data_schemas.config import LLMConfig
     from synthir.llm.judge import YesNoJudge
 
-    judge = YesNoJudge(LLMConfig(backend="llamacpp", model=a.model))
-    res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "judge": judge.name}
-    if not a.no_human_train:
-        res["human_train"] = human_train_accuracy(judge, a.devset)
+    teachers = a.teachers.split(",")
+    res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "label_scale": a.label_scale,
+                           "negatives_per_pair": a.negatives_per_pair}
+    if teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
+        import pandas as pd
+
+        df = pd.read_parquet(_distill_file(a.dataset))
+        if a.negatives_per_pair > 0:
+            df = df.groupby(["query", "positive"], sort=False).head(a.negatives_per_pair).reset_index(drop=True)
+    else:
+        judge = YesNoJudge(LLMConfig(backend="llamacpp", model=a.model))
+        res["judge"] = judge.name
+        if not a.no_human_train:
+            res["human_train"] = human_train_accuracy(judge, a.devset)
+            print(json.dumps(res, indent=1), flush=True)
+        df, res["distill"] = judge_distill(judge, a.dataset, a.negatives_per_pair)
         print(json.dumps(res, indent=1), flush=True)
-    df, res["distill"] = judge_distill(judge, a.dataset, a.negatives_per_pair)
-    print(json.dumps(res, indent=1), flush=True)
+    for column in ("label", "llm_label"):
+        if column in df:
+            df[column] = df[column] * a.label_scale
     out_json = ROOT / "benchmarks" / "results" / f"llm_teacher-{a.tag}.json"
     out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     if not a.no_train:
@@ -155,12 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         from downstream import evaluate
 
         res["eval"] = {}
-        for teacher in a.teachers.split(","):
-            copy = relabelled_copy(a.dataset, df, a.work / f"dataset-{teacher}-teacher",
-                                   "llm_label" if teacher == "llm" else "label")
+        for teacher in teachers:
+            name = f"{teacher}-teacher" + (f"-x{a.label_scale:g}" if a.label_scale != 1 else "")
+            copy = relabelled_copy(a.dataset, df, a.work / f"dataset-{name}", "llm_label" if teacher == "llm" else "label")
             res["eval"][teacher] = evaluate(copy, a.devset, "minilm", "mnrl+marginmse",
                                             [int(s) for s in a.seeds.split(",")],
-                                            a.work / f"eval-minilm-mnrl+marginmse-{teacher}-teacher")
+                                            a.work / f"eval-minilm-mnrl+marginmse-{name}")
             out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(res, indent=1))
     return 0
