@@ -44,14 +44,21 @@ def _distill_file(dataset: Path) -> Path:
     return files[0]
 
 
-def judge_distill(judge: Any, dataset: Path, per_pair: int = 0) -> tuple[Any, dict[str, Any]]:
-    """LLM margins for the distill rows (the first `per_pair` of each (query, positive), the
-    hardest mined ones, when > 0): (DataFrame with llm_pos, llm_neg, llm_label, stats)."""
+def distill_frame(dataset: Path, per_pair: int = 0) -> Any:
+    """The published distill rows (DataFrame); with `per_pair` > 0 only the first `per_pair` of
+    each (query, positive): its hardest mined negatives."""
     import pandas as pd
 
     df = pd.read_parquet(_distill_file(dataset))
     if per_pair > 0:
         df = df.groupby(["query", "positive"], sort=False).head(per_pair).reset_index(drop=True)
+    return df
+
+
+def judge_distill(judge: Any, dataset: Path, per_pair: int = 0) -> tuple[Any, dict[str, Any]]:
+    """LLM margins for the distill rows of `distill_frame(dataset, per_pair)`: (DataFrame with
+    llm_pos, llm_neg, llm_label, stats)."""
+    df = distill_frame(dataset, per_pair)
     pairs = sorted({(q, p) for q, p in zip(df["query"], df["positive"])} |
                    {(q, n) for q, n in zip(df["query"], df["negative"])})
     t0 = time.time()
@@ -148,11 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "label_scale": a.label_scale,
                            "negatives_per_pair": a.negatives_per_pair}
     if teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
-        import pandas as pd
-
-        df = pd.read_parquet(_distill_file(a.dataset))
-        if a.negatives_per_pair > 0:
-            df = df.groupby(["query", "positive"], sort=False).head(a.negatives_per_pair).reset_index(drop=True)
+        df = distill_frame(a.dataset, a.negatives_per_pair)
     else:
         judge = YesNoJudge(LLMConfig(backend="llamacpp", model=a.model))
         res["judge"] = judge.name

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from synthir.eval.bootstrap import mean_over_seeds, paired_bootstrap
-from synthir.eval.versus import load_per_query
+from synthir.eval.bootstrap import paired_bootstrap
+from synthir.eval.versus import arm_scores, load_per_query
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = (("synthetic", "base"), ("synthetic", "human"), ("human", "base"))
@@ -38,7 +38,7 @@ def pooled(dirs: list[Path], metric: str = "ndcg@10", resamples: int = 2000) -> 
         if missing:
             raise SystemExit(f"{d}: no {', '.join(missing)} arm (evaluate with --human-split)")
         qids = sorted(rec["test_qids"])
-        scores = {a: mean_over_seeds([run[metric] for run in rec["arms"][a]], qids) for a in per_arm}
+        scores = {a: arm_scores(rec, a, metric, d, qids) for a in per_arm}
         for a, s in scores.items():
             per_arm[a].append(s)
         sets.append({"eval_dir": d.name, "beir": Path(rec["beir"]).name, "queries": len(qids),

@@ -10,8 +10,8 @@ Efron & Tibshirani 1993; Sakai, SIGIR 2006).
 
 Inputs: two eval dirs of the same BEIR dir, the same qrels split and the same test queries
 (same human split); an arm (`synthetic` by default; `human`, `base` also work) and a metric.
-Output: {"a", "b", "arm", "metric", "a_mean", "b_mean", "seeds_a", "seeds_b", "delta": the
-bootstrap dict of A - B}. Bad input (missing file, different test queries, unknown arm or
+Output: {"a", "b", "arm", "metric", "queries", "a_mean", "b_mean", "runs_a", "runs_b", "delta":
+the bootstrap dict of A - B}. Bad input (missing file, different test queries, unknown arm or
 metric): one-line InputError.
 """
 
@@ -52,6 +52,12 @@ def load_per_query(eval_dir: Path) -> dict[str, Any]:
         raise InputError(f"{path}: not a per-query score file ({type(e).__name__}: {e})") from None
 
 
+def arm_scores(rec: dict[str, Any], arm: str, metric: str, where: Path, qids: list[str]) -> Any:
+    """Per-query `metric` of `arm` in a per_query.json record, averaged over its runs (seeds),
+    one value per `qids` entry (numpy array); InputError when the arm or metric is absent."""
+    return mean_over_seeds(_runs(rec, arm, metric, where), qids)
+
+
 def _runs(rec: dict[str, Any], arm: str, metric: str, where: Path) -> list[dict[str, float]]:
     if arm not in rec["arms"]:
         raise InputError(f"{where}: no `{arm}` arm (has {', '.join(sorted(rec['arms']))})")
@@ -72,8 +78,7 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
                          f"in B, qrels {ra['qrels_split']} vs {rb['qrels_split']}): use the same BEIR dir and "
                          "--human-split / --human-split-seed")
     qids = sorted(ra["test_qids"])
-    sa = mean_over_seeds(_runs(ra, arm, metric, a), qids)
-    sb = mean_over_seeds(_runs(rb, arm, metric, b), qids)
+    sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm, metric, b, qids)
     return {"a": str(a), "b": str(b), "arm": arm, "metric": metric, "queries": len(qids),
             "a_mean": round(float(sa.mean()), 4), "b_mean": round(float(sb.mean()), 4),
             "runs_a": len(ra["arms"][arm]), "runs_b": len(rb["arms"][arm]),
