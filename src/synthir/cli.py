@@ -141,8 +141,9 @@ def _eval(args: argparse.Namespace) -> int:
 def _eval_compare(args: argparse.Namespace) -> int:
     from synthir.eval.versus import compare_evals, versus_text
 
+    more = [(Path(x), Path(y)) for x, y in args.pair or []]
     print(versus_text(compare_evals(Path(args.a), Path(args.b), args.arm, args.metric, args.bootstrap,
-                                    args.bootstrap_seed)))
+                                    args.bootstrap_seed, more)))
     return 0
 
 
@@ -264,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "the shared test queries of two `synthir eval` dirs")
     v.add_argument("a", help="eval dir of recipe A (its per_query.json)")
     v.add_argument("b", help="eval dir of recipe B, same BEIR dir and human split")
+    v.add_argument("--pair", nargs=2, action="append", metavar=("A2", "B2"),
+                   help="another (A, B) pair of eval dirs, e.g. the same two recipes on another dev set; "
+                   "repeatable; all pairs' test queries are pooled into one difference")
     v.add_argument("--arm", default="synthetic", choices=["synthetic", "human", "base"])
     v.add_argument("--metric", default="ndcg@10", choices=["ndcg@10", "mrr@10", "recall@100"])
     v.add_argument("--bootstrap", type=int, default=1000, metavar="N")

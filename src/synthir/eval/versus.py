@@ -9,9 +9,10 @@ seeds, and puts a paired bootstrap confidence interval on the difference (eval/b
 Efron & Tibshirani 1993; Sakai, SIGIR 2006).
 
 Inputs: two eval dirs of the same BEIR dir, the same qrels split and the same test queries
-(same human split); an arm (`synthetic` by default; `human`, `base` also work) and a metric.
+(same human split), optionally more such pairs to pool (the same two recipes on other dev
+sets); an arm (`synthetic` by default; `human`, `base` also work) and a metric.
 Output: {"a", "b", "arm", "metric", "queries", "a_mean", "b_mean", "runs_a", "runs_b", "delta":
-the bootstrap dict of A - B}. Bad input (missing file, different test queries, unknown arm or
+the bootstrap dict of A - B[, "sets": one summary per pooled pair]}. Bad input (missing file, different test queries, unknown arm or
 metric): one-line InputError.
 """
 
@@ -67,9 +68,8 @@ def _runs(rec: dict[str, Any], arm: str, metric: str, where: Path) -> list[dict[
     return [run[metric] for run in runs]
 
 
-def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@10", resamples: int = 1000,
-                  seed: int = 0) -> dict[str, Any]:
-    """A - B on the queries both dirs were tested on (see the module doc)."""
+def _pair(a: Path, b: Path, arm: str, metric: str) -> tuple[Any, Any, dict[str, Any]]:
+    """Per-query scores of one (A, B) pair on their shared test queries, and its summary."""
     ra, rb = load_per_query(a), load_per_query(b)
     if ra["qrels_split"] != rb["qrels_split"] or sorted(ra["test_qids"]) != sorted(rb["test_qids"]):
         only_a = len(set(ra["test_qids"]) - set(rb["test_qids"]))
@@ -79,17 +79,48 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
                          "--human-split / --human-split-seed")
     qids = sorted(ra["test_qids"])
     sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm, metric, b, qids)
-    return {"a": str(a), "b": str(b), "arm": arm, "metric": metric, "queries": len(qids),
-            "a_mean": round(float(sa.mean()), 4), "b_mean": round(float(sb.mean()), 4),
-            "runs_a": len(ra["arms"][arm]), "runs_b": len(rb["arms"][arm]),
-            "delta": paired_bootstrap(sa - sb, resamples=resamples, seed=seed)}
+    return sa, sb, {"a": str(a), "b": str(b), "queries": len(qids), "a_mean": round(float(sa.mean()), 4),
+                    "b_mean": round(float(sb.mean()), 4), "runs_a": len(ra["arms"][arm]),
+                    "runs_b": len(rb["arms"][arm])}
+
+
+def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@10", resamples: int = 1000,
+                  seed: int = 0, more: list[tuple[Path, Path]] | None = None) -> dict[str, Any]:
+    """A - B on the queries both dirs were tested on (see the module doc).
+
+    `more`: further (A, B) pairs, e.g. the same two recipes on other dev sets or languages;
+    their test queries are pooled with the first pair's (each query weighs the same) and the
+    result gains "sets" (one summary per pair). One dev set's 56-68 questions cannot tell
+    recipes 0.03 apart (docs/results.md §8g); pooling languages can."""
+    import numpy as np
+
+    pairs = [_pair(x, y, arm, metric) for x, y in [(a, b), *(more or [])]]
+    sa = np.concatenate([p[0] for p in pairs])
+    sb = np.concatenate([p[1] for p in pairs])
+    first = pairs[0][2]
+    out = {"a": first["a"], "b": first["b"], "arm": arm, "metric": metric, "queries": int(sa.size),
+           "a_mean": round(float(sa.mean()), 4), "b_mean": round(float(sb.mean()), 4),
+           "runs_a": first["runs_a"], "runs_b": first["runs_b"],
+           "delta": paired_bootstrap(sa - sb, resamples=resamples, seed=seed)}
+    if more:
+        out["sets"] = [p[2] for p in pairs]
+    return out
 
 
 def versus_text(r: dict[str, Any]) -> str:
-    """Three lines for the terminal: both means and the delta with its interval."""
+    """Three lines for the terminal (one more per pooled pair): both means and the delta with its
+    interval."""
     d = r["delta"]
-    return (f"{r['metric']} of the {r['arm']} arm on {r['queries']} shared test queries\n"
-            f"  A {r['a_mean']:.4f} ({r['runs_a']} run(s))  {r['a']}\n"
-            f"  B {r['b_mean']:.4f} ({r['runs_b']} run(s))  {r['b']}\n"
-            f"  A - B {d['mean']:+.4f}, {int(d['level'] * 100)}% CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], "
-            f"A ahead in {d['share_above_0']:.0%} of {d['resamples']} resamples")
+    if "sets" in r:
+        head = [f"{r['metric']} of the {r['arm']} arm on {r['queries']} test queries pooled over "
+                f"{len(r['sets'])} pairs"]
+        head += [f"  {s['queries']:>4} q  A {s['a_mean']:.4f} ({s['runs_a']} run(s)) {s['a']}  "
+                 f"B {s['b_mean']:.4f} ({s['runs_b']} run(s)) {s['b']}" for s in r["sets"]]
+        head += [f"  A {r['a_mean']:.4f}  B {r['b_mean']:.4f}  (pooled)"]
+    else:
+        head = [f"{r['metric']} of the {r['arm']} arm on {r['queries']} shared test queries",
+                f"  A {r['a_mean']:.4f} ({r['runs_a']} run(s))  {r['a']}",
+                f"  B {r['b_mean']:.4f} ({r['runs_b']} run(s))  {r['b']}"]
+    return "\n".join(head + [
+        f"  A - B {d['mean']:+.4f}, {int(d['level'] * 100)}% CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], "
+        f"A ahead in {d['share_above_0']:.0%} of {d['resamples']} resamples"])

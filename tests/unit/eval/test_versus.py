@@ -4,6 +4,7 @@ scripted encoder of test_harness_flow (no real model)."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -60,3 +61,25 @@ def test_different_test_queries_or_missing_files_are_one_line_errors(dirs, fakes
     assert "not a per-query score file" in capsys.readouterr().err
     assert main(["eval-compare", str(tmp_path / "half"), str(tmp_path / "half")]) == 0
     assert "A - B +0.0000" in capsys.readouterr().out
+
+
+def test_pairs_pool_their_test_queries(dirs, fakes, tmp_path, capsys):  # noqa: F811
+    dataset, beir = dirs
+    _eval(dataset, beir, tmp_path / "a", [2])
+    _eval(dataset, beir, tmp_path / "b", [0])
+    _eval(dataset, beir, tmp_path / "all", [0], human_split=None)
+    one = compare_evals(tmp_path / "a", tmp_path / "b")
+    assert one["delta"]["mean"] != 0 and "sets" not in one
+    twice = compare_evals(tmp_path / "a", tmp_path / "b", more=[(tmp_path / "a", tmp_path / "b")])
+    assert twice["queries"] == 2 * one["queries"] and twice["a_mean"] == one["a_mean"]
+    assert [s["queries"] for s in twice["sets"]] == [one["queries"]] * 2
+    # A ahead on one pair, B by as much on the other: pooled, no difference
+    swapped = compare_evals(tmp_path / "a", tmp_path / "b", more=[(tmp_path / "b", tmp_path / "a")])
+    assert swapped["delta"]["mean"] == pytest.approx(0, abs=1e-9)
+    assert swapped["sets"][1]["a_mean"] == one["b_mean"]
+    with pytest.raises(InputError, match="not tested on the same queries"):
+        compare_evals(tmp_path / "a", tmp_path / "b", more=[(tmp_path / "a", tmp_path / "all")])
+    assert main(["eval-compare", str(tmp_path / "a"), str(tmp_path / "b"),
+                 "--pair", str(tmp_path / "b"), str(tmp_path / "a")]) == 0
+    out = capsys.readouterr().out
+    assert "pooled over 2 pairs" in out and re.search(r"A - B [+-]0\.0000,", out)
