@@ -105,7 +105,7 @@ def build_plan(cfg) -> list[tuple[object, object]]:
 
 
 def _llama_info(llm) -> dict:
-    return {"model_path": llm.model_path, "n_ctx": llm.n_ctx(), "n_threads": llm.n_threads,
+    return {"model_path": Path(llm.model_path).name, "n_ctx": llm.n_ctx(), "n_threads": llm.n_threads,
             "n_threads_batch": llm.n_threads_batch}
 
 
