@@ -62,9 +62,7 @@ def use_embedder():
 
 # The demo samples 8 queries per passage at temperature 0.8; tests of plumbing (resume, locks,
 # retries, cache healing) count calls, so they ask for one greedy query per prompt.
-# one greedy query per prompt from the shipped pool (no bootstrap pilot): the smallest generator
-ONE_GREEDY_QUERY = {"llm.temperature": 0, "generation.queries[0].num_queries": 1,
-                    "generation.queries[0].examples": "pool"}
+ONE_GREEDY_QUERY = {"llm.temperature": 0, "generation.queries[0].num_queries": 1}
 
 
 def demo_config(corpus: Path, out: Path, **sets: object) -> "RunConfig":  # noqa: F821

@@ -158,7 +158,7 @@ def test_backend_options_are_selected_by_llm_backend():
 def test_set_list_indexes():
     cfg = load_config(DEMO, ["generation.queries[0].num_queries=8", "llm.temperature=0.7",
                              "generation.queries[1].method=sap", "generation.documents[0].method=hyde"])
-    assert cfg.generation.queries[0].num_queries == 8 and cfg.generation.queries[0].num_examples == 8
+    assert cfg.generation.queries[0].num_queries == 8 and cfg.generation.queries[0].num_examples == 4
     assert [q.method for q in cfg.generation.queries] == ["promptagator", "sap"]
     assert [d.method for d in cfg.generation.documents] == ["hyde"]
     with pytest.raises(ConfigError, match=r"generation.queries has 1 entries; index \[3\] is out of range"):

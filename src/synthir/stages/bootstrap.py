@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from data_schemas.config import RunConfig
 from data_schemas.records import BootstrapExample, Passage, QueryRecord
@@ -34,6 +34,9 @@ from synthir.stages.common import bar, make_llm, run_plan
 from synthir.stages.filter import filter_langid
 from synthir.stages.index import load_index
 
+if TYPE_CHECKING:
+    from synthir.langid import LanguageID
+
 MAX_EXAMPLES = 8  # Promptagator: "from 8 examples"
 
 
@@ -44,11 +47,20 @@ def pilot_passages(cfg: RunConfig, run: RunDir, n: int) -> list[Passage]:
     return rng.sample(passages, min(n, len(passages)))
 
 
-def choose(kept: list[QueryRecord], passages: dict[str, Passage], method: int) -> list[BootstrapExample]:
+def choose(kept: list[QueryRecord], passages: dict[str, Passage], method: int,
+           langid: LanguageID | None = None) -> list[BootstrapExample]:
     """The examples of one method: per query language, the best kept query of each passage,
-    best first (source rank, then score), at most MAX_EXAMPLES."""
+    best first (source rank, then score), at most MAX_EXAMPLES.
+
+    `langid`: an example must be unambiguously in its language (detected language == query
+    language), stricter than the filters' check, which lets a text pass at 20% confidence. On
+    the cross-lingual demo corpus the pilot's "French" queries for English passages were often
+    English keyword lists that passed the filters; as examples they taught the main round to
+    answer in the passage's language (docs/results.md §8k)."""
     best: dict[tuple[str, str], QueryRecord] = {}
     for r in sorted(kept, key=lambda r: (r.roundtrip_rank or 10**9, -(r.roundtrip_score or 0.0), r.id)):
+        if langid is not None and langid.check(r.query, r.query_lang).detected not in ("", r.query_lang):
+            continue
         best.setdefault((r.query_lang, r.passage_id), r)
     per_lang: Counter = Counter()
     out = []
@@ -95,7 +107,7 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
             kept, _, _ = roundtrip_filter(filtered, load_index(cfg, ctx.run), get_embedder(cfg.embedder),
                                           cfg.roundtrip.top_k, ctx.run.store.equivalence(cfg.roundtrip.match))
             complete = complete and bool(st["complete"])
-            chosen = choose(kept, by_id, i)
+            chosen = choose(kept, by_id, i, filter_langid(cfg))  # None when filters.language_check is off
             rows += chosen
             stats["tokens"] = dict(Counter(stats["tokens"]) + Counter(st["tokens"]))
             for name, langs in st["requested"].items():

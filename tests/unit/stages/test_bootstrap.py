@@ -36,3 +36,19 @@ def test_pools_read_back_per_method_and_language(tmp_path):
     got = pools(run)
     assert list(got) == [2] and got[2]["en"][0]["query"] == "query number 1"
     assert got[2]["en"][0]["passage"] == "text 0" and got[2]["en"][0]["id"]
+
+
+def test_choose_skips_examples_not_clearly_in_their_language():
+    """The real lingua checker: the filters pass an English keyword list as French (French
+    confidence >= 0.2); as a French example it would teach English answers."""
+    from synthir.langid import LanguageID
+
+    passages = {f"p{i}": Passage(id=f"p{i}", lang="en", text=f"text {i}") for i in range(3)}
+    en_as_fr = _rec(1, "p0", "fr", 1, 0.9).model_copy(update={"query": "science, marine science, ocean science"})
+    fr = _rec(2, "p1", "fr", 1, 0.5).model_copy(update={"query": "quel est le système reproductif des oiseaux"})
+    en = _rec(3, "p2", "en", 1, 0.5).model_copy(update={"query": "how long is a statute mile"})
+    langid = LanguageID(["en", "fr"])
+    assert langid.check(en_as_fr.query, "fr").ok  # what the filters let through
+    assert [c.query for c in choose([en_as_fr, fr, en], passages, 0)][:1] == [en_as_fr.query]
+    strict = choose([en_as_fr, fr, en], passages, 0, langid)
+    assert sorted(c.query for c in strict) == sorted([fr.query, en.query])
