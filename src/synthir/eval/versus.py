@@ -12,8 +12,8 @@ Inputs: two eval dirs of the same BEIR dir, the same qrels split and the same te
 (same human split), optionally more such pairs to pool (the same two recipes on other dev
 sets); an arm (`synthetic` by default; `human`, `base` also work) and a metric.
 Output: {"a", "b", "arm", "metric", "queries", "a_mean", "b_mean", "runs_a", "runs_b", "delta":
-the bootstrap dict of A - B[, "sets": one summary per pooled pair]}. Bad input (missing file, different test queries, unknown arm or
-metric): one-line InputError.
+the bootstrap dict of A - B[, "sets": one summary per pooled pair]}. Bad input (missing file,
+different test queries, unknown arm or metric): one-line InputError.
 """
 
 from __future__ import annotations

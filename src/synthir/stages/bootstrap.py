@@ -9,7 +9,8 @@ pilot kept nothing keeps the generic pool (counted as `fallback`).
 
 Reads: passages (every shard), corpus (through the index). Writes: bootstrap_examples
 (BootstrapExample rows; empty when no method bootstraps). Stats: tokens, requested, model,
-backend, methods {index: {lang: {pilot_prompts, parsed, filtered, kept, examples}}}, fallback.
+backend, methods {index: {lang: {pilot_prompts, parsed, filtered, kept, not_clearly_in_language
+(kept pilot queries not taken as examples: see in_language), examples}}}, fallback.
 The pilot's calls go through the response cache like every call, so a re-run repeats none.
 """
 
@@ -47,20 +48,25 @@ def pilot_passages(cfg: RunConfig, run: RunDir, n: int) -> list[Passage]:
     return rng.sample(passages, min(n, len(passages)))
 
 
-def choose(kept: list[QueryRecord], passages: dict[str, Passage], method: int,
-           langid: LanguageID | None = None) -> list[BootstrapExample]:
-    """The examples of one method: per query language, the best kept query of each passage,
-    best first (source rank, then score), at most MAX_EXAMPLES.
+def in_language(kept: list[QueryRecord], langid: LanguageID | None) -> tuple[list[QueryRecord], Counter]:
+    """The kept pilot queries fit to be examples: unambiguously in their language (lingua's
+    detected language == the query language), stricter than the filters' check, which lets a
+    text pass at 20% confidence. On the cross-lingual demo corpus the pilot's "French" queries
+    for English passages were often English keyword lists that passed the filters; as examples
+    they taught the main round to answer in the passage's language (docs/results.md §8k).
+    Returns (fit, skipped per query language); `langid` None (language checks off): all fit."""
+    if langid is None:
+        return kept, Counter()
+    fit = [r for r in kept if langid.check(r.query, r.query_lang).detected in ("", r.query_lang)]
+    ids = {r.id for r in fit}
+    return fit, Counter(r.query_lang for r in kept if r.id not in ids)
 
-    `langid`: an example must be unambiguously in its language (detected language == query
-    language), stricter than the filters' check, which lets a text pass at 20% confidence. On
-    the cross-lingual demo corpus the pilot's "French" queries for English passages were often
-    English keyword lists that passed the filters; as examples they taught the main round to
-    answer in the passage's language (docs/results.md §8k)."""
+
+def choose(kept: list[QueryRecord], passages: dict[str, Passage], method: int) -> list[BootstrapExample]:
+    """The examples of one method: per query language, the best kept query of each passage,
+    best first (source rank, then score), at most MAX_EXAMPLES."""
     best: dict[tuple[str, str], QueryRecord] = {}
     for r in sorted(kept, key=lambda r: (r.roundtrip_rank or 10**9, -(r.roundtrip_score or 0.0), r.id)):
-        if langid is not None and langid.check(r.query, r.query_lang).detected not in ("", r.query_lang):
-            continue
         best.setdefault((r.query_lang, r.passage_id), r)
     per_lang: Counter = Counter()
     out = []
@@ -107,7 +113,8 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
             kept, _, _ = roundtrip_filter(filtered, load_index(cfg, ctx.run), get_embedder(cfg.embedder),
                                           cfg.roundtrip.top_k, ctx.run.store.equivalence(cfg.roundtrip.match))
             complete = complete and bool(st["complete"])
-            chosen = choose(kept, by_id, i, filter_langid(cfg))  # None when filters.language_check is off
+            fit, off_language = in_language(kept, filter_langid(cfg))  # None when filters.language_check is off
+            chosen = choose(fit, by_id, i)
             rows += chosen
             stats["tokens"] = dict(Counter(stats["tokens"]) + Counter(st["tokens"]))
             for name, langs in st["requested"].items():
@@ -119,6 +126,7 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
                 "parsed": sum(1 for r in records if r.query_lang == lang),
                 "filtered": sum(1 for r in filtered if r.query_lang == lang),
                 "kept": sum(1 for r in kept if r.query_lang == lang),
+                "not_clearly_in_language": off_language[lang],
                 "examples": sum(1 for r in chosen if r.lang == lang)} for lang in cfg.languages}
             stats["fallback"] += sum(1 for lang in cfg.languages if not stats["methods"][str(i)][lang]["examples"])
         stats.update(model=llm.model_id, backend=llm.backend, complete=complete)

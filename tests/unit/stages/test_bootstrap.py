@@ -3,7 +3,7 @@ passage, at most 8 per language; and the pools the generate stage reads back."""
 
 from data_schemas.records import Passage, Provenance, QueryRecord
 from synthir.rundir import RunDir, write_records
-from synthir.stages.bootstrap import MAX_EXAMPLES, choose, pools
+from synthir.stages.bootstrap import MAX_EXAMPLES, choose, in_language, pools
 
 PROV = Provenance(generator="promptagator", template="t", template_sha256="x", examples_sha256="y",
                   model="m", backend="b", sampling={}, seed=0)
@@ -50,5 +50,7 @@ def test_choose_skips_examples_not_clearly_in_their_language():
     langid = LanguageID(["en", "fr"])
     assert langid.check(en_as_fr.query, "fr").ok  # what the filters let through
     assert [c.query for c in choose([en_as_fr, fr, en], passages, 0)][:1] == [en_as_fr.query]
-    strict = choose([en_as_fr, fr, en], passages, 0, langid)
-    assert sorted(c.query for c in strict) == sorted([fr.query, en.query])
+    fit, skipped = in_language([en_as_fr, fr, en], langid)
+    assert skipped == {"fr": 1}  # counted in the stage's marker, not dropped silently
+    assert sorted(c.query for c in choose(fit, passages, 0)) == sorted([fr.query, en.query])
+    assert in_language([en_as_fr], None) == ([en_as_fr], {})  # language checks off: all fit
