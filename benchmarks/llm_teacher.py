@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         res["eval"] = {}
         for teacher in teachers:
             name = f"{teacher}-teacher" + (f"-x{a.label_scale:g}" if a.label_scale != 1 else "")
-            copy = relabelled_copy(a.dataset, df, a.work / f"dataset-{name}", "llm_label" if teacher == "llm" else "label")
+            copy = relabelled_copy(a.dataset, df, a.work / f"dataset-{name}",
+                                   "llm_label" if teacher == "llm" else "label")
             res["eval"][teacher] = evaluate(copy, a.devset, "minilm", "mnrl+marginmse",
                                             [int(s) for s in a.seeds.split(",")],
                                             a.work / f"eval-minilm-mnrl+marginmse-{name}")

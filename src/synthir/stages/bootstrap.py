@@ -55,11 +55,14 @@ def in_language(kept: list[QueryRecord], langid: LanguageID | None) -> tuple[lis
     for English passages were often English keyword lists that passed the filters; as examples
     they taught the main round to answer in the passage's language (docs/results.md §8k).
     Returns (fit, skipped per query language); `langid` None (language checks off): all fit."""
-    if langid is None:
-        return kept, Counter()
-    fit = [r for r in kept if langid.check(r.query, r.query_lang).detected in ("", r.query_lang)]
-    ids = {r.id for r in fit}
-    return fit, Counter(r.query_lang for r in kept if r.id not in ids)
+    fit: list[QueryRecord] = []
+    skipped: Counter = Counter()
+    for r in kept:
+        if langid is None or langid.check(r.query, r.query_lang).detected in ("", r.query_lang):
+            fit.append(r)
+        else:
+            skipped[r.query_lang] += 1
+    return fit, skipped
 
 
 def choose(kept: list[QueryRecord], passages: dict[str, Passage], method: int) -> list[BootstrapExample]:
@@ -101,6 +104,7 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
         lib = PromptLibrary(cfg.generation.prompts_dir)
         llm = ctx.llm or make_llm(cfg)
         langid = language_checker(cfg)
+        filter_lang = filter_langid(cfg)  # None when filters.language_check is off
         for i, method in todo:
             passages = pilot_passages(cfg, ctx.run, method.bootstrap_passages)
             by_id = {p.id: p for p in passages}
@@ -109,11 +113,11 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
             items = gen.build_prompts(passages, cfg.languages)
             with bar(len(items), f"bootstrap {i}", "prompt", ctx.progress) as b:
                 records, _, st = run_plan(llm, [(gen, items)], langid, QueryRecord, max(1, cfg.llm.batch_size), b)
-            filtered, _, _ = filter_queries(records, by_id, cfg.filters, filter_langid(cfg))
+            filtered, _, _ = filter_queries(records, by_id, cfg.filters, filter_lang)
             kept, _, _ = roundtrip_filter(filtered, load_index(cfg, ctx.run), get_embedder(cfg.embedder),
                                           cfg.roundtrip.top_k, ctx.run.store.equivalence(cfg.roundtrip.match))
             complete = complete and bool(st["complete"])
-            fit, off_language = in_language(kept, filter_langid(cfg))  # None when filters.language_check is off
+            fit, off_language = in_language(kept, filter_lang)
             chosen = choose(fit, by_id, i)
             rows += chosen
             stats["tokens"] = dict(Counter(stats["tokens"]) + Counter(st["tokens"]))
