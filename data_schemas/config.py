@@ -138,6 +138,10 @@ class QueryMethodConfig(_Strict):
         "pool", description="pool: examples_file or examples_dir; bootstrap: a pilot round with that "
         "pool on bootstrap_passages passages, whose best round-trip kept pairs become the pool")
     bootstrap_passages: int = Field(16, ge=1, description="passages of the bootstrap pilot round")
+    example_probe: int = Field(
+        0, ge=0, description="passages of the copy probe (0: none): before the main round the method "
+        "runs with its pool on that many sampled passages, and examples the model copied in >= 2 "
+        "completions are retired (stage probe; up to 3 rounds, at least 2 examples kept)")
     task: str | None = Field(None, description="task description at the top of the prompt")
     query_types: list[QueryType] | None = None
     lengths: list[Literal["short", "medium", "long"]] | None = None

@@ -173,6 +173,27 @@ class BootstrapExample(_Record):
     type: str | None = Field(None, description="the pilot query's query type, when query_types is set")
 
 
+class PoolExample(_Record):
+    """A few-shot example of the main round's pool for one method and language (stage `probe`):
+    from the method's pool file (`source` examples_dir / examples_file) or its bootstrap pilot
+    (`source` bootstrap, with the pilot pair's passage id and round-trip rank and score).
+    `copies`: probe completions that copied it; `retired`: the copy probe saw the model copy
+    it, so it is never shown again, and copies of it are still rejected."""
+
+    id: str
+    method: int
+    lang: str
+    passage: str
+    query: str
+    source: str
+    type: str | None = None
+    passage_id: str | None = None
+    roundtrip_rank: int | None = None
+    roundtrip_score: float | None = None
+    copies: int = Field(0, ge=0)
+    retired: bool = False
+
+
 class Rejected(_Record):
     """An item dropped by a stage, with the reason. Published in the `rejected` config."""
 

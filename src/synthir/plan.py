@@ -36,7 +36,7 @@ from synthir.io.files import write_json_atomic
 from synthir.rundir import RunDir, read_records
 
 Z95 = 1.959964
-FIXED = ("ingest", "index", "bootstrap")  # once per run, whatever its size
+FIXED = ("ingest", "index", "bootstrap", "probe")  # once per run, whatever its size
 
 
 def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:

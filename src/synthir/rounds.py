@@ -91,6 +91,18 @@ def sample_round(cfg: RunConfig, run: RunDir, number: int, size: int, first_shar
     return drawn
 
 
+def first_round_passages(run: RunDir) -> list[Passage]:
+    """The passages of round 0 (the ingest stage's sample), in shard order: the passages of
+    every shard, unless target mode has added rounds. The few-shot pools (stages bootstrap and
+    probe) draw their passages here, so a new round leaves them, and the shards already
+    generated, unchanged."""
+    rounds = _load(run).get("rounds", [])
+    shards = run.shard_dirs()
+    if len(rounds) > 1:
+        shards = [s for s in shards if int(s.name) < rounds[1]["first_shard"]]
+    return [p for shard in shards for p in read_records(shard.passages, Passage)]
+
+
 def _load(run: RunDir) -> dict[str, Any]:
     try:
         return json.loads(run.rounds.read_text(encoding="utf-8"))

@@ -49,6 +49,9 @@ FILES: dict[str, tuple[str, str, str]] = {
     "byo_rejected": ("run", "byo_rejected.jsonl", "`synthir filter`: unusable pair rows (Rejected)"),
     "bootstrap_examples": ("run", "bootstrap_examples.jsonl",
                            "bootstrap pilot: in-domain few-shot examples per method (BootstrapExample)"),
+    "example_pools": ("run", "example_pools.jsonl",
+                      "the main round's few-shot pools of methods that bootstrap or probe, retired "
+                      "examples marked (PoolExample; stage probe)"),
     "rounds": ("run", "rounds.json", "target mode: the rounds sampled so far (shards, passages, kept pairs "
                "after each) and why the run stopped (synthir.rounds)"),
     "budget": ("run", "budget.json", "budget ledger: tokens, cost, calls and hours spent by this run over "

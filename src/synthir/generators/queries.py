@@ -107,7 +107,8 @@ class QueryGenerator(TemplateGenerator):
         need = {"passage", "query"} | ({"summary"} if method.method == "sap" else set())
         if method.query_types:
             need.add("type")
-        self.examples: dict[str, list[dict]] = {}
+        self.examples: dict[str, list[dict]] = {}  # the rows prompts draw from
+        self.copy_pool: dict[str, list[dict]] = {}  # + retired rows: copies of any are rejected
         self.examples_sha: dict[str, str] = {}
         self.pool_names: dict[str, str] = {}
         for lang in languages:
@@ -120,20 +121,22 @@ class QueryGenerator(TemplateGenerator):
                 missing = [t for t in method.query_types if not any(r["type"] == t for r in rows)]
                 if missing and method.num_examples:
                     raise ConfigError(f"{name} has no example of query type(s) {missing}")
-            self.examples[lang] = rows
+            self.copy_pool[lang] = rows
+            self.examples[lang] = [r for r in rows if not r.get("retired")]
             self.examples_sha[lang] = sha
         self.options = {"query_type": method.query_types, "length": method.lengths,
                         "difficulty": method.difficulties, "persona": method.personas}
 
     def _pool(self, lang: str, pool: dict[str, list[dict]] | None) -> tuple[list[dict], str, str]:
-        """(rows, sha256, name) of the language's few-shot pool: `pool` (the bootstrap pilot's
-        kept pairs) when it has rows for `lang`, else `examples_file` (the user's in-domain
+        """(rows, sha256, name) of the language's few-shot pool: `pool` (the probe stage's rows:
+        the bootstrap pilot's kept pairs or the probed pool file; rows with `retired` are never
+        drawn) when it has rows for `lang`, else `examples_file` (the user's in-domain
         pairs: rows with this `lang` or none; at most 8, Promptagator's few-shot), else
         `<examples_dir>/<lang>.jsonl` of the prompt library."""
         if pool and pool.get(lang):
             rows = pool[lang]
             sha = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
-            return rows, sha, f"bootstrap:{self.name}/{lang}"
+            return rows, sha, str(rows[0].get("source") or f"bootstrap:{self.name}/{lang}")
         if self.m.examples_file:
             path = Path(self.m.examples_file)
             rows, sha = read_examples(path)
@@ -321,15 +324,20 @@ class QueryGenerator(TemplateGenerator):
         except ValidationError as exc:
             return reject(item, "parse", "invalid_record", _first_error(exc), raw, sample)
 
-    def _copied_example(self, query: str, lang: str) -> tuple[str, str] | None:
-        """A near-copy (ratio >= 90) of any few-shot example query, or a copy of an example
-        passage: small models often repeat one."""
-        for ex in self.examples[lang]:
+    def copy_of(self, query: str, lang: str) -> tuple[dict, str] | None:
+        """(example row, detail) when `query` is a near-copy (ratio >= 90) of a few-shot
+        example query of the language's pool (retired rows included), or a copy of an example
+        passage: small models often repeat one. None otherwise."""
+        for ex in self.copy_pool[lang]:
             if copies(query, str(ex["query"]), 90):
-                return "copied_example", f"near-copy of few-shot example {ex['query']!r}"
+                return ex, f"near-copy of few-shot example {ex['query']!r}"
             if is_copy(query, str(ex["passage"])) or copies(query, str(ex["passage"]), 90):
-                return "copied_example", f"copies few-shot example passage {str(ex['passage'])[:80]!r}"
+                return ex, f"copies few-shot example passage {str(ex['passage'])[:80]!r}"
         return None
+
+    def _copied_example(self, query: str, lang: str) -> tuple[str, str] | None:
+        hit = self.copy_of(query, lang)
+        return ("copied_example", hit[1]) if hit else None
 
 
 def _lang_name(code: str) -> str:

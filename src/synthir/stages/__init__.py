@@ -1,6 +1,6 @@
 """The stage graph of the main job, declared once.
 
-`STAGES` is the job, in order: ingest -> index -> bootstrap -> generate (per shard) -> filter
+`STAGES` is the job, in order: ingest -> index -> bootstrap -> probe -> generate (per shard) -> filter
 -> roundtrip, judge (per shard) -> documents, verify, mine, teacher (per shard) -> publish. The local runner
 (`synthir.pipeline`) and the Prefect flow (`flows/generate.py`) both iterate it; the funnel
 and publish read each stage's declared outputs and stats. `BYO_STAGES` is `synthir filter`
@@ -21,14 +21,15 @@ from synthir.stages.index import INDEX
 from synthir.stages.ingest import INGEST
 from synthir.stages.judge import JUDGE
 from synthir.stages.mine import MINE
+from synthir.stages.probe import PROBE
 from synthir.stages.publish import PUBLISH
 from synthir.stages.roundtrip import ROUNDTRIP
 from synthir.stages.teacher import TEACHER
 from synthir.stages.verify import VERIFY
 
-STAGES: list[Stage] = [INGEST, INDEX, BOOTSTRAP, GENERATE, FILTER, ROUNDTRIP, JUDGE, DOCUMENTS, VERIFY, MINE,
+STAGES: list[Stage] = [INGEST, INDEX, BOOTSTRAP, PROBE, GENERATE, FILTER, ROUNDTRIP, JUDGE, DOCUMENTS, VERIFY, MINE,
                        TEACHER, PUBLISH]
-BYO_STAGES: list[Stage] = [BYO_INGEST, BYO_LOAD, BYO_GENERATE, INDEX, *STAGES[4:]]
+BYO_STAGES: list[Stage] = [BYO_INGEST, BYO_LOAD, BYO_GENERATE, INDEX, *STAGES[5:]]
 # Every stage whose markers / outputs a run dir may hold, once per name (funnel and publish).
 REPORTED: list[Stage] = [INGEST, BYO_LOAD, *STAGES[1:-1]]
 BY_NAME: dict[str, Stage] = {s.name: s for s in REPORTED + [PUBLISH]}

@@ -7,7 +7,7 @@ whole corpus, and keeps the best pair per passage (source rank, then score), up 
 language (Promptagator's few-shot), as that method's pool for the main round. A language whose
 pilot kept nothing keeps the generic pool (counted as `fallback`).
 
-Reads: passages (every shard), corpus (through the index). Writes: bootstrap_examples
+Reads: passages (round 0's shards), corpus (through the index). Writes: bootstrap_examples
 (BootstrapExample rows; empty when no method bootstraps). Stats: tokens, requested, model,
 backend, methods {index: {lang: {pilot_prompts, parsed, filtered, kept, not_clearly_in_language
 (kept pilot queries not taken as examples: see in_language), examples}}}, fallback.
@@ -29,9 +29,10 @@ from synthir.generators import language_checker
 from synthir.generators.queries import QueryGenerator
 from synthir.ids import content_id
 from synthir.prompting import PromptLibrary
-from synthir.rundir import RunDir, read_records, write_records
+from synthir.rounds import first_round_passages
+from synthir.rundir import RunDir, write_records
 from synthir.stages.base import Context, Stage
-from synthir.stages.common import bar, make_llm, run_plan
+from synthir.stages.common import add_llm_stats, bar, make_llm, run_plan
 from synthir.stages.filter import filter_langid
 from synthir.stages.index import load_index
 
@@ -42,8 +43,9 @@ MAX_EXAMPLES = 8  # Promptagator: "from 8 examples"
 
 
 def pilot_passages(cfg: RunConfig, run: RunDir, n: int) -> list[Passage]:
-    """`n` of the run's sampled passages (every shard), drawn with an RNG seeded on the run seed."""
-    passages = [p for shard in run.shard_dirs() for p in read_records(shard.passages, Passage)]
+    """`n` of the run's sampled passages (round 0 in target mode: later rounds leave the pool
+    alone), drawn with an RNG seeded on the run seed."""
+    passages = first_round_passages(run)
     rng = random.Random(f"{cfg.sample.seed}:bootstrap")
     return rng.sample(passages, min(n, len(passages)))
 
@@ -84,15 +86,6 @@ def choose(kept: list[QueryRecord], passages: dict[str, Passage], method: int) -
     return out
 
 
-def pools(run: RunDir) -> dict[int, dict[str, list[dict[str, Any]]]]:
-    """The bootstrap pools for the main round: {method index: {lang: example rows}}."""
-    out: dict[int, dict[str, list[dict[str, Any]]]] = {}
-    for ex in read_records(run.bootstrap_examples, BootstrapExample, missing_ok=True):
-        row = {k: v for k, v in ex.model_dump().items() if v is not None}
-        out.setdefault(ex.method, {}).setdefault(ex.lang, []).append(row)
-    return out
-
-
 def bootstrap(ctx: Context) -> dict[str, Any]:
     cfg = ctx.cfg
     todo = [(i, m) for i, m in enumerate(cfg.generation.queries) if m.examples == "bootstrap"]
@@ -120,11 +113,7 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
             fit, off_language = in_language(kept, filter_lang)
             chosen = choose(fit, by_id, i)
             rows += chosen
-            stats["tokens"] = dict(Counter(stats["tokens"]) + Counter(st["tokens"]))
-            for name, langs in st["requested"].items():
-                for lang, n in langs.items():
-                    stats["requested"].setdefault(name, {}).setdefault(lang, 0)
-                    stats["requested"][name][lang] += n
+            add_llm_stats(stats, st)
             stats["methods"][str(i)] = {lang: {
                 "pilot_prompts": sum(1 for it in items if it.lang == lang),
                 "parsed": sum(1 for r in records if r.query_lang == lang),

@@ -160,3 +160,16 @@ def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok
     if stopped:
         stats["budget_stopped"] = {"not_sent": not_sent}
     return records, rejected, stats
+
+
+def add_llm_stats(total: dict[str, Any], st: dict[str, Any]) -> Counter:
+    """Add one run_plan's `tokens` and `requested` to a run-scope stage's running `total`
+    (bootstrap, probe: several plans in one stage); return this plan's samples per language."""
+    total["tokens"] = dict(Counter(total["tokens"]) + Counter(st["tokens"]))
+    asked: Counter = Counter()
+    for name, langs in st["requested"].items():
+        for lang, n in langs.items():
+            total["requested"].setdefault(name, {}).setdefault(lang, 0)
+            total["requested"][name][lang] += n
+            asked[lang] += n
+    return asked

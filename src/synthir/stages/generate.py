@@ -2,8 +2,9 @@
 every configured query method (generation.queries) and target language (Promptagator
 few-shot, SWIM-IR summarize-then-ask; see synthir.generators.queries).
 
-Reads: passages, bootstrap_examples (the pools of `examples: bootstrap` methods). Writes: queries (QueryRecord), generate_rejected (failed calls: stage
-generate; unparsable samples: stage parse). Stats: prompts, requested {method: {lang: n}},
+Reads: passages, example_pools (the pools of methods that bootstrap or probe: stage probe).
+Writes: queries (QueryRecord), generate_rejected (failed calls: stage generate; unparsable
+samples: stage parse). Stats: prompts, requested {method: {lang: n}},
 parsed, rejected, llm_errors, complete, tokens, model, backend, worker. `write_output` is the
 one writer of this stage's files (`synthir filter` loads the user's pairs through it).
 """
@@ -16,7 +17,7 @@ from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.generators import language_checker, query_generators
 from synthir.rundir import ShardDir, read_records, write_records
 from synthir.stages.base import Context, Stage
-from synthir.stages.bootstrap import pools
+from synthir.stages.probe import pools
 from synthir.stages.common import bar, make_llm, run_plan, worker
 
 
@@ -44,6 +45,6 @@ def generate(ctx: Context) -> dict[str, Any]:
     return write_output(shard, records, rejected, stats)
 
 
-GENERATE = Stage("generate", "shard", reads=("passages", "bootstrap_examples"), writes=("queries", "generate_rejected"),
+GENERATE = Stage("generate", "shard", reads=("passages", "example_pools"), writes=("queries", "generate_rejected"),
                  run=generate, rejected="generate_rejected", group="queries",
                  counts=(("queries", "parsed"),), llm=True)

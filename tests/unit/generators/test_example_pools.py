@@ -83,3 +83,20 @@ def test_chat_on_a_constraining_backend_answers_json():
     plain = _gen(llm=chat.model_copy(update={"structured_output": False}))
     assert not plain.chat_json and plain.sampling_params().json_schema is None
     assert plain.template.name == "query/promptagator_chat.j2"
+
+
+def test_retired_examples_are_never_shown_and_copies_of_them_are_still_rejected():
+    src = "probed:query/examples/en.jsonl"
+    pool = {"en": [{"id": "a", "passage": "Invoices are due in 30 days.", "query": "invoice due date", "source": src},
+                   {"id": "b", "passage": "Badges open doors 7-19h.", "query": "badge door hours", "retired": True,
+                    "source": src},
+                   {"id": "c", "passage": "The VPN needs client 4.2.", "query": "which vpn client version",
+                    "source": src}]}
+    gen = _gen(pool=pool, example_selection="sample")
+    assert [r["id"] for r in gen.examples["en"]] == ["a", "c"] and len(gen.copy_pool["en"]) == 3
+    assert gen.pool_names["en"] == src
+    item = gen.build_prompts([P], ["en"])[0]
+    assert "badge door hours" not in item.text and set(item.examples) == {"a", "c"}
+    rec = gen.parse(item, Generation(text=" badge door hours\n", finish_reason="stop"), "b", "m")
+    assert isinstance(rec, Rejected) and rec.reason == "copied_example"
+    assert gen.copy_of("badge door hours", "en")[0]["id"] == "b" and gen.copy_of("castle fire", "en") is None

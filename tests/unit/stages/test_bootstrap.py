@@ -1,9 +1,10 @@
 """The bootstrap pilot's choice of in-domain examples: best round-trip rank first, one per
 passage, at most 8 per language; and the pools the generate stage reads back."""
 
-from data_schemas.records import Passage, Provenance, QueryRecord
-from synthir.rundir import RunDir, write_records
-from synthir.stages.bootstrap import MAX_EXAMPLES, choose, in_language, pools
+from data_schemas.records import BootstrapExample, Passage, Provenance, QueryRecord
+from synthir.rundir import RunDir, read_records, write_records
+from synthir.stages.bootstrap import MAX_EXAMPLES, choose, in_language
+from synthir.stages.probe import by_method
 
 PROV = Provenance(generator="promptagator", template="t", template_sha256="x", examples_sha256="y",
                   model="m", backend="b", sampling={}, seed=0)
@@ -30,10 +31,9 @@ def test_choose_takes_the_best_query_of_each_passage_best_first():
 
 def test_pools_read_back_per_method_and_language(tmp_path):
     run = RunDir(tmp_path)
-    assert pools(run) == {}
     passages = {"p0": Passage(id="p0", lang="en", text="text 0")}
     write_records(run.bootstrap_examples, choose([_rec(1, "p0", "en", 1, 0.5)], passages, method=2))
-    got = pools(run)
+    got = by_method(read_records(run.bootstrap_examples, BootstrapExample))
     assert list(got) == [2] and got[2]["en"][0]["query"] == "query number 1"
     assert got[2]["en"][0]["passage"] == "text 0" and got[2]["en"][0]["id"]
 

@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_stage_list_is_consistent():
     names = [s.name for s in STAGES]
-    assert names == ["ingest", "index", "bootstrap", "generate", "filter", "roundtrip", "judge", "documents",
+    assert names == ["ingest", "index", "bootstrap", "probe", "generate", "filter", "roundtrip", "judge", "documents",
                      "verify", "mine", "teacher", "publish"]
     assert len({s.name for s in REPORTED}) == len(REPORTED)
-    assert [s.name for s in BYO_STAGES][2:] == ["generate", "index", *names[4:]]  # no bootstrap pilot
+    assert [s.name for s in BYO_STAGES][2:] == ["generate", "index", *names[5:]]  # no bootstrap pilot, no probe
     written = {f for s in STAGES + BYO_STAGES for f in s.writes}
     # config.json: prepare_run; lock / lock.json: synthir.lock; published/: synthir.publish.swap;
     # rounds.json: synthir.rounds (target mode); budget.json: synthir.budget (the ledger)
