@@ -77,6 +77,7 @@ class Acc:
     judge: dict[str, Any] = field(default_factory=dict)
     kept_passages: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     copied: Counter = field(default_factory=Counter)
+    retired: Counter = field(default_factory=Counter)  # few-shot examples the copy probe retired
 
 
 def _rank_key(k: str) -> int:
@@ -142,9 +143,10 @@ def _table(counts: dict[str, Counter], keys: list[str], columns: tuple[str, ...]
 def _yield(acc: Acc) -> dict[str, dict[str, Any]]:
     """Per `method/language`: sampled passages, passages with >= 1 kept query (and their
     share), kept pairs per sampled passage, the share of completions that copied a few-shot
-    example, and kept pairs per hour of generate-stage time (issue: yield where users look)."""
+    example, the examples the copy probe retired (stage probe), and kept pairs per hour of
+    bootstrap + probe + generate time (issue: yield where users look)."""
     sampled = acc.sample.get("sampled", 0)
-    hours = acc.seconds.get("generate", 0.0) / 3600
+    hours = sum(acc.seconds.get(s, 0.0) for s in ("bootstrap", "probe", "generate")) / 3600  # pools cost too
     out = {}
     for key, c in sorted(acc.groups["method_lang"].items()):
         generated = c["prompts"] - c["llm_error"]
@@ -153,6 +155,7 @@ def _yield(acc: Acc) -> dict[str, dict[str, Any]]:
                     "passages_with_kept_share": round(with_kept / sampled, 4) if sampled else None,
                     "kept": c["roundtrip_kept"], "kept_per_passage": round(c["roundtrip_kept"] / sampled, 3) if sampled else None,
                     "copied_example_rate": round(acc.copied[key] / generated, 4) if generated else None,
+                    "retired_examples": acc.retired[key],
                     "kept_pairs_per_hour": round(c["roundtrip_kept"] / hours, 1) if hours else None}
     return out
 

@@ -104,8 +104,9 @@ def summary_text(result: dict[str, Any]) -> str:
         lines.append(f"  {lang:<6} {c['prompts']:>7}  {c['generated']:>9}  {c['parsed']:>6}  "
                      f"{c['filtered']:>8}  {c['roundtrip_kept']:>4}")
     for k, y in sorted(f.get("passage_yield", {}).items()):
+        retired = f" ({y['retired_examples']} examples retired by the copy probe)" if y.get("retired_examples") else ""
         lines.append(f"  yield {k}: {y['passages_with_kept']}/{y['passages']} passages with a kept query, "
-                     f"{y['kept_per_passage']} kept/passage, copied-example rate {y['copied_example_rate']}, "
+                     f"{y['kept_per_passage']} kept/passage, copied-example rate {y['copied_example_rate']}{retired}, "
                      f"{y['kept_pairs_per_hour']} kept pairs/hour")
     for m, c in sorted(f.get("by_method", {}).items()):
         lines.append(f"  method {m}: {c['prompts']} requested, {c['parsed']} parsed, "
