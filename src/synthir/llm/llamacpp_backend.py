@@ -132,3 +132,33 @@ class LlamaCppLLM:
     def first_token(self, word: str) -> int:
         """The id of the first token of `word` (no BOS)."""
         return int(self.llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)[0])
+
+
+SMOKE = ("import sys\nfrom llama_cpp import Llama\n"
+         "llm = Llama(model_path=sys.argv[1], n_ctx=64, n_threads=1, verbose=False)\n"
+         "llm.create_completion(prompt='Hello', max_tokens=2, temperature=0.0)\n")
+
+
+def smoke_check(path: str, timeout_s: float = 300.0) -> str | None:
+    """Load the GGUF at `path` with llama.cpp and decode 2 tokens, in a child process (a build
+    for instructions the CPU does not run kills its process with SIGILL, which no try/except
+    catches). Returns None when it works, else a one-line reason with the fix. Run by `synthir
+    setup`, so `make install` fails early and clearly instead of the first generation run."""
+    import signal
+    import subprocess
+    import sys
+
+    try:
+        res = subprocess.run([sys.executable, "-c", SMOKE, path], capture_output=True, text=True,
+                             timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return f"llama.cpp did not decode 2 tokens in {timeout_s:.0f} s"
+    if res.returncode == -signal.SIGILL:
+        return ("llama.cpp was compiled for CPU instructions this machine does not run (Illegal "
+                "instruction); rebuild it portable: CMAKE_ARGS=\"-DGGML_NATIVE=OFF -DGGML_AVX2=ON "
+                "-DGGML_FMA=ON -DGGML_F16C=ON\" pip install --no-cache-dir --force-reinstall --no-deps "
+                "llama-cpp-python==0.3.36")
+    if res.returncode != 0:
+        last = (res.stderr.strip().splitlines() or [f"exit status {res.returncode}"])[-1]
+        return f"llama.cpp failed to decode: {last}"
+    return None

@@ -1,0 +1,32 @@
+"""`smoke_check`: the setup-time llama.cpp check runs in a child process and maps its fate to
+None or a one-line reason (a SIGILL build gets the portable-rebuild fix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from synthir.llm import llamacpp_backend
+from synthir.llm.llamacpp_backend import smoke_check
+
+
+def test_sigill_child_gives_the_rebuild_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A real child process killed by a real SIGILL, as a native build on the wrong CPU is.
+    monkeypatch.setattr(llamacpp_backend, "SMOKE", "import os, signal\nos.kill(os.getpid(), signal.SIGILL)\n")
+    problem = smoke_check("unused.gguf")
+    assert problem is not None and "Illegal instruction" in problem
+    assert "GGML_NATIVE=OFF" in problem and "\n" not in problem
+
+
+def test_failing_child_gives_its_last_error_line(tmp_path) -> None:
+    pytest.importorskip("llama_cpp")
+    problem = smoke_check(str(tmp_path / "missing.gguf"))
+    assert problem is not None and problem.startswith("llama.cpp failed to decode:")
+    assert "\n" not in problem
+
+
+def test_embedded_model_decodes_here() -> None:
+    pytest.importorskip("llama_cpp")
+    from synthir.llm.models import embedded_gguf
+
+    path, _ = embedded_gguf()
+    assert smoke_check(str(path)) is None
