@@ -141,7 +141,7 @@ class QueryMethodConfig(_Strict):
     example_probe: int = Field(
         0, ge=0, description="passages of the copy probe (0: none): before the main round the method "
         "runs with its pool on that many sampled passages, and examples the model copied in >= 2 "
-        "completions are retired (stage probe; up to 3 rounds, at least 2 examples kept)")
+        "completions are retired (stage probe; up to 3 rounds, at least max(2, num_examples) examples kept)")
     task: str | None = Field(None, description="task description at the top of the prompt")
     query_types: list[QueryType] | None = None
     lengths: list[Literal["short", "medium", "long"]] | None = None

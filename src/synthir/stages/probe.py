@@ -13,10 +13,11 @@ For every `generation.queries[]` entry with `example_probe` > 0, the method runs
 sampling (`num_queries` samples per prompt). Each completion rejected as `copied_example` is
 attributed to the example it copies (`QueryGenerator.copy_of`). In a language whose round copied
 in more than TARGET_RATE of its completions, examples copied in at least RETIRE_AT completions
-are retired, most copied first, keeping at least MIN_POOL; the probe then runs again with the
-smaller pool, up to PROBE_ROUNDS rounds or until a round retires nothing. The rate bound
-matters: each retirement narrows the pool, and on German GNOME help retiring down to 4 of 8
-examples (no bound) cost near-duplicate queries and kept pairs (docs/results.md §8l). Retired
+are retired, most copied first, keeping at least MIN_POOL and at least `num_examples` (so every
+prompt still shows as many examples as configured); the probe then runs again with the smaller
+pool, up to PROBE_ROUNDS rounds or until a round retires nothing. Both bounds matter: each
+retirement narrows the pool, and on German GNOME help a pool retired down to 2 of 8 examples
+(4 shown per prompt) gave 24% fewer kept pairs and a worse student (docs/results.md §8l). Retired
 examples stay in the pool, marked: never shown, and copies of them are still rejected. The
 probe's calls go through the response cache; when its last round's pool is the final one, the
 main round gets those passages' completions back from the cache.
@@ -46,7 +47,7 @@ from synthir.stages.bootstrap import pilot_passages
 from synthir.stages.common import add_llm_stats, bar, make_llm, run_plan
 
 RETIRE_AT = 2  # copies in one probe round (one copy can be chance)
-MIN_POOL = 2  # examples kept per language, however often copied
+MIN_POOL = 2  # examples kept per language, however often copied (or num_examples, if more)
 PROBE_ROUNDS = 3
 TARGET_RATE = 0.03  # a language whose round copied in <= 3% of its completions retires nothing more
 
@@ -79,9 +80,10 @@ def copied(gen: QueryGenerator, rejected: list[Rejected]) -> Counter:
     return out
 
 
-def retire(rows: list[PoolExample], copies: Counter, settled: set[str] = frozenset()) -> list[PoolExample]:
+def retire(rows: list[PoolExample], copies: Counter, settled: set[str] = frozenset(),
+           floor: int = MIN_POOL) -> list[PoolExample]:
     """Rows with this round's copies added; the active examples copied >= RETIRE_AT times
-    retired, most copied first (ties: pool order), while more than MIN_POOL stay active in
+    retired, most copied first (ties: pool order), while more than `floor` stay active in
     their language, except in the `settled` languages (copy rate already at TARGET_RATE:
     retiring more would only narrow the pool)."""
     rows = [r.model_copy(update={"copies": r.copies + copies[(r.lang, r.id)]}) for r in rows]
@@ -90,7 +92,7 @@ def retire(rows: list[PoolExample], copies: Counter, settled: set[str] = frozens
     for i in order:
         r = rows[i]
         if (not r.retired and r.lang not in settled and copies[(r.lang, r.id)] >= RETIRE_AT
-                and active[r.lang] > MIN_POOL):
+                and active[r.lang] > floor):
             rows[i] = r.model_copy(update={"retired": True})
             active[r.lang] -= 1
     return rows
@@ -140,6 +142,7 @@ def probe_method(ctx: Context, llm: Any, langid: Any, i: int, rows: list[PoolExa
         "pool": sum(r.lang == lang for r in rows), "rounds": 0, "completions": 0, "copies": 0,
         "copy_rate_per_round": []} for lang in cfg.languages}
     complete = True
+    floor = max(MIN_POOL, method.num_examples)  # a prompt still shows num_examples examples
     for rnd in range(PROBE_ROUNDS):
         gen = QueryGenerator(as_pool, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
                              pool=by_method(rows).get(i))
@@ -160,7 +163,7 @@ def probe_method(ctx: Context, llm: Any, langid: Any, i: int, rows: list[PoolExa
             if rate <= TARGET_RATE:
                 settled.add(lang)
         before = sum(r.retired for r in rows)
-        rows = retire(rows, copies, settled)
+        rows = retire(rows, copies, settled, floor)
         if sum(r.retired for r in rows) == before:
             break
     for lang, s in per_lang.items():

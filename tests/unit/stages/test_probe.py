@@ -61,6 +61,8 @@ def test_retire_takes_the_most_copied_first_and_keeps_a_minimum():
     assert again[3].copies == RETIRE_AT and not again[3].retired
     settled = retire(rows, copies, settled={"en"})  # en's copy rate is at the target: no retirement
     assert [r.id for r in settled if r.retired] == [] and settled[1].copies == RETIRE_AT + 3
+    # floor 3 (num_examples 3: a prompt shows 3): only the most copied goes
+    assert [r.id for r in retire(rows, copies, floor=3) if r.retired] == ["e1"]
 
 
 def test_the_probe_retires_the_copied_example_and_the_main_round_never_shows_it(wiki_corpus, tmp_path):
