@@ -13,7 +13,9 @@ a BEIR dir plus `passages.jsonl`, the same documents as a generation corpus. Per
      (0.5): base, synthetic and human arms scored on the SAME test half, one fine-tune per seed,
      paired bootstrap CI of the nDCG@10 deltas.
 Writes benchmarks/results/downstream[-TAG].json and .md (a table per dev set: base /
-synthetic per loss / human, mean ± std over seeds, CIs), plus every run's files under --work.
+synthetic per loss / human, mean ± std over seeds, CIs), each eval's per-query scores under
+benchmarks/results/per_query/downstream[-TAG]/ (inputs of `synthir eval-compare`), plus every
+run's files under --work.
 """
 
 from __future__ import annotations
@@ -112,6 +114,17 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
             "test_queries": res["info"]["queries"]["all"], "seconds": round(time.time() - t0, 1)}
 
 
+def keep_per_query(eval_dir: Path, dest: Path) -> None:
+    """Copy an eval's per-query scores (per_query.json) to `dest`/per_query.json under
+    benchmarks/results, the BEIR path reduced to the dev set's name (nothing local published):
+    `synthir eval-compare` and benchmarks/pooled.py read such a dir as an eval dir, so recipes
+    stay comparable question by question after the work dirs are gone."""
+    data = json.loads((eval_dir / "per_query.json").read_text(encoding="utf-8"))
+    data["beir"] = Path(data["beir"]).name
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / "per_query.json").write_text(json.dumps(data) + "\n", encoding="utf-8")
+
+
 def _cell(s: dict[str, Any]) -> str:
     return f"{s['mean']:.3f}" + (f" ± {s['std']:.3f}" if s.get("n", 1) > 1 else "")
 
@@ -169,8 +182,10 @@ def main(argv: list[str] | None = None) -> int:
             for loss in a.losses:
                 if loss != "mnrl" and not gen["rows"].get("distill"):
                     continue
-                entry["evals"].append(evaluate(dataset, devset, student, loss, seeds,
-                                               a.work / devset.name / (f"eval-{student}-{loss}" + (f"-{a.tag}" if a.tag else ""))))
+                eval_dir = a.work / devset.name / (f"eval-{student}-{loss}" + (f"-{a.tag}" if a.tag else ""))
+                entry["evals"].append(evaluate(dataset, devset, student, loss, seeds, eval_dir))
+                keep_per_query(eval_dir, ROOT / "benchmarks" / "results" / "per_query" / name
+                               / f"{devset.name}-{student}-{loss}")
                 out_json.parent.mkdir(parents=True, exist_ok=True)
                 out_json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
                 out_json.with_suffix(".md").write_text(markdown(results), encoding="utf-8")
