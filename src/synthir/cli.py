@@ -15,6 +15,7 @@ failures in its `rejected` config), or another reason the summary's last line na
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 from collections.abc import Callable
@@ -177,11 +178,7 @@ def _setup(args: argparse.Namespace) -> int:
 
     path, model_id = embedded_gguf()
     print(f"embedded LLM ready: {model_id} at {path}")
-    try:
-        import llama_cpp  # noqa: F401  (the llamacpp extra)
-    except ImportError:
-        pass
-    else:
+    if importlib.util.find_spec("llama_cpp") is not None:  # the llamacpp extra; imported only in the child
         from synthir.llm.llamacpp_backend import smoke_check
 
         problem = smoke_check(str(path))
