@@ -30,3 +30,13 @@ def test_embedded_model_decodes_here() -> None:
 
     path, _ = embedded_gguf()
     assert smoke_check(str(path)) is None
+
+
+def test_setup_stops_with_one_line_when_llama_cpp_cannot_decode(monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    pytest.importorskip("llama_cpp")
+    from synthir import cli
+
+    monkeypatch.setattr(llamacpp_backend, "smoke_check", lambda path: "llama.cpp was compiled for CPU instructions")
+    assert cli.main(["setup"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: llama.cpp was compiled for CPU instructions"
