@@ -128,7 +128,7 @@ def pools(run: RunDir) -> dict[int, dict[str, list[dict[str, Any]]]]:
     return by_method(read_records(run.example_pools, PoolExample, missing_ok=True))
 
 
-def probe_method(ctx: Context, llm: Any, langid: Any, i: int, rows: list[PoolExample],
+def probe_method(ctx: Context, llm: Any, langid: Any, lib: PromptLibrary, i: int, rows: list[PoolExample],
                  stats: dict[str, Any]) -> tuple[list[PoolExample], dict[str, dict[str, Any]], bool]:
     """The copy probe of method `i` from its pool `rows` (see module doc): (the rows with
     copies counted and retirements marked, per-language stats, whether every call succeeded).
@@ -136,7 +136,6 @@ def probe_method(ctx: Context, llm: Any, langid: Any, i: int, rows: list[PoolExa
     cfg = ctx.cfg
     method = cfg.generation.queries[i]
     as_pool = method.model_copy(update={"examples": "pool"})
-    lib = PromptLibrary(cfg.generation.prompts_dir)
     passages = probe_passages(cfg, ctx.run, method)
     per_lang: dict[str, dict[str, Any]] = {lang: {
         "pool": sum(r.lang == lang for r in rows), "rounds": 0, "completions": 0, "copies": 0,
@@ -189,7 +188,7 @@ def probe(ctx: Context) -> dict[str, Any]:
         if method.example_probe:
             llm = llm or ctx.llm or make_llm(cfg)
             langid = langid or language_checker(cfg)
-            rows, per_lang, ok = probe_method(ctx, llm, langid, i, rows, stats)
+            rows, per_lang, ok = probe_method(ctx, llm, langid, lib, i, rows, stats)
             complete = complete and ok
             stats["methods"][str(i)] = per_lang
             for lang, s in per_lang.items():
