@@ -13,11 +13,14 @@ For every `generation.queries[]` entry with `example_probe` > 0, the method runs
 sampling (`num_queries` samples per prompt). Each completion rejected as `copied_example` is
 attributed to the example it copies (`QueryGenerator.copy_of`). In a language whose round copied
 in more than TARGET_RATE of its completions, examples copied in at least RETIRE_AT completions
-are retired, most copied first, keeping at least MIN_POOL and at least `num_examples` (so every
-prompt still shows as many examples as configured); the probe then runs again with the smaller
-pool, up to PROBE_ROUNDS rounds or until a round retires nothing. Both bounds matter: each
-retirement narrows the pool, and on German GNOME help a pool retired down to 2 of 8 examples
-(4 shown per prompt) gave 24% fewer kept pairs and a worse student (docs/results.md §8l). Retired
+are retired, most copied first, keeping at least MIN_POOL and at least KEEP_FACTOR x
+`num_examples` active (so prompts still differ in the examples they show); the probe then runs
+again with the smaller pool, up to PROBE_ROUNDS rounds or until a round retires nothing. The
+floor is measured: each retirement narrows the pool, and on German GNOME help a pool retired down
+to 2 of 8 examples (4 shown per prompt) gave 24% fewer kept pairs and a worse student; down to 4
+of 8 (every prompt the same 4 examples) it gave 3x the near-duplicate queries and was still worse
+than no probe (docs/results.md §8l). The shipped pools have 16 examples per language for that
+reason: the probe can retire 8 and every prompt still draws 4 of 8. Retired
 examples stay in the pool, marked: never shown, and copies of them are still rejected. The
 probe's calls go through the response cache; when its last round's pool is the final one, the
 main round gets those passages' completions back from the cache.
@@ -47,7 +50,8 @@ from synthir.stages.bootstrap import pilot_passages
 from synthir.stages.common import add_llm_stats, bar, make_llm, run_plan
 
 RETIRE_AT = 2  # copies in one probe round (one copy can be chance)
-MIN_POOL = 2  # examples kept per language, however often copied (or num_examples, if more)
+MIN_POOL = 2  # examples kept per language, however often copied (or KEEP_FACTOR x num_examples, if more)
+KEEP_FACTOR = 2  # active examples per example shown in a prompt: prompts keep varying
 PROBE_ROUNDS = 3
 TARGET_RATE = 0.03  # a language whose round copied in <= 3% of its completions retires nothing more
 
@@ -141,7 +145,7 @@ def probe_method(ctx: Context, llm: Any, langid: Any, lib: PromptLibrary, i: int
         "pool": sum(r.lang == lang for r in rows), "rounds": 0, "completions": 0, "copies": 0,
         "copy_rate_per_round": []} for lang in cfg.languages}
     complete = True
-    floor = max(MIN_POOL, method.num_examples)  # a prompt still shows num_examples examples
+    floor = max(MIN_POOL, KEEP_FACTOR * method.num_examples)  # prompts still vary (module doc)
     for rnd in range(PROBE_ROUNDS):
         gen = QueryGenerator(as_pool, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
                              pool=by_method(rows).get(i))
