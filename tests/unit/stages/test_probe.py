@@ -15,7 +15,7 @@ from synthir.stages.generate import GENERATE
 from synthir.stages.index import INDEX
 from synthir.stages.ingest import INGEST
 from synthir.stages.bootstrap import pilot_passages
-from synthir.stages.probe import MIN_POOL, PROBE, RETIRE_AT, TARGET_RATE, pools, probe_passages, retire
+from synthir.stages.probe import KEEP_FACTOR, MIN_POOL, PROBE, RETIRE_AT, TARGET_RATE, pools, probe_passages, retire
 from tests.conftest import REPO, demo_config
 
 EN = [json.loads(line) for line in (REPO / "prompts/query/examples/en.jsonl").read_text().splitlines()]
@@ -93,6 +93,24 @@ def test_the_probe_retires_the_copied_example_and_the_main_round_never_shows_it(
     funnel = compute_funnel(cfg, paths)
     assert funnel["passage_yield"]["promptagator/en"]["retired_examples"] == 1
     assert funnel["tokens_by_stage"]["probe"]["calls"] == en["completions"]
+
+
+def test_the_probe_keeps_twice_the_examples_a_prompt_shows(wiki_corpus, tmp_path):
+    """KEEP_FACTOR x num_examples stay active: with 8 shown per prompt, a pool of 16 retires
+    nothing, even the example the model copies every time it is shown."""
+    shown = len(EN) // KEEP_FACTOR
+    cfg = demo_config(wiki_corpus, tmp_path / "out", **{
+        "sample.n": 12, "shard_size": 12, "languages": "[en]", "sample.languages": "[en]",
+        "generation.queries[0].example_probe": 6, "generation.queries[0].num_queries": 2,
+        "generation.queries[0].num_examples": shown})
+    paths = prepare_run(cfg)
+    run_stage(INGEST, cfg, paths)
+    run_stage(INDEX, cfg, paths)
+    llm = CopyingLLM()
+    en = run_stage(PROBE, cfg, paths, llm=llm)["methods"]["0"]["en"]
+    assert en["copies"] >= RETIRE_AT and en["copy_rate_per_round"][0] > TARGET_RATE  # it was copied
+    assert en["retired"] == 0 and en["rounds"] == 1  # but the floor holds all 16
+    assert not any(r.retired for r in read_records(paths.example_pools, PoolExample))
 
 
 def test_probe_passages_leave_the_pilot_passages_for_last(wiki_corpus, tmp_path):
