@@ -42,14 +42,18 @@ def wait_until_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: f
 class Server:
     """A llama_cpp.server subprocess on a free loopback port."""
 
-    def __init__(self, gguf: Path, log: Path, port: int | None = None) -> None:
+    def __init__(self, gguf: Path, log: Path, port: int | None = None, n_batch: int | None = None) -> None:
+        """`n_batch=1` evaluates prompts one token at a time: slower, but a prompt's logits then
+        do not depend on the prefix it shares with the previous request (the server reuses that
+        KV cache, and llama.cpp's logits depend on where a prompt's evaluation is split)."""
         self.port = port or free_port()
+        batch = ["--n_batch", str(n_batch), "--n_ubatch", str(n_batch)] if n_batch else []
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         self.log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", ALIAS,
              "--host", "127.0.0.1", "--port", str(self.port), "--n_ctx", "2048",
-             "--chat_format", "gemma", "--n_threads", "2"],
+             "--chat_format", "gemma", "--n_threads", "2", *batch],
             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_until_healthy(f"{self.base_url}/models", self.proc, log, 180)

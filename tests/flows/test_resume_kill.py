@@ -46,7 +46,9 @@ def _files(root: Path) -> dict[str, bytes]:
 def server(tmp_path_factory):
     from synthir.llm.models import embedded_gguf
 
-    srv = Server(embedded_gguf()[0], tmp_path_factory.mktemp("server") / "server.log")
+    # n_batch 1: the killed run's first prompt follows the reference run's last one on this
+    # server, and llama.cpp's logits depend on the prefix reused from the previous request
+    srv = Server(embedded_gguf()[0], tmp_path_factory.mktemp("server") / "server.log", n_batch=1)
     yield srv
     srv.kill()
 

@@ -2,9 +2,17 @@
 
 `model: embedded` is the same Gemma 3 270M GGUF the transformers backend runs,
 `embedded-chat` the SmolLM2-135M-Instruct GGUF (chat); otherwise `model` is a .gguf path
-(or a dir + `gguf_file`). Prompts run one at a time (llama.cpp reuses
-the KV cache of a shared prompt prefix, which few-shot prompts have). Structured output: the
-JSON schema becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping.
+(or a dir + `gguf_file`). Prompts run one at a time. Structured output: the JSON schema
+becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping.
+
+Reproducible samples: a prompt's first sample evaluates it from an empty KV cache; its other
+samples reuse that prompt's cache. llama.cpp would also reuse the prefix a prompt shares with
+the previous, different prompt, but its logits then depend on where the evaluation was split:
+the embedded Gemma's last-token logits moved by up to 0.72 when a 300-token few-shot prompt was
+evaluated as 15 + 285 tokens instead of at once, enough to change temperature samples. With
+prefix reuse, a prompt's samples depended on which prompt ran before it, so a run resumed after
+a kill, or with other shards, wrote other queries for the same (prompt, seed). Cost: the shared
+instruction header (~15-50 tokens of ~300) is evaluated again per prompt.
 """
 
 from __future__ import annotations
@@ -81,6 +89,8 @@ class LlamaCppLLM:
             kw["grammar"] = grammar
         try:
             with self._lock:
+                if sample == 0:
+                    self.llm.reset()  # evaluate from an empty cache: see "Reproducible samples"
                 if self.cfg.api == "chat":
                     res = self.llm.create_chat_completion(
                         messages=[{"role": "user", "content": prompt}], **kw)
