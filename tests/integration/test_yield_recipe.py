@@ -26,7 +26,7 @@ def yield_run(wiki_corpus, tmp_path_factory):
         "llm": {"backend": "llamacpp", "model": "embedded", "temperature": 0.8, "top_p": 0.95,
                 "max_new_tokens": 32},
         "generation": {"queries": [{"method": "promptagator", "num_examples": 2, "example_selection": "sample",
-                                    "num_queries": 3, "examples": "bootstrap", "bootstrap_passages": 5,
+                                    "num_queries": 5, "examples": "bootstrap", "bootstrap_passages": 5,
                                     "example_probe": 3}]},
         "roundtrip": {"top_k": 5, "keep_per_passage": 1},
         "output": {"dir": str(out)}})
@@ -49,14 +49,14 @@ def test_bootstrap_examples_come_from_the_pilot_and_feed_the_main_round(yield_ru
     for row in pairs:  # every main-round prompt drew its examples from the probed bootstrap pool
         shown = row["provenance"]["examples"]
         assert shown and set(shown) <= ids, shown
-    assert result["funnel"]["tokens_by_stage"]["bootstrap"]["calls"] == 15  # 5 passages x 3 samples
+    assert result["funnel"]["tokens_by_stage"]["bootstrap"]["calls"] == 25  # 5 passages x 5 samples
 
 
 def test_the_copy_probe_ran_on_other_passages_and_counted_its_copies(yield_run):
     cfg, result = yield_run
     rd = RunDir(cfg.output.dir)
     en = json.loads(rd.marker("probe").read_text(encoding="utf-8"))["methods"]["0"]["en"]
-    assert 1 <= en["rounds"] <= 3 and en["completions"] == en["rounds"] * 3 * 3  # 3 passages x 3 samples
+    assert 1 <= en["rounds"] <= 3 and en["completions"] == en["rounds"] * 3 * 5  # 3 passages x 5 samples
     pool = read_records(rd.example_pools, PoolExample)
     assert en["retired"] == sum(e.retired for e in pool) and en["copies"] == sum(e.copies for e in pool)
     assert result["funnel"]["tokens_by_stage"]["probe"]["calls"] == en["completions"]
@@ -70,4 +70,4 @@ def test_keep_per_passage_keeps_one_pair_per_passage_and_counts_the_rest(yield_r
     dropped = result["funnel"]["dropped"]["roundtrip"]
     rejected = load_dataset(str(cfg.output.dir), "rejected")["train"]
     assert dropped.get("not_selected", 0) == sum(1 for r in rejected if r["reason"] == "not_selected")
-    assert dropped.get("not_selected", 0) > 0  # 3 samples per passage: some were not selected
+    assert dropped.get("not_selected", 0) > 0  # 5 samples per passage: some were not selected
