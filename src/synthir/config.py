@@ -119,6 +119,13 @@ def validate_config(data: dict[str, Any]) -> RunConfig:
         raise ConfigError(f"invalid config: judge.kind yes_no needs next-token log-probs in-process: "
                           f"{'judge.llm' if cfg.judge.llm else 'llm'}.backend "
                           f"{' or '.join(LOGPROB_BACKENDS)} (or judge.kind chat)")
+    from synthir.llm.base import LOGIT_BIAS_BACKENDS
+
+    for i, m in enumerate(cfg.generation.queries):
+        if m.copy_penalty and cfg.llm.backend not in LOGIT_BIAS_BACKENDS:
+            raise ConfigError(f"invalid config: generation.queries[{i}].copy_penalty needs a backend that "
+                              f"takes a per-prompt logit bias ({' or '.join(LOGIT_BIAS_BACKENDS)}), "
+                              f"not {cfg.llm.backend}: set it to 0")
     if cfg.embedder.name not in embedder_names():
         raise ConfigError(f"invalid config: embedder.name: unknown embedder {cfg.embedder.name!r} "
                           f"(known: {', '.join(embedder_names())})")

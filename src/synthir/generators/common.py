@@ -34,8 +34,9 @@ OBJECTS = {"passage": frozenset(Passage.model_fields)}
 
 @dataclass(frozen=True)
 class PromptItem:
-    """One rendered prompt. `attributes`: the diversity controls drawn for it; `query` and
-    `level` are set for document prompts (the kept query, the graded level)."""
+    """One rendered prompt. `attributes`: the diversity controls drawn for it; `examples`: the
+    ids of its few-shot examples, `example_queries` their queries (the copy penalty avoids
+    them); `query` and `level` are set for document prompts (the kept query, the graded level)."""
 
     prompt_id: str
     method: str
@@ -44,6 +45,7 @@ class PromptItem:
     passage: Passage
     attributes: dict[str, str] = field(default_factory=dict)
     examples: tuple[str, ...] = ()
+    example_queries: tuple[str, ...] = ()
     query: QueryRecord | None = None
     level: int | None = None
 

@@ -19,6 +19,7 @@ wrong_language, type_mismatch, length_mismatch or invalid_record.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -111,6 +112,7 @@ class QueryGenerator(TemplateGenerator):
         self.copy_pool: dict[str, list[dict]] = {}  # + retired rows: copies of any are rejected
         self.examples_sha: dict[str, str] = {}
         self.pool_names: dict[str, str] = {}
+        self._common: dict[str, str] = {}  # common_words per language
         for lang in languages:
             rows, sha, name = self._pool(lang, pool)
             self.pool_names[lang] = name
@@ -175,9 +177,40 @@ class QueryGenerator(TemplateGenerator):
         shas.update({self.pool_names[lang]: s for lang, s in self.examples_sha.items()})
         return shas
 
-    def sampling_params(self) -> SamplingParams:
+    @property
+    def per_prompt_params(self) -> bool:
+        """Whether each prompt has its own SamplingParams (the copy penalty's texts)."""
+        return bool(self.m.copy_penalty)
+
+    def common_words(self, lang: str) -> str:
+        """The words that occur in at least 2 queries of the language's pool (its function
+        words: "de", "comment", "wie"), space-joined: the copy penalty leaves them alone, so
+        the model can still write the language."""
+        if lang not in self._common:
+            seen: dict[str, int] = {}
+            for r in self.examples[lang]:
+                for w in set(re.findall(r"\w+", str(r["query"]))):
+                    seen[w] = seen.get(w, 0) + 1
+            self._common[lang] = " ".join(sorted(w for w, n in seen.items() if n >= 2))
+        return self._common[lang]
+
+    def sampling_params(self, item: PromptItem | None = None) -> SamplingParams:
         """Greedy by default. promptagator: one line. sap: summary + query lines (or one JSON
-        line when structured, constrained to SAPOutput's schema where the backend can)."""
+        line when structured, constrained to SAPOutput's schema where the backend can).
+        With `copy_penalty` > 0 and an `item`, the prompt's own logit penalty: its few-shot
+        queries are avoided, except the words of its passage and the pool's common words
+        (SamplingParams.logit_penalty; without an item, the penalty alone, for provenance)."""
+        params = self._base_params()
+        if not self.m.copy_penalty:
+            return params
+        extra: dict = {"logit_penalty": self.m.copy_penalty}
+        if item is not None and item.example_queries:
+            extra.update(avoid=item.example_queries,
+                         allow=f"{item.passage.title or ''} {item.passage.text} {self.common_words(item.lang)}")
+        return dataclasses.replace(params, **extra)
+
+    def _base_params(self) -> SamplingParams:
+        """The method's sampling parameters, the same for every prompt."""
         base = self.m.max_new_tokens or self.llm_cfg.max_new_tokens
         schema = None
         if self.chat_json:  # one JSON object, constrained to PromptagatorOutput's schema
@@ -238,7 +271,8 @@ class QueryGenerator(TemplateGenerator):
                 pid = content_id(self.name, p.id, lang, self.template.sha256,
                                  self.examples_sha[lang], self.task, attrs, *drawn)
                 items.append(PromptItem(prompt_id=pid, method=self.name, lang=lang, text=text,
-                                        passage=p, attributes=attrs, examples=ids))
+                                        passage=p, attributes=attrs, examples=ids,
+                                        example_queries=tuple(str(e["query"]) for e in examples)))
         return items
 
     def read_output(self, raw: str, truncated: bool) -> PromptagatorOutput | SAPOutput | tuple[str, str]:

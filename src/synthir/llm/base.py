@@ -6,7 +6,10 @@ prompt i are at `[i * n, (i + 1) * n)`. With the default n=1 that is one per pro
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -21,6 +24,12 @@ class SamplingParams:
     asks for structured output: backends that can constrain decoding to it do (vLLM
     structured outputs, OpenAI `response_format`, llama.cpp grammars); the others ignore it
     and the parser's pydantic validation is the only guard.
+
+    `logit_penalty` > 0 (with `avoid` and `allow`, the texts of ONE prompt) asks the backend to
+    subtract it from the logits of every token of the `avoid` texts that is not a token of
+    `allow` (`penalty_bias`): the few-shot queries shown in the prompt minus the passage's
+    words, so a small model cannot copy an example (`copy_penalty`, docs/results.md §8o).
+    Backends that take a logit bias: llamacpp (`LOGIT_BIAS_BACKENDS`).
     """
 
     temperature: float = 0.0
@@ -30,6 +39,9 @@ class SamplingParams:
     seed: int | None = None
     n: int = 1
     json_schema: str | None = None
+    logit_penalty: float = 0.0
+    avoid: tuple[str, ...] = ()
+    allow: str = ""
 
     def __post_init__(self) -> None:
         if self.n < 1:
@@ -42,10 +54,40 @@ class SamplingParams:
         return json.loads(self.json_schema) if self.json_schema else None
 
     def as_dict(self) -> dict:
-        """JSON-friendly dict (stop as a list), used in provenance and cache keys."""
+        """JSON-friendly dict (stop as a list), used in provenance and cache keys. Without a
+        logit penalty the penalty keys are left out (keys of runs before it stay valid); with
+        one, the prompt's `avoid` / `allow` texts appear as one sha256 (they are the prompt's
+        own examples and passage)."""
         d = asdict(self)
         d["stop"] = list(self.stop)
+        avoid, allow = d.pop("avoid"), d.pop("allow")
+        if not self.logit_penalty:
+            d.pop("logit_penalty")
+        elif avoid or allow:
+            d["avoid_sha256"] = hashlib.sha256(json.dumps([avoid, allow], ensure_ascii=False).encode()).hexdigest()
         return d
+
+
+LOGIT_BIAS_BACKENDS = ("llamacpp",)  # backends that apply SamplingParams.logit_penalty
+
+
+def penalty_bias(tokenize: Callable[[str], list[int]], params: SamplingParams) -> dict[int, float]:
+    """{token id: -logit_penalty} for the tokens of `params.avoid` that are not tokens of
+    `params.allow` (empty without a penalty). Each text is tokenized whole and word by word, with
+    and without a leading space, so every way the model could spell a word is covered;
+    `tokenize(text)` is the backend's tokenizer without BOS."""
+    if not params.logit_penalty or not params.avoid:
+        return {}
+
+    def tokens(texts: Iterable[str]) -> set[int]:
+        out: set[int] = set()
+        for text in texts:
+            for piece in (text, *re.findall(r"\w+", text)):
+                out.update(tokenize(piece))
+                out.update(tokenize(" " + piece))
+        return out
+
+    return {t: -params.logit_penalty for t in sorted(tokens(params.avoid) - tokens([params.allow]))}
 
 
 def schema_json(schema: dict[str, Any]) -> str:

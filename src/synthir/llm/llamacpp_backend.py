@@ -3,7 +3,8 @@
 `model: embedded` is the same Gemma 3 270M GGUF the transformers backend runs,
 `embedded-chat` the SmolLM2-135M-Instruct GGUF (chat); otherwise `model` is a .gguf path
 (or a dir + `gguf_file`). Prompts run one at a time. Structured output: the JSON schema
-becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping.
+becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping. A
+`logit_penalty` (the copy penalty) becomes a per-prompt `logit_bias` over its tokens.
 
 Reproducible samples: a prompt's first sample evaluates it from an empty KV cache; its other
 samples reuse that prompt's cache. llama.cpp would also reuse the prefix a prompt shares with
@@ -23,7 +24,7 @@ import threading
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, penalty_bias
 from synthir.llm.gbnf import schema_to_gbnf
 from synthir.llm.models import gguf_path, weights_identity
 
@@ -72,6 +73,7 @@ class LlamaCppLLM:
                          n_threads_batch=threads, seed=0, verbose=False)
         self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()  # a Llama context is not thread-safe
+        self._last_bias: tuple[SamplingParams | None, dict[int, float]] = (None, {})
 
     def _grammar(self, schema: str | None) -> Any:
         if schema is None or not self.cfg.structured_output:
@@ -91,6 +93,9 @@ class LlamaCppLLM:
             with self._lock:
                 if sample == 0:
                     self.llm.reset()  # evaluate from an empty cache: see "Reproducible samples"
+                bias = self._bias(params)
+                if bias:
+                    kw["logit_bias"] = bias
                 if self.cfg.api == "chat":
                     res = self.llm.create_chat_completion(
                         messages=[{"role": "user", "content": prompt}], **kw)
@@ -108,6 +113,15 @@ class LlamaCppLLM:
                           finish_reason="length" if choice.get("finish_reason") == "length" and not found else "stop",
                           prompt_tokens=int(usage.get("prompt_tokens", 0)) if sample == 0 else 0,
                           completion_tokens=int(usage.get("completion_tokens", 0)))
+
+    def _bias(self, params: SamplingParams) -> dict[int, float]:
+        """The prompt's logit bias (`penalty_bias`), computed once for its n samples."""
+        if not params.logit_penalty:
+            return {}
+        if self._last_bias[0] != params:
+            tokenize = lambda text: self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)  # noqa: E731
+            self._last_bias = (params, penalty_bias(tokenize, params))
+        return self._last_bias[1]
 
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
         """n completions per prompt, grouped in prompt order."""

@@ -7,6 +7,7 @@ import os
 import socket
 import time
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -102,6 +103,20 @@ def send_order(items: list[PromptItem]) -> list[int]:
     return sorted(range(len(items)), key=lambda k: (items[k].method, items[k].lang))
 
 
+def batches(gen: Any, items: list[PromptItem], order: list[int],
+            batch: int) -> Iterator[tuple[int, list[int], Any]]:
+    """(start, item indexes, SamplingParams) of each `generate` call: `batch` prompts of `order`
+    at a time with the generator's params; a generator with per-prompt params
+    (`per_prompt_params`: the copy penalty) sends each prompt on its own."""
+    if not getattr(gen, "per_prompt_params", False):
+        params = gen.sampling_params()
+        for i in range(0, len(order), batch):
+            yield i, order[i:i + batch], params
+        return
+    for i, k in enumerate(order):
+        yield i, [k], gen.sampling_params(items[k])
+
+
 def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok_type: type,
              batch: int, progress_bar: tqdm | None = None) -> tuple[list[Any], list[Rejected], dict[str, Any]]:
     """Send every (generator, prompts) of `plan` through `llm` in batches and parse each
@@ -121,11 +136,9 @@ def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok
     by_group: dict[str, dict[str, float]] = {}
     stopped, not_sent, prompts = False, 0, 0
     for gen, items in plan:
-        params = gen.sampling_params()
         results: dict[int, list[Any]] = {}
         order = send_order(items)
-        for i in range(0, len(order), batch):
-            idx = order[i:i + batch]
+        for i, idx, params in batches(gen, items, order, batch):
             chunk = [items[k] for k in idx]
             t0 = time.time()
             gens, stopped = send(llm, [it.text for it in chunk], params, stopped)
