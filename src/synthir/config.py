@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 from typing import Any
-
-import re
 
 import yaml
 from pydantic import ValidationError
@@ -122,10 +122,11 @@ def validate_config(data: dict[str, Any]) -> RunConfig:
     from synthir.llm.base import LOGIT_BIAS_BACKENDS
 
     for i, m in enumerate(cfg.generation.queries):
-        if m.copy_penalty and cfg.llm.backend not in LOGIT_BIAS_BACKENDS:
-            raise ConfigError(f"invalid config: generation.queries[{i}].copy_penalty needs a backend that "
-                              f"takes a per-prompt logit bias ({' or '.join(LOGIT_BIAS_BACKENDS)}), "
-                              f"not {cfg.llm.backend}: set it to 0")
+        if m.copy_penalty and cfg.llm.backend not in LOGIT_BIAS_BACKENDS:  # like json_schema: where it can
+            logging.getLogger("synthir").warning(
+                "generation.queries[%d].copy_penalty is not applied: backend %s takes no per-prompt logit "
+                "bias (%s does); the records' provenance.sampling has no logit_penalty", i, cfg.llm.backend,
+                " or ".join(LOGIT_BIAS_BACKENDS))
     if cfg.embedder.name not in embedder_names():
         raise ConfigError(f"invalid config: embedder.name: unknown embedder {cfg.embedder.name!r} "
                           f"(known: {', '.join(embedder_names())})")

@@ -41,7 +41,7 @@ from synthir.generators.common import (OBJECTS, PromptItem, TemplateGenerator, c
                                        draw_attributes, is_copy, reject)
 from synthir.ids import content_id
 from synthir.langid import LanguageID
-from synthir.llm.base import Generation, SamplingParams, schema_json
+from synthir.llm.base import LOGIT_BIAS_BACKENDS, Generation, SamplingParams, schema_json
 from synthir.prompting import PromptLibrary, read_examples
 
 PROVIDED = frozenset({"task", "examples", "passage", "language", "language_name",
@@ -180,7 +180,7 @@ class QueryGenerator(TemplateGenerator):
     @property
     def per_prompt_params(self) -> bool:
         """Whether each prompt has its own SamplingParams (the copy penalty's texts)."""
-        return bool(self.m.copy_penalty)
+        return bool(self.m.copy_penalty) and self.llm_cfg.backend in LOGIT_BIAS_BACKENDS
 
     def common_words(self, lang: str) -> str:
         """The words that occur in at least 2 queries of the language's pool (its function
@@ -197,11 +197,12 @@ class QueryGenerator(TemplateGenerator):
     def sampling_params(self, item: PromptItem | None = None) -> SamplingParams:
         """Greedy by default. promptagator: one line. sap: summary + query lines (or one JSON
         line when structured, constrained to SAPOutput's schema where the backend can).
-        With `copy_penalty` > 0 and an `item`, the prompt's own logit penalty: its few-shot
+        With `copy_penalty` > 0 on a backend that takes a logit bias (LOGIT_BIAS_BACKENDS; on
+        the others it is not applied and not recorded) and an `item`, the prompt's own logit penalty: its few-shot
         queries are avoided, except the words of its passage and the pool's common words
         (SamplingParams.logit_penalty; without an item, the penalty alone, for provenance)."""
         params = self._base_params()
-        if not self.m.copy_penalty:
+        if not self.per_prompt_params:  # no penalty, or a backend that cannot apply it (config warns)
             return params
         extra: dict = {"logit_penalty": self.m.copy_penalty}
         if item is not None and item.example_queries:
