@@ -19,9 +19,11 @@ from tests.fake_openai import FakeOpenAI
 
 def job_sets(corpus: Path, server: FakeOpenAI, **sets: object) -> list[str]:
     """`--set` arguments of a small real run: 4 English passages in 2 shards, the openai
-    backend on `server`, 2 mined negatives per pair."""
+    backend on `server` (so the demo recipe's copy penalty off: servers take no per-prompt logit
+    bias, and the one-line-error checks read the whole stderr), 2 mined negatives per pair."""
     base = {"corpus.path": corpus, "sample.n": 4, "shard_size": 2, "languages": "[en]",
             "sample.languages": "[en]", "llm.backend": "openai", "llm.model": "m",
+            "generation.queries[0].copy_penalty": 0,
             "llm.base_url": server.base_url, "llm.api_key_env": "null", "llm.max_retries": 0,
             "mining.num_negatives": 2, **ONE_GREEDY_QUERY, **sets}
     return [a for k, v in base.items() for a in ("--set", f"{k}={v}")]
