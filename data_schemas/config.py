@@ -134,7 +134,8 @@ class QueryMethodConfig(_Strict):
     copy_penalty: float = Field(
         0.0, ge=0, le=100, description="logit penalty on the tokens of the prompt's few-shot queries "
         "that are not in its passage (nor common in the pool's queries), so a small model cannot "
-        "copy an example (0: off; llamacpp backend only; docs/results.md §8o)")
+        "copy an example (0: off; applied on the llamacpp backend, elsewhere not applied and the config "
+        "load warns; docs/results.md §8o)")
     examples_file: str | None = Field(
         None, description="your own in-domain few-shot pairs (JSONL rows with passage, query and "
         "optionally lang; at most 8 per language): the pool instead of examples_dir (Promptagator)")

@@ -198,9 +198,10 @@ class QueryGenerator(TemplateGenerator):
         """Greedy by default. promptagator: one line. sap: summary + query lines (or one JSON
         line when structured, constrained to SAPOutput's schema where the backend can).
         With `copy_penalty` > 0 on a backend that takes a logit bias (LOGIT_BIAS_BACKENDS; on
-        the others it is not applied and not recorded) and an `item`, the prompt's own logit penalty: its few-shot
-        queries are avoided, except the words of its passage and the pool's common words
-        (SamplingParams.logit_penalty; without an item, the penalty alone, for provenance)."""
+        the others it is not applied and not recorded) and an `item`, the prompt's own logit
+        penalty: its few-shot queries are avoided, except the words of its passage and the
+        pool's common words (SamplingParams.logit_penalty; without an item, the penalty alone,
+        for provenance)."""
         params = self._base_params()
         if not self.per_prompt_params:  # no penalty, or a backend that cannot apply it (config warns)
             return params
