@@ -73,7 +73,6 @@ class LlamaCppLLM:
                          n_threads_batch=threads, seed=0, verbose=False)
         self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()  # a Llama context is not thread-safe
-        self._last_bias: tuple[SamplingParams | None, dict[int, float]] = (None, {})
 
     def _grammar(self, schema: str | None) -> Any:
         if schema is None or not self.cfg.structured_output:
@@ -84,18 +83,17 @@ class LlamaCppLLM:
             self._grammars[schema] = LlamaGrammar.from_string(schema_to_gbnf(schema), verbose=False)
         return self._grammars[schema]
 
-    def _one(self, prompt: str, params: SamplingParams, sample: int) -> Generation:
+    def _one(self, prompt: str, params: SamplingParams, sample: int, bias: dict[int, float]) -> Generation:
         kw = to_llamacpp_kwargs(params, sample)
         grammar = self._grammar(params.json_schema)
         if grammar is not None:
             kw["grammar"] = grammar
+        if bias:
+            kw["logit_bias"] = bias
         try:
             with self._lock:
                 if sample == 0:
                     self.llm.reset()  # evaluate from an empty cache: see "Reproducible samples"
-                bias = self._bias(params)
-                if bias:
-                    kw["logit_bias"] = bias
                 if self.cfg.api == "chat":
                     res = self.llm.create_chat_completion(
                         messages=[{"role": "user", "content": prompt}], **kw)
@@ -114,18 +112,12 @@ class LlamaCppLLM:
                           prompt_tokens=int(usage.get("prompt_tokens", 0)) if sample == 0 else 0,
                           completion_tokens=int(usage.get("completion_tokens", 0)))
 
-    def _bias(self, params: SamplingParams) -> dict[int, float]:
-        """The prompt's logit bias (`penalty_bias`), computed once for its n samples."""
-        if not params.logit_penalty:
-            return {}
-        if self._last_bias[0] != params:
-            tokenize = lambda text: self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)  # noqa: E731
-            self._last_bias = (params, penalty_bias(tokenize, params))
-        return self._last_bias[1]
-
     def generate(self, prompts: list[str], params: SamplingParams) -> list[Generation]:
-        """n completions per prompt, grouped in prompt order."""
-        return [self._one(p, params, k) for p in prompts for k in range(params.n)]
+        """n completions per prompt, grouped in prompt order; the copy penalty's logit bias
+        (`penalty_bias`: it depends on `params` only) is computed once for the call."""
+        bias = penalty_bias(lambda text: self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False),
+                            params)
+        return [self._one(p, params, k, bias) for p in prompts for k in range(params.n)]
 
     def next_token_logprobs(self, prompts: list[str], token_ids: list[int]) -> list[list[float]]:
         """Log-probabilities of `token_ids` as the next token after each raw prompt (the LLM
