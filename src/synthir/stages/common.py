@@ -104,17 +104,17 @@ def send_order(items: list[PromptItem]) -> list[int]:
 
 
 def batches(gen: Any, items: list[PromptItem], order: list[int],
-            batch: int) -> Iterator[tuple[int, list[int], Any]]:
-    """(start, item indexes, SamplingParams) of each `generate` call: `batch` prompts of `order`
-    at a time with the generator's params; a generator with per-prompt params
+            batch: int) -> Iterator[tuple[list[int], Any]]:
+    """(item indexes, SamplingParams) of each `generate` call: `batch` prompts of `order` at a
+    time with the generator's params; a generator with per-prompt params
     (`per_prompt_params`: the copy penalty) sends each prompt on its own."""
     if not getattr(gen, "per_prompt_params", False):
         params = gen.sampling_params()
         for i in range(0, len(order), batch):
-            yield i, order[i:i + batch], params
+            yield order[i:i + batch], params
         return
-    for i, k in enumerate(order):
-        yield i, [k], gen.sampling_params(items[k])
+    for k in order:
+        yield [k], gen.sampling_params(items[k])
 
 
 def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok_type: type,
@@ -138,7 +138,7 @@ def run_plan(llm: Any, plan: list[tuple[Any, list[PromptItem]]], langid: Any, ok
     for gen, items in plan:
         results: dict[int, list[Any]] = {}
         order = send_order(items)
-        for i, idx, params in batches(gen, items, order, batch):
+        for idx, params in batches(gen, items, order, batch):
             chunk = [items[k] for k in idx]
             t0 = time.time()
             gens, stopped = send(llm, [it.text for it in chunk], params, stopped)

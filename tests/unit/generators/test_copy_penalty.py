@@ -66,7 +66,7 @@ def test_penalised_prompts_are_sent_one_per_call_with_their_own_params() -> None
         gen = _gen(penalty)
         items = gen.build_prompts(passages, ["fr"])
         sent = list(batches(gen, items, list(range(3)), 8))
-        assert len(sent) == calls and sorted(k for _, idx, _ in sent for k in idx) == [0, 1, 2]
+        assert len(sent) == calls and sorted(k for idx, _ in sent for k in idx) == [0, 1, 2]
         seen: list[SamplingParams] = []
 
         class Recorder:
