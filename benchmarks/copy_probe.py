@@ -34,11 +34,11 @@ sys.path.insert(0, str(ROOT))
 
 def probe(run_dir: Path, recipe: Path, sets: list[str], pool: str, n: int) -> dict[str, Any]:
     """One variant: generate for `n` passages of `run_dir` and count the rejects."""
-    from data_schemas.records import BootstrapExample, Passage, QueryRecord
+    from data_schemas.records import Passage, QueryRecord
     from synthir.config import load_config
     from synthir.generators import language_checker, query_generators
     from synthir.rundir import RunDir, read_records
-    from synthir.stages.probe import by_method
+    from synthir.stages.probe import bootstrap_pools
     from synthir.stages.common import make_llm, run_plan
 
     rd = RunDir(run_dir)
@@ -47,8 +47,7 @@ def probe(run_dir: Path, recipe: Path, sets: list[str], pool: str, n: int) -> di
     langs = sorted({p.lang for p in passages})
     cfg = load_config(recipe, [f"languages=[{', '.join(langs)}]", "llm.threads=1", *sets],
                       out=ROOT / ".cache" / "copy_probe")
-    gens = query_generators(cfg, pools=by_method(read_records(rd.bootstrap_examples, BootstrapExample))
-                           if pool == "bootstrap" else None)
+    gens = query_generators(cfg, pools=bootstrap_pools(rd, missing_ok=False) if pool == "bootstrap" else None)
     plan = [(g, g.build_prompts(passages, langs)) for g in gens]
     t0 = time.time()
     records, rejected, _ = run_plan(make_llm(cfg), plan, language_checker(cfg), QueryRecord, 8)

@@ -126,6 +126,12 @@ def by_method(records: list[Any]) -> dict[int, dict[str, list[dict[str, Any]]]]:
     return out
 
 
+def bootstrap_pools(run: RunDir, missing_ok: bool = True) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """The bootstrap pilots' pools (stage bootstrap's output; empty when none ran and
+    `missing_ok`), as `by_method`."""
+    return by_method(read_records(run.bootstrap_examples, BootstrapExample, missing_ok=missing_ok))
+
+
 def pools(run: RunDir) -> dict[int, dict[str, list[dict[str, Any]]]]:
     """The main round's pools (this stage's output): {method index: {lang: example rows}},
     retired rows included, marked (the generator never draws them)."""
@@ -177,7 +183,7 @@ def probe_method(ctx: Context, llm: Any, langid: Any, lib: PromptLibrary, i: int
 
 def probe(ctx: Context) -> dict[str, Any]:
     cfg = ctx.cfg
-    boot = by_method(read_records(ctx.run.bootstrap_examples, BootstrapExample, missing_ok=True))
+    boot = bootstrap_pools(ctx.run)
     stats: dict[str, Any] = {"methods": {}, "requested": {},
                              "tokens": {"prompt": 0, "completion": 0, "cached_calls": 0, "calls": 0}}
     out: list[PoolExample] = []
