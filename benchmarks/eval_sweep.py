@@ -2,7 +2,7 @@
 actually move a model on small data, chosen by a small sweep on the dev sets").
 
     .venv/bin/python benchmarks/eval_sweep.py --dataset DIR --devset BEIR_DIR [--student minilm]
-        [--grid epochs=1,3 lr=2e-5,1e-4 config=pairs,triplets] [--seed 0] [--tag NAME]
+        [--grid epochs=1,3 lr=2e-5,1e-4 config=pairs,triplets scale=20,100] [--seed 0] [--tag NAME]
 
 Selection never sees the test questions: the dev set's judged queries are split exactly as
 `synthir eval --human-split 0.5` splits them (same hash, same seed), and every recipe of the grid
@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-KEYS = {"epochs": float, "lr": float, "config": str, "batch": int, "warmup": float}
+KEYS = {"epochs": float, "lr": float, "config": str, "batch": int, "warmup": float,
+        "scale": float}  # scale: MNRL similarity scale = 1 / temperature (20: sentence-transformers)
 
 
 def parse_grid(items: list[str]) -> list[dict[str, Any]]:
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="")
     a = ap.parse_args(argv)
 
-    from synthir.embed.st import default_prefixes
+    from synthir.embed.st import default_prefixes, default_training
     from synthir.eval.harness import EvalOptions, run_eval
     from synthir.eval.train import TrainOptions
 
@@ -88,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU",
                                "dataset": a.dataset.name if a.dataset.name != "data" else a.dataset.parent.name, "devset": a.devset.name, "student": a.student,
                                "selection_queries": counts["queries"], "seed": a.seed, "runs": []}
+    student = default_training(a.student)  # what a grid point leaves unset: synthir eval's defaults
     for point in grid:
-        opts = TrainOptions(epochs=point.get("epochs", 3.0), learning_rate=point.get("lr", 1e-4),
-                            config=point.get("config", "pairs"), batch_size=point.get("batch", 32),
+        opts = TrainOptions(epochs=point.get("epochs", 3.0), config=point.get("config", "pairs"),
+                            learning_rate=point.get("lr", student["learning_rate"]),
+                            mnrl_scale=point.get("scale", student["mnrl_scale"]), batch_size=point.get("batch", 32),
                             warmup_ratio=point.get("warmup", 0.1), seed=a.seed, max_seq_length=a.max_seq_length)
         tag = "-".join(f"{k}{v}" for k, v in sorted(point.items()))
         t0 = time.time()

@@ -20,10 +20,13 @@ import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synthir.errors import AllCallsFailed, SynthirError
 from synthir.redact import install_log_filter, redact
+
+if TYPE_CHECKING:
+    from synthir.eval.train import TrainOptions
 
 
 def add_job_args(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -118,15 +121,26 @@ def _publish(args: argparse.Namespace) -> int:
     return report(lambda: republish(Path(args.run_dir), publish_sets(args)), args.allow_empty)
 
 
+def train_options(args: argparse.Namespace) -> TrainOptions:
+    """`synthir eval`'s recipe from its flags; lr and MNRL scale default per student
+    (synthir.embed.st.default_training)."""
+    from synthir.embed.st import default_training
+    from synthir.eval.train import TrainOptions
+
+    student = default_training(args.model)
+    return TrainOptions(config=args.config, loss=args.loss, epochs=args.epochs, max_steps=args.max_steps,
+                        batch_size=args.batch_size, warmup_ratio=args.warmup_ratio,
+                        learning_rate=student["learning_rate"] if args.lr is None else args.lr,
+                        seed=args.seed, max_seq_length=args.max_seq_length or None,
+                        mnrl_scale=student["mnrl_scale"] if args.mnrl_scale is None else args.mnrl_scale)
+
+
 def _eval(args: argparse.Namespace) -> int:
     from synthir.embed.st import default_prefixes
     from synthir.eval.harness import EvalOptions, run_eval, table
-    from synthir.eval.train import TrainOptions
 
     query_prefix, passage_prefix = default_prefixes(args.model)
-    opts = TrainOptions(config=args.config, loss=args.loss, epochs=args.epochs, max_steps=args.max_steps,
-                        batch_size=args.batch_size, learning_rate=args.lr, warmup_ratio=args.warmup_ratio,
-                        seed=args.seed, max_seq_length=args.max_seq_length or None)
+    opts = train_options(args)
     eval_opts = EvalOptions(seeds=args.seeds, human_split=args.human_split, human_seed=args.human_split_seed,
                             resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed)
     result = run_eval(Path(args.dataset), Path(args.beir), Path(args.out), model=args.model, opts=opts,
@@ -253,8 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tokens kept per query / passage, for every arm (default 256: MiniLM's own; "
                         "e5-small's 512 x batch 32 needed 23 GB to fine-tune on CPU; 0: the model's own)")
     e.add_argument("--batch-size", type=int, default=32)
-    e.add_argument("--lr", type=float, default=1e-4)
+    e.add_argument("--lr", type=float, help="learning rate (default: 1e-4; 2e-5 for e5-small)")
     e.add_argument("--warmup-ratio", type=float, default=0.1, help="share of the steps spent warming up")
+    e.add_argument("--mnrl-scale", type=float, help="MNRL similarity scale = 1 / temperature (default: 20, "
+                   "sentence-transformers' own; 100 for e5-small, its training temperature 0.01)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -42,6 +42,7 @@ class TrainOptions:
     query_prefix: str = ""  # prepended to queries / documents in training, as in retrieval (e5)
     passage_prefix: str = ""
     max_seq_length: int | None = 256  # tokens kept per text (all arms, base included); None: the model's
+    mnrl_scale: float = 20.0  # MNRL's similarity scale = 1 / temperature (sentence-transformers' default 20)
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""
@@ -57,6 +58,8 @@ class TrainOptions:
             raise ConfigError(f"--lr must be > 0 (got {self.learning_rate})")
         if self.max_seq_length is not None and self.max_seq_length < 8:
             raise ConfigError(f"--max-seq-length must be >= 8 (got {self.max_seq_length})")
+        if not self.mnrl_scale > 0:
+            raise ConfigError(f"--mnrl-scale must be > 0 (got {self.mnrl_scale})")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
 
@@ -117,10 +120,10 @@ def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str,
     return sets
 
 
-def _loss(name: str, model: Any) -> Any:
+def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
     from sentence_transformers.sentence_transformer.losses import MarginMSELoss, MultipleNegativesRankingLoss
 
-    return MultipleNegativesRankingLoss(model) if name == "mnrl" else MarginMSELoss(model)
+    return MultipleNegativesRankingLoss(model, scale=opts.mnrl_scale) if name == "mnrl" else MarginMSELoss(model)
 
 
 def _prompts(opts: TrainOptions) -> dict[str, str] | None:
@@ -157,9 +160,9 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         batch_sampler=BatchSamplers.NO_DUPLICATES, prompts=_prompts(opts))
     if len(sets) == 1:  # one dataset, one loss: exactly the single-dataset trainer
         [(name, rows)] = sets.items()
-        data, loss = rows, _loss(name, model)
+        data, loss = rows, _loss(name, model, opts)
     else:
-        data, loss = dict(sets), {name: _loss(name, model) for name in sets}
+        data, loss = dict(sets), {name: _loss(name, model, opts) for name in sets}
     t0 = time.time()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
     out = trainer.train()

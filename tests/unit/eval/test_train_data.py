@@ -83,3 +83,27 @@ def test_bad_recipe_names_the_flag(opts, flag):
     with pytest.raises(ConfigError, match=flag):
         opts.check()
     TrainOptions(epochs=0.0, max_steps=3).check()  # steps instead of epochs is fine
+
+
+def test_mnrl_scale_is_checked_and_reaches_the_loss():
+    from synthir.eval.train import _loss
+
+    with pytest.raises(ConfigError, match="--mnrl-scale"):
+        TrainOptions(mnrl_scale=0.0).check()
+
+    class Model:  # the loss only keeps a reference to the model
+        pass
+
+    assert _loss("mnrl", Model(), TrainOptions(mnrl_scale=100.0)).scale == 100.0
+    assert _loss("mnrl", Model(), TrainOptions()).scale == 20.0  # sentence-transformers' own
+
+
+@pytest.mark.parametrize("model, flags, lr, scale", [
+    ("minilm", [], 1e-4, 20.0), ("e5-small", [], 2e-5, 100.0),
+    ("e5-small", ["--lr", "1e-4", "--mnrl-scale", "20"], 1e-4, 20.0), ("/some/model", [], 1e-4, 20.0)])
+def test_eval_recipe_defaults_per_student(model, flags, lr, scale):
+    from synthir.cli import build_parser, train_options
+
+    args = build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o", "--model", model, *flags])
+    opts = train_options(args)
+    assert (opts.learning_rate, opts.mnrl_scale) == (lr, scale)
