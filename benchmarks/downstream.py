@@ -35,10 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 # `--set e5-small.learning_rate=…` (docs/results.md says which won).
 STUDENT_RECIPES: dict[str, dict[str, Any]] = {
     "minilm": {"config": "pairs", "epochs": 3.0, "learning_rate": 1e-4, "batch_size": 32, "query_prefix": "",
-               "passage_prefix": "", "max_seq_length": 256},  # 256: MiniLM's own
+               "passage_prefix": "", "max_seq_length": 256, "mnrl_scale": 20.0},  # 256: MiniLM's own
     # 256 (not e5's 512): at 512 tokens x batch 32 MNRL fine-tuning took 23 GB and was OOM-killed
-    "e5-small": {"config": "pairs", "epochs": 3.0, "learning_rate": 1e-4, "batch_size": 32,
-                 "query_prefix": "query: ", "passage_prefix": "passage: ", "max_seq_length": 256},
+    # lr 2e-5 and MNRL scale 100 (e5's training temperature 0.01): synthir eval's e5-small
+    # defaults, chosen on the human-TRAIN half (§8p); until §8p: lr 1e-4, scale 20
+    "e5-small": {"config": "pairs", "epochs": 3.0, "learning_rate": 2e-5, "batch_size": 32,
+                 "query_prefix": "query: ", "passage_prefix": "passage: ", "max_seq_length": 256,
+                 "mnrl_scale": 100.0},
 }
 
 
@@ -60,8 +63,41 @@ def _lang(devset: Path) -> str:
     return langs[0] if isinstance(langs, list) else str(langs)
 
 
-def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False) -> tuple[Path, dict[str, Any]]:
-    """Run the recipe over the dev set's documents; return (dataset dir, funnel summary)."""
+def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars: int = 500) -> dict[str, Any]:
+    """Promptagator's in-domain few-shot examples for a dev set: `n` (question, page) pairs drawn
+    (random.Random(seed)) from the human-TRAIN half of the split every eval here uses (human
+    split 0.5, seed 0), never from the test half. Each page is cut to `max_chars` at a word
+    boundary (the prompt shows 4 of them whole). Writes an `examples_file` JSONL at `dest`.
+    Output: {"file", "n", "query_ids"} for the results JSON."""
+    import random
+
+    from synthir.eval.harness import _qrels_split
+    from synthir.eval.human import human_pairs, split_queries
+    from synthir.eval.retrieval import query_groups
+    from synthir.io.beir import read_beir
+
+    data = read_beir(devset)
+    split = _qrels_split(data, None, devset)
+    hs = split_queries(query_groups(data, split, data.query_langs)["all"], 0.5, 0)
+    rows, _ = human_pairs(data, split, hs)
+    first: dict[str, dict[str, str]] = {}
+    for r in rows:  # one page per question
+        first.setdefault(r["query_id"], r)
+    picked = random.Random(seed).sample(sorted(first), min(n, len(first)))
+    lang = _lang(devset)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("w", encoding="utf-8") as f:
+        for qid in picked:
+            page = first[qid]["positive"]
+            cut = page if len(page) <= max_chars else page[:max_chars].rsplit(" ", 1)[0] + " …"
+            f.write(json.dumps({"passage": cut, "query": first[qid]["anchor"], "lang": lang}, ensure_ascii=False) + "\n")
+    return {"file": dest.name, "n": len(picked), "query_ids": picked}
+
+
+def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
+             fewshot: int = 0) -> tuple[Path, dict[str, Any]]:
+    """Run the recipe over the dev set's documents; return (dataset dir, funnel summary).
+    `fewshot` > 0: the query method's examples are that many human-train pairs (fewshot_examples)."""
     from synthir.config import load_config
     from synthir.pipeline import run
 
@@ -70,12 +106,17 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False) -> tup
     out = work / devset.name / "data"
     if reuse and (out / "funnel.json").is_file():  # published before: evaluate it as it is
         return out, _summary(out, lang, json.loads((out / "funnel.json").read_text(encoding="utf-8")))
-    cfg = load_config(recipe, [f"corpus.path={devset / 'passages.jsonl'}", f"sample.n={n}",
-                               f"languages=[{lang}]", f"contamination.beir_dirs=[{devset}]"], out=out)
+    sets = [f"corpus.path={devset / 'passages.jsonl'}", f"sample.n={n}", f"languages=[{lang}]",
+            f"contamination.beir_dirs=[{devset}]"]
+    shots = None
+    if fewshot:
+        shots = fewshot_examples(devset, fewshot, work / devset.name / "fewshot.jsonl")
+        sets.append(f"generation.queries[0].examples_file={work / devset.name / 'fewshot.jsonl'}")
+    cfg = load_config(recipe, sets, out=out)
     t0 = time.time()
     result = run(cfg, progress=False)
     return out, {**_summary(out, lang, {"funnel": result["funnel"], "rows": result["rows"]}),
-                 "seconds": round(time.time() - t0, 1)}
+                 "seconds": round(time.time() - t0, 1), **({"fewshot_human_train": shots} if shots else {})}
 
 
 def _summary(out: Path, lang: str, published: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +145,7 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
 
     r = STUDENT_RECIPES[student]
     opts = TrainOptions(loss=loss, config=r["config"], epochs=r["epochs"], learning_rate=r["learning_rate"],
-                        batch_size=r["batch_size"], max_seq_length=r["max_seq_length"])
+                        batch_size=r["batch_size"], max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"])
     t0 = time.time()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
                    passage_prefix=r["passage_prefix"], eval_opts=EvalOptions(seeds=seeds, human_split=0.5))
@@ -164,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="")
     ap.add_argument("--reuse-data", action="store_true",
                     help="evaluate a dev set's already published dataset instead of running the recipe again")
+    ap.add_argument("--fewshot-human", type=int, default=0, metavar="N",
+                    help="Promptagator's in-domain examples: N (question, page) pairs of the human-TRAIN half "
+                         "as the query method's examples_file (at most 8; never a test question)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="STUDENT.KEY=VALUE",
                     help="override a student recipe, e.g. e5-small.learning_rate=3e-5")
     a = ap.parse_args(argv)
@@ -175,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
                                "recipe": str(a.recipe.relative_to(ROOT) if a.recipe.is_relative_to(ROOT) else a.recipe.name),
                                "students": STUDENT_RECIPES, "devsets": []}
     for devset in a.devset:
-        dataset, gen = generate(devset, a.recipe, a.work, reuse=a.reuse_data)
+        dataset, gen = generate(devset, a.recipe, a.work, reuse=a.reuse_data, fewshot=a.fewshot_human)
         entry: dict[str, Any] = {"devset": devset.name, "generation": gen, "evals": []}
         results["devsets"].append(entry)
         for student in a.students:

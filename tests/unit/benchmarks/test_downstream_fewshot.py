@@ -1,0 +1,52 @@
+"""benchmarks/downstream.py --fewshot-human: Promptagator's in-domain examples come from the
+human-TRAIN half of the eval's split only, as a valid examples_file the query generator reads."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from synthir.eval.human import split_queries
+from synthir.io.beir import write_beir
+
+ROOT = Path(__file__).resolve().parents[3]
+spec = importlib.util.spec_from_file_location("downstream", ROOT / "benchmarks" / "downstream.py")
+downstream = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(downstream)
+
+
+def _devset(root: Path, n: int = 40) -> Path:
+    qids = [f"q{i}" for i in range(n)]
+    write_beir(root, [{"_id": f"d{i}", "title": "", "text": ("word " * 200) + f"doc {i}"} for i in range(n)],
+               [{"_id": q, "text": f"question {q}", "lang": "de"} for q in qids],
+               {"test": [(q, f"d{i}", 1) for i, q in enumerate(qids)]})
+    (root / "devset.json").write_text(json.dumps({"langs": ["de"]}))
+    return root
+
+
+def test_examples_are_human_train_questions_only(tmp_path):
+    dev = _devset(tmp_path / "dev")
+    info = downstream.fewshot_examples(dev, 8, tmp_path / "w" / "fewshot.jsonl")
+    hs = split_queries([f"q{i}" for i in range(40)], 0.5, 0)
+    assert info["n"] == 8 and set(info["query_ids"]) <= set(hs.train)
+    assert not set(info["query_ids"]) & set(hs.test)  # never a test question
+    rows = [json.loads(line) for line in (tmp_path / "w" / "fewshot.jsonl").open()]
+    assert [r["query"] for r in rows] == [f"question {q}" for q in info["query_ids"]]
+    assert all(r["lang"] == "de" and len(r["passage"]) <= 502 and r["passage"].endswith(" …") for r in rows)
+    again = downstream.fewshot_examples(dev, 8, tmp_path / "w2" / "fewshot.jsonl")
+    assert again["query_ids"] == info["query_ids"]  # seeded
+    assert downstream.fewshot_examples(dev, 8, tmp_path / "w3" / "f.jsonl", seed=1)["query_ids"] != info["query_ids"]
+
+
+def test_the_file_is_a_valid_examples_file_of_the_recipe(tmp_path):
+    from synthir.config import load_config
+    from synthir.prompting import read_examples
+
+    dev = _devset(tmp_path / "dev")
+    downstream.fewshot_examples(dev, 8, tmp_path / "fewshot.jsonl")
+    rows, sha = read_examples(tmp_path / "fewshot.jsonl")
+    assert len(rows) == 8 and len(sha) == 64
+    cfg = load_config(ROOT / "configs" / "downstream_copy_penalty.yaml",
+                      [f"generation.queries[0].examples_file={tmp_path / 'fewshot.jsonl'}"])
+    assert cfg.generation.queries[0].examples_file == str(tmp_path / "fewshot.jsonl")
