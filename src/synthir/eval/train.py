@@ -28,7 +28,9 @@ DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
 
 @dataclass
 class TrainOptions:
-    """Fine-tuning recipe (CLI flags of `synthir eval`); `check()` validates it."""
+    """Fine-tuning recipe (CLI flags of `synthir eval`); `check()` validates it. The defaults
+    are MiniLM's; the CLI takes lr and MNRL scale per student from
+    `synthir.embed.st.default_training` (e5-small: 2e-5, 100), and in-process callers should too."""
 
     config: str = "pairs"  # pairs | triplets | auto (triplets when published); the mnrl rows (§8f: pairs won)
     split: str = "train"
