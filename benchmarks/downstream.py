@@ -29,19 +29,21 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synthir.embed.st import default_training
+
 ROOT = Path(__file__).resolve().parents[1]
+HUMAN_SPLIT = 0.5  # every eval's human-train share (seed 0); the few-shot examples come from it
 # MiniLM: pairs, 3 epochs, lr 1e-4 moved French GNOME help by +0.145 (docs/results.md §8); the
 # 10-epoch triplet recipe cost ~50 s a step on 2 shared cores. e5-small: the lr is swept with
 # `--set e5-small.learning_rate=…` (docs/results.md says which won).
 STUDENT_RECIPES: dict[str, dict[str, Any]] = {
-    "minilm": {"config": "pairs", "epochs": 3.0, "learning_rate": 1e-4, "batch_size": 32, "query_prefix": "",
-               "passage_prefix": "", "max_seq_length": 256, "mnrl_scale": 20.0},  # 256: MiniLM's own
+    "minilm": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "query_prefix": "", "passage_prefix": "",
+               "max_seq_length": 256, **default_training("minilm")},  # 256: MiniLM's own
     # 256 (not e5's 512): at 512 tokens x batch 32 MNRL fine-tuning took 23 GB and was OOM-killed
-    # lr 2e-5 and MNRL scale 100 (e5's training temperature 0.01): synthir eval's e5-small
-    # defaults, chosen on the human-TRAIN half (§8p); until §8p: lr 1e-4, scale 20
-    "e5-small": {"config": "pairs", "epochs": 3.0, "learning_rate": 2e-5, "batch_size": 32,
-                 "query_prefix": "query: ", "passage_prefix": "passage: ", "max_seq_length": 256,
-                 "mnrl_scale": 100.0},
+    # lr and MNRL scale: synthir eval's e5-small defaults (2e-5, 100: e5's training temperature
+    # 0.01), chosen on the human-TRAIN half (§8p); until §8p: lr 1e-4, scale 20
+    "e5-small": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "query_prefix": "query: ",
+                 "passage_prefix": "passage: ", "max_seq_length": 256, **default_training("e5-small")},
 }
 
 
@@ -71,14 +73,12 @@ def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars:
     Output: {"file", "n", "query_ids"} for the results JSON."""
     import random
 
-    from synthir.eval.harness import _qrels_split
-    from synthir.eval.human import human_pairs, split_queries
-    from synthir.eval.retrieval import query_groups
+    from synthir.eval.harness import default_human_split
+    from synthir.eval.human import human_pairs
     from synthir.io.beir import read_beir
 
     data = read_beir(devset)
-    split = _qrels_split(data, None, devset)
-    hs = split_queries(query_groups(data, split, data.query_langs)["all"], 0.5, 0)
+    split, hs = default_human_split(data, devset, HUMAN_SPLIT)
     rows, _ = human_pairs(data, split, hs)
     first: dict[str, dict[str, str]] = {}
     for r in rows:  # one page per question
@@ -110,8 +110,9 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
             f"contamination.beir_dirs=[{devset}]"]
     shots = None
     if fewshot:
-        shots = fewshot_examples(devset, fewshot, work / devset.name / "fewshot.jsonl")
-        sets.append(f"generation.queries[0].examples_file={work / devset.name / 'fewshot.jsonl'}")
+        examples = work / devset.name / "fewshot.jsonl"
+        shots = fewshot_examples(devset, fewshot, examples)
+        sets.append(f"generation.queries[0].examples_file={examples}")
     cfg = load_config(recipe, sets, out=out)
     t0 = time.time()
     result = run(cfg, progress=False)
@@ -148,7 +149,7 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
                         batch_size=r["batch_size"], max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"])
     t0 = time.time()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
-                   passage_prefix=r["passage_prefix"], eval_opts=EvalOptions(seeds=seeds, human_split=0.5))
+                   passage_prefix=r["passage_prefix"], eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT))
     comp = res["comparison"]
     return {"student": student, "loss": loss, "recipe": dict(r), "arms": {a: s["all"] for a, s in comp["arms"].items()},
             "deltas": {k: v["all"] for k, v in comp["deltas"].items() if "all" in v},

@@ -48,14 +48,11 @@ def parse_grid(items: list[str]) -> list[dict[str, Any]]:
 
 def selection_half(devset: Path, out: Path, fraction: float = 0.5, seed: int = 0) -> dict[str, int]:
     """Write the human-train half of `devset` (synthir eval's split) as a BEIR dir at `out`."""
-    from synthir.eval.harness import _qrels_split
-    from synthir.eval.human import split_queries
-    from synthir.eval.retrieval import query_groups
+    from synthir.eval.harness import default_human_split
     from synthir.io.beir import read_beir, write_beir
 
     data = read_beir(devset)
-    split = _qrels_split(data, None, devset)  # the split synthir eval scores (test, else dev, ...)
-    hs = split_queries(query_groups(data, split, data.query_langs)["all"], fraction, seed)
+    split, hs = default_human_split(data, devset, fraction, seed)  # synthir eval's split and halves
     keep = set(hs.train)
     corpus = ({"_id": i, **d} for i, d in data.corpus.items())
     queries = ({"_id": q, "text": t, **({"lang": data.query_langs[q]} if q in data.query_langs else {})}

@@ -83,15 +83,14 @@ def human_train_accuracy(judge: Any, devset: Path, negatives: int = 3) -> dict[s
     highest by the miner of the dev-set runs (USE), as mined negatives are."""
     from data_schemas.config import EmbedderConfig
     from synthir.embed.registry import get_embedder
-    from synthir.eval.harness import _qrels_split
-    from synthir.eval.human import split_queries
-    from synthir.eval.retrieval import doc_text, query_groups
+    from synthir.eval.harness import default_human_split
+    from synthir.eval.retrieval import doc_text
     from synthir.filters.verify import embedder_scorer
     from synthir.io.beir import read_beir
 
     data = read_beir(devset)
-    split = _qrels_split(data, None, devset)
-    train = split_queries(query_groups(data, split, data.query_langs)["all"], 0.5, 0).train
+    split, hs = default_human_split(data, devset, 0.5, 0)
+    train = hs.train
     miner = get_embedder(EmbedderConfig(name="use-multilingual"))  # the dev-set runs' miner
     doc_ids = list(data.corpus)
     d_emb = miner.encode([doc_text(data.corpus[d]) for d in doc_ids], "passage")

@@ -82,6 +82,15 @@ def _qrels_split(data: Any, wanted: str | None, beir_dir: Path) -> str:
     raise InputError(f"{beir_dir}: no qrels/*.tsv")
 
 
+def default_human_split(data: Any, beir_dir: Path, fraction: float, seed: int = 0) -> tuple[str, Any]:
+    """(qrels split, HumanSplit) exactly as `run_eval` makes them without `--qrels-split`: the
+    split it scores (test, else dev, validation, train) and its judged queries cut into
+    human-train / test by `fraction` and `seed`. For benchmarks that must use the same halves
+    (a selection set, in-domain examples, a teacher's accuracy) without training anything."""
+    split = _qrels_split(data, None, beir_dir)
+    return split, split_queries(query_groups(data, split, data.query_langs)["all"], fraction, seed)
+
+
 def _norm(text: str) -> str:
     return " ".join(str(text).casefold().split())
 
