@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", default="")
     a = ap.parse_args(argv)
 
-    from synthir.embed.st import default_prefixes, default_training
+    from synthir.embed.st import default_prefixes
     from synthir.eval.harness import EvalOptions, run_eval
     from synthir.eval.train import TrainOptions
 
@@ -86,11 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU",
                                "dataset": a.dataset.name if a.dataset.name != "data" else a.dataset.parent.name, "devset": a.devset.name, "student": a.student,
                                "selection_queries": counts["queries"], "seed": a.seed, "runs": []}
-    student = default_training(a.student)  # what a grid point leaves unset: synthir eval's defaults
-    for point in grid:
+    for point in grid:  # lr / scale a point leaves unset (None): synthir eval's defaults for the student
         opts = TrainOptions(epochs=point.get("epochs", 3.0), config=point.get("config", "pairs"),
-                            learning_rate=point.get("lr", student["learning_rate"]),
-                            mnrl_scale=point.get("scale", student["mnrl_scale"]), batch_size=point.get("batch", 32),
+                            learning_rate=point.get("lr"), mnrl_scale=point.get("scale"), batch_size=point.get("batch", 32),
                             warmup_ratio=point.get("warmup", 0.1), seed=a.seed, max_seq_length=a.max_seq_length)
         tag = "-".join(f"{k}{v}" for k, v in sorted(point.items()))
         t0 = time.time()

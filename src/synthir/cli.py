@@ -123,16 +123,14 @@ def _publish(args: argparse.Namespace) -> int:
 
 def train_options(args: argparse.Namespace) -> TrainOptions:
     """`synthir eval`'s recipe from its flags; lr and MNRL scale default per student
-    (synthir.embed.st.default_training)."""
-    from synthir.embed.st import default_training
+    (TrainOptions.for_student)."""
     from synthir.eval.train import TrainOptions
 
-    student = default_training(args.model)
     return TrainOptions(config=args.config, loss=args.loss, epochs=args.epochs, max_steps=args.max_steps,
                         batch_size=args.batch_size, warmup_ratio=args.warmup_ratio,
-                        learning_rate=student["learning_rate"] if args.lr is None else args.lr,
+                        learning_rate=args.lr,
                         seed=args.seed, max_seq_length=args.max_seq_length or None,
-                        mnrl_scale=student["mnrl_scale"] if args.mnrl_scale is None else args.mnrl_scale)
+                        mnrl_scale=args.mnrl_scale).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:

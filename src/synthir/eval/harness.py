@@ -146,7 +146,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     Output: {"metrics": metrics.json, "groups": metrics_by_group.json, "comparison":
     comparison.json, "info": eval.json}. Bad input: InputError / ConfigError, before any
     model is loaded."""
-    opts, eval_opts = opts or TrainOptions(), eval_opts or EvalOptions()
+    opts, eval_opts = (opts or TrainOptions()).for_student(model), eval_opts or EvalOptions()
     eval_opts.check()
     try:
         import ir_measures  # noqa: F401

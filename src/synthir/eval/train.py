@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +28,10 @@ DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
 
 @dataclass
 class TrainOptions:
-    """Fine-tuning recipe (CLI flags of `synthir eval`); `check()` validates it. The defaults
-    are MiniLM's; the CLI takes lr and MNRL scale per student from
-    `synthir.embed.st.default_training` (e5-small: 2e-5, 100), and in-process callers should too."""
+    """Fine-tuning recipe (CLI flags of `synthir eval`); `check()` validates it. Learning rate
+    and MNRL scale left at None are the student's (`synthir.embed.st.default_training`: e5-small
+    2e-5 and 100, others 1e-4 and 20); `for_student(model)` fills them, and `run_eval` does so
+    for its model, so the CLI and in-process callers get the same recipe."""
 
     config: str = "pairs"  # pairs | triplets | auto (triplets when published); the mnrl rows (§8f: pairs won)
     split: str = "train"
@@ -38,13 +39,22 @@ class TrainOptions:
     epochs: float = 3.0  # 3 epochs at lr 1e-4: the best of benchmarks/eval_sweep.py (docs/results.md §8f)
     max_steps: int = -1  # > 0 overrides epochs
     batch_size: int = 32
-    learning_rate: float = 1e-4
+    learning_rate: float | None = None  # None: the student's (1e-4 MiniLM, the sweep of §8f; 2e-5 e5-small)
     warmup_ratio: float = 0.1
     seed: int = 0
     query_prefix: str = ""  # prepended to queries / documents in training, as in retrieval (e5)
     passage_prefix: str = ""
     max_seq_length: int | None = 256  # tokens kept per text (all arms, base included); None: the model's
-    mnrl_scale: float = 20.0  # MNRL's similarity scale = 1 / temperature (sentence-transformers' default 20)
+    mnrl_scale: float | None = None  # MNRL's similarity scale = 1 / temperature; None: the student's (20 / 100)
+
+    def for_student(self, model: str | None) -> TrainOptions:
+        """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults."""
+        from synthir.embed.st import default_training
+
+        student = default_training(model)
+        return replace(self, learning_rate=student["learning_rate"] if self.learning_rate is None
+                       else self.learning_rate,
+                       mnrl_scale=student["mnrl_scale"] if self.mnrl_scale is None else self.mnrl_scale)
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""
@@ -56,11 +66,11 @@ class TrainOptions:
             raise ConfigError(f"--epochs must be > 0 (got {self.epochs}) unless --max-steps is set")
         if self.batch_size < 1:
             raise ConfigError(f"--batch-size must be >= 1 (got {self.batch_size})")
-        if not self.learning_rate > 0:
+        if self.learning_rate is not None and not self.learning_rate > 0:
             raise ConfigError(f"--lr must be > 0 (got {self.learning_rate})")
         if self.max_seq_length is not None and self.max_seq_length < 8:
             raise ConfigError(f"--max-seq-length must be >= 8 (got {self.max_seq_length})")
-        if not self.mnrl_scale > 0:
+        if self.mnrl_scale is not None and not self.mnrl_scale > 0:
             raise ConfigError(f"--mnrl-scale must be > 0 (got {self.mnrl_scale})")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
@@ -150,6 +160,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
 
     if not sets:
         raise ValueError("finetune needs at least one dataset")
+    if opts.learning_rate is None or opts.mnrl_scale is None:
+        raise ValueError("finetune needs a complete recipe: TrainOptions.for_student(model) sets lr and scale")
     batch = min(opts.batch_size, min(len(rows) for rows in sets.values()))
     batches = sum(math.ceil(len(rows) / batch) for rows in sets.values())
     total = opts.max_steps if opts.max_steps > 0 else math.ceil(batches * opts.epochs)

@@ -55,7 +55,7 @@ def dirs(tmp_path_factory):
 
 @pytest.fixture()
 def fakes(monkeypatch):
-    calls = {"loaded": 0, "trained": [], "saved": []}
+    calls = {"loaded": 0, "trained": [], "saved": [], "recipes": []}
 
     def load(name, max_seq_length=None):
         calls["loaded"] += 1
@@ -66,6 +66,7 @@ def fakes(monkeypatch):
                  for t in rows["anchor" if "anchor" in rows.column_names else "query"]]
         calls["trained"].append((opts.seed, opts.loss, sorted(sets), texts))
         calls["saved"].append(save_to.name if save_to else None)
+        calls["recipes"].append((opts.learning_rate, opts.mnrl_scale))
         model.strength = 1.0 + opts.seed  # a seed-dependent, real change of the rankings
         return {"steps": 1, "loss": 0.1 * (opts.seed + 1), "seconds": 0.0}
 
@@ -140,3 +141,17 @@ def test_bad_eval_options(dirs, tmp_path):
         with pytest.raises(ConfigError, match=flag):
             run_eval(dataset, beir, tmp_path / "x", eval_opts=bad)
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("model, opts, recipe", [
+    ("e5-small", TrainOptions(max_steps=1), (2e-5, 100.0)), ("minilm", TrainOptions(max_steps=1), (1e-4, 20.0)),
+    ("e5-small", TrainOptions(max_steps=1, learning_rate=3e-5), (3e-5, 100.0))])
+def test_in_process_eval_gets_the_students_recipe(dirs, fakes, tmp_path, model, opts, recipe):
+    """run_eval fills an unset lr / MNRL scale from the student, as `synthir eval` does, for
+    both arms, and records the recipe it used."""
+    dataset, beir = dirs
+    res = run_eval(dataset, beir, tmp_path / "e", model=model, opts=opts,
+                   eval_opts=EvalOptions(human_split=0.5, resamples=50))
+    assert fakes["recipes"] == [recipe, recipe]  # synthetic, human
+    options = res["info"]["options"]
+    assert (options["learning_rate"], options["mnrl_scale"]) == recipe

@@ -4,6 +4,8 @@ dataset without the config."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from synthir.cli import main
@@ -95,7 +97,18 @@ def test_mnrl_scale_is_checked_and_reaches_the_loss():
         pass
 
     assert _loss("mnrl", Model(), TrainOptions(mnrl_scale=100.0)).scale == 100.0
-    assert _loss("mnrl", Model(), TrainOptions()).scale == 20.0  # sentence-transformers' own
+    assert _loss("mnrl", Model(), TrainOptions().for_student("minilm")).scale == 20.0  # sentence-transformers' own
+
+
+def test_recipe_is_completed_per_student_and_finetune_refuses_an_incomplete_one():
+    from synthir.eval.train import finetune
+
+    assert TrainOptions().learning_rate is None and TrainOptions().mnrl_scale is None
+    assert TrainOptions().for_student("e5-small").learning_rate == 2e-5
+    assert TrainOptions(mnrl_scale=50.0).for_student("e5-small").mnrl_scale == 50.0
+    TrainOptions().check()  # unset is valid: the student fills it
+    with pytest.raises(ValueError, match="for_student"):
+        finetune(object(), {"mnrl": [1]}, Path("."), TrainOptions())
 
 
 @pytest.mark.parametrize("model, flags, lr, scale", [
