@@ -95,9 +95,10 @@ def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars:
 
 
 def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
-             fewshot: int = 0) -> tuple[Path, dict[str, Any]]:
+             fewshot: int = 0, recipe_sets: list[str] | None = None) -> tuple[Path, dict[str, Any]]:
     """Run the recipe over the dev set's documents; return (dataset dir, funnel summary).
-    `fewshot` > 0: the query method's examples are that many human-train pairs (fewshot_examples)."""
+    `fewshot` > 0: the query method's examples are that many human-train pairs (fewshot_examples).
+    `recipe_sets`: config overrides (`key=value`, as `synthir run --set`) applied after the dev set's."""
     from synthir.config import load_config
     from synthir.pipeline import run
 
@@ -113,7 +114,7 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
         examples = work / devset.name / "fewshot.jsonl"
         shots = fewshot_examples(devset, fewshot, examples)
         sets.append(f"generation.queries[0].examples_file={examples}")
-    cfg = load_config(recipe, sets, out=out)
+    cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
     t0 = time.time()
     result = run(cfg, progress=False)
     return out, {**_summary(out, lang, {"funnel": result["funnel"], "rows": result["rows"]}),
@@ -173,7 +174,8 @@ def _cell(s: dict[str, Any]) -> str:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = ["# Downstream: base vs synthetic vs human (nDCG@10 on the real-question test half)", "",
-             f"- machine: {results['machine']}; seeds {results['seeds']}; recipe `{results['recipe']}`", ""]
+             f"- machine: {results['machine']}; seeds {results['seeds']}; recipe `{results['recipe']}`"
+             + "".join(f" `{o}`" for o in results.get("recipe_overrides", [])), ""]
     for ds in results["devsets"]:
         g = ds["generation"]
         lines += [f"## {ds['devset']} ({g['lang']})", "",
@@ -209,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fewshot-human", type=int, default=0, metavar="N",
                     help="Promptagator's in-domain examples: N (question, page) pairs of the human-TRAIN half "
                          "as the query method's examples_file (at most 8; never a test question)")
+    ap.add_argument("--recipe-set", dest="recipe_sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="override the generation recipe as `synthir run --set` does, e.g. "
+                         "embedder.name=sentence-transformers (recorded in the results)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="STUDENT.KEY=VALUE",
                     help="override a student recipe, e.g. e5-small.learning_rate=3e-5")
     a = ap.parse_args(argv)
@@ -218,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU", "seeds": seeds,
                                "recipe": str(a.recipe.relative_to(ROOT) if a.recipe.is_relative_to(ROOT) else a.recipe.name),
-                               "students": STUDENT_RECIPES, "devsets": []}
+                               "recipe_overrides": a.recipe_sets, "students": STUDENT_RECIPES, "devsets": []}
     for devset in a.devset:
-        dataset, gen = generate(devset, a.recipe, a.work, reuse=a.reuse_data, fewshot=a.fewshot_human)
+        dataset, gen = generate(devset, a.recipe, a.work, reuse=a.reuse_data, fewshot=a.fewshot_human,
+                                recipe_sets=a.recipe_sets)
         entry: dict[str, Any] = {"devset": devset.name, "generation": gen, "evals": []}
         results["devsets"].append(entry)
         for student in a.students:

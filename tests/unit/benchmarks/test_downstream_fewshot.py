@@ -7,6 +7,8 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
+
 from synthir.eval.human import split_queries
 from synthir.io.beir import write_beir
 
@@ -50,3 +52,23 @@ def test_the_file_is_a_valid_examples_file_of_the_recipe(tmp_path):
     cfg = load_config(ROOT / "configs" / "downstream_copy_penalty.yaml",
                       [f"generation.queries[0].examples_file={tmp_path / 'fewshot.jsonl'}"])
     assert cfg.generation.queries[0].examples_file == str(tmp_path / "fewshot.jsonl")
+
+
+def test_recipe_overrides_reach_the_run_config(tmp_path, monkeypatch):
+    """--recipe-set: the overrides are applied after the dev set's own settings."""
+    import synthir.pipeline
+
+    dev = _devset(tmp_path / "dev")
+    (dev / "passages.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": "x"}) + "\n" for i in range(3)))
+    seen = {}
+
+    def fake_run(cfg, progress=False):
+        seen["cfg"] = cfg
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(synthir.pipeline, "run", fake_run)
+    with pytest.raises(RuntimeError, match="stop here"):
+        downstream.generate(dev, ROOT / "configs" / "downstream_copy_penalty.yaml", tmp_path / "w",
+                            recipe_sets=["embedder.name=e5-small", "roundtrip.top_k=3"])
+    cfg = seen["cfg"]
+    assert (cfg.embedder.name, cfg.roundtrip.top_k, cfg.sample.n, cfg.languages) == ("e5-small", 3, 3, ["de"])
