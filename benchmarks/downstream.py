@@ -66,32 +66,14 @@ def _lang(devset: Path) -> str:
 
 
 def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars: int = 500) -> dict[str, Any]:
-    """Promptagator's in-domain few-shot examples for a dev set: `n` (question, page) pairs drawn
-    (random.Random(seed)) from the human-TRAIN half of the split every eval here uses (human
-    split 0.5, seed 0), never from the test half. Each page is cut to `max_chars` at a word
-    boundary (the prompt shows 4 of them whole). Writes an `examples_file` JSONL at `dest`.
-    Output: {"file", "n", "query_ids"} for the results JSON."""
-    import random
+    """Promptagator's in-domain few-shot examples for a dev set (`synthir examples`): `n`
+    (question, page) pairs of the human-TRAIN half of the split every eval here uses (human
+    split 0.5, seed 0), never from the test half; pages cut to `max_chars` (the prompt shows 4
+    of them whole). Output: {"file", "n", "query_ids", ...} for the results JSON."""
+    from synthir.eval.examples import human_train_examples
 
-    from synthir.eval.harness import default_human_split
-    from synthir.eval.human import human_pairs
-    from synthir.io.beir import read_beir
-
-    data = read_beir(devset)
-    split, hs = default_human_split(data, devset, HUMAN_SPLIT)
-    rows, _ = human_pairs(data, split, hs)
-    first: dict[str, dict[str, str]] = {}
-    for r in rows:  # one page per question
-        first.setdefault(r["query_id"], r)
-    picked = random.Random(seed).sample(sorted(first), min(n, len(first)))
-    lang = _lang(devset)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with dest.open("w", encoding="utf-8") as f:
-        for qid in picked:
-            page = first[qid]["positive"]
-            cut = page if len(page) <= max_chars else page[:max_chars].rsplit(" ", 1)[0] + " …"
-            f.write(json.dumps({"passage": cut, "query": first[qid]["anchor"], "lang": lang}, ensure_ascii=False) + "\n")
-    return {"file": dest.name, "n": len(picked), "query_ids": picked}
+    return human_train_examples(devset, n, dest, fraction=HUMAN_SPLIT, seed=seed, max_chars=max_chars,
+                                lang=_lang(devset))
 
 
 def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,

@@ -1,7 +1,7 @@
 """Command line: `synthir run CONFIG [--set k=v ...] [--out DIR]`,
 `synthir plan CONFIG --pilot N [--set k=v ...] [--out PILOT_DIR]`,
 `synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir publish RUN_DIR [--set
-k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthir dev-set
+k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthir examples BEIR --n 8 --out FILE`, `synthir dev-set
 [--source wiki|rfaq|gnome-help] --langs en fr --out DIR`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
@@ -160,6 +160,17 @@ def _eval_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _examples(args: argparse.Namespace) -> int:
+    from synthir.eval.examples import human_train_examples
+
+    info = human_train_examples(Path(args.beir), args.n, Path(args.out), args.human_split, args.human_split_seed,
+                                args.seed, args.max_chars, args.lang)
+    print(f"wrote {info['n']} examples to {args.out}, drawn from the human-train part ({info['train_queries']} "
+          f"questions of qrels/{info['qrels_split']}.tsv); evaluate with `synthir eval --human-split "
+          f"{args.human_split} --human-split-seed {args.human_split_seed}` so no test question was a prompt example")
+    return 0
+
+
 def _seed_list(text: str) -> list[int]:
     try:
         return [int(s) for s in text.split(",") if s.strip()]
@@ -296,6 +307,19 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--bootstrap", type=int, default=1000, metavar="N")
     v.add_argument("--bootstrap-seed", type=int, default=0)
     v.set_defaults(func=_eval_compare)
+
+    x = sub.add_parser("examples", help="Promptagator's in-domain few-shot examples (an examples_file) from "
+                       "the human-train part of a BEIR dir's questions, never its test part")
+    x.add_argument("beir", help="BEIR dir with real questions: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    x.add_argument("--out", required=True, help="examples_file to write (JSONL: passage, query, lang)")
+    x.add_argument("--n", type=int, default=8, help="examples to draw (1..8, Promptagator's limit; default 8)")
+    x.add_argument("--human-split", type=float, default=0.5, metavar="FRACTION",
+                   help="the human-train share, as `synthir eval --human-split` (default 0.5)")
+    x.add_argument("--human-split-seed", type=int, default=0)
+    x.add_argument("--seed", type=int, default=0, help="seed of the draw within the human-train part")
+    x.add_argument("--max-chars", type=int, default=500, help="pages are cut to this many characters")
+    x.add_argument("--lang", help="the questions' language when queries.jsonl has no `lang` field")
+    x.set_defaults(func=_examples)
 
     d = sub.add_parser("dev-set", help="BEIR dev set: bundled Wikipedia summaries (Wikidata "
                        "description -> summary), or real questions from Debian docs (rfaq: R FAQ; "
