@@ -144,9 +144,13 @@ def _yield(acc: Acc) -> dict[str, dict[str, Any]]:
     """Per `method/language`: sampled passages, passages with >= 1 kept query (and their
     share), kept pairs per sampled passage, the share of completions that copied a few-shot
     example, the examples the copy probe retired (stage probe), and kept pairs per hour of
-    bootstrap + probe + generate time (issue: yield where users look)."""
+    bootstrap + probe + generate time with the share of those stages' calls the cache served
+    (issue: yield where users look)."""
     sampled = acc.sample.get("sampled", 0)
-    hours = sum(acc.seconds.get(s, 0.0) for s in ("bootstrap", "probe", "generate")) / 3600  # pools cost too
+    stages = ("bootstrap", "probe", "generate")
+    hours = sum(acc.seconds.get(s, 0.0) for s in stages) / 3600  # pools cost too
+    calls = sum(acc.stage_tokens.get(s, {}).get("calls", 0) for s in stages)
+    cached = sum(acc.stage_tokens.get(s, {}).get("cached_calls", 0) for s in stages)
     out = {}
     for key, c in sorted(acc.groups["method_lang"].items()):
         generated = c["prompts"] - c["llm_error"]
@@ -156,7 +160,9 @@ def _yield(acc: Acc) -> dict[str, dict[str, Any]]:
                     "kept": c["roundtrip_kept"], "kept_per_passage": round(c["roundtrip_kept"] / sampled, 3) if sampled else None,
                     "copied_example_rate": round(acc.copied[key] / generated, 4) if generated else None,
                     "retired_examples": acc.retired[key],
-                    "kept_pairs_per_hour": round(c["roundtrip_kept"] / hours, 1) if hours else None}
+                    "kept_pairs_per_hour": round(c["roundtrip_kept"] / hours, 1) if hours else None,
+                    # calls the LLM cache served: a re-run's per-hour rate is not a generation speed
+                    "cached_call_share": round(cached / calls, 4) if calls else None}
     return out
 
 

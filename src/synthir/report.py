@@ -87,6 +87,11 @@ def _corpus_lines(f: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _cached(y: dict[str, Any]) -> str:
+    share = y.get("cached_call_share")
+    return f" ({100 * share:.0f}% of the calls from the LLM cache)" if share else ""
+
+
 def summary_text(result: dict[str, Any]) -> str:
     """A one-screen summary of a finished run (the publish result)."""
     f = result["funnel"]
@@ -107,7 +112,7 @@ def summary_text(result: dict[str, Any]) -> str:
         retired = f" ({y['retired_examples']} examples retired by the copy probe)" if y.get("retired_examples") else ""
         lines.append(f"  yield {k}: {y['passages_with_kept']}/{y['passages']} passages with a kept query, "
                      f"{y['kept_per_passage']} kept/passage, copied-example rate {y['copied_example_rate']}{retired}, "
-                     f"{y['kept_pairs_per_hour']} kept pairs/hour")
+                     f"{y['kept_pairs_per_hour']} kept pairs/hour" + _cached(y))
     for m, c in sorted(f.get("by_method", {}).items()):
         lines.append(f"  method {m}: {c['prompts']} requested, {c['parsed']} parsed, "
                      f"{c['roundtrip_kept']} kept")

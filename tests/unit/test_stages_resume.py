@@ -115,3 +115,23 @@ def test_missing_or_changed_output_reruns_its_stage_and_the_next(wiki_corpus, tm
     (shard.base / "generate.done.json").write_text("{not json")  # a damaged marker counts as none
     run_stage(GENERATE, cfg, paths, shard, llm=llm)
     assert llm.calls == 16
+
+
+def test_yield_says_how_much_the_llm_cache_served(wiki_corpus, tmp_path):
+    """A re-run whose calls all come from the response cache reports that share next to its
+    kept pairs per hour (that rate is then no generation speed); a fresh run reports 0."""
+    from synthir.llm.cache import CachedLLM
+    from synthir.pipeline import run_stages, start
+    from synthir.report import summary_text
+    from synthir.stages import STAGES
+
+    shares = []
+    for out in ("a", "b"):
+        cfg = demo_config(wiki_corpus, tmp_path / out, **{"sample.n": 4, "shard_size": 4, "languages": "[en]",
+                                                           **ONE_GREEDY_QUERY})
+        llm = CachedLLM(ScriptedLLM(flaky=False), tmp_path / "responses.sqlite")
+        result = run_stages(cfg, start(cfg), STAGES, llm=llm, progress=False)
+        shares.append(result["funnel"]["passage_yield"]["promptagator/en"]["cached_call_share"])
+    assert shares == [0.0, 1.0]
+    assert "(100% of the calls from the LLM cache)" in summary_text(result)
+    assert "% of the calls from the LLM cache" in (tmp_path / "b" / "README.md").read_text()
