@@ -4,9 +4,9 @@ Promptagator (Dai et al., 2022, arXiv:2209.11755) prompts with up to 8 (query, p
 of the target task. When a BEIR dir holds real questions, `synthir examples` draws them from
 the **human-train half** of the split `synthir eval --human-split F --human-split-seed S`
 uses (the same `default_human_split`), never from its test half, so the evaluation that
-follows stays honest. Measured on real questions (docs/results.md §8p/§8q): e5-small trained
-on the resulting queries beat the copy-penalty recipe's by +0.027 (German GNOME help) and
-+0.033 (English R FAQ) nDCG@10.
+follows stays honest. Measured on real questions (docs/results.md §8q): e5-small trained on
+the resulting queries beat the copy-penalty recipe's on all four dev sets, +0.017 nDCG@10
+pooled over 225 questions.
 
 Input: a BEIR dir (corpus.jsonl, queries.jsonl, qrels/). Output: a JSONL `examples_file`
 ({"passage", "query", "lang"} per line; the page cut to `max_chars` at a word boundary) and
