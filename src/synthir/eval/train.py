@@ -160,7 +160,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
 
     if not sets:
         raise ValueError("finetune needs at least one dataset")
-    if opts.learning_rate is None or opts.mnrl_scale is None:
+    if opts.learning_rate is None or (opts.mnrl_scale is None and "mnrl" in sets):
         raise ValueError("finetune needs a complete recipe: TrainOptions.for_student(model) sets lr and scale")
     batch = min(opts.batch_size, min(len(rows) for rows in sets.values()))
     batches = sum(math.ceil(len(rows) / batch) for rows in sets.values())

@@ -109,6 +109,8 @@ def test_recipe_is_completed_per_student_and_finetune_refuses_an_incomplete_one(
     TrainOptions().check()  # unset is valid: the student fills it
     with pytest.raises(ValueError, match="for_student"):
         finetune(object(), {"mnrl": [1]}, Path("."), TrainOptions())
+    with pytest.raises(ValueError, match="for_student"):  # MNRL needs its scale
+        finetune(object(), {"mnrl": [1]}, Path("."), TrainOptions(learning_rate=1e-4))
 
 
 @pytest.mark.parametrize("model, flags, lr, scale", [
