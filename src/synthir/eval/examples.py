@@ -50,8 +50,8 @@ def human_train_examples(beir_dir: Path, n: int, dest: Path, fraction: float = 0
     for r in rows:  # one page per question
         first.setdefault(r["query_id"], r)
     picked = random.Random(seed).sample(sorted(first), min(n, len(first)))
-    langs = {data.query_langs.get(q) or lang for q in picked}
-    if None in langs:
+    langs = {q: data.query_langs.get(q) or lang for q in picked}
+    if None in langs.values():
         raise InputError(f"{beir_dir}/queries.jsonl has no `lang` for some questions: pass --lang")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -59,7 +59,7 @@ def human_train_examples(beir_dir: Path, n: int, dest: Path, fraction: float = 0
         for qid in picked:
             page = first[qid]["positive"]
             cut = page if len(page) <= max_chars else page[:max_chars].rsplit(" ", 1)[0] + " …"
-            row = {"passage": cut, "query": first[qid]["anchor"], "lang": data.query_langs.get(qid) or lang}
+            row = {"passage": cut, "query": first[qid]["anchor"], "lang": langs[qid]}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return {"file": dest.name, "n": len(picked), "query_ids": picked, "train_queries": len(first),
             "qrels_split": split, "fraction": fraction, "split_seed": split_seed}
