@@ -152,11 +152,17 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _eval_compare(args: argparse.Namespace) -> int:
+    import json
+
     from synthir.eval.versus import compare_evals, versus_text
 
     more = [(Path(x), Path(y)) for x, y in args.pair or []]
-    print(versus_text(compare_evals(Path(args.a), Path(args.b), args.arm, args.metric, args.bootstrap,
-                                    args.bootstrap_seed, more)))
+    result = compare_evals(Path(args.a), Path(args.b), args.arm, args.metric, args.bootstrap, args.bootstrap_seed,
+                           more, args.arm_b, args.queries, args.exclude, args.show,
+                           Path(args.beir) if args.beir else None)
+    print(versus_text(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
 
 
@@ -303,6 +309,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="another (A, B) pair of eval dirs, e.g. the same two recipes on another dev set; "
                    "repeatable; all pairs' test queries are pooled into one difference")
     v.add_argument("--arm", default="synthetic", choices=["synthetic", "human", "base"])
+    v.add_argument("--arm-b", choices=["synthetic", "human", "base"],
+                   help="B's arm (default: --arm); e.g. A's synthetic student against the human one of the "
+                   "same eval dir")
+    v.add_argument("--queries", metavar="REGEX", help="only the test queries whose id matches (re.search)")
+    v.add_argument("--exclude", metavar="REGEX", help="leave out the test queries whose id matches")
+    v.add_argument("--show", type=int, default=0, metavar="N",
+                   help="list the N questions A loses most on and wins most on")
+    v.add_argument("--beir", metavar="DIR", help="BEIR dir whose queries.jsonl gives --show the question texts "
+                   "(default: the one each eval recorded)")
+    v.add_argument("--json", metavar="FILE", help="also write the whole result as JSON")
     v.add_argument("--metric", default="ndcg@10", choices=["ndcg@10", "mrr@10", "recall@100"])
     v.add_argument("--bootstrap", type=int, default=1000, metavar="N")
     v.add_argument("--bootstrap-seed", type=int, default=0)

@@ -8,17 +8,27 @@ test queries? Both eval dirs keep their per-query scores (`per_query.json`, writ
 seeds, and puts a paired bootstrap confidence interval on the difference (eval/bootstrap.py:
 Efron & Tibshirani 1993; Sakai, SIGIR 2006).
 
+Where does A lose? The same pairing answers it: `queries` / `exclude` (regular expressions
+over the test query ids) restrict the comparison to a slice of the questions, `arm_b` compares
+two arms (A's synthetic student against B's human one; A and B may be the same dir), and `show`
+lists the questions A loses and wins most on, with their text from the BEIR dir when it is
+still there.
+
 Inputs: two eval dirs of the same BEIR dir, the same qrels split and the same test queries
 (same human split), optionally more such pairs to pool (the same two recipes on other dev
-sets); an arm (`synthetic` by default; `human`, `base` also work) and a metric.
-Output: {"a", "b", "arm", "metric", "queries", "a_mean", "b_mean", "runs_a", "runs_b", "delta":
-the bootstrap dict of A - B[, "sets": one summary per pooled pair]}. Bad input (missing file,
-different test queries, unknown arm or metric): one-line InputError.
+sets); an arm (`synthetic` by default; `human`, `base` also work) for A and for B, a metric,
+the query-id filters and `show`.
+Output: {"a", "b", "arm", "arm_b", "metric", "queries", "a_mean", "b_mean", "runs_a", "runs_b",
+"delta": the bootstrap dict of A - B[, "sets": one summary per pooled pair][, "selection":
+{"queries", "exclude", "kept", "of"}][, "lose_most", "win_most": [{"qid", "text", "a", "b",
+"delta"}]]}. Bad input (missing file, different test queries, unknown arm or metric, a bad
+regular expression, a filter no query passes): one-line InputError.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +78,48 @@ def _runs(rec: dict[str, Any], arm: str, metric: str, where: Path) -> list[dict[
     return [run[metric] for run in runs]
 
 
-def _pair(a: Path, b: Path, arm: str, metric: str) -> tuple[Any, Any, dict[str, Any]]:
-    """Per-query scores of one (A, B) pair on their shared test queries, and its summary."""
+def _pattern(flag: str, text: str | None) -> re.Pattern[str] | None:
+    try:
+        return re.compile(text) if text else None
+    except re.error as e:
+        raise InputError(f"{flag} {text!r}: not a regular expression ({e})") from None
+
+
+def select_queries(qids: list[str], queries: str | None = None, exclude: str | None = None) -> list[str]:
+    """The query ids that `queries` matches (re.search; None: all) and `exclude` does not, in
+    order; InputError when none is left."""
+    keep, drop = _pattern("--queries", queries), _pattern("--exclude", exclude)
+    out = [q for q in qids if (keep is None or keep.search(q)) and not (drop and drop.search(q))]
+    if not out:
+        what = " and ".join(x for x in (f"--queries {queries!r}" if queries else "",
+                                         f"--exclude {exclude!r}" if exclude else "") if x)
+        raise InputError(f"no test query is left by {what} (ids look like {qids[0]!r})" if qids
+                         else "no test queries")
+    return out
+
+
+def query_texts(rec: dict[str, Any], beir: Path | None = None) -> dict[str, str]:
+    """{query id: text} from `beir` or else the eval's recorded BEIR dir (`queries.jsonl`); {}
+    when it is gone or unreadable (published results keep only the dir's name): the ids are
+    shown instead."""
+    path = Path(beir or rec["beir"]) / "queries.jsonl"
+    out: dict[str, str] = {}
+    try:
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    row = json.loads(line)
+                    out[str(row["_id"])] = str(row.get("text", ""))
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return out
+
+
+def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, queries: str | None = None,
+          exclude: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    """Per-query scores of one (A, B) pair on their shared test queries (those the filters
+    keep), and its summary (with "qids", the selected ids in score order, "of", the number of
+    shared test queries before the filters, and "record", A's per_query.json)."""
     ra, rb = load_per_query(a), load_per_query(b)
     if ra["qrels_split"] != rb["qrels_split"] or sorted(ra["test_qids"]) != sorted(rb["test_qids"]):
         only_a = len(set(ra["test_qids"]) - set(rb["test_qids"]))
@@ -77,33 +127,51 @@ def _pair(a: Path, b: Path, arm: str, metric: str) -> tuple[Any, Any, dict[str, 
         raise InputError(f"{a} and {b} were not tested on the same queries ({only_a} only in A, {only_b} only "
                          f"in B, qrels {ra['qrels_split']} vs {rb['qrels_split']}): use the same BEIR dir and "
                          "--human-split / --human-split-seed")
-    qids = sorted(ra["test_qids"])
-    sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm, metric, b, qids)
+    shared = sorted(ra["test_qids"])
+    qids = select_queries(shared, queries, exclude)
+    arm_b = arm_b or arm
+    sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm_b, metric, b, qids)
     return sa, sb, {"a": str(a), "b": str(b), "queries": len(qids), "a_mean": round(float(sa.mean()), 4),
                     "b_mean": round(float(sb.mean()), 4), "runs_a": len(ra["arms"][arm]),
-                    "runs_b": len(rb["arms"][arm])}
+                    "runs_b": len(rb["arms"][arm_b]), "qids": qids, "of": len(shared), "record": ra}
 
 
 def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@10", resamples: int = 1000,
-                  seed: int = 0, more: list[tuple[Path, Path]] | None = None) -> dict[str, Any]:
+                  seed: int = 0, more: list[tuple[Path, Path]] | None = None, arm_b: str | None = None,
+                  queries: str | None = None, exclude: str | None = None, show: int = 0,
+                  beir: Path | None = None) -> dict[str, Any]:
     """A - B on the queries both dirs were tested on (see the module doc).
 
     `more`: further (A, B) pairs, e.g. the same two recipes on other dev sets or languages;
     their test queries are pooled with the first pair's (each query weighs the same) and the
     result gains "sets" (one summary per pair). One dev set's 56-68 questions cannot tell
-    recipes 0.03 apart (docs/results.md §8g); pooling languages can."""
+    recipes 0.03 apart (docs/results.md §8g); pooling languages can. `arm_b`: B's arm (default:
+    `arm`); `queries` / `exclude`: regular expressions over the test query ids; `show`: list
+    that many questions A loses most on and wins most on (their text from `beir`, default the
+    BEIR dir each eval recorded)."""
     import numpy as np
 
-    pairs = [_pair(x, y, arm, metric) for x, y in [(a, b), *(more or [])]]
+    pairs = [_pair(x, y, arm, metric, arm_b, queries, exclude) for x, y in [(a, b), *(more or [])]]
     sa = np.concatenate([p[0] for p in pairs])
     sb = np.concatenate([p[1] for p in pairs])
     first = pairs[0][2]
-    out = {"a": first["a"], "b": first["b"], "arm": arm, "metric": metric, "queries": int(sa.size),
-           "a_mean": round(float(sa.mean()), 4), "b_mean": round(float(sb.mean()), 4),
+    out = {"a": first["a"], "b": first["b"], "arm": arm, "arm_b": arm_b or arm, "metric": metric,
+           "queries": int(sa.size), "a_mean": round(float(sa.mean()), 4), "b_mean": round(float(sb.mean()), 4),
            "runs_a": first["runs_a"], "runs_b": first["runs_b"],
            "delta": paired_bootstrap(sa - sb, resamples=resamples, seed=seed)}
+    if queries or exclude:
+        out["selection"] = {"queries": queries, "exclude": exclude, "kept": int(sa.size),
+                            "of": sum(p[2]["of"] for p in pairs)}
+    if show > 0:
+        rows = []
+        for xa, xb, info in pairs:
+            texts = query_texts(info["record"], beir)
+            rows += [{"qid": q, "text": texts.get(q), "a": round(float(va), 4), "b": round(float(vb), 4),
+                      "delta": round(float(va - vb), 4)} for q, va, vb in zip(info["qids"], xa, xb)]
+        out["lose_most"] = sorted((r for r in rows if r["delta"] < 0), key=lambda r: (r["delta"], r["qid"]))[:show]
+        out["win_most"] = sorted((r for r in rows if r["delta"] > 0), key=lambda r: (-r["delta"], r["qid"]))[:show]
     if more:
-        out["sets"] = [p[2] for p in pairs]
+        out["sets"] = [{k: v for k, v in p[2].items() if k not in ("qids", "record", "of")} for p in pairs]
     return out
 
 
@@ -111,16 +179,27 @@ def versus_text(r: dict[str, Any]) -> str:
     """Three lines for the terminal (one more per pooled pair): both means and the delta with its
     interval."""
     d = r["delta"]
+    arms = f"the {r['arm']} arm" if r.get("arm_b", r["arm"]) == r["arm"] else \
+        f"A's {r['arm']} arm against B's {r['arm_b']} arm"
     if "sets" in r:
-        head = [f"{r['metric']} of the {r['arm']} arm on {r['queries']} test queries pooled over "
-                f"{len(r['sets'])} pairs"]
+        head = [f"{r['metric']} of {arms} on {r['queries']} test queries pooled over {len(r['sets'])} pairs"]
         head += [f"  {s['queries']:>4} q  A {s['a_mean']:.4f} ({s['runs_a']} run(s)) {s['a']}  "
                  f"B {s['b_mean']:.4f} ({s['runs_b']} run(s)) {s['b']}" for s in r["sets"]]
         head += [f"  A {r['a_mean']:.4f}  B {r['b_mean']:.4f}  (pooled)"]
     else:
-        head = [f"{r['metric']} of the {r['arm']} arm on {r['queries']} shared test queries",
+        head = [f"{r['metric']} of {arms} on {r['queries']} shared test queries",
                 f"  A {r['a_mean']:.4f} ({r['runs_a']} run(s))  {r['a']}",
                 f"  B {r['b_mean']:.4f} ({r['runs_b']} run(s))  {r['b']}"]
-    return "\n".join(head + [
+    if "selection" in r:
+        sel = r["selection"]
+        head.insert(1, f"  queries: {sel['kept']} of {sel['of']}" + (f" matching {sel['queries']!r}" if sel["queries"]
+                    else "") + (f", not {sel['exclude']!r}" if sel["exclude"] else ""))
+    lines = head + [
         f"  A - B {d['mean']:+.4f}, {int(d['level'] * 100)}% CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], "
-        f"A ahead in {d['share_above_0']:.0%} of {d['resamples']} resamples"])
+        f"A ahead in {d['share_above_0']:.0%} of {d['resamples']} resamples"]
+    for key, title in (("lose_most", "A loses most on"), ("win_most", "A wins most on")):
+        if key in r:
+            lines.append(f"{title}:" + ("" if r[key] else " none"))
+            lines += [f"  {x['delta']:+.3f}  A {x['a']:.3f}  B {x['b']:.3f}  {x['qid']}"
+                      + (f"  {x['text'][:70]!r}" if x["text"] else "") for x in r[key]]
+    return "\n".join(lines)

@@ -83,3 +83,47 @@ def test_pairs_pool_their_test_queries(dirs, fakes, tmp_path, capsys):  # noqa: 
                  "--pair", str(tmp_path / "b"), str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
     assert "pooled over 2 pairs" in out and re.search(r"A - B [+-]0\.0000,", out)
+
+
+def test_slices_arms_and_the_questions_a_loses_most_on(dirs, fakes, tmp_path, capsys):  # noqa: F811
+    dataset, beir = dirs
+    _eval(dataset, beir, tmp_path / "a", [2])
+    per = json.loads((tmp_path / "a" / "per_query.json").read_text())
+    qids = sorted(per["test_qids"])
+    syn = per["arms"]["synthetic"][0]["ndcg@10"]
+    base = per["arms"]["base"][0]["ndcg@10"]
+    first = f"^{re.escape(qids[0])}$"
+    # a slice is exactly the mean over the ids it keeps; exclude keeps the rest
+    only = compare_evals(tmp_path / "a", tmp_path / "a", arm_b="base", queries=first)
+    assert only["queries"] == 1 and only["selection"] == {"queries": first, "exclude": None, "kept": 1,
+                                                          "of": len(qids)}
+    assert (only["a_mean"], only["b_mean"]) == (round(syn[qids[0]], 4), round(base[qids[0]], 4))
+    rest = compare_evals(tmp_path / "a", tmp_path / "a", arm_b="base", exclude=first)
+    assert rest["queries"] == len(qids) - 1
+    assert rest["a_mean"] == pytest.approx(sum(syn[q] for q in qids[1:]) / (len(qids) - 1), abs=1e-4)
+    # one dir, two arms: the synthetic student against the base model on the same questions
+    both = compare_evals(tmp_path / "a", tmp_path / "a", arm_b="base", show=len(qids))
+    assert both["arm_b"] == "base" and "selection" not in both
+    assert both["delta"]["mean"] == pytest.approx(both["a_mean"] - both["b_mean"], abs=2e-4)
+    lost, won = both["lose_most"], both["win_most"]
+    assert len(lost) + len(won) == sum(round(syn[q] - base[q], 4) != 0 for q in qids) > 0
+    assert [x["delta"] for x in lost] == sorted(x["delta"] for x in lost) and all(x["delta"] < 0 for x in lost)
+    assert [x["delta"] for x in won] == sorted((x["delta"] for x in won), reverse=True)
+    texts = {json.loads(line)["_id"]: json.loads(line)["text"] for line in (beir / "queries.jsonl").open()}
+    assert all(x["text"] == texts[x["qid"]] and x["a"] == round(syn[x["qid"]], 4) for x in lost + won)
+    # no BEIR dir to read (as in published results): ids only, no error
+    gone = compare_evals(tmp_path / "a", tmp_path / "a", arm_b="base", show=1, beir=tmp_path / "nowhere")
+    assert all(x["text"] is None for x in gone["lose_most"] + gone["win_most"])
+    with pytest.raises(InputError, match="not a regular expression"):
+        compare_evals(tmp_path / "a", tmp_path / "a", queries="(")
+    with pytest.raises(InputError, match="no test query is left by --queries 'zzz'"):
+        compare_evals(tmp_path / "a", tmp_path / "a", queries="zzz")
+    out_json = tmp_path / "cmp.json"
+    assert main(["eval-compare", str(tmp_path / "a"), str(tmp_path / "a"), "--arm-b", "base", "--exclude", first,
+                 "--show", "2", "--json", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "A's synthetic arm against B's base arm" in out and f"{len(qids) - 1} of {len(qids)}" in out
+    assert "A loses most on" in out and json.loads(out_json.read_text())["queries"] == len(qids) - 1
+    assert main(["eval-compare", str(tmp_path / "a"), str(tmp_path / "a"), "--queries", "("]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not a regular expression" in err and len(err.splitlines()) == 1
