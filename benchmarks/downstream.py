@@ -103,12 +103,19 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
                  "seconds": round(time.time() - t0, 1), **({"fewshot_human_train": shots} if shots else {})}
 
 
+def published_pairs(queries: dict[str, int]) -> int:
+    """The pairs a run published, from funnel.json's `queries` counts: those the judge stage
+    kept when it ran (it drops and relabels after the round trip), else the round trip's."""
+    return queries.get("judge_kept", queries["roundtrip_kept"])
+
+
 def _summary(out: Path, lang: str, published: dict[str, Any]) -> dict[str, Any]:
     """The generation numbers of a published dev-set dataset (funnel.json's content)."""
     f = published["funnel"]
     kept_passages = len({r["positive_id"] for r in _rows(out, "pairs")})
     return {"lang": lang, "passages": f["sample"]["sampled"], "prompts": f["queries"]["prompts"],
-            "parsed": f["queries"]["parsed"], "kept_pairs": f["queries"]["roundtrip_kept"],
+            "parsed": f["queries"]["parsed"], "roundtrip_kept": f["queries"]["roundtrip_kept"],
+            "kept_pairs": published_pairs(f["queries"]),
             "passages_with_a_kept_query": kept_passages, "rows": published.get("rows", {}),
             "seconds": sum(f.get("seconds", {}).values()) if isinstance(f.get("seconds"), dict) else None,
             "tokens": f["tokens"], "dropped": f["dropped"], "passage_yield": f.get("passage_yield", {})}

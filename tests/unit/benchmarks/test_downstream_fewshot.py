@@ -72,3 +72,9 @@ def test_recipe_overrides_reach_the_run_config(tmp_path, monkeypatch):
                             recipe_sets=["embedder.name=e5-small", "roundtrip.top_k=3"])
     cfg = seen["cfg"]
     assert (cfg.embedder.name, cfg.roundtrip.top_k, cfg.sample.n, cfg.languages) == ("e5-small", 3, 3, ["de"])
+
+
+def test_kept_pairs_are_the_published_ones_after_the_judge():
+    # with a judge stage the round trip's count overstates the pairs published
+    assert downstream.published_pairs({"roundtrip_kept": 220, "judge_kept": 184}) == 184
+    assert downstream.published_pairs({"roundtrip_kept": 136}) == 136  # funnels without the judge key
