@@ -128,7 +128,10 @@ def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, que
                          f"in B, qrels {ra['qrels_split']} vs {rb['qrels_split']}): use the same BEIR dir and "
                          "--human-split / --human-split-seed")
     shared = sorted(ra["test_qids"])
-    qids = select_queries(shared, queries, exclude)
+    try:
+        qids = select_queries(shared, queries, exclude)
+    except InputError as e:
+        raise InputError(f"{a}: {e}") from None
     arm_b = arm_b or arm
     sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm_b, metric, b, qids)
     return sa, sb, {"a": str(a), "b": str(b), "queries": len(qids), "a_mean": round(float(sa.mean()), 4),
