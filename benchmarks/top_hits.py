@@ -23,56 +23,39 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 
-def _load(path: str) -> Any:
-    from sentence_transformers import SentenceTransformer
-
-    from synthir.embed.st import model_source
-
-    if path in ("e5-small", "minilm"):
-        path = model_source(path)
-    model = SentenceTransformer(path, device="cpu")
-    model.max_seq_length = 256  # synthir eval's default for every arm
-    return model
-
-
 def top_hits(beir: Path, pattern: str, models: dict[str, str], top: int, prefixes: bool) -> dict[str, Any]:
     """{"questions": [{"qid", "text", "relevant", "models": {name: {"rank", "top"}}}],
-    "first_counts": {name: {page: times first}}} for the questions matching `pattern`."""
-    from synthir.eval.retrieval import doc_text
+    "first_counts": {name: {page: times first}}} for the judged questions matching `pattern`
+    (the qrels split `synthir eval` picks: test, else dev, validation, train). The ranking is
+    `synthir eval`'s own (`retrieval.retrieve` over the whole corpus)."""
+    from synthir.eval.harness import _load_model, _qrels_split
+    from synthir.eval.retrieval import retrieve
+    from synthir.io.beir import read_beir
 
-    corpus = [json.loads(line) for line in (beir / "corpus.jsonl").open(encoding="utf-8") if line.strip()]
-    queries = {row["_id"]: row["text"] for row in map(json.loads, (beir / "queries.jsonl").open(encoding="utf-8"))}
-    qrels: dict[str, set[str]] = {}
-    for line in sorted((beir / "qrels").glob("*.tsv"))[0].open(encoding="utf-8"):
-        parts = line.rstrip("\n").split("\t")
-        if len(parts) == 3 and parts[0] != "query-id" and float(parts[2]) > 0:
-            qrels.setdefault(parts[0], set()).add(parts[1])
-    qids = sorted(q for q in qrels if q in queries and re.search(pattern, q))
+    data = read_beir(beir)
+    split = _qrels_split(data, None, beir)
+    qrels = {q: {d for d, s in docs.items() if s > 0} for q, docs in data.qrels[split].items()}
+    qids = sorted(q for q in qrels if q in data.queries and qrels[q] and re.search(pattern, q))
     if not qids:
         raise SystemExit(f"no judged query id matches {pattern!r}")
-    ids = [c["_id"] for c in corpus]
     qp, pp = ("query: ", "passage: ") if prefixes else ("", "")
     # published without local absolute paths: a model dir as its last two parts (eval dir/model)
     shown = {n: p if p in ("e5-small", "minilm") else "/".join(Path(p).parts[-2:]) for n, p in models.items()}
     out: dict[str, Any] = {"beir": beir.name, "queries": pattern, "models": shown, "questions": [],
                            "first_counts": {}}
-    rows = {q: {"qid": q, "text": queries[q], "relevant": sorted(qrels[q]), "models": {}} for q in qids}
+    rows = {q: {"qid": q, "text": data.queries[q], "relevant": sorted(qrels[q]), "models": {}} for q in qids}
     for name, path in models.items():
-        model = _load(path)
-        pv = model.encode([pp + doc_text(c) for c in corpus],
-                          normalize_embeddings=True, batch_size=16)
-        qv = model.encode([qp + queries[q] for q in qids], normalize_embeddings=True, batch_size=16)
+        run = retrieve(_load_model(path, 256), data, split, k=len(data.corpus), query_prefix=qp,
+                       passage_prefix=pp)  # 256 tokens: synthir eval's default for every arm
         firsts: Counter[str] = Counter()
-        for q, scores in zip(qids, np.asarray(qv) @ np.asarray(pv).T):
-            order = [ids[i] for i in np.argsort(-scores)]
-            rank = min(order.index(d) + 1 for d in qrels[q] if d in order)
-            rows[q]["models"][name] = {"rank": rank, "top": order[:top]}
+        for q in qids:
+            order = list(run[q])  # best first
+            rows[q]["models"][name] = {"rank": min(order.index(d) + 1 for d in qrels[q] if d in order),
+                                       "top": order[:top]}
             firsts[order[0]] += 1
         out["first_counts"][name] = dict(firsts.most_common())
     out["questions"] = list(rows.values())

@@ -98,28 +98,22 @@ def select_queries(qids: list[str], queries: str | None = None, exclude: str | N
     return out
 
 
-def query_texts(rec: dict[str, Any], beir: Path | None = None) -> dict[str, str]:
-    """{query id: text} from `beir` or else the eval's recorded BEIR dir (`queries.jsonl`); {}
-    when it is gone or unreadable (published results keep only the dir's name): the ids are
-    shown instead."""
-    path = Path(beir or rec["beir"]) / "queries.jsonl"
-    out: dict[str, str] = {}
+def query_texts(beir: Path) -> dict[str, str]:
+    """{query id: text} of the BEIR dir `beir`; {} when it is gone or unreadable (published
+    results keep only the dir's name): the ids are shown instead."""
+    from synthir.io.beir import read_beir
+
     try:
-        with path.open(encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    row = json.loads(line)
-                    out[str(row["_id"])] = str(row.get("text", ""))
-    except (OSError, ValueError, KeyError, TypeError):
+        return read_beir(beir, corpus=False).queries
+    except (OSError, InputError, KeyError, TypeError):
         return {}
-    return out
 
 
 def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, queries: str | None = None,
           exclude: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
     """Per-query scores of one (A, B) pair on their shared test queries (those the filters
     keep), and its summary (with "qids", the selected ids in score order, "of", the number of
-    shared test queries before the filters, and "record", A's per_query.json)."""
+    shared test queries before the filters, and "beir", the BEIR dir A's eval recorded)."""
     ra, rb = load_per_query(a), load_per_query(b)
     if ra["qrels_split"] != rb["qrels_split"] or sorted(ra["test_qids"]) != sorted(rb["test_qids"]):
         only_a = len(set(ra["test_qids"]) - set(rb["test_qids"]))
@@ -136,7 +130,7 @@ def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, que
     sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm_b, metric, b, qids)
     return sa, sb, {"a": str(a), "b": str(b), "queries": len(qids), "a_mean": round(float(sa.mean()), 4),
                     "b_mean": round(float(sb.mean()), 4), "runs_a": len(ra["arms"][arm]),
-                    "runs_b": len(rb["arms"][arm_b]), "qids": qids, "of": len(shared), "record": ra}
+                    "runs_b": len(rb["arms"][arm_b]), "qids": qids, "of": len(shared), "beir": ra["beir"]}
 
 
 def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@10", resamples: int = 1000,
@@ -168,13 +162,13 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
     if show > 0:
         rows = []
         for xa, xb, info in pairs:
-            texts = query_texts(info["record"], beir)
+            texts = query_texts(Path(beir or info["beir"]))
             rows += [{"qid": q, "text": texts.get(q), "a": round(float(va), 4), "b": round(float(vb), 4),
                       "delta": round(float(va - vb), 4)} for q, va, vb in zip(info["qids"], xa, xb)]
         out["lose_most"] = sorted((r for r in rows if r["delta"] < 0), key=lambda r: (r["delta"], r["qid"]))[:show]
         out["win_most"] = sorted((r for r in rows if r["delta"] > 0), key=lambda r: (-r["delta"], r["qid"]))[:show]
     if more:
-        out["sets"] = [{k: v for k, v in p[2].items() if k not in ("qids", "record", "of")} for p in pairs]
+        out["sets"] = [{k: v for k, v in p[2].items() if k not in ("qids", "beir", "of")} for p in pairs]
     return out
 
 
