@@ -203,7 +203,7 @@ def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
         "index": {"embedder": acc.index.get("embedder"), "index": acc.index.get("index"),
                   "rows": acc.index.get("rows")},
         "teacher": acc.teacher,
-        "judge": _judge(acc.judge),
+        "judge": _judge(acc.judge, cfg),
         "passage_yield": _yield(acc),
         "rounds": _rounds(run),
         "budget": read_summary(run.budget),
@@ -226,11 +226,18 @@ def _add_rounds(acc: Acc, run: RunDir) -> None:
     acc.sample = sample
 
 
-def _judge(j: dict[str, Any]) -> dict[str, Any]:
+def _judge(j: dict[str, Any], cfg: RunConfig) -> dict[str, Any]:
     """The judge's counts plus the agreement rates (pairwise concordance of grades with the
-    round-trip ranks; the judge's best passage being the best-ranked one)."""
+    round-trip ranks; the judge's best passage being the best-ranked one); for a yes/no judge
+    the P(yes) quantiles of sources and candidates and, when the relevance cut sits above the
+    median source, `cut_warning` (synthir.filters.judge_spread)."""
     if not j:
         return {}
+    if j.get("p_yes"):
+        from synthir.filters.judge_spread import cut_warning, quantiles
+
+        j["p_yes_quantiles"] = {role: quantiles(h) for role, h in sorted(j["p_yes"].items())}
+        j["cut_warning"] = cut_warning(j, cfg.judge.yes_no_cuts, cfg.judge.relevant_min)
     a = j.get("agreement", {})
     pairs = a.get("concordant", 0) + a.get("discordant", 0)
     j["agreement"] = {**a, "pairwise": round(a.get("concordant", 0) / pairs, 4) if pairs else None,

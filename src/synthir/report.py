@@ -130,6 +130,13 @@ def summary_text(result: dict[str, Any]) -> str:
                      f"added={o.get('added', 0)} demoted={j.get('demoted', 0)} dropped={o.get('dropped', 0)} "
                      f"unjudged={o.get('unjudged', 0)}; {j.get('asked', 0)} verdicts asked"
                      + (f", {j['prejudge_saved']} saved by the pre-judge" if j.get("prejudge") else ""))
+        q = (j.get("p_yes_quantiles") or {}).get("source")
+        if q and q.get("n"):
+            c = j["p_yes_quantiles"].get("candidate") or {}
+            lines.append(f"  judge    P(yes) of sources p10/p50/p90 {q['p10']}/{q['p50']}/{q['p90']}"
+                         + (f", of candidates {c['p10']}/{c['p50']}/{c['p90']}" if c.get("n") else ""))
+        if j.get("cut_warning"):
+            lines.append(f"  WARNING  {j['cut_warning']}")
     r = f.get("rounds") or {}
     if r.get("rounds"):
         lines.append(f"  target   {r['target']['kept_pairs']}: {r['kept']['total']} kept in {len(r['rounds'])} round(s) "

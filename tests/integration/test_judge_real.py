@@ -54,3 +54,25 @@ def test_embedded_instruct_yes_no_judge_end_to_end(tmp_path):
     j = result["funnel"]["judge"]
     print("\nembedded-instruct yes/no judge:", json.dumps({k: j[k] for k in ("outcomes", "grades", "agreement")}))
     assert j["asked"] == 9 and sum(j["outcomes"].values()) == 3 and j["kind"] == "yes_no"
+    # the spread the cuts were applied to: every source and candidate verdict is in the histograms
+    q = j["p_yes_quantiles"]
+    assert q["source"]["n"] == 3 and q["candidate"]["n"] == 6
+    assert "P(yes) spread" in (tmp_path / "yes_no" / "README.md").read_text()
+
+
+def test_yes_no_judge_warns_when_the_relevance_cut_is_above_the_median_source(tmp_path):
+    """Cuts far above anything the 0.5B judge says: the run says so in its summary and card, with
+    the median read from the judge's own verdicts (the run dir's judgments)."""
+    from synthir.report import summary_text
+
+    result = _run(tmp_path, "high", **{"judge.kind": "yes_no", "judge.yes_no_cuts": "[0.97, 0.98, 0.99]"})
+    j = result["funnel"]["judge"]
+    sources = sorted(json.loads(line)["p_yes"] for f in (tmp_path / "high").rglob("judgments.jsonl")
+                     for line in f.read_text().splitlines() if json.loads(line)["role"] == "source")
+    assert len(sources) == 3
+    warned = sources[1] < 0.98
+    assert (j["cut_warning"] is not None) == warned
+    if warned:
+        assert f"{j['outcomes']['dropped']} of 3 queries" in j["cut_warning"]
+        assert "WARNING  judge: the median source P(yes)" in summary_text(result)
+        assert "**Warning:** judge: the median source" in (tmp_path / "high" / "README.md").read_text()

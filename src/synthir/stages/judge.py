@@ -10,7 +10,9 @@ With `judge.enabled: false` the kept queries pass through unchanged.
 
 Reads: kept, passages, corpus. Writes: judged (QueryRecord: the kept queries after the judge,
 what the later stages read), judgments (Judgment), judge_rejected (Rejected). Stats: in, kept,
-outcomes, grades, agreement with the round-trip rank, calls saved by the pre-judge, tokens.
+outcomes, grades, agreement with the round-trip rank, calls saved by the pre-judge, tokens, and
+for `kind: yes_no` the P(yes) histograms of sources and candidates (`p_yes`; the run warns when
+the relevance cut sits above the median source: synthir.filters.judge_spread).
 Reference: Lee et al., 2024, "Gecko: Versatile Text Embeddings Distilled from Large Language
 Models"; the answerability judge of NVIDIA's retrieval data pipeline.
 """
@@ -25,6 +27,7 @@ from data_schemas.config import LLMConfig, RunConfig
 from data_schemas.records import Judgment, Passage, QueryRecord, Rejected
 from synthir.embed.registry import get_embedder
 from synthir.filters.judge import Slot, agreement, ambiguous, relabel, slots
+from synthir.filters.judge_spread import histogram, merge
 from synthir.generators.judge import ChatJudge, grade_of_p_yes, parse_verdict, template_name
 from synthir.ids import content_id
 from synthir.llm.registry import model_identity
@@ -204,6 +207,9 @@ def judge(ctx: Context) -> dict[str, Any]:
                  masked_candidates=masked, verified_negatives=negatives, pending=pending,
                  verdict_errors=errors, malformed_verdicts=malformed,
                  complete=errors == 0 and pending == 0 and "budget_stopped" not in stats)
+    if jc.kind == "yes_no":  # the spread the cuts are applied to (synthir.filters.judge_spread)
+        stats["p_yes"] = {role: histogram(j.p_yes for j in judgments if j.role == role and j.p_yes is not None)
+                          for role in ("source", "candidate")}
     return stats
 
 
@@ -221,6 +227,9 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
         acc = j.setdefault(name, {})
         for k, v in stats.get(name, {}).items():
             acc[k] = acc.get(k, 0) + v
+    for role, hist in (stats.get("p_yes") or {}).items():
+        spread = j.setdefault("p_yes", {})
+        spread[role] = merge(spread.get(role), hist)
     for name in ("grades", "by_source_rank"):
         acc = j.setdefault(name, {})
         for key, counts in stats.get(name, {}).items():
