@@ -61,6 +61,10 @@ def empty_reason(f: dict[str, Any], top_k: int | None = None) -> str:
         return f"no completion parsed into a query ({_top(dropped.get('parse', {}))})"
     if not q["filtered"]:
         return f"the query filters dropped every query ({_top(dropped.get('filter', {}))})"
+    j = f.get("judge") or {}
+    if q.get("roundtrip_kept") and j.get("in") and not j.get("kept"):
+        return (f"the judge dropped every query the round trip kept ({_top(dropped.get('judge', {}))})"
+                + (f"; {j['cut_warning']}" if j.get("cut_warning") else "; see the card's judge section"))
     ranks = ", ".join(f"{k}: {v}" for k, v in f.get("source_rank", {}).items() if v)
     return (f"no query found its source passage in the top {top_k or 'K'} of the round trip "
             f"(source ranks {ranks or 'none'}); raise roundtrip.top_k or check the embedder")

@@ -36,6 +36,14 @@ def test_empty_reason_is_the_first_stage_that_ended_with_nothing():
         empty_reason(funnel(queries=q, dropped={"filter": {"near_duplicate": 8}}))
     assert empty_reason(funnel(), top_k=5).startswith(
         "no query found its source passage in the top 5 of the round trip (source ranks >10: 8)")
+    # the round trip kept queries and the judge dropped them all: the judge is named, with its warning
+    q = {**q, "filtered": 8, "roundtrip_kept": 3, "judge_kept": 0}
+    judged = funnel(queries=q, dropped={"judge": {"judge_rejected_source": 3}},
+                    judge={"in": 3, "kept": 0, "cut_warning": "judge: the median source P(yes) is 0.43 …"})
+    assert empty_reason(judged, top_k=5) == ("the judge dropped every query the round trip kept "
+                                             "(judge_rejected_source 3); judge: the median source P(yes) is 0.43 …")
+    del judged["judge"]["cut_warning"]
+    assert empty_reason(judged).endswith("(judge_rejected_source 3); see the card's judge section")
 
 
 def test_zero_pairs_exit_non_zero_unless_allowed(tmp_path, capsys):
