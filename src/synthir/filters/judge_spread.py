@@ -15,7 +15,7 @@ spread and the run a one-line warning when the cuts do not fit it.
   is what the round trip already says about them. It is a suggestion in the warning, never
   applied by itself.
 - `cut_warning(judge_funnel, cuts, relevant_min)` -> one line, or None: when the sources'
-  median P(yes) is below the cut that makes a passage relevant.
+  median P(yes) is at or below the cut that makes a passage relevant.
 """
 
 from __future__ import annotations
