@@ -6,14 +6,17 @@
 becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping. A
 `logit_penalty` (the copy penalty) becomes a per-prompt `logit_bias` over its tokens.
 
-Reproducible samples: a prompt's first sample evaluates it from an empty KV cache; its other
-samples reuse that prompt's cache. llama.cpp would also reuse the prefix a prompt shares with
-the previous, different prompt, but its logits then depend on where the evaluation was split:
+Reproducible samples, reused prefixes: llama.cpp evaluates a prompt in batches of
+`prompt_block` tokens (n_batch), and a prompt's logits depend on where its evaluation was split:
 the embedded Gemma's last-token logits moved by up to 0.72 when a 300-token few-shot prompt was
-evaluated as 15 + 285 tokens instead of at once, enough to change temperature samples. With
-prefix reuse, a prompt's samples depended on which prompt ran before it, so a run resumed after
-a kill, or with other shards, wrote other queries for the same (prompt, seed). Cost: the shared
-instruction header (~15-50 tokens of ~300) is evaluated again per prompt.
+evaluated as 15 + 285 tokens instead of at once, enough to change temperature samples. So a
+prompt takes from the KV cache only the whole blocks [0, B), [B, 2B), ... it shares with the
+previous prompt (`aligned_prefix`) and evaluates the rest from that block boundary: the splits
+fall where they would from an empty cache, so its samples do not depend on which prompt ran
+before it (a run resumed after a kill, or with other shards, writes the same queries). A
+prompt's other samples reuse its whole cache. This pays off when prompts share a long head,
+like Promptagator's fixed few-shot prompt (`example_selection: first`): 8 in-domain examples
+are most of each prompt. With per-passage example draws only the instruction header is shared.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from data_schemas.config import LLMConfig
@@ -29,6 +33,21 @@ from synthir.llm.gbnf import schema_to_gbnf
 from synthir.llm.models import gguf_path, weights_identity
 
 log = logging.getLogger(__name__)
+
+
+def aligned_prefix(cached: Sequence[int], reusable: int, tokens: Sequence[int], block: int) -> int:
+    """How many leading tokens of the prompt `tokens` to take from the KV cache (pure function).
+
+    Inputs: `cached` the token ids the cache holds, `reusable` how many of them may be reused
+    (the previous prompt's length minus 1: its last prompt token is evaluated again, alone, by
+    its other samples, and generated tokens are evaluated one at a time), `block` the
+    evaluation batch. Output: the longest shared prefix, never the prompt's last token, rounded
+    down to whole blocks."""
+    limit = min(len(cached), reusable, len(tokens) - 1)
+    same = 0
+    while same < limit and cached[same] == tokens[same]:
+        same += 1
+    return same - same % block
 
 
 def to_llamacpp_kwargs(params: SamplingParams, sample: int = 0) -> dict[str, Any]:
@@ -50,6 +69,7 @@ class Options(BackendOptions):
     gguf_file: str | None = None
     threads: int | None = None
     context_length: int = 4096
+    prompt_block: int = 512
 
 
 class LlamaCppLLM:
@@ -69,8 +89,9 @@ class LlamaCppLLM:
         opts = Options.of(cfg)
         threads = opts.threads or os.cpu_count() or 1
         log.info("loading %s with llama.cpp (%s threads)", self.model_id, threads)
-        self.llm = Llama(model_path=str(path), n_ctx=opts.context_length, n_threads=threads,
-                         n_threads_batch=threads, seed=0, verbose=False)
+        self.llm = _block_llama(Llama)(model_path=str(path), n_ctx=opts.context_length,
+                                       n_batch=opts.prompt_block, n_ubatch=opts.prompt_block,
+                                       n_threads=threads, n_threads_batch=threads, seed=0, verbose=False)
         self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()  # a Llama context is not thread-safe
 
@@ -92,8 +113,7 @@ class LlamaCppLLM:
             kw["logit_bias"] = bias
         try:
             with self._lock:
-                if sample == 0:
-                    self.llm.reset()  # evaluate from an empty cache: see "Reproducible samples"
+                self.llm.align_next = sample == 0  # whole shared blocks only: see the module doc
                 if self.cfg.api == "chat":
                     res = self.llm.create_chat_completion(
                         messages=[{"role": "user", "content": prompt}], **kw)
@@ -104,6 +124,7 @@ class LlamaCppLLM:
                     choice = res["choices"][0]
                     text = choice["text"]
         except Exception as exc:  # e.g. prompt longer than n_ctx: counted, never a crash
+            self.llm.reusable = 0  # the cache may hold a half-evaluated prompt
             return Generation(text="", finish_reason="error", error=f"{type(exc).__name__}: {exc}")
         text, found = cut_at_stop(text, params.stop)
         usage = res.get("usage") or {}
@@ -129,6 +150,7 @@ class LlamaCppLLM:
         out = []
         with self._lock:
             llm = self.llm
+            llm.reusable = 0  # unaligned evaluations below: no generation may reuse these blocks
             for prompt in prompts:
                 tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
                 tokens = tokens[-(llm.n_ctx() - 1):]
@@ -148,6 +170,30 @@ class LlamaCppLLM:
     def first_token(self, word: str) -> int:
         """The id of the first token of `word` (no BOS)."""
         return int(self.llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)[0])
+
+
+def _block_llama(Llama: type) -> type:
+    """`Llama` whose `generate` first rewinds the KV cache to `aligned_prefix` when
+    `align_next` is set (a prompt's first sample); `reused_tokens` counts the prompt tokens
+    taken from the cache that way."""
+
+    class BlockLlama(Llama):  # type: ignore[misc, valid-type]
+        align_next = False
+        reusable = 0
+        reused_tokens = 0
+
+        def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Any:
+            if self.align_next:
+                self.align_next = False
+                tokens = list(tokens)
+                keep = aligned_prefix(self.input_ids[:self.n_tokens].tolist(), self.reusable, tokens, self.n_batch)
+                self.reset()  # Llama.generate then keeps the first `keep` cached tokens, evaluates the rest
+                self.n_tokens = keep
+                self.reused_tokens += keep
+                self.reusable = len(tokens) - 1
+            return super().generate(tokens, *args, **kwargs)
+
+    return BlockLlama
 
 
 SMOKE = ("import sys\nfrom llama_cpp import Llama\n"

@@ -37,3 +37,54 @@ def test_samples_do_not_depend_on_the_previous_prompt() -> None:
     again = [g.text for g in llm.generate([target], params)]  # the cache now holds this very prompt
     assert after_other == first
     assert again == first
+
+
+def test_aligned_prefix_takes_whole_shared_blocks_only() -> None:
+    pytest.importorskip("llama_cpp")
+    from synthir.llm.llamacpp_backend import aligned_prefix
+
+    cached = list(range(100))
+    assert aligned_prefix(cached, 99, list(range(100)) + [7], 16) == 96  # 99 shared -> 6 blocks
+    assert aligned_prefix(cached, 99, list(range(40)) + [-1] * 60, 16) == 32  # differs at 40
+    assert aligned_prefix(cached, 20, list(range(100)), 16) == 16  # the previous prompt's cells end at 20
+    assert aligned_prefix(cached, 99, list(range(33)), 16) == 32  # never the prompt's last token
+    assert aligned_prefix(cached, 99, list(range(32)), 16) == 16
+    assert aligned_prefix(cached, 0, list(range(100)), 16) == 0  # nothing reusable (judge, error)
+    assert aligned_prefix([], 99, list(range(100)), 16) == 0
+
+
+def _last_logits(llm, prompt: str) -> "np.ndarray":
+    """The logits after the prompt's last token: a 1-token greedy completion leaves them in
+    the context (the sampled token is never evaluated)."""
+    import numpy as np
+    import llama_cpp
+
+    llm.generate([prompt], SamplingParams(temperature=0.0, max_tokens=1, n=1))
+    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.llm._ctx.ctx, -1),
+                                 shape=(llm.llm.n_vocab(),)).copy()
+
+
+def test_shared_blocks_are_reused_and_samples_stay_the_same() -> None:
+    """Prompt blocks of 32 tokens: prompts with the same examples in the same order share
+    several whole blocks, which the second prompt takes from the cache; its logits are
+    bit-identical to a fresh model's that evaluates it from an empty cache (reusing the
+    unaligned shared prefix instead moves them), and so are its samples."""
+    pytest.importorskip("llama_cpp")
+    import numpy as np
+    from synthir.llm.llamacpp_backend import LlamaCppLLM
+
+    cfg = LLMConfig(backend="llamacpp", model="embedded", threads=2, context_length=1024, prompt_block=32)
+    params = SamplingParams(temperature=0.8, top_p=0.95, max_tokens=16, stop=("\n",), seed=5, n=3)
+    target = _few_shot("The Danube flows through ten countries and four capital cities.", [0, 1, 2, 3])
+    other = _few_shot("Gustave Flaubert was a French novelist.", [0, 1, 2, 3])  # same examples, same order
+    warm, fresh = LlamaCppLLM(cfg), LlamaCppLLM(cfg)
+    warm.generate([other], params)
+    before = warm.llm.reused_tokens
+    warm_logits = _last_logits(warm, target)
+    reused = warm.llm.reused_tokens - before
+    n_target = len(warm.llm.tokenize(target.encode("utf-8"), add_bos=True, special=False))
+    assert reused >= 5 * 32 and reused % 32 == 0 and reused < n_target  # most of the prompt came from the cache
+    assert np.array_equal(warm_logits, _last_logits(fresh, target))
+    warm.generate([other], params)
+    after_other = [g.text for g in warm.generate([target], params)]
+    assert after_other == [g.text for g in LlamaCppLLM(cfg).generate([target], params)]
