@@ -43,11 +43,16 @@ def aligned_prefix(cached: Sequence[int], reusable: int, tokens: Sequence[int], 
     its other samples, and generated tokens are evaluated one at a time), `block` the
     evaluation batch. Output: the longest shared prefix, never the prompt's last token, rounded
     down to whole blocks."""
-    limit = min(len(cached), reusable, len(tokens) - 1)
-    same = 0
-    while same < limit and cached[same] == tokens[same]:
-        same += 1
+    same = common_prefix(cached, tokens, min(len(cached), reusable, len(tokens) - 1))
     return same - same % block
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int], limit: int) -> int:
+    """How many leading tokens `a` and `b` share, at most `limit` (pure function)."""
+    same = 0
+    while same < limit and a[same] == b[same]:
+        same += 1
+    return same
 
 
 def to_llamacpp_kwargs(params: SamplingParams, sample: int = 0) -> dict[str, Any]:
@@ -154,11 +159,7 @@ class LlamaCppLLM:
             for prompt in prompts:
                 tokens = llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=False)
                 tokens = tokens[-(llm.n_ctx() - 1):]
-                same = 0
-                for a, b in zip(llm.input_ids[:llm.n_tokens], tokens[:-1]):
-                    if a != b:
-                        break
-                    same += 1
+                same = common_prefix(llm.input_ids, tokens, min(llm.n_tokens, len(tokens) - 1))
                 llm.n_tokens = same  # eval() drops the KV cache beyond the shared prefix
                 llm.eval(tokens[same:])
                 logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm._ctx.ctx, -1),
@@ -186,7 +187,7 @@ def _block_llama(Llama: type) -> type:
             if self.align_next:
                 self.align_next = False
                 tokens = list(tokens)
-                keep = aligned_prefix(self.input_ids[:self.n_tokens].tolist(), self.reusable, tokens, self.n_batch)
+                keep = aligned_prefix(self.input_ids[:self.n_tokens], self.reusable, tokens, self.n_batch)
                 self.reset()  # Llama.generate then keeps the first `keep` cached tokens, evaluates the rest
                 self.n_tokens = keep
                 self.reused_tokens += keep
