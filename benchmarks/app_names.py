@@ -1,0 +1,110 @@
+"""How often do generated queries name an application, and the wrong one? (GNOME help dev sets)
+
+    .venv/bin/python benchmarks/app_names.py --tag NAME --run LABEL=RUN_OUTPUT_DIR ... \
+        [--human LABEL=DEVSET_DIR ...]
+
+The GNOME help dev sets (`synthir dev-set`) hold the help of three applications: gedit, evince
+(the document viewer) and eog (the image viewer); a passage id's first path part names its
+application (`fr:evince/opening`). A query "names" an application when it contains the name in
+English, French, German or Spanish ("Visionneur de documents", "Dokumentenbetrachter", …); it
+names the wrong one when none of the names it contains is its passage's application.
+
+Per `--run` (a `synthir run` output dir): parsed queries (the generate stage's shards, before
+the cheap filters and the round trip) and kept pairs (the published `pairs` config). Per
+`--human` (a dev set dir): its real questions. Writes benchmarks/results/app_names-NAME.json:
+{label: {"parsed": {"n", "named", "wrong"}, "kept": {...}}} and {label: {"n", "named"}} for the
+human questions. Labels, not paths, go into the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+ROOT = Path(__file__).resolve().parents[1]
+
+APPS: dict[str, re.Pattern[str]] = {
+    "gedit": re.compile(r"\bgedit\b", re.I),
+    "evince": re.compile(
+        r"visionneur de documents|\bevince\b|dokumentenbetrachter|visor de documentos|document viewer",
+        re.I),
+    "eog": re.compile(
+        r"visionneur d.images|\beog\b|bildbetrachter|visor de im[aá]genes|image viewer", re.I),
+}
+
+
+def app_of(passage_id: str) -> str:
+    """"fr:evince/opening" -> "evince"."""
+    return passage_id.split(":")[-1].split("/")[0]
+
+
+def tally(rows: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """(query, passage_id) rows -> {"n", "named", "wrong"}."""
+    n = named = wrong = 0
+    for query, pid in rows:
+        hits = {app for app, rx in APPS.items() if rx.search(query)}
+        n += 1
+        named += bool(hits)
+        wrong += bool(hits) and app_of(pid) not in hits
+    return {"n": n, "named": named, "wrong": wrong}
+
+
+def run_counts(out: Path) -> dict[str, dict[str, int]]:
+    """Parsed queries (generate shards) and kept pairs (published `pairs`) of one run dir."""
+    import pandas as pd
+
+    parsed: list[tuple[str, str]] = []
+    for f in sorted(glob.glob(str(out / ".synthir" / "shards" / "*" / "queries.jsonl"))):
+        with open(f, encoding="utf-8") as fh:
+            parsed += [(r["query"], r["passage_id"]) for r in map(json.loads, fh)]
+    files = sorted(glob.glob(str(out / "data" / "pairs" / "*.parquet")))
+    if not parsed or not files:
+        raise SystemExit(f"{out.name}: no generate shards or no published pairs in this run dir")
+    pairs = pd.concat(pd.read_parquet(f, columns=["query", "positive_id"]) for f in files)
+    return {"parsed": tally(parsed), "kept": tally(zip(pairs["query"], pairs["positive_id"]))}
+
+
+def human_counts(devset: Path) -> dict[str, int]:
+    """{"n", "named"} over a dev set's real questions (queries.jsonl)."""
+    with open(devset / "queries.jsonl", encoding="utf-8") as fh:
+        texts = [json.loads(line)["text"] for line in fh if line.strip()]
+    return {"n": len(texts), "named": sum(any(rx.search(t) for rx in APPS.values()) for t in texts)}
+
+
+def _pairs(specs: list[str]) -> list[tuple[str, Path]]:
+    out = []
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        if not sep or not label or not path:
+            raise SystemExit(f"expected LABEL=PATH, got {spec!r}")
+        out.append((label, Path(path)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tag", required=True)
+    ap.add_argument("--run", action="append", default=[], metavar="LABEL=RUN_OUTPUT_DIR")
+    ap.add_argument("--human", action="append", default=[], metavar="LABEL=DEVSET_DIR")
+    args = ap.parse_args(argv)
+    if not args.run and not args.human:
+        raise SystemExit("give at least one --run or --human")
+    result: dict[str, Any] = {"runs": {}, "human": {}}
+    for label, path in _pairs(args.run):
+        c = result["runs"][label] = run_counts(path)
+        print(f"{label}: parsed {c['parsed']}, kept {c['kept']}")
+    for label, path in _pairs(args.human):
+        c = result["human"][label] = human_counts(path)
+        print(f"{label} (human): {c}")
+    dest = ROOT / "benchmarks" / "results" / f"app_names-{args.tag}.json"
+    dest.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"wrote {dest.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
