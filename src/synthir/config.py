@@ -1,5 +1,5 @@
-"""Load a YAML run config, apply `--set dotted.key=value` overrides (list items by index:
-`generation.queries[0].num_queries=8`), validate to RunConfig."""
+"""Load a YAML run config (following `extends: base.yaml` chains), apply `--set dotted.key=value`
+overrides (list items by index: `generation.queries[0].num_queries=8`), validate to RunConfig."""
 
 from __future__ import annotations
 
@@ -136,13 +136,19 @@ def validate_config(data: dict[str, Any]) -> RunConfig:
     return cfg
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None,
-                out: str | Path | None = None) -> RunConfig:
-    """Read YAML at `path`, apply overrides (and `out` as output.dir), return a RunConfig.
+def merge_config(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """`child` laid over `base`: mappings merge key by key, recursively; anything else in `child`
+    (a list, a scalar, null) replaces `base`'s value whole. Neither input is modified."""
+    out = dict(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge_config(out[key], value)
+        else:
+            out[key] = value
+    return out
 
-    Relative `corpus.path` values are resolved against the current directory.
-    """
-    p = Path(path)
+
+def _read_mapping(p: Path) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
     try:
@@ -151,7 +157,36 @@ def load_config(path: str | Path, overrides: list[str] | None = None,
         raise ConfigError(f"config file {p} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"config file {p}: top level must be a mapping")
-    data = apply_overrides(data, list(overrides or []))
+    return data
+
+
+def read_config(path: str | Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The YAML mapping at `path`, with its `extends:` chain resolved: `extends: base.yaml` (a
+    path relative to this file's folder) loads that config first and lays this one over it
+    (`merge_config`); the base may extend another. A cycle or a bad `extends` is a ConfigError."""
+    p = Path(path)
+    data = _read_mapping(p)
+    if "extends" not in data:
+        return data
+    parent = data.pop("extends")
+    if not isinstance(parent, str) or not parent.strip():
+        raise ConfigError(f"config file {p}: extends must be the path of another config file")
+    base = (p.parent / parent).resolve()
+    chain = (*_chain, p.resolve())
+    if base in chain:
+        raise ConfigError(f"config file {p}: extends {parent} makes a cycle "
+                          f"({' -> '.join(c.name for c in (*chain, base))})")
+    return merge_config(read_config(base, chain), data)
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None,
+                out: str | Path | None = None) -> RunConfig:
+    """Read YAML at `path` (its `extends:` chain resolved, `read_config`), apply overrides (and
+    `out` as output.dir), return a RunConfig.
+
+    Relative `corpus.path` values are resolved against the current directory.
+    """
+    data = apply_overrides(read_config(path), list(overrides or []))
     if out is not None:  # set verbatim: a path is not parsed as YAML
         output = data.setdefault("output", {})
         if not isinstance(output, dict):

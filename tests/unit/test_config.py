@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -266,3 +267,53 @@ def test_fingerprint_leaves_out_target_budget_and_prices(tmp_path):
     assert fp == config_fingerprint(load_config(DEMO, base + ["target.kept_pairs=100", "budget.max_tokens=5",
                                                                "llm.price.output_per_mtok=3"]))
     assert fp != config_fingerprint(load_config(DEMO, base + ["judge.enabled=true"]))
+
+
+def test_extends_merges_mappings_replaces_lists_and_follows_a_chain(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "root.yaml").write_text(DEMO.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "base" / "mid.yaml").write_text(
+        "extends: root.yaml\nname: mid\nllm: {temperature: 0.3}\nsample: {n: 5}\n", encoding="utf-8")
+    child = tmp_path / "child.yaml"  # a path relative to the extending file's own folder
+    child.write_text("extends: base/mid.yaml\nname: child\nlanguages: [de]\n"
+                     "generation:\n  queries:\n    - {method: promptagator, num_queries: 2}\n", encoding="utf-8")
+    cfg = load_config(child, ["sample.n=6"])
+    demo = load_config(DEMO)
+    assert cfg.name == "child" and cfg.languages == ["de"] and cfg.sample.n == 6  # --set applies last
+    assert cfg.llm.temperature == 0.3 and cfg.llm.model == demo.llm.model  # mapping merged key by key
+    assert cfg.sample.seed == demo.sample.seed
+    q, demo_q = cfg.generation.queries[0], demo.generation.queries[0]
+    assert len(cfg.generation.queries) == 1 and q.num_queries == 2
+    assert demo_q.copy_penalty == 5 and not q.copy_penalty  # the list entry replaced whole, not merged
+
+
+@pytest.mark.parametrize("text, message", [
+    ("extends: self.yaml\nname: x\n", "makes a cycle (self.yaml -> self.yaml)"),
+    ("extends: missing.yaml\n", "config file not found"),
+    ("extends: [a.yaml]\n", "extends must be the path of another config file"),
+])
+def test_bad_extends_is_a_one_line_config_error(tmp_path, capsys, text, message):
+    p = tmp_path / "self.yaml"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(p)
+    assert main(["run", str(p)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err
+
+
+def test_extends_cycle_through_two_files(tmp_path):
+    (tmp_path / "a.yaml").write_text("extends: b.yaml\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("extends: a.yaml\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape("a.yaml -> b.yaml -> a.yaml")):
+        load_config(tmp_path / "a.yaml")
+
+
+def test_fixed_prompt_config_is_copy_penalty_plus_its_five_keys():
+    """What configs/downstream_fixed_prompt.yaml's comment promises (docs/results.md §8t/§8u)."""
+    fixed = load_config(REPO / "configs" / "downstream_fixed_prompt.yaml").model_dump()
+    overrides = ["llm.api=chat", "llm.model=embedded-instruct-1.5b", "llm.prompt_block=256",
+                 "generation.queries[0].example_selection=first", "generation.queries[0].num_examples=8"]
+    base = load_config(REPO / "configs" / "downstream_copy_penalty.yaml", overrides).model_dump()
+    assert fixed.pop("name") == "downstream-fixed-prompt" and base.pop("name") == "downstream-copy-penalty"
+    assert fixed == base
