@@ -22,10 +22,12 @@ import argparse
 import glob
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any, Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
 
 APPS: dict[str, re.Pattern[str]] = {
     "gedit": re.compile(r"\bgedit\b", re.I),
@@ -57,10 +59,11 @@ def run_counts(out: Path) -> dict[str, dict[str, int]]:
     """Parsed queries (generate shards) and kept pairs (published `pairs`) of one run dir."""
     import pandas as pd
 
-    parsed: list[tuple[str, str]] = []
-    for f in sorted(glob.glob(str(out / ".synthir" / "shards" / "*" / "queries.jsonl"))):
-        with open(f, encoding="utf-8") as fh:
-            parsed += [(r["query"], r["passage_id"]) for r in map(json.loads, fh)]
+    from synthir.io.files import read_jsonl
+
+    parsed = [(r["query"], r["passage_id"])
+              for f in sorted(glob.glob(str(out / ".synthir" / "shards" / "*" / "queries.jsonl")))
+              for r in read_jsonl(Path(f))]
     files = sorted(glob.glob(str(out / "data" / "pairs" / "*.parquet")))
     if not parsed or not files:
         raise SystemExit(f"{out.name}: no generate shards or no published pairs in this run dir")
@@ -69,9 +72,10 @@ def run_counts(out: Path) -> dict[str, dict[str, int]]:
 
 
 def human_counts(devset: Path) -> dict[str, int]:
-    """{"n", "named"} over a dev set's real questions (queries.jsonl)."""
-    with open(devset / "queries.jsonl", encoding="utf-8") as fh:
-        texts = [json.loads(line)["text"] for line in fh if line.strip()]
+    """{"n", "named"} over a dev set's real questions (its BEIR queries.jsonl)."""
+    from synthir.io.beir import read_beir
+
+    texts = list(read_beir(devset, corpus=False).queries.values())
     return {"n": len(texts), "named": sum(any(rx.search(t) for rx in APPS.values()) for t in texts)}
 
 
