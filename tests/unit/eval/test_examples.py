@@ -65,3 +65,43 @@ def test_cli(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not a BEIR dir" in err
     json.loads((tmp_path / "ex.jsonl").read_text().splitlines()[0])
+
+
+def _grouped_beir(root: Path, sizes: dict[str, int]) -> Path:
+    """One question per page; page ids `fr:<app>/<n>`, `sizes` pages per app."""
+    ids = [f"fr:{app}/{i}" for app, k in sizes.items() for i in range(k)]
+    queries = [{"_id": f"q:{d}", "text": f"question {d}", "lang": "fr"} for d in ids]
+    write_beir(root, [{"_id": d, "title": d, "text": "mot " * 20} for d in ids], queries,
+               {"test": [(f"q:{d}", d, 1) for d in ids]})
+    return root
+
+
+def test_spread_takes_every_group_before_a_second_from_any(tmp_path):
+    from synthir.eval.examples import page_group, spread_sample
+
+    assert page_group("fr:gedit/search") == "fr:gedit" and page_group("R-FAQ#How") == ""
+    import random
+    items = {f"a{i}": "a" for i in range(20)} | {"b0": "b", "b1": "b"} | {"c0": "c"}
+    for seed in range(5):
+        got = spread_sample(items, 6, random.Random(seed))
+        assert len(got) == len(set(got)) == 6
+        assert {items[k] for k in got[:3]} == {"a", "b", "c"}  # one of each group first
+        assert [items[k] for k in got].count("a") == 3  # c is spent after 1, b after 2
+    assert sorted(spread_sample(items, 99, random.Random(0))) == sorted(items)  # all of them, no loop
+
+    beir = _grouped_beir(tmp_path / "b", {"gedit": 30, "evince": 12, "eog": 10})
+    plain = human_train_examples(beir, 8, tmp_path / "plain.jsonl", seed=4)
+    info = human_train_examples(beir, 8, tmp_path / "ex.jsonl", seed=4, spread=True)
+    hs = split_queries(sorted(f"q:fr:{a}/{i}" for a, k in {"gedit": 30, "evince": 12, "eog": 10}.items()
+                              for i in range(k)), 0.5, 0)
+    assert set(info["query_ids"]) <= set(hs.train) and info["spread"] and not plain["spread"]
+    assert sorted(info["groups"].values()) == [2, 3, 3] and set(info["groups"]) == {"fr:gedit", "fr:evince", "fr:eog"}
+    assert human_train_examples(beir, 8, tmp_path / "again.jsonl", seed=4, spread=True)["query_ids"] == info["query_ids"]
+    rows, _ = read_examples(tmp_path / "ex.jsonl")
+    assert [r["query"] for r in rows] == [f"question {q[2:]}" for q in info["query_ids"]]
+
+
+def test_cli_spread(tmp_path, capsys):
+    beir = _grouped_beir(tmp_path / "b", {"gedit": 10, "eog": 10})
+    assert main(["examples", str(beir), "--out", str(tmp_path / "ex.jsonl"), "--n", "4", "--spread"]) == 0
+    assert "wrote 4 examples over page groups fr:eog: 2, fr:gedit: 2 to" in capsys.readouterr().out
