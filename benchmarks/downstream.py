@@ -65,22 +65,19 @@ def _lang(devset: Path) -> str:
     return langs[0] if isinstance(langs, list) else str(langs)
 
 
-def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars: int = 500,
-                     spread: bool = False) -> dict[str, Any]:
+def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars: int = 500) -> dict[str, Any]:
     """Promptagator's in-domain few-shot examples for a dev set (`synthir examples`): `n`
     (question, page) pairs of the human-TRAIN half of the split every eval here uses (human
     split 0.5, seed 0), never from the test half; pages cut to `max_chars` (the prompt shows 4
-    of them whole); `spread`: round-robin over page groups (`synthir examples --spread`).
-    Output: {"file", "n", "query_ids", ...} for the results JSON."""
+    of them whole). Output: {"file", "n", "query_ids", ...} for the results JSON."""
     from synthir.eval.examples import human_train_examples
 
     return human_train_examples(devset, n, dest, fraction=HUMAN_SPLIT, seed=seed, max_chars=max_chars,
-                                lang=_lang(devset), spread=spread)
+                                lang=_lang(devset))
 
 
 def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
-             fewshot: int = 0, recipe_sets: list[str] | None = None,
-             spread: bool = False) -> tuple[Path, dict[str, Any]]:
+             fewshot: int = 0, recipe_sets: list[str] | None = None) -> tuple[Path, dict[str, Any]]:
     """Run the recipe over the dev set's documents; return (dataset dir, funnel summary).
     `fewshot` > 0: the query method's examples are that many human-train pairs (fewshot_examples).
     `recipe_sets`: config overrides (`key=value`, as `synthir run --set`) applied after the dev set's."""
@@ -97,7 +94,7 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
     shots = None
     if fewshot:
         examples = work / devset.name / "fewshot.jsonl"
-        shots = fewshot_examples(devset, fewshot, examples, spread=spread)
+        shots = fewshot_examples(devset, fewshot, examples)
         sets.append(f"generation.queries[0].examples_file={examples}")
     cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
     t0 = time.time()
@@ -203,8 +200,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fewshot-human", type=int, default=0, metavar="N",
                     help="Promptagator's in-domain examples: N (question, page) pairs of the human-TRAIN half "
                          "as the query method's examples_file (at most 8; never a test question)")
-    ap.add_argument("--fewshot-spread", action="store_true",
-                    help="draw those examples round-robin over page groups (synthir examples --spread)")
     ap.add_argument("--recipe-set", dest="recipe_sets", action="append", default=[], metavar="KEY=VALUE",
                     help="override the generation recipe as `synthir run --set` does, e.g. "
                          "embedder.name=sentence-transformers (recorded in the results)")
@@ -220,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
                                "recipe_overrides": a.recipe_sets, "students": STUDENT_RECIPES, "devsets": []}
     for devset in a.devset:
         dataset, gen = generate(devset, a.recipe, a.work, reuse=a.reuse_data, fewshot=a.fewshot_human,
-                                recipe_sets=a.recipe_sets, spread=a.fewshot_spread)
+                                recipe_sets=a.recipe_sets)
         entry: dict[str, Any] = {"devset": devset.name, "generation": gen, "evals": []}
         results["devsets"].append(entry)
         for student in a.students:

@@ -170,10 +170,8 @@ def _examples(args: argparse.Namespace) -> int:
     from synthir.eval.examples import human_train_examples
 
     info = human_train_examples(Path(args.beir), args.n, Path(args.out), args.human_split, args.human_split_seed,
-                                args.seed, args.max_chars, args.lang, args.spread)
-    spread = (" over page groups " + ", ".join(f"{g or '-'}: {k}" for g, k in info["groups"].items())
-              if args.spread else "")
-    print(f"wrote {info['n']} examples{spread} to {args.out}, drawn from the human-train part ({info['train_queries']} "
+                                args.seed, args.max_chars, args.lang)
+    print(f"wrote {info['n']} examples to {args.out}, drawn from the human-train part ({info['train_queries']} "
           f"questions of qrels/{info['qrels_split']}.tsv); evaluate with `synthir eval --human-split "
           f"{args.human_split} --human-split-seed {args.human_split_seed}` so no test question was a prompt example")
     return 0
@@ -338,9 +336,6 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--seed", type=int, default=0, help="seed of the draw within the human-train part")
     x.add_argument("--max-chars", type=int, default=500, help="pages are cut to this many characters")
     x.add_argument("--lang", help="the questions' language when queries.jsonl has no `lang` field")
-    x.add_argument("--spread", action="store_true",
-                   help="draw round-robin over page groups (a page id up to its last `/`), so no one "
-                        "application or section fills the prompt")
     x.set_defaults(func=_examples)
 
     d = sub.add_parser("dev-set", help="BEIR dev set: bundled Wikipedia summaries (Wikidata "

@@ -8,11 +8,6 @@ follows stays honest. Measured on real questions (docs/results.md §8q): e5-smal
 the resulting queries beat the copy-penalty recipe's on all four dev sets, +0.017 nDCG@10
 pooled over 225 questions.
 
-`spread=True` draws round-robin over the pages' groups (a page id up to its last `/`, e.g.
-`fr:gedit` in `fr:gedit/search`) so that one group cannot fill the prompt: with 2 gedit pages
-among 8 fixed examples the 1.5B generator wrote "gedit" into 49 queries on document- and
-image-viewer pages (docs/results.md §8v). Ids without `/` form one group (a plain draw).
-
 Input: a BEIR dir (corpus.jsonl, queries.jsonl, qrels/). Output: a JSONL `examples_file`
 ({"passage", "query", "lang"} per line; the page cut to `max_chars` at a word boundary) and
 what was drawn.
@@ -30,41 +25,14 @@ from synthir.errors import ConfigError, InputError
 MAX_EXAMPLES = 8  # Promptagator's limit, and examples_file's per language
 
 
-def page_group(doc_id: str) -> str:
-    """A page's group: its id up to the last `/` (`fr:gedit/search` -> `fr:gedit`), else ``."""
-    return doc_id.rsplit("/", 1)[0] if "/" in doc_id else ""
-
-
-def spread_sample(items: dict[str, str], n: int, rng: random.Random) -> list[str]:
-    """Draw `n` keys of `items` (key -> group) round-robin over the groups, in an order and
-    with members shuffled by `rng`; every group gives one before any gives a second.
-    Output: the drawn keys, in draw order."""
-    groups: dict[str, list[str]] = {}
-    for key in sorted(items):
-        groups.setdefault(items[key], []).append(key)
-    order = sorted(groups)
-    rng.shuffle(order)
-    for g in order:
-        rng.shuffle(groups[g])
-    picked: list[str] = []
-    while len(picked) < min(n, len(items)):
-        for g in order:
-            if groups[g] and len(picked) < n:
-                picked.append(groups[g].pop())
-    return picked
-
-
 def human_train_examples(beir_dir: Path, n: int, dest: Path, fraction: float = 0.5, split_seed: int = 0,
-                         seed: int = 0, max_chars: int = 500, lang: str | None = None,
-                         spread: bool = False) -> dict[str, Any]:
+                         seed: int = 0, max_chars: int = 500, lang: str | None = None) -> dict[str, Any]:
     """Write `n` (question, page) pairs drawn with random.Random(`seed`) from the human-train
     part (`fraction`, `split_seed`) of the qrels split `synthir eval` scores, one page per
     question, to `dest`.
 
     `lang`: the examples' language when queries.jsonl has no `lang` field (else it is read).
-    `spread`: draw round-robin over the pages' groups (`spread_sample`, `page_group`).
-    Output: {"file", "n", "query_ids", "train_queries", "qrels_split", "fraction", "split_seed",
-    "spread", "groups"} (`groups`: the drawn examples per page group).
+    Output: {"file", "n", "query_ids", "train_queries", "qrels_split", "fraction", "split_seed"}.
     Raises ConfigError for n outside 1..8, InputError for a BEIR dir without human-train pairs."""
     from synthir.eval.harness import default_human_split
     from synthir.eval.human import human_pairs
@@ -81,13 +49,7 @@ def human_train_examples(beir_dir: Path, n: int, dest: Path, fraction: float = 0
     first: dict[str, dict[str, str]] = {}
     for r in rows:  # one page per question
         first.setdefault(r["query_id"], r)
-    if spread:  # the page of each question's first row: its first judged document, in qrels order
-        page_of = {q: next(d for d, g in data.qrels[split][q].items() if g > 0 and d in data.corpus) for q in first}
-        picked = spread_sample({q: page_group(page_of[q]) for q in first}, n, random.Random(seed))
-        drawn = [page_group(page_of[q]) for q in picked]
-    else:
-        picked = random.Random(seed).sample(sorted(first), min(n, len(first)))
-        drawn = []
+    picked = random.Random(seed).sample(sorted(first), min(n, len(first)))
     langs = {q: data.query_langs.get(q) or lang for q in picked}
     if None in langs.values():
         raise InputError(f"{beir_dir}/queries.jsonl has no `lang` for some questions: pass --lang")
@@ -100,5 +62,4 @@ def human_train_examples(beir_dir: Path, n: int, dest: Path, fraction: float = 0
             row = {"passage": cut, "query": first[qid]["anchor"], "lang": langs[qid]}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     return {"file": dest.name, "n": len(picked), "query_ids": picked, "train_queries": len(first),
-            "qrels_split": split, "fraction": fraction, "split_seed": split_seed, "spread": spread,
-            "groups": {g: drawn.count(g) for g in sorted(set(drawn))}}
+            "qrels_split": split, "fraction": fraction, "split_seed": split_seed}
