@@ -344,7 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--source", choices=["wiki", "rfaq", "gnome-help"], default="wiki")
     d.add_argument("--langs", nargs="+", default=None, help="default: en fr (wiki), en fr de es "
                    "(gnome-help), en (rfaq)")
-    d.add_argument("--app", nargs="+", default=["gedit"], help="gnome-help apps (gedit evince eog)")
+    d.add_argument("--app", nargs="+", default=["gedit"], help="gnome-help apps (default gedit; "
+                   "e.g. gedit evince eog); APP=PACKAGE reads an app's help from that Debian package")
     d.add_argument("--combine-apps", action="store_true", help="gnome-help: one dev set per "
                    "language over all --app (dir APP1+APP2-LANG)")
     d.add_argument("--with-manuals", action="store_true", help="rfaq: other R manuals as distractors")

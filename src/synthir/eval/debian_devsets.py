@@ -40,7 +40,9 @@ R_DOC_PACKAGE = "r-doc-html"
 R_MANUAL_DIR = "usr/share/R/doc/manual"
 R_MANUALS = ("R-intro", "R-admin", "R-data", "R-lang", "R-exts", "R-ints")
 # Help dirs ship in these packages (other apps: the package named like the app).
-GNOME_HELP_PACKAGES = {"gedit": "gedit-common", "evince": "evince-common", "eog": "eog"}
+GNOME_HELP_PACKAGES = {"gedit": "gedit-common", "evince": "evince-common", "eog": "eog",
+                       "gnome-terminal": "gnome-terminal-data", "totem": "totem-common",
+                       "cheese": "cheese-common"}
 _QUESTION_WORDS = {"how", "why", "what", "which", "where", "when", "who", "can", "is", "are",
                    "do", "does", "should"}
 
@@ -240,20 +242,33 @@ def build_gnome_help_devset(app: str | list[str], lang: str, out: Path, min_char
 
 
 def build_devsets(source: str, langs: list[str] | None, apps: list[str], out: Path,
-                  manuals: bool = False, combine: bool = False) -> list[tuple[Path, dict[str, int]]]:
+                  manuals: bool = False, combine: bool = False,
+                  cache_dir: Path | None = None) -> list[tuple[Path, dict[str, int]]]:
     """What `synthir dev-set --source rfaq|gnome-help` builds: the R FAQ at `out` (English
     only), or per language (default en fr de es) one dir `out/APP-LANG` per app, or with
-    `combine` one dir `out/APP1+APP2-LANG` over all the apps. Returns [(dir, counts)]."""
+    `combine` one dir `out/APP1+APP2-LANG` over all the apps. An app written `APP=PACKAGE`
+    is read from that Debian package (default: GNOME_HELP_PACKAGES, else the app's name).
+    Returns [(dir, counts)]."""
     if source == "rfaq":
         if langs and langs != ["en"]:
             raise InputError(f"the R FAQ is English only (got --langs {' '.join(langs)})")
-        return [(out, build_rfaq_devset(out, manuals=manuals))]
+        return [(out, build_rfaq_devset(out, manuals=manuals, cache_dir=cache_dir))]
     if source != "gnome-help":
         raise InputError(f"unknown dev set source {source!r} (rfaq, gnome-help)")
-    groups = [apps] if combine else [[a] for a in apps]
+    packages: dict[str, str] = {}
+    names = []
+    for item in apps:
+        name, sep, package = item.partition("=")
+        if not name or (sep and not package):
+            raise InputError(f"--app {item!r}: expected APP or APP=DEBIAN_PACKAGE")
+        names.append(name)
+        if package:
+            packages[name] = package
+    groups = [names] if combine else [[a] for a in names]
     built = []
     for group in groups:
         for lang in langs or ["en", "fr", "de", "es"]:
             path = out / f"{'+'.join(group)}-{lang}"
-            built.append((path, build_gnome_help_devset(group, lang, path)))
+            built.append((path, build_gnome_help_devset(group, lang, path, packages=packages,
+                                                                cache_dir=cache_dir)))
     return built

@@ -215,6 +215,21 @@ def test_gnome_help_devset_over_several_apps(tmp_path):
 
 
 @needs_dpkg
+def test_app_from_a_named_package(tmp_path):
+    """`--app APP=PACKAGE`: the help dir APP read from PACKAGE (here not named like the app)."""
+    cache = tmp_path / "debs"
+    long = "<p>Dip the brush, wipe the extra paint off, and paint from top to bottom in long strokes.</p>"
+    _fake_deb(cache, "paint-data", {"usr/share/help/C/paintapp/wall.page": _page("wall", "Paint a wall", long)})
+    [(path, counts)] = build_devsets("gnome-help", ["en"], ["paintapp=paint-data"], tmp_path / "out",
+                                     combine=True, cache_dir=cache)
+    assert path == tmp_path / "out" / "paintapp-en" and counts["corpus"] == 1
+    assert json.loads((path / "devset.json").read_text())["packages"][0]["name"] == "paint-data"
+    for bad in ("=paint-data", "paintapp="):
+        with pytest.raises(InputError, match="expected APP or APP=DEBIAN_PACKAGE"):
+            build_devsets("gnome-help", ["en"], [bad], tmp_path / "bad", cache_dir=cache)
+
+
+@needs_dpkg
 def test_rfaq_devset_from_cached_deb(tmp_path):
     cache = tmp_path / "debs"
     _fake_deb(cache, "r-doc-html", {"usr/share/R/doc/manual/R-FAQ.html": TEXINFO})
