@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         results["devsets"].append(entry)
         for student in a.students:
             for loss in a.losses:
-                if loss != "mnrl" and not gen["rows"].get("distill"):
+                if "marginmse" in loss and not gen["rows"].get("distill"):
                     continue
                 eval_dir = a.work / devset.name / (f"eval-{student}-{loss}" + (f"-{a.tag}" if a.tag else ""))
                 entry["evals"].append(evaluate(dataset, devset, student, loss, seeds, eval_dir))

@@ -2,7 +2,7 @@
 actually move a model on small data, chosen by a small sweep on the dev sets").
 
     .venv/bin/python benchmarks/eval_sweep.py --dataset DIR --devset BEIR_DIR [--student minilm]
-        [--grid epochs=1,3 lr=2e-5,1e-4 config=pairs,triplets scale=20,100] [--seed 0] [--tag NAME]
+        [--grid epochs=1,3 lr=2e-5,1e-4 config=pairs,triplets scale=20,100 loss=mnrl,gist] [--seed 0] [--tag NAME]
 
 Selection never sees the test questions: the dev set's judged queries are split exactly as
 `synthir eval --human-split 0.5` splits them (same hash, same seed), and every recipe of the grid
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 KEYS = {"epochs": float, "lr": float, "config": str, "batch": int, "warmup": float,
-        "scale": float}  # scale: MNRL similarity scale = 1 / temperature (20: sentence-transformers)
+        "scale": float, "loss": str}  # scale: MNRL similarity scale = 1 / temperature (20: sentence-transformers)
 
 
 def parse_grid(items: list[str]) -> list[dict[str, Any]]:
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                                "selection_queries": counts["queries"], "seed": a.seed, "runs": []}
     for point in grid:  # lr / scale a point leaves unset (None): synthir eval's defaults for the student
         opts = TrainOptions(epochs=point.get("epochs", 3.0), config=point.get("config", "pairs"),
+                            loss=point.get("loss", "mnrl"),
                             learning_rate=point.get("lr"), mnrl_scale=point.get("scale"), batch_size=point.get("batch", 32),
                             warmup_ratio=point.get("warmup", 0.1), seed=a.seed, max_seq_length=a.max_seq_length)
         tag = "-".join(f"{k}{v}" for k, v in sorted(point.items()))

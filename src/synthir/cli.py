@@ -275,8 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--config", default="pairs", choices=["auto", "triplets", "pairs"],
                    help="rows of the mnrl loss (default pairs: in-batch negatives beat the mined "
                         "triplets on the French dev set; auto: triplets when published, else pairs)")
-    e.add_argument("--loss", default="mnrl", choices=["mnrl", "marginmse", "mnrl+marginmse"],
-                   help="marginmse trains on the dataset's `distill` config (teacher margins)")
+    e.add_argument("--loss", default="mnrl", choices=["mnrl", "marginmse", "mnrl+marginmse", "gist"],
+                   help="marginmse trains on the dataset's `distill` config (teacher margins); gist: "
+                        "MNRL whose in-batch negatives the base model scores above the positive are "
+                        "masked (GISTEmbed, the base student as guide)")
     e.add_argument("--epochs", type=float, default=3.0)
     e.add_argument("--max-steps", type=int, default=-1, help="> 0: train this many steps (overrides --epochs)")
     e.add_argument("--max-seq-length", type=int, default=256,

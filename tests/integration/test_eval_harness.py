@@ -136,3 +136,27 @@ def test_marginmse_alone_trains_on_the_planted_distill_config(tmp_path):
     stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts, save_to=tmp_path / "m")
     assert stats["steps"] == 1 and stats["loss"] > 0
     assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4 and (tmp_path / "m").is_dir()
+
+
+def test_gist_guide_is_a_frozen_copy_and_one_real_step_trains(tmp_path):
+    """--loss gist: GISTEmbedLoss with the untrained student as guide (temperature 1 / scale); one
+    real step moves the student and leaves the guide as it was."""
+    import numpy as np
+    from sentence_transformers.sentence_transformer.losses import GISTEmbedLoss
+
+    from synthir.eval.harness import _load_model
+    from synthir.eval.train import TrainOptions, _loss, finetune, load_training
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    opts = TrainOptions(loss="gist", max_steps=1, batch_size=4, learning_rate=1e-3, mnrl_scale=50.0)
+    st = _load_model("minilm")
+    loss = _loss("gist", st, opts)
+    assert isinstance(loss, GISTEmbedLoss) and loss.guide is not st and loss.temperature == pytest.approx(0.02)
+    assert not any(p.requires_grad for p in loss.guide.parameters())
+    before = st.encode(["passage p0 text"])
+    sets = load_training(paths.root, opts)
+    stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts)
+    assert stats["steps"] == 1 and stats["loss"] > 0
+    assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4
+    assert np.abs(before - loss.guide.encode(["passage p0 text"])).max() < 1e-6

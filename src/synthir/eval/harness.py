@@ -124,14 +124,16 @@ def _human_split(data: Any, split: str, groups: dict[str, list[str]], eval_opts:
 def _arms(sets: dict[str, tuple[str, Any]], human_rows: list[dict[str, str]], opts: TrainOptions,
           split: str) -> dict[str, tuple[TrainOptions, dict[str, Any], str]]:
     """{arm: (recipe, {loss: rows}, source)}: the synthetic arm with `opts`; the human arm (when
-    there are human pairs) with the same recipe but MNRL, human pairs having no teacher margins."""
+    there are human pairs) with the same recipe, but MNRL where `opts` adds MarginMSE (human pairs
+    have no teacher margins); `gist` trains both arms with the guided loss."""
     arms = {"synthetic": (opts, {name: rows for name, (_, rows) in sets.items()},
                           ", ".join(f"{name}: {cfg}" for name, (cfg, _) in sets.items()))}
     if human_rows:
         from datasets import Dataset
 
         rows = Dataset.from_list([{"anchor": r["anchor"], "positive": r["positive"]} for r in human_rows])
-        arms["human"] = (replace(opts, loss="mnrl"), {"mnrl": rows}, f"qrels/{split}.tsv human-train queries")
+        loss = "gist" if opts.loss == "gist" else "mnrl"
+        arms["human"] = (replace(opts, loss=loss), {loss: rows}, f"qrels/{split}.tsv human-train queries")
     return arms
 
 

@@ -7,7 +7,12 @@ Losses (`TrainOptions.loss`):
 - `marginmse`: MarginMSELoss (Hofstätter et al., 2020, arXiv:2010.02666) on the `distill`
   config (query, positive, negative, label = teacher(q, pos) - teacher(q, neg));
 - `mnrl+marginmse`: both in one trainer (a dict of datasets and losses; batches drawn from
-  each dataset in proportion to its size).
+  each dataset in proportion to its size);
+- `gist`: GISTEmbedLoss (Solatorio, 2024, arXiv:2402.16829) on the same rows as `mnrl`: MNRL
+  whose in-batch negatives are masked when a guide model scores them above the pair's own
+  positive (likely false negatives: near-identical pages, or a synthetic query that fits another
+  passage better than its source). The guide is a frozen copy of the student as it was before
+  training; its temperature is 1 / the MNRL scale.
 Batches hold no duplicate texts (several queries can share one positive, which would
 otherwise be a false in-batch negative).
 """
@@ -22,7 +27,7 @@ from typing import Any
 
 from synthir.errors import ConfigError, InputError
 
-LOSSES = ("mnrl", "marginmse", "mnrl+marginmse")
+LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
 DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
 
 
@@ -35,7 +40,7 @@ class TrainOptions:
 
     config: str = "pairs"  # pairs | triplets | auto (triplets when published); the mnrl rows (§8f: pairs won)
     split: str = "train"
-    loss: str = "mnrl"  # mnrl | marginmse | mnrl+marginmse
+    loss: str = "mnrl"  # mnrl | marginmse | mnrl+marginmse | gist
     epochs: float = 3.0  # 3 epochs at lr 1e-4: the best of benchmarks/eval_sweep.py (docs/results.md §8f)
     max_steps: int = -1  # > 0 overrides epochs
     batch_size: int = 32
@@ -120,22 +125,37 @@ def distill_rows(dataset_dir: Path, split: str = "train") -> Any:
 
 
 def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str, Any]]:
-    """The datasets `opts.loss` trains on: {"mnrl": (config, rows), "marginmse": ("distill",
-    rows)}, only the losses used. Fails (InputError) before any model is loaded."""
+    """The datasets `opts.loss` trains on: {"mnrl" | "gist": (config, rows), "marginmse":
+    ("distill", rows)}, only the losses used. Fails (InputError) before any model is loaded."""
     opts.check()
     sets: dict[str, tuple[str, Any]] = {}
-    if "mnrl" in opts.loss.split("+"):
-        rows, config = training_rows(Path(dataset_dir), opts)
-        sets["mnrl"] = (config, rows)
+    for name in ("mnrl", "gist"):
+        if name in opts.loss.split("+"):
+            rows, config = training_rows(Path(dataset_dir), opts)
+            sets[name] = (config, rows)
     if "marginmse" in opts.loss.split("+"):
         sets["marginmse"] = ("distill", distill_rows(Path(dataset_dir), opts.split))
     return sets
 
 
 def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
-    from sentence_transformers.sentence_transformer.losses import MarginMSELoss, MultipleNegativesRankingLoss
+    """The sentence-transformers loss `name` for `model`; `gist` freezes a copy of `model` as it is
+    now (before training) as the guide."""
+    from sentence_transformers.sentence_transformer.losses import (GISTEmbedLoss, MarginMSELoss,
+                                                                   MultipleNegativesRankingLoss)
 
-    return MultipleNegativesRankingLoss(model, scale=opts.mnrl_scale) if name == "mnrl" else MarginMSELoss(model)
+    if name == "mnrl":
+        return MultipleNegativesRankingLoss(model, scale=opts.mnrl_scale)
+    if name == "gist":
+        import copy
+
+        guide = copy.deepcopy(model)
+        guide.eval()
+        for param in guide.parameters():
+            param.requires_grad_(False)
+        assert opts.mnrl_scale is not None
+        return GISTEmbedLoss(model, guide, temperature=1.0 / opts.mnrl_scale)
+    return MarginMSELoss(model)
 
 
 def _prompts(opts: TrainOptions) -> dict[str, str] | None:
@@ -151,7 +171,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
              save_to: Path | None = None) -> dict[str, Any]:
     """Train `model` (a SentenceTransformer, changed in place).
 
-    Inputs: `sets` {loss name ("mnrl" | "marginmse"): datasets.Dataset}; `work_dir` for the
+    Inputs: `sets` {loss name ("mnrl" | "gist" | "marginmse"): datasets.Dataset}; `work_dir` for the
     trainer's scratch files; `opts` (recipe and seed); `save_to`: where to save the model
     (None: not saved).
     Output: {"steps", "loss" (mean training loss), "seconds"}."""
@@ -160,7 +180,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
 
     if not sets:
         raise ValueError("finetune needs at least one dataset")
-    if opts.learning_rate is None or (opts.mnrl_scale is None and "mnrl" in sets):
+    if opts.learning_rate is None or (opts.mnrl_scale is None and ({"mnrl", "gist"} & set(sets))):
         raise ValueError("finetune needs a complete recipe: TrainOptions.for_student(model) sets lr and scale")
     batch = min(opts.batch_size, min(len(rows) for rows in sets.values()))
     batches = sum(math.ceil(len(rows) / batch) for rows in sets.values())

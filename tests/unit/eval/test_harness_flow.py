@@ -114,6 +114,15 @@ def test_seeds_and_human_arm(dirs, fakes, tmp_path):
     assert again["comparison"] == res["comparison"]
 
 
+def test_gist_trains_both_arms_with_the_guided_loss(dirs, fakes, tmp_path):
+    """--loss gist is a pairs loss: the human arm gets it too (the same recipe on both arms)."""
+    dataset, beir = dirs
+    res = run_eval(dataset, beir, tmp_path / "eval", opts=TrainOptions(max_steps=1, loss="gist"),
+                   eval_opts=EvalOptions(seeds=[0], human_split=0.5, resamples=200))
+    assert [(s, loss, names) for s, loss, names, _ in fakes["trained"]] == [(0, "gist", ["gist"])] * 2
+    assert {a: t["loss"] for a, t in res["info"]["training"].items()} == {"synthetic": "gist", "human": "gist"}
+
+
 def _test_ids(res):
     """Test query ids, from the scored queries of the comparison (every arm's n_queries)."""
     from synthir.eval.human import split_queries

@@ -39,6 +39,13 @@ def test_mnrl_default_trains_on_pairs_auto_on_triplets(published):
     assert trip[0] == "triplets" and trip[1].column_names == ["anchor", "positive", "negative"] and len(trip[1]) == 6
 
 
+def test_gist_trains_on_the_mnrl_rows(published):
+    sets = load_training(published, TrainOptions(loss="gist"))
+    assert list(sets) == ["gist"] and sets["gist"][0] == "pairs"
+    assert sets["gist"][1].column_names == ["anchor", "positive"]
+    assert load_training(published, TrainOptions(loss="gist", config="auto"))["gist"][0] == "triplets"
+
+
 def test_marginmse_reads_the_planted_distill_config(with_distill):
     ds = distill_rows(with_distill)
     assert ds.column_names == ["query", "positive", "negative", "label"] and len(ds) == 6
