@@ -153,7 +153,8 @@ def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
         guide.eval()
         for param in guide.parameters():
             param.requires_grad_(False)
-        assert opts.mnrl_scale is not None
+        if opts.mnrl_scale is None:
+            raise ValueError("the gist loss needs opts.mnrl_scale (its temperature is 1 / the scale)")
         return GISTEmbedLoss(model, guide, temperature=1.0 / opts.mnrl_scale)
     return MarginMSELoss(model)
 
