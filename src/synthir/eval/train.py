@@ -28,6 +28,7 @@ from typing import Any
 from synthir.errors import ConfigError, InputError
 
 LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
+PAIR_LOSSES = ("mnrl", "gist")  # train on the MNRL rows (pairs / triplets) and need the MNRL scale
 DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
 
 
@@ -129,7 +130,7 @@ def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str,
     ("distill", rows)}, only the losses used. Fails (InputError) before any model is loaded."""
     opts.check()
     sets: dict[str, tuple[str, Any]] = {}
-    for name in ("mnrl", "gist"):
+    for name in PAIR_LOSSES:
         if name in opts.loss.split("+"):
             rows, config = training_rows(Path(dataset_dir), opts)
             sets[name] = (config, rows)
@@ -181,7 +182,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
 
     if not sets:
         raise ValueError("finetune needs at least one dataset")
-    if opts.learning_rate is None or (opts.mnrl_scale is None and ({"mnrl", "gist"} & set(sets))):
+    if opts.learning_rate is None or (opts.mnrl_scale is None and set(PAIR_LOSSES) & set(sets)):
         raise ValueError("finetune needs a complete recipe: TrainOptions.for_student(model) sets lr and scale")
     batch = min(opts.batch_size, min(len(rows) for rows in sets.values()))
     batches = sum(math.ceil(len(rows) / batch) for rows in sets.values())
