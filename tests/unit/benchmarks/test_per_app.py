@@ -1,0 +1,50 @@
+"""benchmarks/per_app.py: a combined GNOME-help eval dir sliced by the app in each query id."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from synthir.eval.versus import per_query_record
+
+ROOT = Path(__file__).resolve().parents[3]
+spec = importlib.util.spec_from_file_location("per_app", ROOT / "benchmarks" / "per_app.py")
+per_app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(per_app)
+
+
+def _write(d: Path, qids, base, synthetic_runs, human):
+    def run(vals):
+        return {"ndcg@10": dict(zip(qids, vals))}
+    arms = {"base": [run(base)], "synthetic": [run(v) for v in synthetic_runs]}
+    if human is not None:
+        arms["human"] = [run(human)]
+    rec = per_query_record("/x/set", "test", qids, list(range(len(synthetic_runs))), arms)
+    d.mkdir()
+    (d / "per_query.json").write_text(json.dumps(rec))
+
+
+def test_slices_by_app_and_keeps_no_local_path(tmp_path):
+    qids = ["q:fr:totem/a", "q:fr:totem/b", "q:fr:cheese/c", "q:fr:cheese-extra/d"]
+    _write(tmp_path / "run", qids, [0.0, 0.5, 1.0, 0.2], [[1.0, 1.0, 0.0, 0.2], [0.0, 1.0, 0.0, 0.4]],
+           [0.5, 0.5, 1.0, 0.2])
+    s = per_app.per_app(tmp_path / "run", resamples=100)
+    assert list(s) == ["cheese", "cheese-extra", "totem"]  # ':cheese/' does not also take cheese-extra
+    assert s["totem"]["vs_base"]["queries"] == 2
+    assert s["totem"]["vs_base"]["a_mean"] == pytest.approx((0.5 + 1.0) / 2)  # seeds averaged per question
+    assert s["totem"]["vs_base"]["delta"]["mean"] == pytest.approx(0.5, abs=1e-4)
+    assert s["cheese"]["vs_human"]["delta"]["mean"] == pytest.approx(-1.0, abs=1e-4)
+    assert s["cheese-extra"]["vs_base"]["delta"]["mean"] == pytest.approx(0.1, abs=1e-4)
+    assert str(tmp_path) not in json.dumps(s)
+    assert "| totem | 2 | 0.250 | 0.750 | 0.500 | +0.500" in per_app.table(s)
+
+
+def test_ids_without_an_app_and_dirs_without_human_arm_stop(tmp_path):
+    with pytest.raises(SystemExit, match="--combine-apps"):
+        per_app.apps_of(["q:fr:gedit/a", "plainid"])
+    _write(tmp_path / "nohuman", ["q:fr:totem/a"], [0.1], [[0.2]], None)
+    with pytest.raises(SystemExit, match="no human arm"):
+        per_app.per_app(tmp_path / "nohuman")
