@@ -3,17 +3,16 @@ names the wrong one only when none of its names is its passage's application."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.benchmark_scripts import load_benchmark
+
 ROOT = Path(__file__).resolve().parents[3]
-spec = importlib.util.spec_from_file_location("app_names", ROOT / "benchmarks" / "app_names.py")
-app_names = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(app_names)
+app_names = load_benchmark("app_names")
 
 
 def test_tally_counts_named_and_wrong_applications():

@@ -3,7 +3,6 @@ human-TRAIN half of the eval's split only, as a valid examples_file the query ge
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,10 +11,10 @@ import pytest
 from synthir.eval.human import split_queries
 from synthir.io.beir import write_beir
 
+from tests.benchmark_scripts import load_benchmark
+
 ROOT = Path(__file__).resolve().parents[3]
-spec = importlib.util.spec_from_file_location("downstream", ROOT / "benchmarks" / "downstream.py")
-downstream = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(downstream)
+downstream = load_benchmark("downstream")
 
 
 def _devset(root: Path, n: int = 40) -> Path:

@@ -3,16 +3,13 @@ the local BEIR path, readable by `synthir eval-compare`'s loader."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 from synthir.eval.versus import arm_scores, load_per_query, per_query_record
 
-ROOT = Path(__file__).resolve().parents[3]
-spec = importlib.util.spec_from_file_location("downstream", ROOT / "benchmarks" / "downstream.py")
-downstream = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(downstream)
+from tests.benchmark_scripts import load_benchmark
+
+downstream = load_benchmark("downstream")
 
 
 def test_kept_scores_have_no_local_path_and_load_as_an_eval_dir(tmp_path):

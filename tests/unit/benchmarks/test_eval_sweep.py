@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 
 from synthir.eval.human import split_queries
 from synthir.io.beir import read_beir, write_beir
 
-ROOT = Path(__file__).resolve().parents[3]
-spec = importlib.util.spec_from_file_location("eval_sweep", ROOT / "benchmarks" / "eval_sweep.py")
-sweep = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sweep)
+from tests.benchmark_scripts import load_benchmark
+
+sweep = load_benchmark("eval_sweep")
 
 
 def test_grid_is_the_typed_product():

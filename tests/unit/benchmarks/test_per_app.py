@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,10 +9,9 @@ import pytest
 
 from synthir.eval.versus import per_query_record
 
-ROOT = Path(__file__).resolve().parents[3]
-spec = importlib.util.spec_from_file_location("per_app", ROOT / "benchmarks" / "per_app.py")
-per_app = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(per_app)
+from tests.benchmark_scripts import load_benchmark
+
+per_app = load_benchmark("per_app")
 
 
 def _write(d: Path, qids, base, synthetic_runs, human):

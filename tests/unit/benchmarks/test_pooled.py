@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,10 +9,9 @@ import pytest
 
 from synthir.eval.versus import per_query_record
 
-ROOT = Path(__file__).resolve().parents[3]
-spec = importlib.util.spec_from_file_location("pooled", ROOT / "benchmarks" / "pooled.py")
-pooled = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(pooled)
+from tests.benchmark_scripts import load_benchmark
+
+pooled = load_benchmark("pooled")
 
 
 def _write(d: Path, qids, base, synthetic_runs, human_runs):
