@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from synthir.errors import InputError
 from synthir.eval.versus import compare_evals, load_per_query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,10 @@ def apps_of(qids: list[str]) -> list[str]:
 
 def per_app(eval_dir: Path, resamples: int = 1000) -> dict[str, Any]:
     """{APP: {"vs_base": compare, "vs_human": compare}} for every app among the test queries."""
-    rec = load_per_query(eval_dir)
+    try:
+        rec = load_per_query(eval_dir)
+    except InputError as e:  # no per_query.json, or not one: a line, not a traceback
+        raise SystemExit(str(e)) from None
     if "human" not in rec["arms"]:
         raise SystemExit(f"{eval_dir}: no human arm (evaluate with --human-split)")
     out: dict[str, Any] = {}
@@ -48,7 +52,7 @@ def per_app(eval_dir: Path, resamples: int = 1000) -> dict[str, Any]:
                                          resamples=resamples)
                     for other, b in (("vs_base", "base"), ("vs_human", "human"))}
         for r in out[app].values():  # the dir's name, never a local absolute path
-            r["a"] = r["b"] = eval_dir.name
+            r["a"] = r["b"] = eval_dir.resolve().name
     return out
 
 
@@ -72,9 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bootstrap", type=int, default=1000)
     a = ap.parse_args(argv)
     slices = per_app(a.eval_dir, a.bootstrap)
-    out = ROOT / "benchmarks" / "results" / f"slice-{a.tag}-per-app"
-    out.with_suffix(".json").write_text(json.dumps({"about": a.about, "per_app": slices}, indent=2) + "\n")
-    out.with_suffix(".md").write_text(f"# Per-app slices: {a.tag}\n\n{a.about}\n\n{table(slices)}")
+    out = ROOT / "benchmarks" / "results" / f"slice-{a.tag}-per-app"  # a tag may hold dots (1.5b)
+    Path(f"{out}.json").write_text(json.dumps({"about": a.about, "per_app": slices}, indent=2) + "\n")
+    Path(f"{out}.md").write_text(f"# Per-app slices: {a.tag}\n\n{a.about}\n\n{table(slices)}")
     print(table(slices), end="")
     return 0
 

@@ -46,3 +46,17 @@ def test_ids_without_an_app_and_dirs_without_human_arm_stop(tmp_path):
     _write(tmp_path / "nohuman", ["q:fr:totem/a"], [0.1], [[0.2]], None)
     with pytest.raises(SystemExit, match="no human arm"):
         per_app.per_app(tmp_path / "nohuman")
+
+
+def test_a_dir_without_scores_is_one_line(tmp_path):
+    with pytest.raises(SystemExit, match="no per_query.json"):
+        per_app.per_app(tmp_path)
+
+
+def test_a_dotted_tag_keeps_its_whole_name(tmp_path, monkeypatch):
+    _write(tmp_path / "run", ["q:de:totem/a"], [0.5], [[1.0]], [0.5])
+    monkeypatch.setattr(per_app, "ROOT", tmp_path)
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    assert per_app.main([str(tmp_path / "run"), "--tag", "de-1.5b", "--bootstrap", "50"]) == 0
+    assert sorted(p.name for p in (tmp_path / "benchmarks" / "results").iterdir()) == [
+        "slice-de-1.5b-per-app.json", "slice-de-1.5b-per-app.md"]
