@@ -78,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     slices = per_app(a.eval_dir, a.bootstrap)
     out = ROOT / "benchmarks" / "results" / f"slice-{a.tag}-per-app"  # a tag may hold dots (1.5b)
     Path(f"{out}.json").write_text(json.dumps({"about": a.about, "per_app": slices}, indent=2) + "\n")
-    Path(f"{out}.md").write_text(f"# Per-app slices: {a.tag}\n\n{a.about}\n\n{table(slices)}")
-    print(table(slices), end="")
+    md = table(slices)
+    Path(f"{out}.md").write_text(f"# Per-app slices: {a.tag}\n\n{a.about}\n\n{md}")
+    print(md, end="")
     return 0
 
 

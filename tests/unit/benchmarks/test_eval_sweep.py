@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from synthir.eval.human import split_queries
