@@ -1,0 +1,54 @@
+"""benchmarks/heldout.py for real, small: a real `synthir eval` with a human split, then the
+base MiniLM and the saved student re-scored on every question; the test half must reproduce the
+eval's own per-question scores exactly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from synthir.cli import main
+from synthir.eval.human import split_queries
+from synthir.io.beir import read_beir
+from synthir.publish.hf import publish
+from tests.benchmark_scripts import load_benchmark
+from tests.planted import make_planted_run
+
+pytestmark = pytest.mark.slow
+
+heldout = load_benchmark("heldout")
+
+
+def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkeypatch):
+    beir = tmp_path / "beir"
+    assert main(["dev-set", "--langs", "en", "fr", "--out", str(beir), "--queries-per-lang", "8",
+                 "--cross-per-pair", "4", "--corpus-per-lang", "40", "--seed", "2"]) == 0
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    out = tmp_path / "work" / "eval"
+    assert main(["eval", str(paths.root), "--beir", str(beir), "--out", str(out), "--batch-size", "4",
+                 "--lr", "1e-3", "--max-steps", "1", "--seeds", "0", "--human-split", "0.5",
+                 "--bootstrap", "50"]) == 0
+    data = read_beir(beir)
+    hs = split_queries(list(data.qrels["test"]), 0.5, 0)
+    shown = data.queries[hs.train[1]]  # one human-train question shown to the generator
+    (out.parent / "fewshot.jsonl").write_text(json.dumps({"passage": "p", "query": shown, "lang": "en"}) + "\n")
+
+    r = heldout.heldout(out, None, resamples=50)
+    assert r["max_drift_from_eval_per_query"] == 0.0
+    assert r["left_out_of_train_half"] == 1
+    assert r["test_half"]["queries"] == len(hs.test)
+    assert r["unseen_train_half"]["queries"] == len(hs.train) - 1
+    assert r["all_unseen"]["queries"] == len(hs.test) + len(hs.train) - 1
+    assert hs.train[1] not in r["per_question"] and set(hs.test) <= set(r["per_question"])
+    per = json.loads((out / "per_query.json").read_text())["arms"]
+    test_mean = sum(per["synthetic"][0]["ndcg@10"][q] for q in hs.test) / len(hs.test)
+    assert r["test_half"]["synthetic"] == pytest.approx(test_mean, abs=1e-4)
+
+    monkeypatch.setattr(heldout, "ROOT", tmp_path)
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    assert heldout.main([str(out), "--tag", "t-1.5b", "--bootstrap", "50"]) == 0
+    written = (tmp_path / "benchmarks" / "results" / "heldout-t-1.5b.json").read_text()
+    assert str(tmp_path) not in written
+    assert json.loads(written)["runs"][0]["all_unseen"] == r["all_unseen"]
