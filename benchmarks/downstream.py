@@ -130,7 +130,11 @@ def _rows(dataset: Path, config: str) -> list[dict[str, Any]]:
         return []
 
 
-def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[int], out: Path) -> dict[str, Any]:
+def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[int], out: Path,
+             shown: Path | None = None) -> dict[str, Any]:
+    """`run_eval` with the student's recipe and the human split; synthetic − base also over the
+    human-train questions never shown to the generator (`shown`: its examples file, None when
+    it was shown none; eval/unseen.py)."""
     from synthir.eval.harness import EvalOptions, run_eval
     from synthir.eval.train import TrainOptions
 
@@ -139,11 +143,13 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
                         batch_size=r["batch_size"], max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"])
     t0 = time.time()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
-                   passage_prefix=r["passage_prefix"], eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT))
+                   passage_prefix=r["passage_prefix"],
+                   eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT, score_unseen=shown or "none"))
     comp = res["comparison"]
     return {"student": student, "loss": loss, "recipe": dict(r), "arms": {a: s["all"] for a, s in comp["arms"].items()},
             "deltas": {k: v["all"] for k, v in comp["deltas"].items() if "all" in v},
-            "test_queries": res["info"]["queries"]["all"], "seconds": round(time.time() - t0, 1)}
+            "test_queries": res["info"]["queries"]["all"], "unseen": comp["unseen"],
+            "seconds": round(time.time() - t0, 1)}
 
 
 def keep_per_query(eval_dir: Path, dest: Path) -> None:
@@ -182,6 +188,14 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {e['student']} | {e['loss']} | {e['test_queries']} | {_cell(a['base']['ndcg@10'])} | "
                          f"{_cell(a['synthetic']['ndcg@10'])} | {_cell(a['human']['ndcg@10']) if 'human' in a else '-'} | "
                          f"{ci('synthetic-base')} | {ci('synthetic-human')} |")
+        for e in ds["evals"]:
+            if e.get("unseen"):
+                u, x = e["unseen"], e["unseen"]["delta"]
+                lines.append(f"\n{e['student']} / {e['loss']}, every question the synthetic arm never saw "
+                             f"({u['queries']}: the test half + {u['queries'] - u['test_queries']} human-train, "
+                             f"{u['left_out']} left out as examples): base {u['base']:.3f}, synthetic "
+                             f"{u['synthetic']:.3f}, synthetic − base {x['mean']:+.3f} [{x['ci_low']:+.3f}, "
+                             f"{x['ci_high']:+.3f}].")
         lines.append("")
     return "\n".join(lines)
 
@@ -223,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
                 if "marginmse" in loss and not gen["rows"].get("distill"):
                     continue
                 eval_dir = a.work / devset.name / (f"eval-{student}-{loss}" + (f"-{a.tag}" if a.tag else ""))
-                entry["evals"].append(evaluate(dataset, devset, student, loss, seeds, eval_dir))
+                shown = a.work / devset.name / "fewshot.jsonl"  # the examples, whichever run wrote them
+                entry["evals"].append(evaluate(dataset, devset, student, loss, seeds, eval_dir,
+                                               shown if shown.is_file() else None))
                 keep_per_query(eval_dir, ROOT / "benchmarks" / "results" / "per_query" / name
                                / f"{devset.name}-{student}-{loss}")
                 out_json.parent.mkdir(parents=True, exist_ok=True)

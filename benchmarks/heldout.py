@@ -8,6 +8,9 @@ generator saw only the few-shot examples (8 pairs drawn from the human-train hal
 `benchmarks/downstream.py --fewshot-human`). So synthetic − base can also be measured on the
 human-train half, minus those examples -- twice the questions and a narrower interval, for
 the "beats its base" condition. The comparison with the human arm stays on the test half.
+`synthir eval --score-unseen SHOWN` now does this inside the eval, over every seed
+(eval/unseen.py; benchmarks/downstream.py passes it); this script does it afterwards, for eval
+dirs made before, with the student of the first seed that the dir keeps.
 
 EVAL_DIR is an eval dir written by benchmarks/downstream.py: eval.json (BEIR dir, base model,
 prefixes, max_seq_length, human split), model/ (the synthetic student of the first seed) and
@@ -37,6 +40,7 @@ from synthir.errors import InputError
 from synthir.eval.bootstrap import paired_bootstrap
 from synthir.eval.human import split_queries
 from synthir.eval.retrieval import per_query, query_groups, retrieve
+from synthir.eval.unseen import read_shown, unseen_train
 from synthir.eval.versus import load_per_query
 from synthir.io.beir import read_beir
 
@@ -45,20 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 METRIC = "ndcg@10"
 
 
-def norm(text: str) -> str:
-    """Casefolded, whitespace-collapsed text: the key two questions are 'the same' by."""
-    return " ".join(str(text).casefold().split())
-
-
 def _json(path: Path) -> Any:
     if not path.is_file():
         raise SystemExit(f"{path.parent.name}/{path.name}: missing (is this an eval dir of benchmarks/downstream.py?)")
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _texts(path: Path, field: str) -> set[str]:
-    """The normalised `field` of every JSON line of `path`."""
-    return {norm(json.loads(line)[field]) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
 
 
 def _synthetic_queries(dataset: Path, opts: dict[str, Any]) -> set[str]:
@@ -66,6 +60,7 @@ def _synthetic_queries(dataset: Path, opts: dict[str, Any]) -> set[str]:
     the eval read them: eval/train.py's `load_training` with the eval's options)."""
     from dataclasses import fields
 
+    from synthir.eval.harness import _training_queries
     from synthir.eval.train import TrainOptions, load_training
 
     names = {f.name for f in fields(TrainOptions)}
@@ -73,11 +68,7 @@ def _synthetic_queries(dataset: Path, opts: dict[str, Any]) -> set[str]:
         sets = load_training(dataset, TrainOptions(**{k: v for k, v in opts.items() if k in names}))
     except InputError as e:
         raise SystemExit(f"{dataset.name}: cannot read the training data ({e})") from None
-    found: set[str] = set()
-    for _, rows in sets.values():
-        column = "anchor" if "anchor" in rows.column_names else "query"
-        found |= {norm(t) for t in rows[column]}
-    return found
+    return set(_training_queries(sets))
 
 
 def partition(qids: list[str], queries: dict[str, str], fraction: float, seed: int,
@@ -85,7 +76,7 @@ def partition(qids: list[str], queries: dict[str, str], fraction: float, seed: i
     """{"test", "unseen_train", "left_out"}: the eval's test half, the human-train half minus
     every question whose normalised text is in `seen`, and how many that removed."""
     hs = split_queries(qids, fraction, seed)
-    unseen = [q for q in hs.train if norm(queries[q]) not in seen]
+    unseen = unseen_train(hs.train, queries, seen)
     return {"test": hs.test, "unseen_train": unseen, "left_out": len(hs.train) - len(unseen)}
 
 
@@ -118,7 +109,11 @@ def heldout(eval_dir: Path, fewshot: str | None, resamples: int = 1000) -> dict[
         raise SystemExit(f"{beir.name}: cannot read the dev set ({e})") from None
     split = info["qrels_split"]
     qids = query_groups(data, split, data.query_langs)["all"]
-    seen = (_texts(shots, "query") if shots else set()) | _synthetic_queries(Path(info["dataset"]), opts)
+    try:
+        shown = read_shown(shots) if shots else set()
+    except InputError as e:
+        raise SystemExit(str(e)) from None
+    seen = shown | _synthetic_queries(Path(info["dataset"]), opts)
     part = partition(qids, data.queries, hsplit["fraction"], hsplit["seed"], seen)
     kw = {"k": opts["k"], "query_prefix": opts["query_prefix"], "passage_prefix": opts["passage_prefix"]}
     scores = {}

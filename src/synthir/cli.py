@@ -140,7 +140,8 @@ def _eval(args: argparse.Namespace) -> int:
     query_prefix, passage_prefix = default_prefixes(args.model)
     opts = train_options(args)
     eval_opts = EvalOptions(seeds=args.seeds, human_split=args.human_split, human_seed=args.human_split_seed,
-                            resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed)
+                            resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
+                            score_unseen=args.score_unseen)
     result = run_eval(Path(args.dataset), Path(args.beir), Path(args.out), model=args.model, opts=opts,
                       qrels_split=args.qrels_split,
                       query_prefix=query_prefix if args.query_prefix is None else args.query_prefix,
@@ -173,7 +174,8 @@ def _examples(args: argparse.Namespace) -> int:
                                 args.seed, args.max_chars, args.lang)
     print(f"wrote {info['n']} examples to {args.out}, drawn from the human-train part ({info['train_queries']} "
           f"questions of qrels/{info['qrels_split']}.tsv); evaluate with `synthir eval --human-split "
-          f"{args.human_split} --human-split-seed {args.human_split_seed}` so no test question was a prompt example")
+          f"{args.human_split} --human-split-seed {args.human_split_seed} --score-unseen {args.out}` so no test "
+          "question was a prompt example (and the other questions not shown are scored too)")
     return 0
 
 
@@ -296,6 +298,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train a human arm on this share of the judged queries; all arms are "
                    "scored on the other queries only")
     e.add_argument("--human-split-seed", type=int, default=0)
+    e.add_argument("--score-unseen", metavar="SHOWN.jsonl|none",
+                   help="with --human-split, also score synthetic - base on the human-train questions the "
+                   "synthetic arm never saw: SHOWN is the examples file its generator was shown (`synthir "
+                   "examples`), or `none`; about twice the questions, a narrower interval")
     e.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="paired bootstrap resamples of the queries for the delta CIs")
     e.add_argument("--bootstrap-seed", type=int, default=0)

@@ -1,6 +1,7 @@
-"""benchmarks/heldout.py for real, small: a real `synthir eval` with a human split, then the
-base MiniLM and the saved student re-scored on every question; the test half must reproduce the
-eval's own per-question scores exactly."""
+"""`synthir eval --score-unseen` and benchmarks/heldout.py for real, small: a real eval with a
+human split scores synthetic − base on the questions never shown; heldout.py re-scores the base
+MiniLM and the saved student afterwards and must reproduce both the eval's test-half scores and
+its unseen summary exactly."""
 
 from __future__ import annotations
 
@@ -20,20 +21,22 @@ pytestmark = pytest.mark.slow
 heldout = load_benchmark("heldout")
 
 
-def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkeypatch):
+def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkeypatch, capsys):
     beir = tmp_path / "beir"
     assert main(["dev-set", "--langs", "en", "fr", "--out", str(beir), "--queries-per-lang", "8",
                  "--cross-per-pair", "4", "--corpus-per-lang", "40", "--seed", "2"]) == 0
     cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
     publish(cfg, paths)
-    out = tmp_path / "work" / "eval"
-    assert main(["eval", str(paths.root), "--beir", str(beir), "--out", str(out), "--batch-size", "4",
-                 "--lr", "1e-3", "--max-steps", "1", "--seeds", "0", "--human-split", "0.5",
-                 "--bootstrap", "50"]) == 0
     data = read_beir(beir)
     hs = split_queries(list(data.qrels["test"]), 0.5, 0)
     shown = data.queries[hs.train[1]]  # one human-train question shown to the generator
+    out = tmp_path / "work" / "eval"
+    out.parent.mkdir()
     (out.parent / "fewshot.jsonl").write_text(json.dumps({"passage": "p", "query": shown, "lang": "en"}) + "\n")
+    assert main(["eval", str(paths.root), "--beir", str(beir), "--out", str(out), "--batch-size", "4",
+                 "--lr", "1e-3", "--max-steps", "1", "--seeds", "0", "--human-split", "0.5",
+                 "--bootstrap", "50", "--score-unseen", str(out.parent / "fewshot.jsonl")]) == 0
+    assert "unseen questions (" in capsys.readouterr().out
 
     r = heldout.heldout(out, None, resamples=50)
     assert r["max_drift_from_eval_per_query"] == 0.0
@@ -45,6 +48,10 @@ def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkey
     per = json.loads((out / "per_query.json").read_text())["arms"]
     test_mean = sum(per["synthetic"][0]["ndcg@10"][q] for q in hs.test) / len(hs.test)
     assert r["test_half"]["synthetic"] == pytest.approx(test_mean, abs=1e-4)
+    u = json.loads((out / "comparison.json").read_text())["unseen"]  # the eval's own, from the same models
+    assert (u["queries"], u["left_out"], u["shown"]) == (r["all_unseen"]["queries"], 1, 1)
+    assert (u["base"], u["synthetic"], u["delta"]) == (r["all_unseen"]["base"], r["all_unseen"]["synthetic"],
+                                                       r["all_unseen"]["delta"])
 
     monkeypatch.setattr(heldout, "ROOT", tmp_path)
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)

@@ -97,5 +97,10 @@ def table(result: dict[str, Any]) -> str:
         hs = info["human_split"]
         lines.append(f"human split {hs['fraction']} (seed {hs['seed']}): {hs['train_queries']} train queries, "
                      f"{hs['test_queries']} test queries; every arm scored on the test queries only")
+    if comp.get("unseen"):
+        u, d = comp["unseen"], comp["unseen"]["delta"]
+        lines.append(f"unseen questions ({u['test_queries']} test + {u['queries'] - u['test_queries']} human-train, "
+                     f"{u['left_out']} left out as shown or trained on): base {u['base']:.4f}, synthetic "
+                     f"{u['synthetic']:.4f}, synthetic-base {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]")
     lines.append(f"corpus {info['corpus']} documents")
     return "\n".join(lines)

@@ -10,6 +10,8 @@ Output in EVAL_DIR:
 - eval.json (options, sizes, training stats per seed, seconds);
 - per_query.json: every arm's per-query scores per seed on the test queries, for a paired
   comparison of two eval dirs (`synthir eval-compare`, eval/versus.py);
+- with `--score-unseen`, comparison.json's "unseen": synthetic − base over the test queries and
+  the human-train queries the synthetic arm never saw (eval/unseen.py);
 - model/ (the synthetic model of the first seed), model-human/ (the human one, if any).
 
 In-process use (benchmarks): `run_eval(dataset, beir, out, opts=TrainOptions(epochs=2),
@@ -24,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from synthir.errors import ConfigError, InputError
-from synthir.eval.compare import compare, table  # noqa: F401  (table: the CLI's printer)
+from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401  (table: the CLI's printer)
 from synthir.eval.human import check_disjoint, human_pairs, split_queries
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
 from synthir.eval.train import TrainOptions, finetune, load_training
+from synthir.eval.unseen import norm, read_shown, unseen_summary, unseen_train
 from synthir.eval.versus import PER_QUERY, per_query_record
 from synthir.io.beir import read_beir
 from synthir.io.files import write_json_atomic
@@ -40,13 +43,17 @@ class EvalOptions:
     seeds: training seeds, one fine-tune per seed and arm (None: [TrainOptions.seed]);
     human_split: fraction of the judged queries to train the human arm on (None: no human
     arm, every judged query is a test query); human_seed: seed of that split;
-    resamples / bootstrap_seed: the paired bootstrap over queries."""
+    resamples / bootstrap_seed: the paired bootstrap over queries;
+    score_unseen: with a human split, also score synthetic − base on the human-train queries
+    the synthetic arm never saw -- the JSONL of examples its generator was shown, or "none"
+    (eval/unseen.py)."""
 
     seeds: list[int] | None = None
     human_split: float | None = None
     human_seed: int = 0
     resamples: int = 1000
     bootstrap_seed: int = 0
+    score_unseen: Path | str | None = None
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for options that cannot run."""
@@ -54,6 +61,8 @@ class EvalOptions:
             raise ConfigError(f"--seeds must be distinct integers, e.g. 0,1,2 (got {self.seeds})")
         if self.human_split is not None and not 0.0 < self.human_split < 1.0:
             raise ConfigError(f"--human-split must be a fraction in (0, 1) (got {self.human_split})")
+        if self.score_unseen is not None and self.human_split is None:
+            raise ConfigError("--score-unseen needs --human-split (without one every judged query is a test query)")
         if self.resamples < 1:
             raise ConfigError(f"--bootstrap must be >= 1 resamples (got {self.resamples})")
 
@@ -91,17 +100,35 @@ def default_human_split(data: Any, beir_dir: Path, fraction: float, seed: int = 
     return split, split_queries(query_groups(data, split, data.query_langs)["all"], fraction, seed)
 
 
-def _norm(text: str) -> str:
-    return " ".join(str(text).casefold().split())
+def _training_queries(sets: dict[str, tuple[str, Any]]) -> list[str]:
+    """Every synthetic training row's query text, normalised (eval/unseen.py's `norm`)."""
+    out: list[str] = []
+    for _, rows in sets.values():
+        column = "anchor" if "anchor" in rows.column_names else "query"
+        out += [norm(t) for t in rows[column]]
+    return out
 
 
 def _overlap(sets: dict[str, tuple[str, Any]], test_texts: set[str]) -> int:
     """Synthetic training rows whose query text is a test query's (a contamination signal)."""
-    n = 0
-    for _, rows in sets.values():
-        column = "anchor" if "anchor" in rows.column_names else "query"
-        n += sum(_norm(t) in test_texts for t in rows[column])
-    return n
+    return sum(t in test_texts for t in _training_queries(sets))
+
+
+def _unseen_queries(score_unseen: Path | str | None, data: Any, judged: list[str], test_qids: list[str],
+                    sets: dict[str, tuple[str, Any]]) -> tuple[list[str], int]:
+    """(human-train query ids the synthetic arm never saw, how many questions were shown to the
+    generator) for `--score-unseen` (eval/unseen.py); ([], 0) without it."""
+    if score_unseen is None:
+        return [], 0
+    shown = set() if str(score_unseen) == "none" else read_shown(Path(score_unseen))
+    test = set(test_qids)
+    train_qids = [q for q in judged if q not in test]
+    return unseen_train(train_qids, data.queries, shown | set(_training_queries(sets))), len(shown)
+
+
+def _only(runs: list[dict[str, dict[str, float]]], qids: list[str]) -> list[dict[str, dict[str, float]]]:
+    """Per-query scores restricted to `qids` (every metric of every run)."""
+    return [{m: {q: v[q] for q in qids} for m, v in r.items()} for r in runs]
 
 
 def _human_split(data: Any, split: str, groups: dict[str, list[str]], eval_opts: EvalOptions
@@ -163,14 +190,17 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     if not groups["all"]:
         raise InputError(f"{beir_dir}: no judged query of qrels/{split}.tsv is in queries.jsonl")
     seeds = list(eval_opts.seeds) if eval_opts.seeds is not None else [opts.seed]
+    judged = groups["all"]
     groups, human_rows, info_split = _human_split(data, split, groups, eval_opts)
     test_qids = groups["all"]
     check_disjoint((r["query_id"] for r in human_rows), test_qids)
+    unseen, n_shown = _unseen_queries(eval_opts.score_unseen, data, judged, test_qids, sets)  # before any model
+    scored = test_qids + unseen
     out_dir.mkdir(parents=True, exist_ok=True)
     kw = {"k": k, "query_prefix": query_prefix, "passage_prefix": passage_prefix}
 
     def evaluate(st: Any) -> dict[str, dict[str, float]]:
-        return per_query(retrieve(st, data, split, **kw), data, split, test_qids)
+        return per_query(retrieve(st, data, split, **kw), data, split, scored)
 
     t_base = time.time()
     arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(_load_model(model, opts.max_seq_length))]}
@@ -188,20 +218,27 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
             training[arm]["runs"].append({"seed": seed, **stats})
             arms[arm].append(evaluate(st))
             del st
+    unseen_block = None if eval_opts.score_unseen is None else unseen_summary(
+        arms["base"][0][BOOTSTRAP_METRIC], [r[BOOTSTRAP_METRIC] for r in arms["synthetic"]], test_qids, unseen,
+        len(judged) - len(test_qids), n_shown, eval_opts.resamples, eval_opts.bootstrap_seed)
+    arms = {a: _only(runs, test_qids) for a, runs in arms.items()}  # every arm on the test queries only
     comparison = compare(arms, groups, eval_opts.resamples, eval_opts.bootstrap_seed)
+    if unseen_block is not None:
+        comparison["unseen"] = unseen_block
     key = {"base": "base", "synthetic": "tuned", "human": "human"}
     means = {a: {g: {m: s["mean"] for m, s in ms.items()} for g, ms in summary.items()}
              for a, summary in comparison["arms"].items()}
     metrics = {key[a]: means[a]["all"] for a in means}
     by_group = {g: {key[a]: means[a][g] for a in means} for g in groups}
-    test_texts = {_norm(data.queries[q]) for q in test_qids}
+    test_texts = {norm(data.queries[q]) for q in test_qids}
     info = {"dataset": str(dataset_dir), "beir": str(beir_dir), "qrels_split": split, "model": model,
             "train_config": sets["mnrl"][0] if "mnrl" in sets else "distill",
             "train_rows": training["synthetic"]["rows"], "train": training["synthetic"]["runs"][0],
             "training": training, "seeds": seeds, "human_split": info_split,
             "synthetic_rows_matching_a_test_query": _overlap(sets, test_texts),
             "options": {**asdict(opts), **asdict(eval_opts), "k": k, "query_prefix": query_prefix,
-                        "passage_prefix": passage_prefix},
+                        "passage_prefix": passage_prefix,
+                        "score_unseen": None if eval_opts.score_unseen is None else str(eval_opts.score_unseen)},
             "corpus": len(data.corpus), "queries": {g: len(q) for g, q in groups.items()},
             "metrics": list(METRICS), "encode_and_search_seconds": round(base_s, 1),
             "seconds": round(time.time() - t0, 1)}

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from synthir.eval.human import split_queries
+from synthir.eval.unseen import norm
 
 from tests.benchmark_scripts import load_benchmark
 
@@ -17,13 +18,13 @@ def test_partition_keeps_the_test_half_and_drops_seen_train_questions():
     qids = [f"q{i}" for i in range(40)]
     texts = {q: f"Question  {q.upper()}?" for q in qids}
     hs = split_queries(qids, 0.5, 0)
-    seen = {heldout.norm(texts[hs.train[0]]), heldout.norm(texts[hs.train[3]]), "not a dev question"}
+    seen = {norm(texts[hs.train[0]]), norm(texts[hs.train[3]]), "not a dev question"}
     part = heldout.partition(qids, texts, 0.5, 0, seen)
     assert part["test"] == hs.test  # the eval's own test half, untouched
     assert part["unseen_train"] == [q for i, q in enumerate(hs.train) if i not in (0, 3)]
     assert part["left_out"] == 2
     assert not set(part["test"]) & set(part["unseen_train"])
-    assert heldout.norm("  Wie LÖSCHE ich\teinen Ordner? ") == "wie lösche ich einen ordner?"
+    assert norm("  Wie LÖSCHE ich\teinen Ordner? ") == "wie lösche ich einen ordner?"
 
 
 def test_summaries_and_the_pool():

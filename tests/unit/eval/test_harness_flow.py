@@ -164,3 +164,45 @@ def test_in_process_eval_gets_the_students_recipe(dirs, fakes, tmp_path, model, 
     assert fakes["recipes"] == [recipe, recipe]  # synthetic, human
     options = res["info"]["options"]
     assert (options["learning_rate"], options["mnrl_scale"]) == recipe
+
+
+def test_score_unseen_adds_the_train_questions_never_shown(dirs, fakes, tmp_path):
+    """--score-unseen: synthetic − base also over the human-train questions not shown to the
+    generator; everything scored on the test half stays as it was."""
+    from synthir.eval.human import split_queries
+
+    dataset, beir = dirs
+    train = split_queries([f"q{i}" for i in range(N)], 0.5, 0).train
+    shown = tmp_path / "shown.jsonl"
+    shown.write_text(json.dumps({"passage": "p", "query": f"  WHAT about topic {train[0][1:]} ?"}) + "\n\n")
+    eo = dict(seeds=[0, 1, 2], human_split=0.5, resamples=200)
+    plain = run_eval(dataset, beir, tmp_path / "plain", opts=TrainOptions(max_steps=1), eval_opts=EvalOptions(**eo))
+    res = run_eval(dataset, beir, tmp_path / "u", opts=TrainOptions(max_steps=1),
+                   eval_opts=EvalOptions(**eo, score_unseen=shown))
+    u = res["comparison"].pop("unseen")
+    assert res["comparison"] == plain["comparison"]  # the test-half numbers are untouched
+    assert (u["train_queries"], u["left_out"], u["shown"]) == (len(train), 1, 1)
+    assert u["queries"] == N - 1 and u["test_queries"] == N - len(train)
+    assert u["delta"]["n_queries"] == N - 1 and u["delta"]["ci_low"] > 0  # the fake tuning helps everywhere
+    per = json.loads((tmp_path / "u" / "per_query.json").read_text())
+    assert all(set(r["ndcg@10"]) == set(per["test_qids"]) for runs in per["arms"].values() for r in runs)
+    assert json.loads((tmp_path / "u" / "comparison.json").read_text())["unseen"] == u
+    assert json.loads((tmp_path / "u" / "eval.json").read_text())["options"]["score_unseen"] == str(shown)
+    nothing = run_eval(dataset, beir, tmp_path / "n", opts=TrainOptions(max_steps=1),
+                       eval_opts=EvalOptions(**eo, score_unseen="none"))
+    assert nothing["comparison"]["unseen"]["left_out"] == 0 and nothing["comparison"]["unseen"]["queries"] == N
+
+
+def test_score_unseen_errors_come_before_any_model(dirs, fakes, tmp_path):
+    from synthir.errors import ConfigError, InputError
+
+    dataset, beir = dirs
+    with pytest.raises(ConfigError, match="--score-unseen needs --human-split"):
+        run_eval(dataset, beir, tmp_path / "a", eval_opts=EvalOptions(score_unseen="none"))
+    with pytest.raises(InputError, match="no such file"):
+        run_eval(dataset, beir, tmp_path / "b", eval_opts=EvalOptions(human_split=0.5, score_unseen=tmp_path / "x"))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "ok"}\n{"passage": "no query"}\n')
+    with pytest.raises(InputError, match="line 2"):
+        run_eval(dataset, beir, tmp_path / "c", eval_opts=EvalOptions(human_split=0.5, score_unseen=bad))
+    assert fakes["loaded"] == 0

@@ -1,0 +1,29 @@
+"""benchmarks/downstream.py's table: the test-half row per eval, then the unseen-question line."""
+
+from __future__ import annotations
+
+from tests.benchmark_scripts import load_benchmark
+
+downstream = load_benchmark("downstream")
+
+
+def _eval(unseen):
+    arm = {"ndcg@10": {"mean": 0.5, "std": 0.0, "n": 1}}
+    d = {"mean": 0.1, "ci_low": -0.02, "ci_high": 0.2}
+    e = {"student": "e5-small", "loss": "mnrl", "test_queries": 63, "arms": {"base": arm, "synthetic": arm},
+         "deltas": {"synthetic-base": d}}
+    return {**e, "unseen": unseen} if unseen is not None else e
+
+
+def test_markdown_adds_the_unseen_line_and_reads_older_results():
+    gen = {"lang": "de", "passages": 3, "prompts": 24, "parsed": 20, "kept_pairs": 9,
+           "passages_with_a_kept_query": 3, "seconds": 1.0, "rows": {}}
+    unseen = {"queries": 144, "test_queries": 63, "train_queries": 89, "left_out": 8, "shown": 8,
+              "base": 0.879, "synthetic": 0.896, "delta": {"mean": 0.0175, "ci_low": -0.008, "ci_high": 0.044}}
+    res = {"machine": "x", "seeds": [0], "recipe": "r.yaml",
+           "devsets": [{"devset": "apps-de", "generation": gen, "evals": [_eval(unseen), _eval(None)]}]}
+    md = downstream.markdown(res)
+    assert md.count("| e5-small | mnrl | 63 |") == 2
+    assert ("every question the synthetic arm never saw (144: the test half + 81 human-train, 8 left out as "
+            "examples): base 0.879, synthetic 0.896, synthetic − base +0.018 [-0.008, +0.044].") in md
+    assert md.count("never saw") == 1  # an eval of an older results file has no such line
