@@ -40,7 +40,7 @@ from synthir.errors import InputError
 from synthir.eval.bootstrap import paired_bootstrap
 from synthir.eval.human import split_queries
 from synthir.eval.retrieval import per_query, query_groups, retrieve
-from synthir.eval.unseen import read_shown, unseen_train
+from synthir.eval.unseen import norm, read_shown, unseen_train
 from synthir.eval.versus import load_per_query
 from synthir.io.beir import read_beir
 
@@ -74,9 +74,10 @@ def _synthetic_queries(dataset: Path, opts: dict[str, Any]) -> set[str]:
 def partition(qids: list[str], queries: dict[str, str], fraction: float, seed: int,
               seen: set[str]) -> dict[str, Any]:
     """{"test", "unseen_train", "left_out"}: the eval's test half, the human-train half minus
-    every question whose normalised text is in `seen`, and how many that removed."""
+    every question whose normalised text is in `seen` or a test question's, and how many that
+    removed."""
     hs = split_queries(qids, fraction, seed)
-    unseen = unseen_train(hs.train, queries, seen)
+    unseen = unseen_train(hs.train, queries, seen | {norm(queries[q]) for q in hs.test})  # as `synthir eval`
     return {"test": hs.test, "unseen_train": unseen, "left_out": len(hs.train) - len(unseen)}
 
 

@@ -117,13 +117,16 @@ def _overlap(sets: dict[str, tuple[str, Any]], test_texts: set[str]) -> int:
 def _unseen_queries(score_unseen: Path | str | None, data: Any, judged: list[str], test_qids: list[str],
                     sets: dict[str, tuple[str, Any]]) -> tuple[list[str], int]:
     """(human-train query ids the synthetic arm never saw, how many questions were shown to the
-    generator) for `--score-unseen` (eval/unseen.py); ([], 0) without it."""
+    generator) for `--score-unseen` (eval/unseen.py); ([], 0) without it. Left out: a question
+    shown, one equal to a synthetic training query, and one equal to a test question (it would
+    count twice)."""
     if score_unseen is None:
         return [], 0
     shown = set() if str(score_unseen) == "none" else read_shown(Path(score_unseen))
     test = set(test_qids)
     train_qids = [q for q in judged if q not in test]
-    return unseen_train(train_qids, data.queries, shown | set(_training_queries(sets))), len(shown)
+    seen = shown | set(_training_queries(sets)) | {norm(data.queries[q]) for q in test_qids}
+    return unseen_train(train_qids, data.queries, seen), len(shown)
 
 
 def _only(runs: list[dict[str, dict[str, float]]], qids: list[str]) -> list[dict[str, dict[str, float]]]:

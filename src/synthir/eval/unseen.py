@@ -11,7 +11,8 @@ model". The comparison with the human arm stays on the test part.
 
 Inputs: SHOWN, the JSONL of questions the generator was shown (a `query` field per line, as
 `synthir examples` writes; or none); the human-train query ids; the query texts; the synthetic
-training queries. Questions are "the same" when equal casefolded with spaces collapsed.
+training queries. Questions are "the same" when equal casefolded with spaces collapsed; a
+human-train question equal to a test question is left out too (it would count twice).
 Output (`unseen_summary`): {"queries", "test_queries", "train_queries", "left_out", "shown",
 "base", "synthetic" (means, synthetic averaged over seeds), "delta": paired bootstrap of
 synthetic − base (eval/bootstrap.py)}.

@@ -206,3 +206,19 @@ def test_score_unseen_errors_come_before_any_model(dirs, fakes, tmp_path):
     with pytest.raises(InputError, match="line 2"):
         run_eval(dataset, beir, tmp_path / "c", eval_opts=EvalOptions(human_split=0.5, score_unseen=bad))
     assert fakes["loaded"] == 0
+
+
+def test_score_unseen_leaves_out_a_train_question_worded_as_a_test_one(dirs, fakes, tmp_path):
+    from synthir.eval.human import split_queries
+
+    dataset, _ = dirs
+    hs = split_queries([f"q{i}" for i in range(N)], 0.5, 0)
+    twin_of = {hs.train[2]: hs.test[0]}  # a train question asked in the same words as a test one
+    text = {q: f"what about topic {q[1:]} ?" for q in (f"q{i}" for i in range(N))}
+    queries = [{"_id": q, "text": text[twin_of.get(q, q)]} for q in text]
+    write_beir(tmp_path / "beir", [{"_id": f"d{i}", "title": "", "text": f"doc topic {i} body"} for i in range(N)],
+               queries, {"test": [(f"q{i}", f"d{i}", 1) for i in range(N)]})
+    res = run_eval(dataset, tmp_path / "beir", tmp_path / "e", opts=TrainOptions(max_steps=1),
+                   eval_opts=EvalOptions(human_split=0.5, resamples=50, score_unseen="none"))
+    u = res["comparison"]["unseen"]
+    assert (u["left_out"], u["queries"]) == (1, N - 1)
