@@ -117,7 +117,7 @@ def _summary(out: Path, lang: str, published: dict[str, Any]) -> dict[str, Any]:
             "parsed": f["queries"]["parsed"], "roundtrip_kept": f["queries"]["roundtrip_kept"],
             "kept_pairs": published_pairs(f["queries"]),
             "passages_with_a_kept_query": kept_passages, "rows": published.get("rows", {}),
-            "seconds": sum(f.get("seconds", {}).values()) if isinstance(f.get("seconds"), dict) else None,
+            "seconds": round(sum(f.get("seconds", {}).values()), 1) if isinstance(f.get("seconds"), dict) else None,
             "tokens": f["tokens"], "dropped": f["dropped"], "passage_yield": f.get("passage_yield", {})}
 
 
