@@ -193,7 +193,8 @@ def markdown(results: dict[str, Any]) -> str:
                 u, x = e["unseen"], e["unseen"]["delta"]
                 lines.append(f"\n{e['student']} / {e['loss']}, every question the synthetic arm never saw "
                              f"({u['queries']}: the test half + {u['queries'] - u['test_queries']} human-train, "
-                             f"{u['left_out']} left out as examples): base {u['base']:.3f}, synthetic "
+                             f"{u['left_out']} left out as shown, trained on or worded as a test question): "
+                             f"base {u['base']:.3f}, synthetic "
                              f"{u['synthetic']:.3f}, synthetic − base {x['mean']:+.3f} [{x['ci_low']:+.3f}, "
                              f"{x['ci_high']:+.3f}].")
         lines.append("")

@@ -16,7 +16,8 @@ EVAL_DIR is an eval dir written by benchmarks/downstream.py: eval.json (BEIR dir
 prefixes, max_seq_length, human split), model/ (the synthetic student of the first seed) and
 the generator's examples at ../fewshot.jsonl (override with --fewshot FILE, or
 --fewshot none when the run had no examples). Left out of the train half: every question whose
-text (casefolded, spaces collapsed) is a few-shot example's or a synthetic training query's.
+text (casefolded, spaces collapsed) is a few-shot example's, a synthetic training query's or
+a test question's.
 
 For each dir it encodes the corpus with the base model and with model/, scores nDCG@10 per
 question (eval/retrieval.py), and bootstraps synthetic − base (eval/bootstrap.py) on the test

@@ -25,5 +25,5 @@ def test_markdown_adds_the_unseen_line_and_reads_older_results():
     md = downstream.markdown(res)
     assert md.count("| e5-small | mnrl | 63 |") == 2
     assert ("every question the synthetic arm never saw (144: the test half + 81 human-train, 8 left out as "
-            "examples): base 0.879, synthetic 0.896, synthetic − base +0.018 [-0.008, +0.044].") in md
+            "shown, trained on or worded as a test question): base 0.879, synthetic 0.896, synthetic − base +0.018 [-0.008, +0.044].") in md
     assert md.count("never saw") == 1  # an eval of an older results file has no such line
