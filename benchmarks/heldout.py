@@ -35,13 +35,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from synthir.errors import InputError
-from synthir.eval.bootstrap import paired_bootstrap
 from synthir.eval.human import split_queries
 from synthir.eval.retrieval import per_query, query_groups, retrieve
-from synthir.eval.unseen import norm, read_shown, unseen_train
+from synthir.eval.unseen import delta_summary, read_shown, unseen_train
 from synthir.eval.versus import load_per_query
 from synthir.io.beir import read_beir
 
@@ -78,16 +75,13 @@ def partition(qids: list[str], queries: dict[str, str], fraction: float, seed: i
     every question whose normalised text is in `seen` or a test question's, and how many that
     removed."""
     hs = split_queries(qids, fraction, seed)
-    unseen = unseen_train(hs.train, queries, seen | {norm(queries[q]) for q in hs.test})  # as `synthir eval`
+    unseen = unseen_train(hs.train, hs.test, queries, seen)  # as `synthir eval --score-unseen`
     return {"test": hs.test, "unseen_train": unseen, "left_out": len(hs.train) - len(unseen)}
 
 
 def summarise(base: dict[str, float], synth: dict[str, float], qids: list[str], resamples: int) -> dict[str, Any]:
-    """Means of both arms over `qids` and the bootstrap of synthetic − base."""
-    b = np.array([base[q] for q in qids])
-    s = np.array([synth[q] for q in qids])
-    return {"queries": len(qids), "base": round(float(b.mean()), 4), "synthetic": round(float(s.mean()), 4),
-            "delta": paired_bootstrap(s - b, resamples=resamples)}
+    """Means of both arms over `qids` and the bootstrap of synthetic − base (eval/unseen.py)."""
+    return delta_summary(base, [synth], qids, resamples)
 
 
 def heldout(eval_dir: Path, fewshot: str | None, resamples: int = 1000) -> dict[str, Any]:

@@ -125,8 +125,7 @@ def _unseen_queries(score_unseen: Path | str | None, data: Any, judged: list[str
     shown = set() if str(score_unseen) == "none" else read_shown(Path(score_unseen))
     test = set(test_qids)
     train_qids = [q for q in judged if q not in test]
-    seen = shown | set(_training_queries(sets)) | {norm(data.queries[q]) for q in test_qids}
-    return unseen_train(train_qids, data.queries, seen), len(shown)
+    return unseen_train(train_qids, test_qids, data.queries, shown | set(_training_queries(sets))), len(shown)
 
 
 def _only(runs: list[dict[str, dict[str, float]]], qids: list[str]) -> list[dict[str, dict[str, float]]]:

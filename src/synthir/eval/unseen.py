@@ -55,9 +55,21 @@ def read_shown(path: Path) -> set[str]:
     return shown
 
 
-def unseen_train(train_qids: list[str], queries: dict[str, str], seen: set[str]) -> list[str]:
-    """The human-train query ids whose normalised text is not in `seen`, in their order."""
-    return [q for q in train_qids if norm(queries[q]) not in seen]
+def unseen_train(train_qids: list[str], test_qids: list[str], queries: dict[str, str], seen: set[str]) -> list[str]:
+    """The human-train query ids whose normalised text is neither in `seen` nor a test query's
+    (it would count twice), in their order."""
+    taken = seen | {norm(queries[q]) for q in test_qids}
+    return [q for q in train_qids if norm(queries[q]) not in taken]
+
+
+def delta_summary(base: dict[str, float], synthetic: list[dict[str, float]], qids: list[str],
+                  resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """{"queries", "base", "synthetic", "delta"} over `qids`: both means (synthetic averaged
+    over its seeds' runs) and the paired bootstrap of synthetic − base."""
+    b = mean_over_seeds([base], qids)
+    s = mean_over_seeds(synthetic, qids)
+    return {"queries": len(qids), "base": round(float(b.mean()), 4), "synthetic": round(float(s.mean()), 4),
+            "delta": paired_bootstrap(s - b, resamples=resamples, seed=seed)}
 
 
 def unseen_summary(base: dict[str, float], synthetic: list[dict[str, float]], test_qids: list[str],
@@ -65,10 +77,7 @@ def unseen_summary(base: dict[str, float], synthetic: list[dict[str, float]], te
                    seed: int = 0) -> dict[str, Any]:
     """The module doc's summary over `test_qids` + `train_unseen` (nDCG@10 per query: `base`
     one run, `synthetic` one run per seed)."""
-    qids = list(test_qids) + list(train_unseen)
-    b = mean_over_seeds([base], qids)
-    s = mean_over_seeds(synthetic, qids)
-    return {"queries": len(qids), "test_queries": len(test_qids), "train_queries": n_train,
+    s = delta_summary(base, synthetic, list(test_qids) + list(train_unseen), resamples, seed)
+    return {"queries": s["queries"], "test_queries": len(test_qids), "train_queries": n_train,
             "left_out": n_train - len(train_unseen), "shown": n_shown,
-            "base": round(float(b.mean()), 4), "synthetic": round(float(s.mean()), 4),
-            "delta": paired_bootstrap(s - b, resamples=resamples, seed=seed)}
+            "base": s["base"], "synthetic": s["synthetic"], "delta": s["delta"]}

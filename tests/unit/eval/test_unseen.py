@@ -23,8 +23,10 @@ def test_shown_questions_are_read_normalised_and_bad_lines_named(tmp_path):
 
 def test_unseen_train_keeps_order_and_drops_seen_texts():
     queries = {"a": "Uhren", "b": "Videos ", "c": "Komplexe  Zahlen"}
-    assert unseen_train(["c", "a", "b"], queries, {norm("komplexe zahlen"), "videos"}) == ["a"]
-    assert unseen_train(["c", "a"], queries, set()) == ["c", "a"]
+    assert unseen_train(["c", "a", "b"], [], queries, {norm("komplexe zahlen"), "videos"}) == ["a"]
+    assert unseen_train(["c", "a"], [], queries, set()) == ["c", "a"]
+    queries["t"] = "UHREN"  # a test question in the same words as train question a: a counts once, as a test one
+    assert unseen_train(["c", "a"], ["t"], queries, set()) == ["c"]
 
 
 def test_summary_averages_synthetic_seeds_over_test_and_unseen_questions():
