@@ -84,11 +84,10 @@ def summarise(base: dict[str, float], synth: dict[str, float], qids: list[str], 
     return delta_summary(base, [synth], qids, resamples)
 
 
-def heldout(eval_dir: Path, fewshot: str | None, resamples: int = 1000) -> dict[str, Any]:
-    """Score base and the seed-0 synthetic student of `eval_dir` on every judged question; the
-    summaries of the module doc plus per-question deltas of the unseen questions."""
-    from synthir.eval.harness import _load_model
-
+def setup(eval_dir: Path, fewshot: str | None) -> dict[str, Any]:
+    """What scoring `eval_dir`'s students needs: {"info" (eval.json), "opts", "data" (the BEIR
+    dev set), "split", "qids" (every judged question), "part" (`partition`), "kw" (retrieval
+    options)}; one-line SystemExit for a dir without a human split, model/ or examples file."""
     info = _json(eval_dir / "eval.json")
     opts, hsplit = info["options"], info.get("human_split")
     if not hsplit:
@@ -112,6 +111,17 @@ def heldout(eval_dir: Path, fewshot: str | None, resamples: int = 1000) -> dict[
     seen = shown | _synthetic_queries(Path(info["dataset"]), opts)
     part = partition(qids, data.queries, hsplit["fraction"], hsplit["seed"], seen)
     kw = {"k": opts["k"], "query_prefix": opts["query_prefix"], "passage_prefix": opts["passage_prefix"]}
+    return {"info": info, "opts": opts, "data": data, "split": split, "qids": qids, "part": part, "kw": kw}
+
+
+def heldout(eval_dir: Path, fewshot: str | None, resamples: int = 1000) -> dict[str, Any]:
+    """Score base and the seed-0 synthetic student of `eval_dir` on every judged question; the
+    summaries of the module doc plus per-question deltas of the unseen questions."""
+    from synthir.eval.harness import _load_model
+
+    ctx = setup(eval_dir, fewshot)
+    info, opts, data, split, qids, part, kw = (ctx[k] for k in ("info", "opts", "data", "split", "qids", "part", "kw"))
+    beir = Path(info["beir"])
     scores = {}
     for arm, name in (("base", info["model"]), ("synthetic", str(eval_dir / "model"))):
         st = _load_model(name, opts.get("max_seq_length"))

@@ -1,7 +1,8 @@
 """`synthir eval --score-unseen` and benchmarks/heldout.py for real, small: a real eval with a
 human split scores synthetic − base on the questions never shown; heldout.py re-scores the base
 MiniLM and the saved student afterwards and must reproduce both the eval's test-half scores and
-its unseen summary exactly."""
+its unseen summary exactly. benchmarks/wiseft.py's weight averages at a = 0 and a = 1 must
+give the same per-question scores as the base and the saved student."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.planted import make_planted_run
 pytestmark = pytest.mark.slow
 
 heldout = load_benchmark("heldout")
+wiseft = load_benchmark("wiseft")
 
 
 def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkeypatch, capsys):
@@ -52,6 +54,11 @@ def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkey
     assert (u["queries"], u["left_out"], u["shown"]) == (r["all_unseen"]["queries"], 1, 1)
     assert (u["base"], u["synthetic"], u["delta"]) == (r["all_unseen"]["base"], r["all_unseen"]["synthetic"],
                                                        r["all_unseen"]["delta"])
+
+    w = wiseft.wiseft(out, None, [0.0, 0.5, 1.0], resamples=50)
+    for a, arm in (("0.0", "base"), ("1.0", "synthetic")):
+        assert w["per_question"][a] == {q: v[arm] for q, v in r["per_question"].items()}
+    assert w["all_unseen"]["1.0"]["delta"]["mean"] == 0.0
 
     monkeypatch.setattr(heldout, "ROOT", tmp_path)
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
