@@ -2,7 +2,8 @@
 human split scores synthetic − base on the questions never shown; heldout.py re-scores the base
 MiniLM and the saved student afterwards and must reproduce both the eval's test-half scores and
 its unseen summary exactly. benchmarks/wiseft.py's weight averages at a = 0 and a = 1 must
-give the same per-question scores as the base and the saved student."""
+give the same per-question scores as the base and the saved student, and benchmarks/moves.py
+reads the student's published pairs back."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 heldout = load_benchmark("heldout")
 wiseft = load_benchmark("wiseft")
+moves = load_benchmark("moves")
 
 
 def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkeypatch, capsys):
@@ -59,6 +61,9 @@ def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkey
     for a, arm in (("0.0", "base"), ("1.0", "synthetic")):
         assert w["per_question"][a] == {q: v[arm] for q, v in r["per_question"].items()}
     assert w["all_unseen"]["1.0"]["delta"]["mean"] == 0.0
+    m = moves.moves(w, out)  # the published pairs the student trained on, read back
+    assert sum(g["questions"] for g in m["groups"].values()) == r["all_unseen"]["queries"]
+    assert m["groups"]["same"]["ndcg_moved"] == 0.0 and m["pairs"] > 0
 
     monkeypatch.setattr(heldout, "ROOT", tmp_path)
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)

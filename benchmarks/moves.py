@@ -1,0 +1,119 @@
+"""Which real questions a fine-tune made better or worse, and what its training pairs hold for them.
+
+    .venv/bin/python benchmarks/moves.py --tag NAME WISEFT_JSON EVAL_DIR [EVAL_DIR ...]
+
+Why: on the second GNOME help set, German and Spanish e5-small students lose about twice what
+the French one loses on the questions they make worse (docs/results.md §8ae). This script tests
+two explanations of such losses against the published training pairs:
+- the question's page had no (or few) kept synthetic queries, so training pulled other pages
+  toward their queries and left it behind;
+- a kept query written for ANOTHER page looks like the question (rapidfuzz token_set_ratio), so
+  training pulled the question toward that page.
+
+WISEFT_JSON is a benchmarks/wiseft.py result: per question, nDCG@10 at a = 0 (base) and a = 1
+(the seed-0 fine-tune), over every unseen question. Each EVAL_DIR is the eval dir of one of
+its runs (matched by name); its eval.json names the dev set and the synthir dataset whose
+`pairs` config the student trained on. Questions are grouped into worse / better / same
+(fine-tune vs base); per group: how many, the total nDCG moved, the mean number of kept queries
+of the question's relevant page (the fewest over its relevant pages), how many of those pages
+have none, and how often the most similar kept query belongs to a page not relevant to the
+question. Writes benchmarks/results/moves-NAME.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+EPS = 1e-9
+
+
+def groups(base: dict[str, float], tuned: dict[str, float]) -> dict[str, list[str]]:
+    """Question ids by how the fine-tune moved them: {"worse", "better", "same"}."""
+    out: dict[str, list[str]] = {"worse": [], "better": [], "same": []}
+    for q, b in base.items():
+        t = tuned[q]
+        out["worse" if t < b - EPS else "better" if t > b + EPS else "same"].append(q)
+    return out
+
+
+def describe(qids: list[str], base: dict[str, float], tuned: dict[str, float], questions: dict[str, str],
+             relevant: dict[str, set[str]], pair_queries: list[str], pair_pages: list[str]) -> dict[str, Any]:
+    """The summary of one group (module doc); `pair_*` are the training pairs' queries and
+    positive ids, in the same order."""
+    from rapidfuzz import fuzz, process
+
+    kept = Counter(pair_pages)
+    fewest = [min(kept.get(p, 0) for p in relevant[q]) for q in qids]
+    other, sims = 0, []
+    folded = [s.casefold() for s in pair_queries]
+    for q in qids:
+        _, sim, i = process.extractOne(questions[q].casefold(), folded, scorer=fuzz.token_set_ratio)
+        other += pair_pages[i] not in relevant[q]
+        sims.append(sim)
+    n = len(qids)
+    return {"questions": n, "ndcg_moved": round(sum(tuned[q] - base[q] for q in qids), 3),
+            "kept_queries_per_page": round(sum(fewest) / n, 2) if n else None,
+            "pages_without_kept_query": sum(k == 0 for k in fewest),
+            "nearest_kept_query_is_another_page": other,
+            "nearest_similarity": round(sum(sims) / n, 1) if n else None}
+
+
+def moves(run: dict[str, Any], eval_dir: Path) -> dict[str, Any]:
+    """`describe` for each group of one wiseft.py run, with its eval dir's dev set and pairs."""
+    from datasets import load_dataset
+
+    from synthir.io.beir import read_beir
+
+    info = json.loads((eval_dir / "eval.json").read_text(encoding="utf-8"))
+    data = read_beir(Path(info["beir"]))
+    pairs = load_dataset(str(info["dataset"]), "pairs", split="train")
+    base, tuned = run["per_question"]["0.0"], run["per_question"]["1.0"]
+    relevant = {q: set(data.qrels[info["qrels_split"]][q]) for q in base}
+    return {"devset": run["devset"], "pairs": len(pairs),
+            "groups": {name: describe(qids, base, tuned, data.queries, relevant, pairs["query"],
+                                      pairs["positive_id"]) for name, qids in groups(base, tuned).items()}}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """Markdown: one row per dev set and group."""
+    out = ["| dev set: questions | q. | nDCG moved | kept queries per page | pages with none | "
+           "nearest kept query is another page's | its similarity |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        for name, g in r["groups"].items():
+            out.append(f"| {r['devset'][-2:]}: {name} | {g['questions']} | {g['ndcg_moved']:+.2f} | "
+                       f"{g['kept_queries_per_page']} | {g['pages_without_kept_query']} | "
+                       f"{g['nearest_kept_query_is_another_page']} | {g['nearest_similarity']} |")
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("wiseft_json", type=Path)
+    ap.add_argument("eval_dirs", type=Path, nargs="+")
+    ap.add_argument("--tag", required=True)
+    ap.add_argument("--about", default="")
+    a = ap.parse_args(argv)
+    if not a.wiseft_json.is_file():
+        raise SystemExit(f"{a.wiseft_json.name}: missing (a benchmarks/wiseft.py result)")
+    runs = json.loads(a.wiseft_json.read_text(encoding="utf-8"))["runs"]
+    dirs = {d.name: d for d in a.eval_dirs}
+    missing = [r["eval"] for r in runs if r["eval"] not in dirs]
+    if missing:
+        raise SystemExit(f"no EVAL_DIR named {missing[0]} (the wiseft runs are {', '.join(r['eval'] for r in runs)})")
+    rows = [moves(r, dirs[r["eval"]]) for r in runs]
+    out = ROOT / "benchmarks" / "results" / f"moves-{a.tag}"
+    Path(f"{out}.json").write_text(json.dumps({"about": a.about, "wiseft": a.wiseft_json.name, "runs": rows},
+                                              indent=2) + "\n")
+    md = f"# Questions a fine-tune moved: {a.tag}\n\n{a.about}\n\n{table(rows)}"
+    Path(f"{out}.md").write_text(md)
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
