@@ -171,6 +171,15 @@ def table(runs: list[dict[str, Any]], pooled: dict[str, Any] | None) -> str:
     return "\n".join(rows) + "\n"
 
 
+def write(name: str, payload: dict[str, Any], md: str) -> None:
+    """benchmarks/results/NAME.json (`payload`) and NAME.md (`md`, also printed). A name may
+    hold dots (a tag like 1.5b), so no suffix is replaced."""
+    out = ROOT / "benchmarks" / "results" / name
+    Path(f"{out}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    Path(f"{out}.md").write_text(md)
+    print(md)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("eval_dirs", type=Path, nargs="+")
@@ -181,11 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     runs = [heldout(d.resolve(), a.fewshot, a.bootstrap) for d in a.eval_dirs]
     pooled = pool(runs, a.bootstrap) if len(runs) > 1 else None
-    out = ROOT / "benchmarks" / "results" / f"heldout-{a.tag}"  # a tag may hold dots
-    Path(f"{out}.json").write_text(json.dumps({"about": a.about, "runs": runs, "pooled": pooled}, indent=2) + "\n")
-    md = f"# Synthetic vs base on every unseen question: {a.tag}\n\n{a.about}\n\n{table(runs, pooled)}"
-    Path(f"{out}.md").write_text(md)
-    print(md)
+    write(f"heldout-{a.tag}", {"about": a.about, "runs": runs, "pooled": pooled},
+          f"# Synthetic vs base on every unseen question: {a.tag}\n\n{a.about}\n\n{table(runs, pooled)}")
     return 0
 
 

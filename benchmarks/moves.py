@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+import heldout  # noqa: E402
+
 EPS = 1e-9
 
 
@@ -106,12 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     if missing:
         raise SystemExit(f"no EVAL_DIR named {missing[0]} (the wiseft runs are {', '.join(r['eval'] for r in runs)})")
     rows = [moves(r, dirs[r["eval"]]) for r in runs]
-    out = ROOT / "benchmarks" / "results" / f"moves-{a.tag}"
-    Path(f"{out}.json").write_text(json.dumps({"about": a.about, "wiseft": a.wiseft_json.name, "runs": rows},
-                                              indent=2) + "\n")
-    md = f"# Questions a fine-tune moved: {a.tag}\n\n{a.about}\n\n{table(rows)}"
-    Path(f"{out}.md").write_text(md)
-    print(md)
+    heldout.write(f"moves-{a.tag}", {"about": a.about, "wiseft": a.wiseft_json.name, "runs": rows},
+                              f"# Questions a fine-tune moved: {a.tag}\n\n{a.about}\n\n{table(rows)}")
     return 0
 
 

@@ -20,23 +20,12 @@ the test half never selects one. Writes benchmarks/results/wiseft-NAME.{json,md}
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import json
+import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _sibling(name: str) -> Any:
-    """benchmarks/NAME.py as a module (benchmarks/ is a folder of scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"_{name}", Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-heldout = _sibling("heldout")
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+import heldout  # noqa: E402
 
 
 def interpolate(base: dict[str, Any], tuned: dict[str, Any], alpha: float) -> dict[str, Any]:
@@ -149,13 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     alphas = _alphas(a.alphas)
     runs = [wiseft(d.resolve(), a.fewshot, alphas, a.bootstrap) for d in a.eval_dirs]
     pooled = pool(runs, alphas, a.bootstrap) if len(runs) > 1 else None
-    out = ROOT / "benchmarks" / "results" / f"wiseft-{a.tag}"  # a tag may hold dots
-    Path(f"{out}.json").write_text(json.dumps({"about": a.about, "alphas": alphas, "runs": runs, "pooled": pooled},
-                                              indent=2) + "\n")
-    md = (f"# WiSE-FT: base and synthetic student weights averaged: {a.tag}\n\n{a.about}\n\n"
-          f"theta(a) = (1 - a) base + a fine-tuned; nDCG@10.\n\n{table(runs, pooled, alphas)}")
-    Path(f"{out}.md").write_text(md)
-    print(md)
+    heldout.write(f"wiseft-{a.tag}", {"about": a.about, "alphas": alphas, "runs": runs, "pooled": pooled},
+                  f"# WiSE-FT: base and synthetic student weights averaged: {a.tag}\n\n{a.about}\n\n"
+                  f"theta(a) = (1 - a) base + a fine-tuned; nDCG@10.\n\n{table(runs, pooled, alphas)}")
     return 0
 
 
