@@ -72,11 +72,20 @@ def moves(run: dict[str, Any], eval_dir: Path) -> dict[str, Any]:
 
     from synthir.io.beir import read_beir
 
-    info = json.loads((eval_dir / "eval.json").read_text(encoding="utf-8"))
-    data = read_beir(Path(info["beir"]))
-    pairs = load_dataset(str(info["dataset"]), "pairs", split="train")
+    from synthir.errors import InputError
+
+    info = heldout._json(eval_dir / "eval.json")
+    try:
+        data = read_beir(Path(info["beir"]))
+        pairs = load_dataset(str(info["dataset"]), "pairs", split="train")
+    except (InputError, OSError, ValueError) as e:
+        raise SystemExit(f"{eval_dir.name}: cannot read its dev set or pairs ({type(e).__name__})") from None
     base, tuned = run["per_question"]["0.0"], run["per_question"]["1.0"]
-    relevant = {q: set(data.qrels[info["qrels_split"]][q]) for q in base}
+    qrels = data.qrels[info["qrels_split"]]
+    unknown = [q for q in base if q not in qrels]
+    if unknown:
+        raise SystemExit(f"{eval_dir.name}: question {unknown[0]} of the wiseft run is not in its dev set")
+    relevant = {q: set(qrels[q]) for q in base}
     return {"devset": run["devset"], "pairs": len(pairs),
             "groups": {name: describe(qids, base, tuned, data.queries, relevant, pairs["query"],
                                       pairs["positive_id"]) for name, qids in groups(base, tuned).items()}}
@@ -103,7 +112,10 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if not a.wiseft_json.is_file():
         raise SystemExit(f"{a.wiseft_json.name}: missing (a benchmarks/wiseft.py result)")
-    runs = json.loads(a.wiseft_json.read_text(encoding="utf-8"))["runs"]
+    try:
+        runs = json.loads(a.wiseft_json.read_text(encoding="utf-8"))["runs"]
+    except (ValueError, KeyError, TypeError):
+        raise SystemExit(f"{a.wiseft_json.name}: not a benchmarks/wiseft.py result (no runs)") from None
     dirs = {d.name: d for d in a.eval_dirs}
     missing = [r["eval"] for r in runs if r["eval"] not in dirs]
     if missing:

@@ -38,3 +38,9 @@ def test_every_wiseft_run_needs_its_eval_dir(tmp_path):
         moves.main([str(w), str(tmp_path / "eval-fr"), "--tag", "t"])
     with pytest.raises(SystemExit, match="missing"):
         moves.main([str(tmp_path / "none.json"), str(tmp_path), "--tag", "t"])
+
+
+def test_an_eval_dir_without_eval_json_is_one_line(tmp_path):
+    run = {"eval": "eval-de", "devset": "x-de", "per_question": {"0.0": {}, "1.0": {}}}
+    with pytest.raises(SystemExit, match="eval.json: missing"):
+        moves.moves(run, tmp_path / "eval-de")
