@@ -17,7 +17,11 @@ its runs (matched by name); its eval.json names the dev set and the synthir data
 (fine-tune vs base); per group: how many, the total nDCG moved, the mean number of kept queries
 of the question's relevant page (the fewest over its relevant pages), how many of those pages
 have none, and how often the most similar kept query belongs to a page not relevant to the
-question. Writes benchmarks/results/moves-NAME.{json,md}.
+question. With `--list`, each eval dir's base and seed-0 student are loaded and searched again,
+and every worse question is listed: the page each model ranks first, whether the student's
+first page belongs to another application (dev-set ids are `lang:app/page`), and up to three kept
+queries of the student's first page and of the question's own page. Writes
+benchmarks/results/moves-NAME.{json,md}.
 """
 
 from __future__ import annotations
@@ -66,8 +70,9 @@ def describe(qids: list[str], base: dict[str, float], tuned: dict[str, float], q
             "nearest_similarity": round(sum(sims) / n, 1) if n else None}
 
 
-def moves(run: dict[str, Any], eval_dir: Path) -> dict[str, Any]:
-    """`describe` for each group of one wiseft.py run, with its eval dir's dev set and pairs."""
+def moves(run: dict[str, Any], eval_dir: Path, list_worse: bool = False) -> dict[str, Any]:
+    """`describe` for each group of one wiseft.py run, with its eval dir's dev set and pairs;
+    with `list_worse`, also `listing` of the worse group."""
     from datasets import load_dataset
 
     from synthir.io.beir import read_beir
@@ -86,9 +91,60 @@ def moves(run: dict[str, Any], eval_dir: Path) -> dict[str, Any]:
     if unknown:
         raise SystemExit(f"{eval_dir.name}: question {unknown[0]} of the wiseft run is not in its dev set")
     relevant = {q: set(qrels[q]) for q in base}
-    return {"devset": run["devset"], "pairs": len(pairs),
-            "groups": {name: describe(qids, base, tuned, data.queries, relevant, pairs["query"],
-                                      pairs["positive_id"]) for name, qids in groups(base, tuned).items()}}
+    grouped = groups(base, tuned)
+    out = {"devset": run["devset"], "pairs": len(pairs),
+           "groups": {name: describe(qids, base, tuned, data.queries, relevant, pairs["query"],
+                                     pairs["positive_id"]) for name, qids in grouped.items()}}
+    if list_worse:
+        out["worse"] = listing(run, eval_dir, grouped["worse"], pairs)
+    return out
+
+
+def _first(ranked: dict[str, float]) -> str:
+    return max(ranked.items(), key=lambda kv: kv[1])[0]
+
+
+def _app(doc_id: str) -> str:
+    """`app` of a GNOME-help dev-set id `lang:app/page` (the whole id when it has no such form)."""
+    return doc_id.split(":", 1)[-1].split("/", 1)[0]
+
+
+def confusions(qids: list[str], base_run: dict[str, dict[str, float]], tuned_run: dict[str, dict[str, float]],
+               questions: dict[str, str], relevant: dict[str, set[str]], pair_queries: list[str],
+               pair_pages: list[str], shown: int = 3) -> list[dict[str, Any]]:
+    """Per question of `qids` (the worse group): the first page of base and of the fine-tune
+    (`*_run`: {question: {doc: score}}), whether the fine-tune's first page is relevant, in the
+    question's application, and `shown` kept queries of that page and of the question's page."""
+    kept: dict[str, list[str]] = {}
+    for q, p in zip(pair_queries, pair_pages):
+        kept.setdefault(p, []).append(q)
+    out = []
+    for q in qids:
+        rel = sorted(relevant[q])
+        b, t = _first(base_run[q]), _first(tuned_run[q])
+        out.append({"question": q, "text": questions[q], "relevant": rel, "base_first": b, "tuned_first": t,
+                    "tuned_first_relevant": t in relevant[q],
+                    "tuned_first_other_app": all(_app(t) != _app(r) for r in rel),
+                    "kept_of_tuned_first": kept.get(t, [])[:shown], "kept_of_relevant": kept.get(rel[0], [])[:shown]})
+    return out
+
+
+def listing(run: dict[str, Any], eval_dir: Path, worse: list[str], pairs: Any) -> dict[str, Any]:
+    """`confusions` of `worse` with `eval_dir`'s base and seed-0 student searched again, and
+    their counts: the student's first page is relevant / another page of the same app / another app."""
+    from synthir.eval.harness import _load_model
+    from synthir.eval.retrieval import retrieve
+
+    ctx = heldout.setup(eval_dir, None)
+    runs = {}
+    for arm, name in (("base", ctx["info"]["model"]), ("tuned", str(eval_dir / "model"))):
+        runs[arm] = retrieve(_load_model(name, ctx["opts"].get("max_seq_length")), ctx["data"], ctx["split"], **ctx["kw"])
+    qrels = ctx["data"].qrels[ctx["split"]]
+    rows = confusions(worse, runs["base"], runs["tuned"], ctx["data"].queries, {q: set(qrels[q]) for q in worse},
+                      pairs["query"], pairs["positive_id"])
+    return {"tuned_first_relevant": sum(r["tuned_first_relevant"] for r in rows),
+            "tuned_first_same_app": sum(not r["tuned_first_relevant"] and not r["tuned_first_other_app"] for r in rows),
+            "tuned_first_other_app": sum(r["tuned_first_other_app"] for r in rows), "questions": rows}
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -103,12 +159,33 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
+def worse_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown: the listed worse questions of each dev set (empty when none was listed)."""
+    out = []
+    for r in rows:
+        w = r.get("worse")
+        if not w:
+            continue
+        out += [f"\n### {r['devset'][-2:]}: worse questions, the student's first page: {w['tuned_first_relevant']} "
+                f"relevant, {w['tuned_first_same_app']} same app, {w['tuned_first_other_app']} other app\n",
+                "| question | its page | student's first page | kept queries of that page | kept queries of its page |",
+                "|---|---|---|---|---|"]
+        for q in w["questions"]:
+            cell = lambda xs: " / ".join(x.replace("|", "/") for x in xs) or "(none)"  # noqa: E731
+            out.append(f"| {q['text']} | {', '.join(q['relevant'])} | {q['tuned_first']} | "
+                       f"{cell(q['kept_of_tuned_first']) if not q['tuned_first_relevant'] else '(relevant)'} | "
+                       f"{cell(q['kept_of_relevant'])} |")
+    return "\n".join(out) + ("\n" if out else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("wiseft_json", type=Path)
     ap.add_argument("eval_dirs", type=Path, nargs="+")
     ap.add_argument("--tag", required=True)
     ap.add_argument("--about", default="")
+    ap.add_argument("--list", action="store_true",
+                    help="search again with base and the seed-0 student and list every worse question")
     a = ap.parse_args(argv)
     if not a.wiseft_json.is_file():
         raise SystemExit(f"{a.wiseft_json.name}: missing (a benchmarks/wiseft.py result)")
@@ -120,9 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     missing = [r["eval"] for r in runs if r["eval"] not in dirs]
     if missing:
         raise SystemExit(f"no EVAL_DIR named {missing[0]} (the wiseft runs are {', '.join(r['eval'] for r in runs)})")
-    rows = [moves(r, dirs[r["eval"]]) for r in runs]
+    rows = [moves(r, dirs[r["eval"]], a.list) for r in runs]
     heldout.write(f"moves-{a.tag}", {"about": a.about, "wiseft": a.wiseft_json.name, "runs": rows},
-                              f"# Questions a fine-tune moved: {a.tag}\n\n{a.about}\n\n{table(rows)}")
+                              f"# Questions a fine-tune moved: {a.tag}\n\n{a.about}\n\n{table(rows)}{worse_table(rows)}")
     return 0
 
 

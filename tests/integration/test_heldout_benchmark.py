@@ -61,9 +61,12 @@ def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkey
     for a, arm in (("0.0", "base"), ("1.0", "synthetic")):
         assert w["per_question"][a] == {q: v[arm] for q, v in r["per_question"].items()}
     assert w["all_unseen"]["1.0"]["delta"]["mean"] == 0.0
-    m = moves.moves(w, out)  # the published pairs the student trained on, read back
+    m = moves.moves(w, out, list_worse=True)  # the published pairs the student trained on, read back
     assert sum(g["questions"] for g in m["groups"].values()) == r["all_unseen"]["queries"]
     assert m["groups"]["same"]["ndcg_moved"] == 0.0 and m["pairs"] > 0
+    lw = m["worse"]  # searched again with base and the saved student: one row per worse question
+    assert [x["question"] for x in lw["questions"]] == moves.groups(w["per_question"]["0.0"], w["per_question"]["1.0"])["worse"]
+    assert lw["tuned_first_relevant"] + lw["tuned_first_same_app"] + lw["tuned_first_other_app"] == len(lw["questions"])
 
     monkeypatch.setattr(heldout, "ROOT", tmp_path)
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)

@@ -44,3 +44,22 @@ def test_an_eval_dir_without_eval_json_is_one_line(tmp_path):
     run = {"eval": "eval-de", "devset": "x-de", "per_question": {"0.0": {}, "1.0": {}}}
     with pytest.raises(SystemExit, match="eval.json: missing"):
         moves.moves(run, tmp_path / "eval-de")
+
+
+def test_confusions_name_the_student_s_first_page_and_its_application():
+    base = {"q1": {"de:cheese/a": 0.9, "de:totem/b": 0.5}, "q2": {"de:cheese/c": 0.8, "de:cheese/d": 0.7}}
+    tuned = {"q1": {"de:cheese/a": 0.6, "de:totem/b": 0.7}, "q2": {"de:cheese/c": 0.6, "de:cheese/d": 0.9}}
+    relevant = {"q1": {"de:cheese/a"}, "q2": {"de:cheese/c"}}
+    pair_queries = ["play a film", "take a photo", "set a timer", "film subtitles", "burst mode"]
+    pair_pages = ["de:totem/b", "de:cheese/a", "de:cheese/d", "de:totem/b", "de:cheese/d"]
+    rows = moves.confusions(["q1", "q2"], base, tuned, {"q1": "Fotos", "q2": "Serienbild"}, relevant,
+                            pair_queries, pair_pages, shown=1)
+    assert [r["base_first"] for r in rows] == ["de:cheese/a", "de:cheese/c"]
+    assert [r["tuned_first"] for r in rows] == ["de:totem/b", "de:cheese/d"]
+    assert [r["tuned_first_other_app"] for r in rows] == [True, False]
+    assert rows[0]["kept_of_tuned_first"] == ["play a film"] and rows[0]["kept_of_relevant"] == ["take a photo"]
+    md = moves.worse_table([{"devset": "x-de", "worse": {"tuned_first_relevant": 0, "tuned_first_same_app": 1,
+                                                          "tuned_first_other_app": 1, "questions": rows}}])
+    assert "0 relevant, 1 same app, 1 other app" in md
+    assert "| Fotos | de:cheese/a | de:totem/b | play a film | take a photo |" in md
+    assert moves.worse_table([{"devset": "x-de"}]) == ""
