@@ -96,7 +96,7 @@ def moves(run: dict[str, Any], eval_dir: Path, list_worse: bool = False) -> dict
            "groups": {name: describe(qids, base, tuned, data.queries, relevant, pairs["query"],
                                      pairs["positive_id"]) for name, qids in grouped.items()}}
     if list_worse:
-        out["worse"] = listing(run, eval_dir, grouped["worse"], pairs)
+        out["worse"] = listing(eval_dir, grouped["worse"], pairs)
     return out
 
 
@@ -129,13 +129,13 @@ def confusions(qids: list[str], base_run: dict[str, dict[str, float]], tuned_run
     return out
 
 
-def listing(run: dict[str, Any], eval_dir: Path, worse: list[str], pairs: Any) -> dict[str, Any]:
+def listing(eval_dir: Path, worse: list[str], pairs: Any) -> dict[str, Any]:
     """`confusions` of `worse` with `eval_dir`'s base and seed-0 student searched again, and
     their counts: the student's first page is relevant / another page of the same app / another app."""
     from synthir.eval.harness import _load_model
     from synthir.eval.retrieval import retrieve
 
-    ctx = heldout.setup(eval_dir, None)
+    ctx = heldout.setup(eval_dir, "none")  # the few-shot file only splits the halves, unused here
     runs = {}
     for arm, name in (("base", ctx["info"]["model"]), ("tuned", str(eval_dir / "model"))):
         runs[arm] = retrieve(_load_model(name, ctx["opts"].get("max_seq_length")), ctx["data"], ctx["split"], **ctx["kw"])
