@@ -3,7 +3,7 @@ human split scores synthetic − base on the questions never shown; heldout.py r
 MiniLM and the saved student afterwards and must reproduce both the eval's test-half scores and
 its unseen summary exactly. benchmarks/wiseft.py's weight averages at a = 0 and a = 1 must
 give the same per-question scores as the base and the saved student, and benchmarks/moves.py
-reads the student's published pairs back."""
+reads the student's published pairs back (benchmarks/margins.py scores their round-trip margins)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ pytestmark = pytest.mark.slow
 heldout = load_benchmark("heldout")
 wiseft = load_benchmark("wiseft")
 moves = load_benchmark("moves")
+margins = load_benchmark("margins")
 
 
 def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkeypatch, capsys):
@@ -67,6 +68,10 @@ def test_unseen_questions_rescored_and_the_test_half_reproduced(tmp_path, monkey
     lw = m["worse"]  # searched again with base and the saved student: one row per worse question
     assert [x["question"] for x in lw["questions"]] == moves.groups(w["per_question"]["0.0"], w["per_question"]["1.0"])["worse"]
     assert lw["tuned_first_relevant"] + lw["tuned_first_same_app"] + lw["tuned_first_other_app"] == len(lw["questions"])
+    mg = margins.measure(m, out)  # every published pair's round-trip margin under the base model
+    assert mg["all_pairs"]["pairs"] == m["pairs"] and mg["attracting_pairs"]["pairs"] <= m["pairs"]
+    shares = [mg["all_pairs"]["below"][str(c)] for c in margins.CUTS]
+    assert shares == sorted(shares) and -2.0 <= mg["all_pairs"]["median"] <= 2.0  # cosine differences
 
     monkeypatch.setattr(heldout, "ROOT", tmp_path)
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
