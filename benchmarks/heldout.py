@@ -171,6 +171,28 @@ def table(runs: list[dict[str, Any]], pooled: dict[str, Any] | None) -> str:
     return "\n".join(rows) + "\n"
 
 
+def chained_parser(doc: str, result: str) -> argparse.ArgumentParser:
+    """The arguments of a script that reads another script's result: RESULT_JSON (`result`),
+    EVAL_DIR..., --tag, --about (moves.py reads wiseft.py's, margins.py reads moves.py's)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument(result, type=Path)
+    ap.add_argument("eval_dirs", type=Path, nargs="+")
+    ap.add_argument("--tag", required=True)
+    ap.add_argument("--about", default="")
+    return ap
+
+
+def read_runs(path: Path, script: str) -> list[dict[str, Any]]:
+    """The "runs" of a result file that benchmarks/`script` wrote; one-line SystemExit for a
+    missing file or one without runs (wiseft.py's results feed moves.py, moves.py's margins.py)."""
+    if not path.is_file():
+        raise SystemExit(f"{path.name}: missing (a benchmarks/{script} result)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))["runs"]
+    except (ValueError, KeyError, TypeError):
+        raise SystemExit(f"{path.name}: not a benchmarks/{script} result (no runs)") from None
+
+
 def write(name: str, payload: dict[str, Any], md: str) -> None:
     """benchmarks/results/NAME.json (`payload`) and NAME.md (`md`, also printed). A name may
     hold dots (a tag like 1.5b), so no suffix is replaced."""

@@ -17,8 +17,6 @@ Writes benchmarks/results/margins-NAME.{json,md}.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -91,18 +89,9 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("moves_json", type=Path)
-    ap.add_argument("eval_dirs", type=Path, nargs="+")
-    ap.add_argument("--tag", required=True)
-    ap.add_argument("--about", default="")
+    ap = heldout.chained_parser(__doc__, "moves_json")
     a = ap.parse_args(argv)
-    if not a.moves_json.is_file():
-        raise SystemExit(f"{a.moves_json.name}: missing (a benchmarks/moves.py --list result)")
-    try:
-        runs = json.loads(a.moves_json.read_text(encoding="utf-8"))["runs"]
-    except (ValueError, KeyError, TypeError):
-        raise SystemExit(f"{a.moves_json.name}: not a benchmarks/moves.py result (no runs)") from None
+    runs = heldout.read_runs(a.moves_json, "moves.py --list")
     if len(runs) != len(a.eval_dirs):
         raise SystemExit(f"{a.moves_json.name} has {len(runs)} runs; pass one EVAL_DIR per run, in its order")
     rows = [measure(r, d) for r, d in zip(runs, a.eval_dirs)]

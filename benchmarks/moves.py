@@ -26,8 +26,6 @@ benchmarks/results/moves-NAME.{json,md}.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
@@ -179,20 +177,11 @@ def worse_table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("wiseft_json", type=Path)
-    ap.add_argument("eval_dirs", type=Path, nargs="+")
-    ap.add_argument("--tag", required=True)
-    ap.add_argument("--about", default="")
+    ap = heldout.chained_parser(__doc__, "wiseft_json")
     ap.add_argument("--list", action="store_true",
                     help="search again with base and the seed-0 student and list every worse question")
     a = ap.parse_args(argv)
-    if not a.wiseft_json.is_file():
-        raise SystemExit(f"{a.wiseft_json.name}: missing (a benchmarks/wiseft.py result)")
-    try:
-        runs = json.loads(a.wiseft_json.read_text(encoding="utf-8"))["runs"]
-    except (ValueError, KeyError, TypeError):
-        raise SystemExit(f"{a.wiseft_json.name}: not a benchmarks/wiseft.py result (no runs)") from None
+    runs = heldout.read_runs(a.wiseft_json, "wiseft.py")
     dirs = {d.name: d for d in a.eval_dirs}
     missing = [r["eval"] for r in runs if r["eval"] not in dirs]
     if missing:
