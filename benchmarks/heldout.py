@@ -84,6 +84,18 @@ def summarise(base: dict[str, float], synth: dict[str, float], qids: list[str], 
     return delta_summary(base, [synth], qids, resamples)
 
 
+def student(eval_dir: Path) -> Path:
+    """`eval_dir`/model, the synthetic student of the first seed; one-line SystemExit without it."""
+    if not (eval_dir / "model").is_dir():
+        raise SystemExit(f"{eval_dir.name}: no model/ (the synthetic student of the first seed)")
+    return eval_dir / "model"
+
+
+def retrieval_kw(opts: dict[str, Any]) -> dict[str, Any]:
+    """`retrieve`'s options as the eval searched (eval.json's "options")."""
+    return {"k": opts["k"], "query_prefix": opts["query_prefix"], "passage_prefix": opts["passage_prefix"]}
+
+
 def setup(eval_dir: Path, fewshot: str | None) -> dict[str, Any]:
     """What scoring `eval_dir`'s students needs: {"info" (eval.json), "opts", "data" (the BEIR
     dev set), "split", "qids" (every judged question), "part" (`partition`), "kw" (retrieval
@@ -92,8 +104,7 @@ def setup(eval_dir: Path, fewshot: str | None) -> dict[str, Any]:
     opts, hsplit = info["options"], info.get("human_split")
     if not hsplit:
         raise SystemExit(f"{eval_dir.name}: the eval had no human split: its test set is every question already")
-    if not (eval_dir / "model").is_dir():
-        raise SystemExit(f"{eval_dir.name}: no model/ (the synthetic student of the first seed)")
+    student(eval_dir)
     shots = eval_dir.parent / "fewshot.jsonl" if fewshot is None else None if fewshot == "none" else Path(fewshot)
     if shots is not None and not shots.is_file():
         raise SystemExit(f"{shots.name}: missing next to {eval_dir.name} (pass --fewshot FILE or --fewshot none)")
@@ -110,8 +121,8 @@ def setup(eval_dir: Path, fewshot: str | None) -> dict[str, Any]:
         raise SystemExit(str(e)) from None
     seen = shown | _synthetic_queries(Path(info["dataset"]), opts)
     part = partition(qids, data.queries, hsplit["fraction"], hsplit["seed"], seen)
-    kw = {"k": opts["k"], "query_prefix": opts["query_prefix"], "passage_prefix": opts["passage_prefix"]}
-    return {"info": info, "opts": opts, "data": data, "split": split, "qids": qids, "part": part, "kw": kw}
+    return {"info": info, "opts": opts, "data": data, "split": split, "qids": qids, "part": part,
+            "kw": retrieval_kw(opts)}
 
 
 def heldout(eval_dir: Path, fewshot: str | None, resamples: int = 1000) -> dict[str, Any]:

@@ -59,8 +59,8 @@ def measure(moves_run: dict[str, Any], eval_dir: Path) -> dict[str, Any]:
     from synthir.eval.harness import _load_model
     from synthir.eval.retrieval import doc_text
 
-    ctx = heldout.setup(eval_dir, "none")
-    info, opts = ctx["info"], ctx["opts"]
+    info = heldout._json(eval_dir / "eval.json")  # only the base model and the dataset are used
+    opts = info["options"]
     pairs = load_dataset(str(info["dataset"]), "pairs", split="train")
     corpus = load_dataset(str(info["dataset"]), "corpus", split="train")  # what the round trip searched
     index = {d: i for i, d in enumerate(corpus["_id"])}

@@ -94,7 +94,7 @@ def moves(run: dict[str, Any], eval_dir: Path, list_worse: bool = False) -> dict
            "groups": {name: describe(qids, base, tuned, data.queries, relevant, pairs["query"],
                                      pairs["positive_id"]) for name, qids in grouped.items()}}
     if list_worse:
-        out["worse"] = listing(eval_dir, grouped["worse"], pairs)
+        out["worse"] = listing(eval_dir, info, data, grouped["worse"], relevant, pairs)
     return out
 
 
@@ -127,19 +127,20 @@ def confusions(qids: list[str], base_run: dict[str, dict[str, float]], tuned_run
     return out
 
 
-def listing(eval_dir: Path, worse: list[str], pairs: Any) -> dict[str, Any]:
-    """`confusions` of `worse` with `eval_dir`'s base and seed-0 student searched again, and
-    their counts: the student's first page is relevant / another page of the same app / another app."""
+def listing(eval_dir: Path, info: dict[str, Any], data: Any, worse: list[str], relevant: dict[str, set[str]],
+            pairs: Any) -> dict[str, Any]:
+    """`confusions` of `worse` with `eval_dir`'s base and seed-0 student searched again (`info`:
+    its eval.json; `data`: its dev set), and their counts: the student's first page is relevant /
+    another page of the same app / another app."""
     from synthir.eval.harness import _load_model
     from synthir.eval.retrieval import retrieve
 
-    ctx = heldout.setup(eval_dir, "none")  # the few-shot file only splits the halves, unused here
+    opts = info["options"]
     runs = {}
-    for arm, name in (("base", ctx["info"]["model"]), ("tuned", str(eval_dir / "model"))):
-        runs[arm] = retrieve(_load_model(name, ctx["opts"].get("max_seq_length")), ctx["data"], ctx["split"], **ctx["kw"])
-    qrels = ctx["data"].qrels[ctx["split"]]
-    rows = confusions(worse, runs["base"], runs["tuned"], ctx["data"].queries, {q: set(qrels[q]) for q in worse},
-                      pairs["query"], pairs["positive_id"])
+    for arm, name in (("base", info["model"]), ("tuned", str(heldout.student(eval_dir)))):
+        runs[arm] = retrieve(_load_model(name, opts.get("max_seq_length")), data, info["qrels_split"],
+                             **heldout.retrieval_kw(opts))
+    rows = confusions(worse, runs["base"], runs["tuned"], data.queries, relevant, pairs["query"], pairs["positive_id"])
     return {"tuned_first_relevant": sum(r["tuned_first_relevant"] for r in rows),
             "tuned_first_same_app": sum(not r["tuned_first_relevant"] and not r["tuned_first_other_app"] for r in rows),
             "tuned_first_other_app": sum(r["tuned_first_other_app"] for r in rows), "questions": rows}
