@@ -79,7 +79,8 @@ def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars:
 def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
              fewshot: int = 0, recipe_sets: list[str] | None = None) -> tuple[Path, dict[str, Any]]:
     """Run the recipe over the dev set's documents; return (dataset dir, funnel summary).
-    `fewshot` > 0: the query method's examples are that many human-train pairs (fewshot_examples).
+    `fewshot` > 0: the query method's examples are that many human-train pairs (fewshot_examples);
+    for `method: sap` the recipe's LLM adds each one's summary (synthir.generators.summaries).
     `recipe_sets`: config overrides (`key=value`, as `synthir run --set`) applied after the dev set's."""
     from synthir.config import load_config
     from synthir.pipeline import run
@@ -98,6 +99,10 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
         sets.append(f"generation.queries[0].examples_file={examples}")
     cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
     t0 = time.time()
+    if shots and cfg.generation.queries[0].method == "sap":  # SWIM-IR's examples carry a summary
+        from synthir.generators.summaries import summarize_file
+
+        summarize_file(examples, cfg)
     result = run(cfg, progress=False)
     return out, {**_summary(out, lang, {"funnel": result["funnel"], "rows": result["rows"]}),
                  "seconds": round(time.time() - t0, 1), **({"fewshot_human_train": shots} if shots else {})}

@@ -172,6 +172,12 @@ def _examples(args: argparse.Namespace) -> int:
 
     info = human_train_examples(Path(args.beir), args.n, Path(args.out), args.human_split, args.human_split_seed,
                                 args.seed, args.max_chars, args.lang)
+    if args.summarize:  # SAP's examples need a summary each, written by the config's LLM
+        from synthir.config import load_config
+        from synthir.generators.summaries import summarize_file
+
+        summarize_file(Path(args.out), load_config(args.summarize, args.set))
+        print(f"added a one-sentence summary to each example with {args.summarize}'s LLM (for method: sap)")
     print(f"wrote {info['n']} examples to {args.out}, drawn from the human-train part ({info['train_queries']} "
           f"questions of qrels/{info['qrels_split']}.tsv); evaluate with `synthir eval --human-split "
           f"{args.human_split} --human-split-seed {args.human_split_seed} --score-unseen {args.out}` so no test "
@@ -344,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--seed", type=int, default=0, help="seed of the draw within the human-train part")
     x.add_argument("--max-chars", type=int, default=500, help="pages are cut to this many characters")
     x.add_argument("--lang", help="the questions' language when queries.jsonl has no `lang` field")
+    x.add_argument("--summarize", metavar="CONFIG", help="also have CONFIG's LLM write each example's one-sentence "
+                   "summary, so the file can prompt SWIM-IR's summarize-then-ask (method: sap)")
+    x.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override CONFIG (with --summarize)")
     x.set_defaults(func=_examples)
 
     d = sub.add_parser("dev-set", help="BEIR dev set: bundled Wikipedia summaries (Wikidata "

@@ -55,3 +55,40 @@ def test_embedded_instruct_15b_writes_queries(wiki_corpus):
         print(f"\n{item.passage.lang}: {item.passage.text[:80]!r} -> {kept} "
               f"({[r.reason for r in res if isinstance(r, Rejected)]})")
         assert kept, f"no query for the {item.passage.lang} passage"
+
+
+def test_sap_with_in_domain_examples_summarized_by_the_15b(wiki_corpus, tmp_path):
+    """`synthir examples --summarize CONFIG`: the 1.5B writes a French one-sentence summary for
+    each example drawn from the human-train half of a small BEIR dir of real French passages
+    (title = question); SAP (structured) then prompts with those examples and writes a
+    summary and a query for another passage."""
+    from data_schemas.config import GenerationConfig, QueryMethodConfig
+    from data_schemas.records import Passage
+    from synthir.cli import main
+    from synthir.generators.queries import QueryGenerator
+    from synthir.io.beir import write_beir
+    from synthir.prompting import read_examples
+
+    rows = [json.loads(line) for line in wiki_corpus.read_text(encoding="utf-8").splitlines()]
+    fr = [r for r in rows if r["lang"] == "fr" and 150 < len(r["text"]) < 500 and r.get("title")][:9]
+    write_beir(tmp_path / "beir", [{"_id": r["id"], "title": "", "text": r["text"]} for r in fr[:8]],
+               [{"_id": f"q{i}", "text": r["title"], "lang": "fr"} for i, r in enumerate(fr[:8])],
+               {"test": [(f"q{i}", r["id"], 1) for i, r in enumerate(fr[:8])]})
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text(json.dumps({"corpus": {"path": str(wiki_corpus)}, "llm": {
+        "backend": "llamacpp", "model": "embedded-instruct-1.5b", "api": "chat", "max_new_tokens": 32}}))
+    out = tmp_path / "examples.jsonl"
+    assert main(["examples", str(tmp_path / "beir"), "--n", "2", "--out", str(out), "--summarize", str(recipe)]) == 0
+    examples, _ = read_examples(out)
+    assert len(examples) == 2 and all(e["summary"] and e["summary"] != e["passage"] for e in examples), examples
+    print("\n" + "\n".join(f"{e['query']!r}: {e['summary']!r}" for e in examples))
+    cfg = RunConfig.model_validate(json.loads(recipe.read_text()))
+    sap = QueryGenerator(QueryMethodConfig(method="sap", structured=True, num_examples=2,
+                                           examples_file=str(out)), GenerationConfig(), cfg.llm, ["fr"], seed=0)
+    item = sap.build_prompts([Passage(id=fr[8]["id"], text=fr[8]["text"], lang="fr")], ["fr"])[0]
+    assert examples[0]["summary"] in item.text
+    llm = get_llm(cfg.llm)
+    gen = llm.generate([item.text], sap.sampling_params())[0]
+    rec = sap.parse(item, gen, llm.backend, llm.model_id, langid=language_checker(cfg))
+    print(f"{fr[8]['text'][:80]!r} -> {rec}")
+    assert isinstance(rec, QueryRecord) and rec.summary and rec.method == "sap", rec
