@@ -172,16 +172,16 @@ def _examples(args: argparse.Namespace) -> int:
 
     info = human_train_examples(Path(args.beir), args.n, Path(args.out), args.human_split, args.human_split_seed,
                                 args.seed, args.max_chars, args.lang)
+    print(f"wrote {info['n']} examples to {args.out}, drawn from the human-train part ({info['train_queries']} "
+          f"questions of qrels/{info['qrels_split']}.tsv); evaluate with `synthir eval --human-split "
+          f"{args.human_split} --human-split-seed {args.human_split_seed} --score-unseen {args.out}` so no test "
+          "question was a prompt example (and the other questions not shown are scored too)")
     if args.summarize:  # SAP's examples need a summary each, written by the config's LLM
         from synthir.config import load_config
         from synthir.generators.summaries import summarize_file
 
         summarize_file(Path(args.out), load_config(args.summarize, args.set))
         print(f"added a one-sentence summary to each example with {args.summarize}'s LLM (for method: sap)")
-    print(f"wrote {info['n']} examples to {args.out}, drawn from the human-train part ({info['train_queries']} "
-          f"questions of qrels/{info['qrels_split']}.tsv); evaluate with `synthir eval --human-split "
-          f"{args.human_split} --human-split-seed {args.human_split_seed} --score-unseen {args.out}` so no test "
-          "question was a prompt example (and the other questions not shown are scored too)")
     return 0
 
 
