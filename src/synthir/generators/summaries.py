@@ -27,7 +27,7 @@ from synthir.generators.chat import chat_answer
 from synthir.generators.common import check_language, clean_line
 from synthir.langid import LanguageID
 from synthir.llm.base import LLM, SamplingParams
-from synthir.prompting import PromptLibrary
+from synthir.prompting import PromptLibrary, read_examples
 
 TEMPLATE = "sap/example_summary.j2"
 _LABEL = re.compile(r"^(?:summary|zusammenfassung|résumé|resumen)\s*[:：]\s*", re.IGNORECASE)
@@ -61,7 +61,11 @@ def summarize_examples(rows: list[dict[str, Any]], llm_cfg: LLMConfig, llm: LLM,
     without a usable summary."""
     lib = library or PromptLibrary()
     tpl = lib.template(TEMPLATE, {"passage", "passage_language_name"})
-    prompts = [tpl.render(passage=r["passage"], passage_language_name=language_name(r["lang"])) for r in rows]
+    try:
+        names = [language_name(r["lang"]) for r in rows]
+    except ValueError as exc:
+        raise InputError(f"examples: {exc}") from None
+    prompts = [tpl.render(passage=r["passage"], passage_language_name=n) for r, n in zip(rows, names)]
     stop = () if llm_cfg.api == "chat" else ("\n",)
     gens = llm.generate(prompts, SamplingParams(temperature=0.0, max_tokens=MAX_TOKENS, stop=stop))
     langid = LanguageID(sorted({r["lang"] for r in rows}))
@@ -80,12 +84,12 @@ def summarize_file(path: Path, cfg: RunConfig) -> int:
     """Add summaries (summarize_examples, with `cfg`'s LLM and prompts dir) to the examples_file
     at `path`, rewritten in place; returns the number of rows."""
     from synthir.llm.registry import get_llm
-    from synthir.prompting import read_examples
 
     rows, _ = read_examples(path)
-    missing = [i for i, r in enumerate(rows, 1) if not isinstance(r.get("lang"), str)]
+    missing = [i for i, r in enumerate(rows, 1) if not all(isinstance(r.get(k), str) for k in ("passage", "query", "lang"))]
     if missing:
-        raise InputError(f"{path.name}: rows {missing} have no `lang`, which the summary prompt needs")
+        raise InputError(f"{path.name}: rows {missing} need string fields passage, query and lang "
+                         "(the summary prompt is written in the passage's language)")
     rows = summarize_examples(rows, cfg.llm, get_llm(cfg.llm), PromptLibrary(cfg.generation.prompts_dir))
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return len(rows)

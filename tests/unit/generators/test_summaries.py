@@ -87,5 +87,10 @@ def test_summarize_file_needs_a_language_per_row(tmp_path):
     path = tmp_path / "ex.jsonl"
     path.write_text(json.dumps({"passage": "p", "query": "q"}) + "\n", encoding="utf-8")
     cfg = RunConfig.model_validate({"corpus": {"path": str(path)}})
-    with pytest.raises(InputError, match=r"ex.jsonl: rows \[1\] have no `lang`"):
+    with pytest.raises(InputError, match=r"ex.jsonl: rows \[1\] need string fields passage, query and lang"):
         summarize_file(path, cfg)
+
+
+def test_an_unknown_language_code_is_a_one_line_error():
+    with pytest.raises(InputError, match=r"^examples: .*xx"):
+        summarize_examples([{**ROWS[0], "lang": "xx"}], LLMConfig(api="chat"), Answers())
