@@ -30,7 +30,8 @@ from typing import Any
 from data_schemas.config import LLMConfig
 from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, penalty_bias
 from synthir.llm.gbnf import schema_to_gbnf
-from synthir.llm.models import gguf_path, weights_identity
+from synthir.errors import ConfigError
+from synthir.llm.models import EMBEDDED, gguf_path, weights_identity
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ class LlamaCppLLM:
         self.model_id = self.model_identity(cfg)
         path = gguf_path(cfg)
         if not path.is_file():
-            raise FileNotFoundError(f"GGUF file not found: {path}")
+            raise ConfigError(f"llm.model: GGUF file not found: {path} (give a .gguf path or one of "
+                              f"{', '.join(EMBEDDED)})")
         opts = Options.of(cfg)
         threads = opts.threads or os.cpu_count() or 1
         log.info("loading %s with llama.cpp (%s threads)", self.model_id, threads)
