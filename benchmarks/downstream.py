@@ -102,7 +102,8 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
     if shots and cfg.generation.queries[0].method == "sap":  # SWIM-IR's examples carry a summary
         from synthir.generators.summaries import summarize_file
 
-        summarize_file(examples, cfg)
+        rows = summarize_file(examples, cfg)
+        shots.update(summaries=[r["summary"] for r in rows], summary_prompt_sha256=rows[0]["summary_prompt_sha256"])
     result = run(cfg, progress=False)
     return out, {**_summary(out, lang, {"funnel": result["funnel"], "rows": result["rows"]}),
                  "seconds": round(time.time() - t0, 1), **({"fewshot_human_train": shots} if shots else {})}

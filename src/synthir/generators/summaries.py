@@ -80,9 +80,9 @@ def summarize_examples(rows: list[dict[str, Any]], llm_cfg: LLMConfig, llm: LLM,
     return out
 
 
-def summarize_file(path: Path, cfg: RunConfig) -> int:
+def summarize_file(path: Path, cfg: RunConfig) -> list[dict[str, Any]]:
     """Add summaries (summarize_examples, with `cfg`'s LLM and prompts dir) to the examples_file
-    at `path`, rewritten in place; returns the number of rows."""
+    at `path`, rewritten in place; returns the rows written."""
     from synthir.llm.registry import get_llm
 
     rows, _ = read_examples(path)
@@ -92,4 +92,4 @@ def summarize_file(path: Path, cfg: RunConfig) -> int:
                          "(the summary prompt is written in the passage's language)")
     rows = summarize_examples(rows, cfg.llm, get_llm(cfg.llm), PromptLibrary(cfg.generation.prompts_dir))
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return len(rows)
+    return rows

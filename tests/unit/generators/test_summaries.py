@@ -94,3 +94,21 @@ def test_summarize_file_needs_a_language_per_row(tmp_path):
 def test_an_unknown_language_code_is_a_one_line_error():
     with pytest.raises(InputError, match=r"^examples: .*xx"):
         summarize_examples([{**ROWS[0], "lang": "xx"}], LLMConfig(api="chat"), Answers())
+
+
+def test_summarize_file_rewrites_the_examples_file(tmp_path, monkeypatch):
+    from data_schemas.config import RunConfig
+    from synthir.generators.summaries import summarize_file
+    from synthir.llm import registry
+    from synthir.prompting import read_examples
+
+    path = tmp_path / "ex.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ROWS), encoding="utf-8")
+    llm = Answers(("Die Priorität eines Prozesses legt seine Rechenzeit fest.", "stop"),
+                  ("Le terminal affiche une invite où l'on tape des commandes.", "stop"))
+    monkeypatch.setattr(registry, "get_llm", lambda cfg: llm)
+    cfg = RunConfig.model_validate({"corpus": {"path": str(path)}, "llm": {"api": "chat"}})
+    rows = summarize_file(path, cfg)
+    on_disk, _ = read_examples(path)
+    assert on_disk == rows and [r["query"] for r in rows] == [r["query"] for r in ROWS]
+    assert rows[1]["summary"] == "Le terminal affiche une invite où l'on tape des commandes."
