@@ -15,7 +15,6 @@ naming it: an example without a summary cannot prompt SAP, so none is silently l
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from data_schemas.languages import language_name
 from synthir.errors import InputError
 from synthir.generators.chat import chat_answer
 from synthir.generators.common import check_language, clean_line
+from synthir.io.files import write_jsonl_atomic
 from synthir.langid import LanguageID
 from synthir.llm.base import LLM, SamplingParams
 from synthir.prompting import PromptLibrary, read_examples
@@ -91,5 +91,5 @@ def summarize_file(path: Path, cfg: RunConfig) -> list[dict[str, Any]]:
         raise InputError(f"{path.name}: rows {missing} need string fields passage, query and lang "
                          "(the summary prompt is written in the passage's language)")
     rows = summarize_examples(rows, cfg.llm, get_llm(cfg.llm), PromptLibrary(cfg.generation.prompts_dir))
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    write_jsonl_atomic(path, rows)  # in place, so a crash must not leave half the user's examples
     return rows
