@@ -130,7 +130,7 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
                         batch_size=args.batch_size, warmup_ratio=args.warmup_ratio,
                         learning_rate=args.lr,
                         seed=args.seed, max_seq_length=args.max_seq_length or None,
-                        mnrl_scale=args.mnrl_scale).for_student(args.model)
+                        mnrl_scale=args.mnrl_scale, batching=args.batching).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -297,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--warmup-ratio", type=float, default=0.1, help="share of the steps spent warming up")
     e.add_argument("--mnrl-scale", type=float, help="MNRL similarity scale = 1 / temperature (default: 20, "
                    "sentence-transformers' own; 100 for e5-small, its training temperature 0.01)")
+    e.add_argument("--batching", default="random", choices=["random", "topic"],
+                   help="random: shuffled batches without duplicate texts (default); topic: each batch "
+                        "from one k-means cluster of the queries, so in-batch negatives are pages on "
+                        "the same topic (TAS, Hofstätter et al., 2021)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -160,3 +160,33 @@ def test_gist_guide_is_a_frozen_copy_and_one_real_step_trains(tmp_path):
     assert stats["steps"] == 1 and stats["loss"] > 0
     assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4
     assert np.abs(before - loss.guide.encode(["passage p0 text"])).max() < 1e-6
+
+
+def test_topic_batching_clusters_with_the_base_student_and_trains(tmp_path):
+    """--batching topic: the trainer's sampler clusters the queries with the untrained student
+    (FAISS k-means) and yields cluster-ordered batches without a shared text; one real epoch
+    trains the student."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from synthir.eval.harness import _load_model
+    from synthir.eval.train import TrainOptions, _sampler, finetune, load_training
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    opts = TrainOptions(loss="mnrl", config="pairs", epochs=1, batch_size=1, learning_rate=1e-3,
+                        mnrl_scale=20.0, batching="topic")
+    [(config, rows)] = load_training(paths.root, opts).values()
+    st = _load_model("minilm")
+    sampler = _sampler(st, opts)(rows, batch_size=1, drop_last=False, valid_label_columns=["label"], seed=0)
+    assert len(rows) == 4 and sampler.num_topics == 2  # ceil(rows / (2 x batch)) clusters
+    batches = list(sampler)
+    assert len(batches) == len(sampler) and sorted(i for b in batches for i in b) == list(range(len(rows)))
+    for b in batches:
+        texts = [t for i in b for t in sampler.texts[i]]
+        assert len(texts) == len(set(texts))
+    before = st.encode(["passage p0 text"])
+    stats = finetune(st, {"mnrl": rows}, tmp_path, replace(opts, batch_size=2))  # MNRL needs 2 rows a batch
+    assert stats["steps"] == 2 and stats["loss"] > 0
+    assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4

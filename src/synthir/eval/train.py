@@ -14,7 +14,9 @@ Losses (`TrainOptions.loss`):
   passage better than its source). The guide is a frozen copy of the student as it was before
   training; its temperature is 1 / the MNRL scale.
 Batches hold no duplicate texts (several queries can share one positive, which would
-otherwise be a false in-batch negative).
+otherwise be a false in-batch negative). `TrainOptions.batching`: `random` (sentence-transformers'
+no-duplicates sampler) or `topic` (eval/batching.py: each batch from one k-means cluster of the
+queries, TAS, Hofstätter et al., 2021).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from synthir.errors import ConfigError, InputError
+from synthir.eval.batching import BATCHINGS
 
 LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
 PAIR_LOSSES = ("mnrl", "gist")  # train on the MNRL rows (pairs / triplets) and need the MNRL scale
@@ -52,6 +55,7 @@ class TrainOptions:
     passage_prefix: str = ""
     max_seq_length: int | None = 256  # tokens kept per text (all arms, base included); None: the model's
     mnrl_scale: float | None = None  # MNRL's similarity scale = 1 / temperature; None: the student's (20 / 100)
+    batching: str = "random"  # random | topic (eval/batching.py)
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults."""
@@ -78,6 +82,8 @@ class TrainOptions:
             raise ConfigError(f"--max-seq-length must be >= 8 (got {self.max_seq_length})")
         if self.mnrl_scale is not None and not self.mnrl_scale > 0:
             raise ConfigError(f"--mnrl-scale must be > 0 (got {self.mnrl_scale})")
+        if self.batching not in BATCHINGS:
+            raise ConfigError(f"--batching must be one of {', '.join(BATCHINGS)} (got {self.batching!r})")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
 
@@ -169,6 +175,22 @@ def _prompts(opts: TrainOptions) -> dict[str, str] | None:
     return {"anchor": q, "query": q, "positive": p, "negative": p}
 
 
+def _sampler(model: Any, opts: TrainOptions) -> Any:
+    """The trainer's batch sampler: no-duplicates (random order) or topic batches whose clusters
+    come from `model` as it is now (before training), queries prefixed as in retrieval."""
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+
+    if opts.batching == "random":
+        return BatchSamplers.NO_DUPLICATES
+    from synthir.eval.batching import topic_sampler
+
+    def encode(texts: list[str]) -> Any:
+        return model.encode([opts.query_prefix + t for t in texts], batch_size=64,
+                            normalize_embeddings=True, convert_to_numpy=True)
+
+    return topic_sampler(encode, opts.seed)
+
+
 def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOptions,
              save_to: Path | None = None) -> dict[str, Any]:
     """Train `model` (a SentenceTransformer, changed in place).
@@ -178,7 +200,6 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     (None: not saved).
     Output: {"steps", "loss" (mean training loss), "seconds"}."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 
     if not sets:
         raise ValueError("finetune needs at least one dataset")
@@ -193,7 +214,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         # floor, not HF's ceil: a 1-step run must not spend its only step at learning rate 0
         warmup_steps=int(opts.warmup_ratio * total), seed=opts.seed, data_seed=opts.seed, use_cpu=True,
         report_to="none", save_strategy="no", logging_steps=10, disable_tqdm=True,
-        batch_sampler=BatchSamplers.NO_DUPLICATES, prompts=_prompts(opts))
+        batch_sampler=_sampler(model, opts), prompts=_prompts(opts))
     if len(sets) == 1:  # one dataset, one loss: exactly the single-dataset trainer
         [(name, rows)] = sets.items()
         data, loss = rows, _loss(name, model, opts)
