@@ -38,12 +38,13 @@ HUMAN_SPLIT = 0.5  # every eval's human-train share (seed 0); the few-shot examp
 # `--set e5-small.learning_rate=…` (docs/results.md says which won).
 STUDENT_RECIPES: dict[str, dict[str, Any]] = {
     "minilm": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "query_prefix": "", "passage_prefix": "",
-               "max_seq_length": 256, **default_training("minilm")},  # 256: MiniLM's own
+               "max_seq_length": 256, "batching": "random", **default_training("minilm")},  # 256: MiniLM's own
     # 256 (not e5's 512): at 512 tokens x batch 32 MNRL fine-tuning took 23 GB and was OOM-killed
     # lr and MNRL scale: synthir eval's e5-small defaults (2e-5, 100: e5's training temperature
     # 0.01), chosen on the human-TRAIN half (§8p); until §8p: lr 1e-4, scale 20
     "e5-small": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "query_prefix": "query: ",
-                 "passage_prefix": "passage: ", "max_seq_length": 256, **default_training("e5-small")},
+                 "passage_prefix": "passage: ", "max_seq_length": 256, "batching": "random",
+                 **default_training("e5-small")},
 }
 
 
@@ -79,8 +80,9 @@ def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars:
 def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
              fewshot: int = 0, recipe_sets: list[str] | None = None) -> tuple[Path, dict[str, Any]]:
     """Run the recipe over the dev set's documents; return (dataset dir, funnel summary).
-    `fewshot` > 0: the query method's examples are that many human-train pairs (fewshot_examples);
-    for `method: sap` the recipe's LLM adds each one's summary (synthir.generators.summaries).
+    `fewshot` > 0: every query method's examples are that many human-train pairs (fewshot_examples);
+    for `method: sap` the recipe's LLM adds each one's summary (synthir.generators.summaries), in
+    a copy of the file when other methods share the run.
     `recipe_sets`: config overrides (`key=value`, as `synthir run --set`) applied after the dev set's."""
     from synthir.config import load_config
     from synthir.pipeline import run
@@ -96,13 +98,21 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
     if fewshot:
         examples = work / devset.name / "fewshot.jsonl"
         shots = fewshot_examples(devset, fewshot, examples)
-        sets.append(f"generation.queries[0].examples_file={examples}")
+        n_methods = len(load_config(recipe, sets + list(recipe_sets or [])).generation.queries)
+        sets += [f"generation.queries[{i}].examples_file={examples}" for i in range(n_methods)]
     cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
     t0 = time.time()
-    if shots and cfg.generation.queries[0].method == "sap":  # SWIM-IR's examples carry a summary
+    sap = [i for i, m in enumerate(cfg.generation.queries) if m.method == "sap"]
+    if shots and sap:  # SWIM-IR's examples carry a summary: a summarized copy for the SAP methods
         from synthir.generators.summaries import summarize_file
 
-        rows = summarize_file(examples, cfg)
+        summarized = examples
+        if len(sap) < len(cfg.generation.queries):  # the other methods keep the plain file
+            summarized = examples.with_name("fewshot-sap.jsonl")
+            summarized.write_text(examples.read_text(encoding="utf-8"), encoding="utf-8")
+            sets += [f"generation.queries[{i}].examples_file={summarized}" for i in sap]
+            cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
+        rows = summarize_file(summarized, cfg)
         shots.update(summaries=[r["summary"] for r in rows], summary_prompt_sha256=rows[0]["summary_prompt_sha256"])
     result = run(cfg, progress=False)
     return out, {**_summary(out, lang, {"funnel": result["funnel"], "rows": result["rows"]}),
@@ -146,7 +156,8 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
 
     r = STUDENT_RECIPES[student]
     opts = TrainOptions(loss=loss, config=r["config"], epochs=r["epochs"], learning_rate=r["learning_rate"],
-                        batch_size=r["batch_size"], max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"])
+                        batch_size=r["batch_size"], max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"],
+                        batching=r["batching"])
     t0 = time.time()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
                    passage_prefix=r["passage_prefix"],

@@ -77,3 +77,31 @@ def test_kept_pairs_are_the_published_ones_after_the_judge():
     # with a judge stage the round trip's count overstates the pairs published
     assert downstream.published_pairs({"roundtrip_kept": 220, "judge_kept": 184}) == 184
     assert downstream.published_pairs({"roundtrip_kept": 136}) == 136  # funnels without the judge key
+
+
+def test_every_method_gets_the_examples_and_sap_a_summarized_copy(tmp_path, monkeypatch):
+    """--fewshot-human with configs/downstream_mixed.yaml (Promptagator + SAP in one run): both
+    methods are shown the same human-train examples; SAP's file is a copy that gets summaries,
+    so Promptagator's prompts stay those of a Promptagator-only run."""
+    import synthir.generators.summaries
+    import synthir.pipeline
+
+    dev = _devset(tmp_path / "dev")
+    (dev / "passages.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": "x"}) + "\n" for i in range(3)))
+    summarized = []
+
+    def fake_summarize(path, cfg):
+        summarized.append(path)
+        return [{"summary": "s", "summary_prompt_sha256": "0" * 64}]
+
+    def fake_run(cfg, progress=False):
+        raise RuntimeError([m.examples_file for m in cfg.generation.queries])
+
+    monkeypatch.setattr(synthir.generators.summaries, "summarize_file", fake_summarize)
+    monkeypatch.setattr(synthir.pipeline, "run", fake_run)
+    with pytest.raises(RuntimeError) as err:
+        downstream.generate(dev, ROOT / "configs" / "downstream_mixed.yaml", tmp_path / "w", fewshot=8)
+    plain = tmp_path / "w" / "dev" / "fewshot.jsonl"
+    copy = plain.with_name("fewshot-sap.jsonl")
+    assert err.value.args[0] == [str(plain), str(copy)] and summarized == [copy]
+    assert copy.read_text() == plain.read_text()  # the fake summarizer wrote nothing
