@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
         summarized = examples
         if len(sap) < len(cfg.generation.queries):  # the other methods keep the plain file
             summarized = examples.with_name("fewshot-sap.jsonl")
-            summarized.write_text(examples.read_text(encoding="utf-8"), encoding="utf-8")
+            shutil.copyfile(examples, summarized)
             sets += [f"generation.queries[{i}].examples_file={summarized}" for i in sap]
             cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
         rows = summarize_file(summarized, cfg)
