@@ -95,24 +95,23 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
         return out, _summary(out, lang, json.loads((out / "funnel.json").read_text(encoding="utf-8")))
     sets = [f"corpus.path={devset / 'passages.jsonl'}", f"sample.n={n}", f"languages=[{lang}]",
             f"contamination.beir_dirs=[{devset}]"]
-    shots = None
+    shots, summarized = None, None
     if fewshot:
         examples = work / devset.name / "fewshot.jsonl"
         shots = fewshot_examples(devset, fewshot, examples)
-        n_methods = len(load_config(recipe, sets + list(recipe_sets or [])).generation.queries)
-        sets += [f"generation.queries[{i}].examples_file={examples}" for i in range(n_methods)]
+        methods = load_config(recipe, sets + list(recipe_sets or [])).generation.queries
+        sap = {i for i, m in enumerate(methods) if m.method == "sap"}
+        if sap:  # SWIM-IR's examples carry a summary; other methods keep the plain file
+            summarized = examples if len(sap) == len(methods) else examples.with_name("fewshot-sap.jsonl")
+            if summarized != examples:
+                shutil.copyfile(examples, summarized)
+        sets += [f"generation.queries[{i}].examples_file={summarized if i in sap else examples}"
+                 for i in range(len(methods))]
     cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
     t0 = time.time()
-    sap = [i for i, m in enumerate(cfg.generation.queries) if m.method == "sap"]
-    if shots and sap:  # SWIM-IR's examples carry a summary: a summarized copy for the SAP methods
+    if shots and summarized:
         from synthir.generators.summaries import summarize_file
 
-        summarized = examples
-        if len(sap) < len(cfg.generation.queries):  # the other methods keep the plain file
-            summarized = examples.with_name("fewshot-sap.jsonl")
-            shutil.copyfile(examples, summarized)
-            sets += [f"generation.queries[{i}].examples_file={summarized}" for i in sap]
-            cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
         rows = summarize_file(summarized, cfg)
         shots.update(summaries=[r["summary"] for r in rows], summary_prompt_sha256=rows[0]["summary_prompt_sha256"])
     result = run(cfg, progress=False)

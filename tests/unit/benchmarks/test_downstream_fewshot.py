@@ -105,3 +105,23 @@ def test_every_method_gets_the_examples_and_sap_a_summarized_copy(tmp_path, monk
     copy = plain.with_name("fewshot-sap.jsonl")
     assert err.value.args[0] == [str(plain), str(copy)] and summarized == [copy]
     assert copy.read_text() == plain.read_text()  # the fake summarizer wrote nothing
+
+
+def test_a_sap_only_recipe_summarizes_the_examples_file_itself(tmp_path, monkeypatch):
+    import synthir.generators.summaries
+    import synthir.pipeline
+
+    dev = _devset(tmp_path / "dev")
+    (dev / "passages.jsonl").write_text("".join(json.dumps({"id": f"d{i}", "text": "x"}) + "\n" for i in range(3)))
+    summarized = []
+    monkeypatch.setattr(synthir.generators.summaries, "summarize_file",
+                        lambda path, cfg: summarized.append(path) or [{"summary": "s", "summary_prompt_sha256": "0"}])
+    monkeypatch.setattr(synthir.pipeline, "run",
+                        lambda cfg, progress=False: (_ for _ in ()).throw(
+                            RuntimeError([m.examples_file for m in cfg.generation.queries])))
+    with pytest.raises(RuntimeError) as err:
+        downstream.generate(dev, ROOT / "configs" / "downstream_fixed_prompt.yaml", tmp_path / "w", fewshot=8,
+                            recipe_sets=["generation.queries[0].method=sap", "generation.queries[0].structured=true"])
+    plain = tmp_path / "w" / "dev" / "fewshot.jsonl"
+    assert err.value.args[0] == [str(plain)] and summarized == [plain]
+    assert not plain.with_name("fewshot-sap.jsonl").exists()
