@@ -167,6 +167,15 @@ def _eval_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_merge(args: argparse.Namespace) -> int:
+    from synthir.eval.merge import merge_evals, merge_text
+
+    result = merge_evals([Path(d) for d in args.dirs], Path(args.out), args.bootstrap, args.bootstrap_seed)
+    print(merge_text(result))
+    print(f"synthir: merged eval written to {args.out} (per_query.json, comparison.json, metrics.json, merge.json)")
+    return 0
+
+
 def _examples(args: argparse.Namespace) -> int:
     from synthir.eval.examples import human_train_examples
 
@@ -342,6 +351,16 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--bootstrap", type=int, default=1000, metavar="N")
     v.add_argument("--bootstrap-seed", type=int, default=0)
     v.set_defaults(func=_eval_compare)
+
+    mg = sub.add_parser("eval-merge", help="pool the seeds of several `synthir eval` runs of one recipe "
+                        "(e.g. --seeds 0, then --seeds 1,2) into one eval dir with one interval")
+    mg.add_argument("dirs", nargs="+", metavar="EVAL_DIR", help="eval dirs of the same dataset, BEIR dir, "
+                    "human split and training options, with disjoint seeds")
+    mg.add_argument("--out", required=True, metavar="DIR", help="the merged eval dir (per_query.json, "
+                    "comparison.json, metrics.json, merge.json); `synthir eval-compare` reads it")
+    mg.add_argument("--bootstrap", type=int, default=1000, metavar="N")
+    mg.add_argument("--bootstrap-seed", type=int, default=0)
+    mg.set_defaults(func=_eval_merge)
 
     x = sub.add_parser("examples", help="Promptagator's in-domain few-shot examples (an examples_file) from "
                        "the human-train part of a BEIR dir's questions, never its test part")

@@ -28,6 +28,7 @@ from typing import Any
 from synthir.errors import ConfigError, InputError
 from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401  (table: the CLI's printer)
 from synthir.eval.human import check_disjoint, human_pairs, split_queries
+from synthir.eval.merge import training_record
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
 from synthir.eval.train import TrainOptions, finetune, load_training
 from synthir.eval.unseen import norm, read_shown, unseen_summary, unseen_train
@@ -220,6 +221,10 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
             training[arm]["runs"].append({"seed": seed, **stats})
             arms[arm].append(evaluate(st))
             del st
+    kept_unseen = None if eval_opts.score_unseen is None else {
+        "qids": unseen, "train_queries": len(judged) - len(test_qids), "shown": n_shown,
+        "base": {q: arms["base"][0][BOOTSTRAP_METRIC][q] for q in unseen},
+        "synthetic": [{q: r[BOOTSTRAP_METRIC][q] for q in unseen} for r in arms["synthetic"]]}
     unseen_block = None if eval_opts.score_unseen is None else unseen_summary(
         arms["base"][0][BOOTSTRAP_METRIC], [r[BOOTSTRAP_METRIC] for r in arms["synthetic"]], test_qids, unseen,
         len(judged) - len(test_qids), n_shown, eval_opts.resamples, eval_opts.bootstrap_seed)
@@ -248,5 +253,9 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     write_json_atomic(out_dir / "metrics_by_group.json", by_group)
     write_json_atomic(out_dir / "comparison.json", comparison)
     write_json_atomic(out_dir / "eval.json", info)
-    write_json_atomic(out_dir / PER_QUERY, per_query_record(str(beir_dir), split, test_qids, seeds, arms))
+    extra: dict[str, Any] = {"groups": groups, "training": training_record(
+        model, {a: t["rows"] for a, t in training.items()}, info["options"])}
+    if kept_unseen is not None:
+        extra["unseen"] = kept_unseen
+    write_json_atomic(out_dir / PER_QUERY, per_query_record(str(beir_dir), split, test_qids, seeds, arms, **extra))
     return {"metrics": metrics, "groups": by_group, "comparison": comparison, "info": info}

@@ -39,12 +39,16 @@ PER_QUERY = "per_query.json"
 
 
 def per_query_record(beir: str, qrels_split: str, test_qids: list[str], seeds: list[int],
-                     arms: dict[str, list[dict[str, dict[str, float]]]]) -> dict[str, Any]:
+                     arms: dict[str, list[dict[str, dict[str, float]]]], **extra: Any) -> dict[str, Any]:
     """The `per_query.json` of an eval dir: {"beir", "qrels_split", "test_qids", "seeds",
     "arms": {arm: [{metric: {query id: score}} per run]}} (base has one run, the other arms
-    one per seed, in `seeds` order; the layout of retrieval.per_query)."""
+    one per seed, in `seeds` order; the layout of retrieval.per_query). `extra`, kept so that
+    runs of one recipe can be merged later (eval/merge.py): "groups" {group: test query ids},
+    "training" (merge.training_record) and, with `--score-unseen`, "unseen" {"qids",
+    "train_queries", "shown", "base": {query id: nDCG@10}, "synthetic": [{query id: nDCG@10}
+    per seed]}."""
     return {"beir": beir, "qrels_split": qrels_split, "test_qids": list(test_qids), "seeds": list(seeds),
-            "arms": arms}
+            "arms": arms, **extra}
 
 
 def load_per_query(eval_dir: Path) -> dict[str, Any]:

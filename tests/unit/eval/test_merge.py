@@ -1,0 +1,109 @@
+"""`synthir eval-merge` (eval/merge.py): runs of one recipe in pieces give what one run over all
+their seeds gives, with the scripted encoder of test_harness_flow (no real model)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from synthir.cli import main
+from synthir.errors import InputError
+from synthir.eval.harness import EvalOptions, run_eval
+from synthir.eval.merge import merge_evals, merge_text
+from synthir.eval.train import TrainOptions
+from synthir.eval.versus import compare_evals
+from tests.unit.eval.test_harness_flow import dirs, fakes  # noqa: F401  (fixtures)
+
+
+def _run(dataset, beir, out, seeds, score_unseen="none", **train):
+    return run_eval(dataset, beir, out, opts=TrainOptions(max_steps=1, **train),
+                    eval_opts=EvalOptions(seeds=seeds, human_split=0.5, resamples=300, score_unseen=score_unseen))
+
+
+def test_pieces_merge_into_the_one_run_over_all_seeds(dirs, fakes, tmp_path):  # noqa: F811
+    dataset, beir = dirs
+    whole = _run(dataset, beir, tmp_path / "whole", [0, 1, 2])
+    _run(dataset, beir, tmp_path / "s0", [0])
+    _run(dataset, beir, tmp_path / "s12", [1, 2])
+    res = merge_evals([tmp_path / "s0", tmp_path / "s12"], tmp_path / "m", resamples=300)
+    # every mean, spread, interval and the unseen-question block are those of the 3-seed run
+    assert res["comparison"] == whole["comparison"]
+    assert json.loads((tmp_path / "m" / "comparison.json").read_text()) == whole["comparison"]
+    assert json.loads((tmp_path / "m" / "metrics.json").read_text()) == whole["metrics"]
+    per = json.loads((tmp_path / "m" / "per_query.json").read_text())
+    assert per["seeds"] == [0, 1, 2] and len(per["arms"]["synthetic"]) == 3 and len(per["arms"]["base"]) == 1
+    assert per["merged_from"] == ["s0", "s12"] and len(per["unseen"]["synthetic"]) == 3
+    merge = json.loads((tmp_path / "m" / "merge.json").read_text())
+    assert merge["recipe_checked"] is True and merge["base_max_diff"] == 0
+    # the merged dir is an eval dir for eval-compare: it pairs exactly with the 3-seed run
+    r = compare_evals(tmp_path / "m", tmp_path / "whole", resamples=100)
+    assert r["delta"]["mean"] == 0 and (r["runs_a"], r["runs_b"]) == (3, 3)
+    text = merge_text(res)
+    assert "seeds 0,1,2" in text and "synthetic-base" in text and "every unseen question" in text
+
+
+def test_groups_and_the_recipe_are_recorded_without_local_paths(dirs, fakes, tmp_path):  # noqa: F811
+    dataset, beir = dirs
+    shown = tmp_path / "shown.jsonl"
+    shown.write_text(json.dumps({"query": "nothing like a dev question"}) + "\n")
+    _run(dataset, beir, tmp_path / "a", [0], score_unseen=shown)
+    per = json.loads((tmp_path / "a" / "per_query.json").read_text())
+    assert set(per["groups"]) >= {"all", "lang:en", "lang:fr"} and per["groups"]["all"] == per["test_qids"]
+    assert per["training"]["rows"]["human"] > 0 and "seed" not in per["training"]["options"]
+    assert str(tmp_path) not in json.dumps(per["training"])  # the unseen file's path is not part of it
+    assert set(per["unseen"]["base"]) == set(per["unseen"]["qids"]) and per["unseen"]["shown"] == 1
+
+
+def test_pieces_of_different_recipes_or_seeds_are_refused(dirs, fakes, tmp_path, capsys):  # noqa: F811
+    dataset, beir = dirs
+    _run(dataset, beir, tmp_path / "s0", [0])
+    _run(dataset, beir, tmp_path / "s1", [1])
+    _run(dataset, beir, tmp_path / "again0", [0])
+    _run(dataset, beir, tmp_path / "lr", [2], learning_rate=1e-3)
+    run_eval(dataset, beir, tmp_path / "other-split", opts=TrainOptions(max_steps=1),
+             eval_opts=EvalOptions(seeds=[3], human_split=0.5, human_seed=1, score_unseen="none"))
+    with pytest.raises(InputError, match="seed 0 is in both"):
+        merge_evals([tmp_path / "s0", tmp_path / "again0"], tmp_path / "x")
+    with pytest.raises(InputError, match=r"another recipe .*differs in: learning_rate"):
+        merge_evals([tmp_path / "s0", tmp_path / "lr"], tmp_path / "x")
+    with pytest.raises(InputError, match="not tested on the same queries"):
+        merge_evals([tmp_path / "s0", tmp_path / "other-split"], tmp_path / "x")
+    with pytest.raises(InputError, match="at least two"):
+        merge_evals([tmp_path / "s0"], tmp_path / "x")
+    with pytest.raises(InputError, match="must not be one of"):
+        merge_evals([tmp_path / "s0", tmp_path / "s1"], tmp_path / "s1")
+    # another student: the base model's scores differ, caught even where no recipe was recorded
+    per = json.loads((tmp_path / "s1" / "per_query.json").read_text())
+    for scores in per["arms"]["base"][0].values():
+        scores[per["test_qids"][0]] += 0.2
+    del per["training"]
+    (tmp_path / "s1" / "per_query.json").write_text(json.dumps(per))
+    with pytest.raises(InputError, match="base model scores differently"):
+        merge_evals([tmp_path / "s0", tmp_path / "s1"], tmp_path / "x")
+    assert main(["eval-merge", str(tmp_path / "s0"), str(tmp_path / "again0"), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "seed 0 is in both" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "x").exists()  # nothing written for refused input
+
+
+def test_old_runs_fall_back_to_eval_json_or_merge_unchecked(dirs, fakes, tmp_path, capsys):  # noqa: F811
+    """Eval dirs written before per_query.json kept the recipe: eval.json beside it is read; a
+    bare per_query.json (as benchmarks/results keeps them) merges with recipe_checked false."""
+    dataset, beir = dirs
+    _run(dataset, beir, tmp_path / "s0", [0])
+    _run(dataset, beir, tmp_path / "s1", [1], epochs=2.0)
+    for d in ("s0", "s1"):
+        per = json.loads((tmp_path / d / "per_query.json").read_text())
+        for key in ("training", "groups", "unseen"):
+            del per[key]
+        (tmp_path / d / "per_query.json").write_text(json.dumps(per))
+    with pytest.raises(InputError, match="differs in: epochs"):
+        merge_evals([tmp_path / "s0", tmp_path / "s1"], tmp_path / "x")
+    for d in ("s0", "s1"):
+        (tmp_path / d / "eval.json").unlink()
+    assert main(["eval-merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "--out", str(tmp_path / "m")]) == 0
+    assert "recipe not checked" in capsys.readouterr().out
+    comp = json.loads((tmp_path / "m" / "comparison.json").read_text())
+    assert "unseen" not in comp and set(comp["arms"]["synthetic"]) == {"all"}
+    assert comp["arms"]["synthetic"]["all"]["ndcg@10"]["n"] == 2
