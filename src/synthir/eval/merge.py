@@ -19,7 +19,7 @@ option but the seed. Runs that recorded neither are merged with "recipe_checked"
 Inputs: two or more eval dirs (per_query.json each; eval.json optional), the output dir.
 Output (in OUT): per_query.json (seeds in the order the dirs were given), comparison.json
 (+ "unseen" when every run kept its unseen-question scores, `--score-unseen`), metrics.json
-and merge.json {"merged_from": the dirs' names, "seeds", "recipe_checked", "base_max_diff"}.
+and merge.json {"merged_from": each dir as parent/name, "seeds", "recipe_checked", "base_max_diff"}.
 Bad input: one-line InputError.
 """
 
@@ -114,6 +114,11 @@ def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
     return True, worst
 
 
+def _short(d: Path) -> str:
+    """A merged dir's name as recorded: its parent's name and its own (no local path)."""
+    return "/".join(Path(d).resolve().parts[-2:])
+
+
 def merge_evals(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Merge the eval dirs `dirs` into `out` (see the module doc); returns
     {"comparison", "merge", "groups"}."""
@@ -131,7 +136,8 @@ def merge_evals(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
             for a in first["arms"]}
     seeds = [s for r in recs for s in r["seeds"]]
     comparison = compare(arms, groups, resamples, seed)
-    record: dict[str, Any] = {**first, "seeds": seeds, "arms": arms, "merged_from": [d.name for d in dirs]}
+    names = [_short(d) for d in dirs]
+    record: dict[str, Any] = {**first, "seeds": seeds, "arms": arms, "merged_from": names}
     if all("unseen" in r for r in recs):
         u = first["unseen"]
         pooled = [run for r in recs for run in r["unseen"]["synthetic"]]
@@ -142,7 +148,7 @@ def merge_evals(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
             test_qids, u["qids"], u["train_queries"], u["shown"], resamples, seed)
     else:
         record.pop("unseen", None)
-    merge = {"merged_from": [d.name for d in dirs], "seeds": seeds, "recipe_checked": checked,
+    merge = {"merged_from": names, "seeds": seeds, "recipe_checked": checked,
              "base_max_diff": round(worst, 6)}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
