@@ -130,7 +130,8 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
                         batch_size=args.batch_size, warmup_ratio=args.warmup_ratio,
                         learning_rate=args.lr,
                         seed=args.seed, max_seq_length=args.max_seq_length or None,
-                        mnrl_scale=args.mnrl_scale, batching=args.batching).for_student(args.model)
+                        mnrl_scale=args.mnrl_scale, batching=args.batching,
+                        max_rows=args.max_train_rows).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -310,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random: shuffled batches without duplicate texts (default); topic: each batch "
                         "from one k-means cluster of the queries, so in-batch negatives are pages on "
                         "the same topic (TAS, Hofstätter et al., 2021)")
+    e.add_argument("--max-train-rows", type=int, default=0, metavar="N",
+                   help="train the synthetic arm on a fixed seeded sample of N rows of each training set "
+                        "(the same rows for every seed; caps are nested, for a learning curve or a "
+                        "pair-count control); 0: every row (default)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -39,6 +39,9 @@ BASE_TOLERANCE = 1e-3  # per query and metric: encoding on CPU is deterministic 
 # options that may differ between the pieces of one recipe (score_unseen: a local path; the
 # unseen questions themselves are compared instead)
 NOT_RECIPE = ("seed", "seeds", "bootstrap_seed", "resamples", "score_unseen")
+# options added after runs had recorded their training, left out at their default so that a
+# run recorded before and one after still compare equal
+LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0}
 
 
 def _recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:
@@ -59,9 +62,11 @@ def _recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:
 def training_record(model: str, rows: dict[str, int], options: dict[str, Any]) -> dict[str, Any]:
     """per_query.json's "training": the student, training rows per arm and every option that
     decides the trained model (seeds, bootstrap settings and the unseen-questions file left
-    out; a student given as a folder is named by the folder's name, no local path)."""
+    out, and options added later left out at their default (LATER_DEFAULTS); a student given as
+    a folder is named by the folder's name, no local path)."""
     return {"model": Path(model).name if "/" in model or "\\" in model else model, "rows": dict(rows),
-            "options": {k: v for k, v in sorted(options.items()) if k not in NOT_RECIPE}}
+            "options": {k: v for k, v in sorted(options.items())
+                        if k not in NOT_RECIPE and not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}}
 
 
 def _base_diff(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -> float:

@@ -33,6 +33,7 @@ from synthir.eval.batching import BATCHINGS
 LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
 PAIR_LOSSES = ("mnrl", "gist")  # train on the MNRL rows (pairs / triplets) and need the MNRL scale
 DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
+SUBSAMPLE_SEED = 0  # --max-train-rows draws its rows with this seed, whatever the training seed
 
 
 @dataclass
@@ -56,6 +57,9 @@ class TrainOptions:
     max_seq_length: int | None = 256  # tokens kept per text (all arms, base included); None: the model's
     mnrl_scale: float | None = None  # MNRL's similarity scale = 1 / temperature; None: the student's (20 / 100)
     batching: str = "random"  # random | topic (eval/batching.py)
+    # > 0: train on a fixed seeded sample of at most this many rows of each training set (a
+    # learning curve, or a control for the number of pairs); 0: every row
+    max_rows: int = 0
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults."""
@@ -86,6 +90,8 @@ class TrainOptions:
             raise ConfigError(f"--batching must be one of {', '.join(BATCHINGS)} (got {self.batching!r})")
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
+        if self.max_rows < 0:
+            raise ConfigError(f"--max-train-rows must be >= 0 (got {self.max_rows}; 0: every row)")
 
 
 def _published(dataset_dir: Path) -> set[str]:
@@ -110,12 +116,28 @@ def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
         ds = ds.select_columns(["query", "positive"]).rename_column("query", "anchor")
     if len(ds) == 0:
         raise InputError(f"{dataset_dir}: the `{config}` {opts.split} split has no rows")
-    return ds, config
+    return cap_rows(ds, opts.max_rows), config
 
 
-def distill_rows(dataset_dir: Path, split: str = "train") -> Any:
+def cap_rows(ds: Any, max_rows: int) -> Any:
+    """`ds` itself when `max_rows` is 0 or not below its length; else the first `max_rows` rows of
+    one fixed seeded shuffle (SUBSAMPLE_SEED), kept in their published order. The sample does not
+    depend on the training seed, so every seed of a run trains on the same rows, and caps are
+    nested: a smaller cap's rows are a subset of a larger one's (a learning curve adds rows)."""
+    if max_rows <= 0 or max_rows >= len(ds):
+        return ds
+    import random
+
+    order = list(range(len(ds)))
+    random.Random(SUBSAMPLE_SEED).shuffle(order)
+    keep = sorted(order[:max_rows])
+    return ds.select(keep)
+
+
+def distill_rows(dataset_dir: Path, split: str = "train", max_rows: int = 0) -> Any:
     """MarginMSE rows of the `distill` config: datasets.Dataset with columns query, positive,
-    negative, label (float). InputError when the config, a column or rows are missing."""
+    negative, label (float), at most `max_rows` of them (cap_rows; 0: all). InputError when the
+    config, a column or rows are missing."""
     from datasets import load_dataset
 
     if "distill" not in _published(dataset_dir):
@@ -128,7 +150,7 @@ def distill_rows(dataset_dir: Path, split: str = "train") -> Any:
         raise InputError(f"{dataset_dir}: the `distill` config lacks column(s) {', '.join(missing)}")
     if len(ds) == 0:
         raise InputError(f"{dataset_dir}: the `distill` {split} split has no rows")
-    return ds.select_columns(DISTILL_COLUMNS)
+    return cap_rows(ds.select_columns(DISTILL_COLUMNS), max_rows)
 
 
 def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str, Any]]:
@@ -141,7 +163,7 @@ def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str,
             rows, config = training_rows(Path(dataset_dir), opts)
             sets[name] = (config, rows)
     if "marginmse" in opts.loss.split("+"):
-        sets["marginmse"] = ("distill", distill_rows(Path(dataset_dir), opts.split))
+        sets["marginmse"] = ("distill", distill_rows(Path(dataset_dir), opts.split, opts.max_rows))
     return sets
 
 

@@ -107,3 +107,18 @@ def test_old_runs_fall_back_to_eval_json_or_merge_unchecked(dirs, fakes, tmp_pat
     comp = json.loads((tmp_path / "m" / "comparison.json").read_text())
     assert "unseen" not in comp and set(comp["arms"]["synthetic"]) == {"all"}
     assert comp["arms"]["synthetic"]["all"]["ndcg@10"]["n"] == 2
+
+
+def test_a_capped_run_is_another_recipe_and_the_cap_recorded_only_when_set(dirs, fakes, tmp_path):  # noqa: F811
+    """--max-train-rows decides what is trained: a capped piece is refused beside an uncapped one;
+    at its default (0) it is left out of the record, so runs recorded before the option existed
+    still merge with new ones."""
+    dataset, beir = dirs
+    _run(dataset, beir, tmp_path / "s0", [0])
+    _run(dataset, beir, tmp_path / "cap", [1], max_rows=2)
+    opts = {d: json.loads((tmp_path / d / "per_query.json").read_text())["training"] for d in ("s0", "cap")}
+    assert "max_rows" not in opts["s0"]["options"] and opts["cap"]["options"]["max_rows"] == 2
+    assert opts["cap"]["rows"]["synthetic"] == 2 < opts["s0"]["rows"]["synthetic"]
+    assert opts["cap"]["rows"]["human"] == opts["s0"]["rows"]["human"]  # the human arm is not capped
+    with pytest.raises(InputError, match=r"differs in: rows, max_rows"):
+        merge_evals([tmp_path / "s0", tmp_path / "cap"], tmp_path / "x")

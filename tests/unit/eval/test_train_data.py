@@ -87,7 +87,8 @@ def test_distill_config_without_a_label_column(tmp_path, published):
 @pytest.mark.parametrize("opts, flag", [
     (TrainOptions(loss="mse"), "--loss"), (TrainOptions(batch_size=0), "--batch-size"),
     (TrainOptions(learning_rate=0.0), "--lr"), (TrainOptions(warmup_ratio=1.0), "--warmup-ratio"),
-    (TrainOptions(epochs=0.0), "--epochs"), (TrainOptions(config="ntuples"), "--config")])
+    (TrainOptions(epochs=0.0), "--epochs"), (TrainOptions(config="ntuples"), "--config"),
+    (TrainOptions(max_rows=-1), "--max-train-rows")])
 def test_bad_recipe_names_the_flag(opts, flag):
     with pytest.raises(ConfigError, match=flag):
         opts.check()
@@ -129,3 +130,26 @@ def test_eval_recipe_defaults_per_student(model, flags, lr, scale):
     args = build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o", "--model", model, *flags])
     opts = train_options(args)
     assert (opts.learning_rate, opts.mnrl_scale) == (lr, scale)
+
+
+def test_max_train_rows_is_one_fixed_nested_sample_of_each_set(with_distill):
+    from synthir.cli import build_parser, train_options
+
+    def rows(**kw):
+        return [tuple(r.values()) for r in load_training(with_distill, TrainOptions(config="auto", **kw))["mnrl"][1]]
+
+    full = rows()
+    assert len(full) == 6 and len(set(full)) == 6  # triplets: (anchor, positive, negative), all distinct
+    two, four, again = rows(max_rows=2, seed=0), rows(max_rows=4, seed=7), rows(max_rows=4, seed=0)
+    assert len(two) == 2 and len(four) == 4
+    assert again == four  # the training seed does not change the sample
+    assert set(two) < set(four) < set(full)  # nested caps, real rows
+    assert four == [r for r in full if r in set(four)]  # published order kept
+    assert four != full[:4] or two != full[:2]  # a shuffle, not the head
+    assert load_training(with_distill, TrainOptions(max_rows=99))["mnrl"][1]["anchor"] == \
+        load_training(with_distill, TrainOptions())["mnrl"][1]["anchor"]  # a cap above the size: all
+    both = load_training(with_distill, TrainOptions(loss="mnrl+marginmse", max_rows=3))
+    assert len(both["mnrl"][1]) == 3 and len(both["marginmse"][1]) == 3 and len(distill_rows(with_distill)) == 6
+    args = build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o", "--max-train-rows", "500"])
+    assert train_options(args).max_rows == 500
+    assert train_options(build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o"])).max_rows == 0
