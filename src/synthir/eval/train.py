@@ -22,6 +22,7 @@ queries, TAS, Hofstätter et al., 2021).
 from __future__ import annotations
 
 import math
+import random
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -126,8 +127,6 @@ def cap_rows(ds: Any, max_rows: int) -> Any:
     nested: a smaller cap's rows are a subset of a larger one's (a learning curve adds rows)."""
     if max_rows <= 0 or max_rows >= len(ds):
         return ds
-    import random
-
     order = list(range(len(ds)))
     random.Random(SUBSAMPLE_SEED).shuffle(order)
     keep = sorted(order[:max_rows])
