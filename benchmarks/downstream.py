@@ -134,7 +134,8 @@ def _summary(out: Path, lang: str, published: dict[str, Any]) -> dict[str, Any]:
             "kept_pairs": published_pairs(f["queries"]),
             "passages_with_a_kept_query": kept_passages, "rows": published.get("rows", {}),
             "seconds": round(sum(f.get("seconds", {}).values()), 1) if isinstance(f.get("seconds"), dict) else None,
-            "tokens": f["tokens"], "dropped": f["dropped"], "passage_yield": f.get("passage_yield", {})}
+            "tokens": f["tokens"], "dropped": f["dropped"], "passage_yield": f.get("passage_yield", {}),
+            "query_form": f.get("query_form", {})}
 
 
 def _rows(dataset: Path, config: str) -> list[dict[str, Any]]:

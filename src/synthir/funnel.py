@@ -17,6 +17,7 @@ from typing import Any, TypedDict
 from data_schemas.config import RunConfig
 from data_schemas.records import DocumentRecord, QueryRecord, Rejected
 from synthir.budget import read_summary
+from synthir.query_form import examples_forms, form
 from synthir.rundir import RunDir, read_records
 from synthir.stages import REPORTED, Stage
 from synthir.stages.base import read_marker
@@ -48,6 +49,7 @@ class Funnel(TypedDict):
     teacher: dict[str, Any]
     judge: dict[str, Any]
     passage_yield: dict[str, dict[str, Any]]
+    query_form: dict[str, dict[str, Any]]
     rounds: dict[str, Any]
     budget: dict[str, Any] | None
 
@@ -76,6 +78,7 @@ class Acc:
     teacher: dict[str, Any] = field(default_factory=dict)
     judge: dict[str, Any] = field(default_factory=dict)
     kept_passages: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    kept_queries: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     copied: Counter = field(default_factory=Counter)
     retired: Counter = field(default_factory=Counter)  # few-shot examples the copy probe retired
 
@@ -126,6 +129,7 @@ def _fold_files(acc: Acc, stage: Stage, run: RunDir) -> None:
                     acc.groups["method_lang"][f"{q.method}/{q.query_lang}"][column] += 1
                     if column == "roundtrip_kept":
                         acc.kept_passages[f"{q.method}/{q.query_lang}"].add(q.passage_id)
+                        acc.kept_queries[f"{q.method}/{q.query_lang}"].append(q.query)
             else:
                 for d in read_records(path, DocumentRecord, missing_ok=True):
                     acc.groups["documents"][d.provenance.generator][column] += 1
@@ -164,6 +168,15 @@ def _yield(acc: Acc) -> dict[str, dict[str, Any]]:
                     # calls the LLM cache served: a re-run's per-hour rate is not a generation speed
                     "cached_call_share": round(cached / calls, 4) if calls else None}
     return out
+
+
+def _query_form(cfg: RunConfig, acc: Acc) -> dict[str, dict[str, Any]]:
+    """Per `method/language`: the form of the round-trip kept queries and, when the method has
+    an examples_file, of the user's in-domain examples for that language (synthir.query_form)."""
+    keys = sorted(k for k, v in acc.kept_queries.items() if v)
+    examples = examples_forms(cfg, keys)
+    return {k: {"kept": form(acc.kept_queries[k]), **({"examples": examples[k]} if k in examples else {})}
+            for k in keys}
 
 
 def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
@@ -205,6 +218,7 @@ def compute_funnel(cfg: RunConfig, run: RunDir) -> Funnel:
         "teacher": acc.teacher,
         "judge": _judge(acc.judge, cfg),
         "passage_yield": _yield(acc),
+        "query_form": _query_form(cfg, acc),
         "rounds": _rounds(run),
         "budget": read_summary(run.budget),
     }

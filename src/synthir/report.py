@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, get_args
 
 from data_schemas.records import Rejected
+from synthir.query_form import describe
 
 # Rejected.stage values in pipeline order; ingest drops are on the corpus line.
 DROP_STAGES = [s for s in get_args(Rejected.model_fields["stage"].annotation) if s != "ingest"]
@@ -96,6 +97,21 @@ def _cached(y: dict[str, Any]) -> str:
     return f" ({100 * share:.0f}% of the calls from the LLM cache)" if share else ""
 
 
+def _form_lines(f: dict[str, Any]) -> list[str]:
+    """One line per `method/language`: the kept queries' form and the in-domain examples' (the
+    target style, when the method has an examples_file; synthir.query_form)."""
+    lines = []
+    for k, q in sorted(f.get("query_form", {}).items()):
+        if not q.get("kept"):
+            continue
+        ex = ""
+        if "examples" in q:
+            ex = f"; in-domain examples {describe(q['examples'])}" if q["examples"] else \
+                "; in-domain examples: file not readable here"
+        lines.append(f"  form  {k}: kept queries {describe(q['kept'])}{ex}")
+    return lines
+
+
 def summary_text(result: dict[str, Any]) -> str:
     """A one-screen summary of a finished run (the publish result)."""
     f = result["funnel"]
@@ -117,6 +133,7 @@ def summary_text(result: dict[str, Any]) -> str:
         lines.append(f"  yield {k}: {y['passages_with_kept']}/{y['passages']} passages with a kept query, "
                      f"{y['kept_per_passage']} kept/passage, copied-example rate {y['copied_example_rate']}{retired}, "
                      f"{y['kept_pairs_per_hour']} kept pairs/hour" + _cached(y))
+    lines += _form_lines(f)
     for m, c in sorted(f.get("by_method", {}).items()):
         lines.append(f"  method {m}: {c['prompts']} requested, {c['parsed']} parsed, "
                      f"{c['roundtrip_kept']} kept")

@@ -15,6 +15,7 @@ import yaml
 
 from data_schemas.config import RunConfig
 from synthir.publish.public import public_config, public_path, public_text
+from synthir.query_form import describe
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -48,6 +49,7 @@ def render_card(cfg: RunConfig, funnel: dict[str, Any], rows: dict[str, int],
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["public"] = public_text
+    env.filters["form"] = describe
     body = env.get_template("card.md.j2").render(
         cfg=cfg, funnel=public_config(funnel), rows=rows, splits=splits, published=files,
         repo=cfg.output.hub.repo_id or public_path(str(cfg.output.dir)),
