@@ -1,0 +1,72 @@
+"""The query form of published datasets, also of those published before funnel.json had it.
+
+    .venv/bin/python benchmarks/query_form.py --tag NAME DATASET_DIR [DATASET_DIR ...] \
+        [--examples FILE] [--questions BEIR_DIR]
+
+DATASET_DIR may be written LABEL=DIR (the label names it in the output; default: the dir's
+name). For each DATASET_DIR (a published synthir dataset: its `data/pairs/*.parquet`), the form of the
+published pairs' queries per `method/language` (synthir.query_form: mean / median words, mean
+characters, share ending in "?"); with --examples the form of an examples_file's rows (the
+in-domain examples the generator saw), with --questions that of a BEIR dir's queries.jsonl (the
+real questions, read only for their form). Writes benchmarks/results/query_form-NAME.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from synthir.query_form import form
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def dataset_forms(dataset: Path) -> dict[str, Any]:
+    """{method/lang: form} of the dataset's published pairs; SystemExit (one line) when the dir
+    has no pairs config."""
+    files = sorted((dataset / "data" / "pairs").glob("*.parquet"))
+    if not files:
+        raise SystemExit(f"{dataset.name}: no data/pairs/*.parquet (not a published synthir dataset)")
+    queries: dict[str, list[str]] = defaultdict(list)
+    for f in files:
+        for row in pq.read_table(f, columns=["query", "method", "query_lang"]).to_pylist():
+            queries[f"{row['method']}/{row['query_lang']}"].append(row["query"])
+    return {k: form(v) for k, v in sorted(queries.items())}
+
+
+def _jsonl_queries(path: Path, field: str = "query") -> list[str]:
+    if not path.is_file():
+        raise SystemExit(f"not a file: {path}")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [str(r.get(field, "")) for r in rows]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("datasets", nargs="+", help="published dataset dirs, each DIR or LABEL=DIR")
+    ap.add_argument("--tag", required=True)
+    ap.add_argument("--examples", type=Path, help="an examples_file (JSONL rows with `query`)")
+    ap.add_argument("--questions", type=Path, help="a BEIR dir: the form of its queries.jsonl")
+    args = ap.parse_args(argv)
+    dirs = {}
+    for item in args.datasets:
+        label, _, path = item.rpartition("=")
+        dirs[label or Path(path).name] = Path(path)
+    out: dict[str, Any] = {"datasets": {label: dataset_forms(d) for label, d in dirs.items()}}
+    if args.examples:
+        out["examples"] = form(_jsonl_queries(args.examples))
+    if args.questions:
+        out["questions"] = form(_jsonl_queries(args.questions / "queries.jsonl", "text"))
+    path = ROOT / "benchmarks" / "results" / f"query_form-{args.tag}.json"
+    path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(out, indent=2, ensure_ascii=False))
+    return out
+
+
+if __name__ == "__main__":
+    main()
