@@ -56,7 +56,7 @@ def examples_forms(cfg: RunConfig, keys: Iterable[str]) -> dict[str, dict[str, A
         if path not in rows_by_file:
             try:
                 rows_by_file[path] = read_examples(path)[0]
-            except ConfigError:
+            except (ConfigError, OSError, UnicodeDecodeError):  # moved, removed or rewritten since
                 rows_by_file[path] = None
         rows = rows_by_file[path]
         out[key] = None if rows is None else form(
