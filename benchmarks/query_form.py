@@ -21,6 +21,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from synthir.errors import ConfigError, InputError
+from synthir.io.beir import read_beir
+from synthir.prompting import read_examples
 from synthir.query_form import form
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +42,6 @@ def dataset_forms(dataset: Path) -> dict[str, Any]:
     return {k: form(v) for k, v in sorted(queries.items())}
 
 
-def _jsonl_queries(path: Path, field: str = "query") -> list[str]:
-    if not path.is_file():
-        raise SystemExit(f"not a file: {path}")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [str(r.get(field, "")) for r in rows]
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("datasets", nargs="+", help="published dataset dirs, each DIR or LABEL=DIR")
@@ -58,10 +54,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         label, _, path = item.rpartition("=")
         dirs[label or Path(path).name] = Path(path)
     out: dict[str, Any] = {"datasets": {label: dataset_forms(d) for label, d in dirs.items()}}
-    if args.examples:
-        out["examples"] = form(_jsonl_queries(args.examples))
-    if args.questions:
-        out["questions"] = form(_jsonl_queries(args.questions / "queries.jsonl", "text"))
+    try:
+        if args.examples:
+            out["examples"] = form(str(r.get("query", "")) for r in read_examples(args.examples)[0])
+        if args.questions:
+            out["questions"] = form(read_beir(args.questions, corpus=False).queries.values())
+    except (ConfigError, InputError) as exc:
+        raise SystemExit(f"query_form.py: {exc}") from None
     path = ROOT / "benchmarks" / "results" / f"query_form-{args.tag}.json"
     path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2, ensure_ascii=False))

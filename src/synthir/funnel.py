@@ -173,7 +173,7 @@ def _yield(acc: Acc) -> dict[str, dict[str, Any]]:
 def _query_form(cfg: RunConfig, acc: Acc) -> dict[str, dict[str, Any]]:
     """Per `method/language`: the form of the round-trip kept queries and, when the method has
     an examples_file, of the user's in-domain examples for that language (synthir.query_form)."""
-    keys = sorted(k for k, v in acc.kept_queries.items() if v)
+    keys = sorted(acc.kept_queries)
     examples = examples_forms(cfg, keys)
     return {k: {"kept": form(acc.kept_queries[k]), **({"examples": examples[k]} if k in examples else {})}
             for k in keys}

@@ -42,25 +42,20 @@ def examples_forms(cfg: RunConfig, keys: Iterable[str]) -> dict[str, dict[str, A
     language (rows with that `lang` or none), from the first query method of that name with an
     examples_file; keys without one are left out. A file that cannot be read any more (the run
     published elsewhere) maps to None: the report is about the run, not a check of the config."""
-    files = {}
+    rows: dict[str, list[dict[str, Any]] | None] = {}
     for m in cfg.generation.queries:
-        if m.examples_file and m.method not in files:
-            files[m.method] = Path(m.examples_file)
+        if m.examples_file and m.method not in rows:
+            try:
+                rows[m.method] = read_examples(Path(m.examples_file))[0]
+            except (ConfigError, OSError, UnicodeDecodeError):  # moved, removed or rewritten since
+                rows[m.method] = None
     out: dict[str, dict[str, Any] | None] = {}
-    rows_by_file: dict[Path, list[dict[str, Any]] | None] = {}
     for key in keys:
         method, _, lang = key.partition("/")
-        path = files.get(method)
-        if path is None:
-            continue
-        if path not in rows_by_file:
-            try:
-                rows_by_file[path] = read_examples(path)[0]
-            except (ConfigError, OSError, UnicodeDecodeError):  # moved, removed or rewritten since
-                rows_by_file[path] = None
-        rows = rows_by_file[path]
-        out[key] = None if rows is None else form(
-            str(r.get("query", "")) for r in rows if r.get("lang") in (None, lang))
+        if method in rows:
+            pool = rows[method]
+            out[key] = None if pool is None else form(
+                str(r.get("query", "")) for r in pool if r.get("lang") in (None, lang))
     return out
 
 
