@@ -317,3 +317,14 @@ def test_fixed_prompt_config_is_copy_penalty_plus_its_five_keys():
     base = load_config(REPO / "configs" / "downstream_copy_penalty.yaml", overrides).model_dump()
     assert fixed.pop("name") == "downstream-fixed-prompt" and base.pop("name") == "downstream-copy-penalty"
     assert fixed == base
+
+
+def test_short_form_config_is_fixed_prompt_plus_its_task():
+    """What configs/downstream_short_form.yaml's comment promises (docs/results.md §8ak)."""
+    short = load_config(REPO / "configs" / "downstream_short_form.yaml").model_dump()
+    task = short["generation"]["queries"][0]["task"]
+    assert "not a question" in task and "like the examples" in task
+    base = load_config(REPO / "configs" / "downstream_fixed_prompt.yaml",
+                       [f"generation.queries[0].task={task}"]).model_dump()
+    assert short.pop("name") == "downstream-short-form" and base.pop("name") == "downstream-fixed-prompt"
+    assert short == base
