@@ -161,7 +161,7 @@ def _eval_compare(args: argparse.Namespace) -> int:
     more = [(Path(x), Path(y)) for x, y in args.pair or []]
     result = compare_evals(Path(args.a), Path(args.b), args.arm, args.metric, args.bootstrap, args.bootstrap_seed,
                            more, args.arm_b, args.queries, args.exclude, args.show,
-                           Path(args.beir) if args.beir else None)
+                           Path(args.beir) if args.beir else None, args.unseen)
     print(versus_text(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -351,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="list the N questions A loses most on and wins most on")
     v.add_argument("--beir", metavar="DIR", help="BEIR dir whose queries.jsonl gives --show the question texts "
                    "(default: the one each eval recorded)")
+    v.add_argument("--unseen", action="store_true",
+                   help="also pair the human-train questions that neither synthetic arm saw (both evals run "
+                   "with --score-unseen): about twice the questions; synthetic or base arm, ndcg@10")
     v.add_argument("--json", metavar="FILE", help="also write the whole result as JSON")
     v.add_argument("--metric", default="ndcg@10", choices=["ndcg@10", "mrr@10", "recall@100"])
     v.add_argument("--bootstrap", type=int, default=1000, metavar="N")

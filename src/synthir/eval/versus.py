@@ -14,15 +14,23 @@ two arms (A's synthetic student against B's human one; A and B may be the same d
 lists the questions A loses and wins most on, with their text from the BEIR dir when it is
 still there.
 
+More questions, narrower intervals: with `unseen`, both dirs having been scored with
+`synthir eval --score-unseen`, the pairing also takes the human-train questions that NEITHER
+synthetic arm saw (eval/unseen.py: neither generator was shown them, neither training set holds
+their text), about doubling the questions of a dev set. Only the synthetic and base arms were
+scored on those, and only by nDCG@10.
+
 Inputs: two eval dirs of the same BEIR dir, the same qrels split and the same test queries
 (same human split), optionally more such pairs to pool (the same two recipes on other dev
 sets); an arm (`synthetic` by default; `human`, `base` also work) for A and for B, a metric,
-the query-id filters and `show`.
+the query-id filters, `show` and `unseen`.
 Output: {"a", "b", "arm", "arm_b", "metric", "queries", "a_mean", "b_mean", "runs_a", "runs_b",
 "delta": the bootstrap dict of A - B[, "sets": one summary per pooled pair][, "selection":
 {"queries", "exclude", "kept", "of"}][, "lose_most", "win_most": [{"qid", "text", "a", "b",
-"delta"}]]}. Bad input (missing file, different test queries, unknown arm or metric, a bad
-regular expression, a filter no query passes): one-line InputError.
+"delta"}]][, "unseen": {"test_queries", "train_queries", "only_a", "only_b"}]}. Bad input
+(missing file, different test queries, unknown arm or metric, a bad regular expression, a
+filter no query passes, `unseen` without unseen scores or with the human arm or another
+metric): one-line InputError.
 """
 
 from __future__ import annotations
@@ -89,11 +97,15 @@ def _pattern(flag: str, text: str | None) -> re.Pattern[str] | None:
         raise InputError(f"{flag} {text!r}: not a regular expression ({e})") from None
 
 
+def _filtered(qids: list[str], queries: str | None, exclude: str | None) -> list[str]:
+    keep, drop = _pattern("--queries", queries), _pattern("--exclude", exclude)
+    return [q for q in qids if (keep is None or keep.search(q)) and not (drop and drop.search(q))]
+
+
 def select_queries(qids: list[str], queries: str | None = None, exclude: str | None = None) -> list[str]:
     """The query ids that `queries` matches (re.search; None: all) and `exclude` does not, in
     order; InputError when none is left."""
-    keep, drop = _pattern("--queries", queries), _pattern("--exclude", exclude)
-    out = [q for q in qids if (keep is None or keep.search(q)) and not (drop and drop.search(q))]
+    out = _filtered(qids, queries, exclude)
     if not out:
         what = " and ".join(x for x in (f"--queries {queries!r}" if queries else "",
                                          f"--exclude {exclude!r}" if exclude else "") if x)
@@ -113,11 +125,35 @@ def query_texts(beir: Path) -> dict[str, str]:
         return {}
 
 
+UNSEEN_ARMS = ("synthetic", "base")  # the arms `--score-unseen` scores on the human-train questions
+
+
+def _unseen_runs(rec: dict[str, Any], arm: str, where: Path) -> list[dict[str, float]]:
+    """nDCG@10 {query id: score} per run of `arm` on the unseen human-train questions."""
+    if not rec.get("unseen"):
+        raise InputError(f"{where}: no unseen-question scores (run `synthir eval` with --human-split and "
+                         "--score-unseen to keep them)")
+    return rec["unseen"]["synthetic"] if arm == "synthetic" else [rec["unseen"]["base"]]
+
+
+def _unseen_part(ra: dict[str, Any], rb: dict[str, Any], a: Path, b: Path, arm: str, arm_b: str,
+                 queries: str | None, exclude: str | None) -> tuple[list[str], Any, Any, dict[str, int]]:
+    """The human-train questions unseen by A AND by B that the filters keep, both sides'
+    mean-over-seeds nDCG@10 on them, and the counts {"train_queries", "shared", "only_a",
+    "only_b"} ("shared": before the filters)."""
+    runs_a, runs_b = _unseen_runs(ra, arm, a), _unseen_runs(rb, arm_b, b)
+    ua, ub = set(ra["unseen"]["qids"]), set(rb["unseen"]["qids"])
+    both = _filtered(sorted(ua & ub), queries, exclude)
+    counts = {"train_queries": len(both), "shared": len(ua & ub), "only_a": len(ua - ub), "only_b": len(ub - ua)}
+    return both, mean_over_seeds(runs_a, both), mean_over_seeds(runs_b, both), counts
+
+
 def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, queries: str | None = None,
-          exclude: str | None = None) -> tuple[Any, Any, dict[str, Any]]:
+          exclude: str | None = None, unseen: bool = False) -> tuple[Any, Any, dict[str, Any]]:
     """Per-query scores of one (A, B) pair on their shared test queries (those the filters
-    keep), and its summary (with "qids", the selected ids in score order, "of", the number of
-    shared test queries before the filters, and "beir", the BEIR dir A's eval recorded)."""
+    keep; with `unseen`, followed by the shared unseen human-train questions), and its summary
+    (with "qids", the selected ids in score order, "of", the number of shared test queries
+    before the filters, and "beir", the BEIR dir A's eval recorded)."""
     ra, rb = load_per_query(a), load_per_query(b)
     if ra["qrels_split"] != rb["qrels_split"] or sorted(ra["test_qids"]) != sorted(rb["test_qids"]):
         only_a = len(set(ra["test_qids"]) - set(rb["test_qids"]))
@@ -132,15 +168,22 @@ def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, que
         raise InputError(f"{a}: {e}") from None
     arm_b = arm_b or arm
     sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm_b, metric, b, qids)
+    info: dict[str, Any] = {"of": len(shared)}
+    if unseen:
+        import numpy as np
+
+        extra, xa, xb, counts = _unseen_part(ra, rb, a, b, arm, arm_b, queries, exclude)
+        info = {"of": len(shared) + counts.pop("shared"), "unseen": {"test_queries": len(qids), **counts}}
+        qids, sa, sb = qids + extra, np.concatenate([sa, xa]), np.concatenate([sb, xb])
     return sa, sb, {"a": str(a), "b": str(b), "queries": len(qids), "a_mean": round(float(sa.mean()), 4),
                     "b_mean": round(float(sb.mean()), 4), "runs_a": len(ra["arms"][arm]),
-                    "runs_b": len(rb["arms"][arm_b]), "qids": qids, "of": len(shared), "beir": ra["beir"]}
+                    "runs_b": len(rb["arms"][arm_b]), "qids": qids, "beir": ra["beir"], **info}
 
 
 def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@10", resamples: int = 1000,
                   seed: int = 0, more: list[tuple[Path, Path]] | None = None, arm_b: str | None = None,
                   queries: str | None = None, exclude: str | None = None, show: int = 0,
-                  beir: Path | None = None) -> dict[str, Any]:
+                  beir: Path | None = None, unseen: bool = False) -> dict[str, Any]:
     """A - B on the queries both dirs were tested on (see the module doc).
 
     `more`: further (A, B) pairs, e.g. the same two recipes on other dev sets or languages;
@@ -149,10 +192,14 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
     recipes 0.03 apart (docs/results.md §8g); pooling languages can. `arm_b`: B's arm (default:
     `arm`); `queries` / `exclude`: regular expressions over the test query ids; `show`: list
     that many questions A loses most on and wins most on (their text from `beir`, default the
-    BEIR dir each eval recorded)."""
+    BEIR dir each eval recorded); `unseen`: add the human-train questions neither synthetic arm
+    saw (result key "unseen", summed over the pairs)."""
     import numpy as np
 
-    pairs = [_pair(x, y, arm, metric, arm_b, queries, exclude) for x, y in [(a, b), *(more or [])]]
+    if unseen and (metric != "ndcg@10" or {arm, arm_b or arm} - set(UNSEEN_ARMS)):
+        raise InputError(f"--unseen compares the {' or '.join(UNSEEN_ARMS)} arm by ndcg@10 only (the human arm "
+                         f"trained on the human-train questions; not {arm}/{arm_b or arm} by {metric})")
+    pairs = [_pair(x, y, arm, metric, arm_b, queries, exclude, unseen) for x, y in [(a, b), *(more or [])]]
     sa = np.concatenate([p[0] for p in pairs])
     sb = np.concatenate([p[1] for p in pairs])
     first = pairs[0][2]
@@ -163,6 +210,8 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
     if queries or exclude:
         out["selection"] = {"queries": queries, "exclude": exclude, "kept": int(sa.size),
                             "of": sum(p[2]["of"] for p in pairs)}
+    if unseen:
+        out["unseen"] = {k: sum(p[2]["unseen"][k] for p in pairs) for k in pairs[0][2]["unseen"]}
     if show > 0:
         rows = []
         for xa, xb, info in pairs:
@@ -172,7 +221,7 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
         out["lose_most"] = sorted((r for r in rows if r["delta"] < 0), key=lambda r: (r["delta"], r["qid"]))[:show]
         out["win_most"] = sorted((r for r in rows if r["delta"] > 0), key=lambda r: (-r["delta"], r["qid"]))[:show]
     if more:
-        out["sets"] = [{k: v for k, v in p[2].items() if k not in ("qids", "beir", "of")} for p in pairs]
+        out["sets"] = [{k: v for k, v in p[2].items() if k not in ("qids", "beir", "of", "unseen")} for p in pairs]
     return out
 
 
@@ -182,15 +231,20 @@ def versus_text(r: dict[str, Any]) -> str:
     d = r["delta"]
     arms = f"the {r['arm']} arm" if r.get("arm_b", r["arm"]) == r["arm"] else \
         f"A's {r['arm']} arm against B's {r['arm_b']} arm"
+    what = "questions" if "unseen" in r else "test queries"
     if "sets" in r:
-        head = [f"{r['metric']} of {arms} on {r['queries']} test queries pooled over {len(r['sets'])} pairs"]
+        head = [f"{r['metric']} of {arms} on {r['queries']} {what} pooled over {len(r['sets'])} pairs"]
         head += [f"  {s['queries']:>4} q  A {s['a_mean']:.4f} ({s['runs_a']} run(s)) {s['a']}  "
                  f"B {s['b_mean']:.4f} ({s['runs_b']} run(s)) {s['b']}" for s in r["sets"]]
         head += [f"  A {r['a_mean']:.4f}  B {r['b_mean']:.4f}  (pooled)"]
     else:
-        head = [f"{r['metric']} of {arms} on {r['queries']} shared test queries",
+        head = [f"{r['metric']} of {arms} on {r['queries']} shared {what}",
                 f"  A {r['a_mean']:.4f} ({r['runs_a']} run(s))  {r['a']}",
                 f"  B {r['b_mean']:.4f} ({r['runs_b']} run(s))  {r['b']}"]
+    if "unseen" in r:
+        u = r["unseen"]
+        head.insert(1, f"  questions: {u['test_queries']} test + {u['train_queries']} human-train unseen by both "
+                    f"(left out: {u['only_a']} unseen by A only, {u['only_b']} by B only)")
     if "selection" in r:
         sel = r["selection"]
         head.insert(1, f"  queries: {sel['kept']} of {sel['of']}" + (f" matching {sel['queries']!r}" if sel["queries"]

@@ -127,3 +127,56 @@ def test_slices_arms_and_the_questions_a_loses_most_on(dirs, fakes, tmp_path, ca
     assert main(["eval-compare", str(tmp_path / "a"), str(tmp_path / "a"), "--queries", "("]) == 2
     err = capsys.readouterr().err.strip()
     assert "not a regular expression" in err and len(err.splitlines()) == 1
+
+
+def test_unseen_pairs_the_human_train_questions_neither_arm_saw(dirs, fakes, tmp_path, capsys):  # noqa: F811
+    dataset, beir = dirs
+
+    def run(out, seeds, shown_texts):
+        shown = tmp_path / f"{out}-shown.jsonl"
+        shown.write_text("".join(json.dumps({"query": t}) + "\n" for t in shown_texts))
+        run_eval(dataset, beir, tmp_path / out, opts=TrainOptions(max_steps=1),
+                 eval_opts=EvalOptions(seeds=seeds, human_split=0.5, resamples=200, score_unseen=shown))
+        return json.loads((tmp_path / out / "per_query.json").read_text())
+
+    texts = {json.loads(x)["_id"]: json.loads(x)["text"] for x in (beir / "queries.jsonl").read_text().splitlines()}
+    first = run("probe", [0], [])
+    train = first["unseen"]["qids"]
+    assert len(train) >= 3
+    # A's generator was shown one human-train question, B's another: each is left out of the pairing
+    pa, pb = run("a", [2], [texts[train[0]]]), run("b", [0, 1], [texts[train[1]]])
+    assert train[0] not in pa["unseen"]["qids"] and train[1] not in pb["unseen"]["qids"]
+    r = compare_evals(tmp_path / "a", tmp_path / "b", resamples=300, unseen=True)
+    both = sorted(set(pa["unseen"]["qids"]) & set(pb["unseen"]["qids"]))
+    assert train[0] not in both and train[1] not in both and len(both) == len(train) - 2
+    assert r["unseen"] == {"test_queries": len(pa["test_qids"]), "train_queries": len(both), "only_a": 1, "only_b": 1}
+    assert r["queries"] == len(pa["test_qids"]) + len(both)
+
+    def mean(rec, qids):  # each question's score averaged over the seeds, then over the questions
+        tests = (x["ndcg@10"] for x in rec["arms"]["synthetic"])
+        runs = [{**t, **u} for t, u in zip(tests, rec["unseen"]["synthetic"])]
+        return sum(sum(run[q] for run in runs) / len(runs) for q in qids) / len(qids)
+
+    assert r["a_mean"] == pytest.approx(mean(pa, pa["test_qids"] + both), abs=1e-4)
+    assert r["b_mean"] == pytest.approx(mean(pb, pa["test_qids"] + both), abs=1e-4)
+    assert r["delta"]["mean"] == pytest.approx(r["a_mean"] - r["b_mean"], abs=2e-4)
+    # the same base model on the same questions; the test-only comparison is unchanged by the flag
+    assert compare_evals(tmp_path / "a", tmp_path / "b", arm="base", unseen=True)["delta"]["mean"] == 0
+    plain = compare_evals(tmp_path / "a", tmp_path / "b", resamples=300)
+    assert plain["queries"] == len(pa["test_qids"]) and "unseen" not in plain
+    # the query-id filters apply to both parts
+    odd = compare_evals(tmp_path / "a", tmp_path / "b", unseen=True, queries=r"[13579]$")
+    assert odd["unseen"]["train_queries"] == sum(q[-1] in "13579" for q in both)
+    with pytest.raises(InputError, match="synthetic or base arm by ndcg@10 only"):
+        compare_evals(tmp_path / "a", tmp_path / "b", arm="human", unseen=True)
+    with pytest.raises(InputError, match="synthetic or base arm by ndcg@10 only"):
+        compare_evals(tmp_path / "a", tmp_path / "b", metric="mrr@10", unseen=True)
+    run_eval(dataset, beir, tmp_path / "old", opts=TrainOptions(max_steps=1),
+             eval_opts=EvalOptions(seeds=[0], human_split=0.5, resamples=200))
+    assert main(["eval-compare", "--unseen", str(tmp_path / "a"), str(tmp_path / "old")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no unseen-question scores" in err and len(err.splitlines()) == 1
+    assert main(["eval-compare", "--unseen", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
+    out = capsys.readouterr().out
+    assert f"{r['queries']} shared questions" in out and f"{len(both)} human-train unseen by both" in out
+    assert "1 unseen by A only, 1 by B only" in out
