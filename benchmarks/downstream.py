@@ -98,7 +98,8 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
     sets = [f"corpus.path={devset / 'passages.jsonl'}", f"sample.n={n}", f"languages=[{lang}]",
             f"contamination.beir_dirs=[{devset}]"]
     record = work / devset.name / RECIPE_RECORD
-    fingerprint = recipe_fingerprint(recipe, sets + list(recipe_sets or []), fewshot, devset)
+    resolved = load_config(recipe, sets + list(recipe_sets or []))  # before the examples files are set
+    fingerprint = recipe_fingerprint(resolved, fewshot, devset)
     if reuse and (out / "funnel.json").is_file():  # published before: evaluate it as it is
         checked = _check_reuse(record, fingerprint, out)
         summary = _summary(out, lang, json.loads((out / "funnel.json").read_text(encoding="utf-8")))
@@ -107,7 +108,7 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
     if fewshot:
         examples = work / devset.name / "fewshot.jsonl"
         shots = fewshot_examples(devset, fewshot, examples)
-        methods = load_config(recipe, sets + list(recipe_sets or [])).generation.queries
+        methods = resolved.generation.queries
         sap = {i for i, m in enumerate(methods) if m.method == "sap"}
         if sap:  # SWIM-IR's examples carry a summary; other methods keep the plain file
             summarized = examples if len(sap) == len(methods) else examples.with_name("fewshot-sap.jsonl")
@@ -130,18 +131,17 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
                  "seconds": round(time.time() - t0, 1), **({"fewshot_human_train": shots} if shots else {})}
 
 
-def recipe_fingerprint(recipe: Path, sets: list[str], fewshot: int, devset: Path) -> str:
-    """sha256 of the run config that `recipe` + `sets` resolve to (its `name` left out; dev set
-    and repo paths made relative), plus the few-shot count: two invocations that would
-    generate the same data (e.g. a recipe file, or its parent with the same task as
-    `--recipe-set`) share it."""
-    import hashlib
+def recipe_fingerprint(cfg: Any, fewshot: int, devset: Path) -> str:
+    """sha256 of the resolved run config `cfg` (recipe + overrides, before the examples files
+    are set; its `name` left out; dev set and repo paths made relative), plus the few-shot
+    count: two invocations that would generate the same data (e.g. a recipe file, or its
+    parent with the same task as `--recipe-set`) share it. Not rundir.config_fingerprint: that
+    one keeps `name` and hashes the examples files, which a reuse check would have to rewrite."""
+    from synthir.ids import sha256_text
 
-    from synthir.config import load_config
-
-    text = json.dumps(load_config(recipe, sets).model_dump(mode="json", exclude={"name"}), sort_keys=True)
+    text = json.dumps(cfg.model_dump(mode="json", exclude={"name"}), sort_keys=True)
     text = text.replace(str(devset), "<devset>").replace(str(ROOT), "<root>")
-    return hashlib.sha256(f"{text}|fewshot_human={fewshot}".encode()).hexdigest()
+    return sha256_text(f"{text}|fewshot_human={fewshot}")
 
 
 def _check_reuse(record: Path, fingerprint: str, out: Path) -> bool:
