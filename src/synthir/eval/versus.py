@@ -133,6 +133,8 @@ def _unseen_runs(rec: dict[str, Any], arm: str, where: Path) -> list[dict[str, f
     if not rec.get("unseen"):
         raise InputError(f"{where}: no unseen-question scores (run `synthir eval` with --human-split and "
                          "--score-unseen to keep them)")
+    if not isinstance(rec["unseen"], dict) or {"qids", "base", "synthetic"} - set(rec["unseen"]):
+        raise InputError(f"{where}: {PER_QUERY}'s `unseen` is not an unseen-score block (qids, base, synthetic)")
     return rec["unseen"]["synthetic"] if arm == "synthetic" else [rec["unseen"]["base"]]
 
 

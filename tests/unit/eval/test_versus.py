@@ -176,6 +176,11 @@ def test_unseen_pairs_the_human_train_questions_neither_arm_saw(dirs, fakes, tmp
     assert main(["eval-compare", "--unseen", str(tmp_path / "a"), str(tmp_path / "old")]) == 2
     err = capsys.readouterr().err.strip()
     assert "no unseen-question scores" in err and len(err.splitlines()) == 1
+    broken = json.loads((tmp_path / "old" / "per_query.json").read_text())
+    (tmp_path / "old" / "per_query.json").write_text(json.dumps({**broken, "unseen": {"qids": []}}))
+    assert main(["eval-compare", "--unseen", str(tmp_path / "a"), str(tmp_path / "old")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "is not an unseen-score block" in err and len(err.splitlines()) == 1
     assert main(["eval-compare", "--unseen", str(tmp_path / "a"), str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
     assert f"{r['queries']} shared questions" in out and f"{len(both)} human-train unseen by both" in out
