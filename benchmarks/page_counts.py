@@ -38,8 +38,8 @@ def page_counts(page_id: str) -> set[str] | None:
 
 def count_run(pairs: list[dict[str, Any]], numbered_pages: int) -> dict[str, Any]:
     """Counts for one run's pairs (rows with `query` and `positive_id`)."""
-    on_pages = [(r, page_counts(r["positive_id"])) for r in pairs]
-    on_pages = [(r, want) for r, want in on_pages if want is not None]
+    counted = [(r, page_counts(r["positive_id"])) for r in pairs]
+    on_pages = [(r, want) for r, want in counted if want is not None]
     with_number = [(r, want) for r, want in on_pages if NUMBER.search(r["query"])]
     wrong = [r for r, want in with_number if not set(NUMBER.findall(r["query"])) & want]
     return {
@@ -62,8 +62,12 @@ def main() -> None:
     corpus = Path(args.devset) / "corpus.jsonl"
     if not corpus.is_file():
         raise SystemExit(f"page_counts: {args.devset} has no corpus.jsonl")
-    with corpus.open(encoding="utf-8") as f:
-        numbered = sum(page_counts(json.loads(line)["_id"]) is not None for line in f if line.strip())
+    try:
+        with corpus.open(encoding="utf-8") as f:
+            ids = [json.loads(line)["_id"] for line in f if line.strip()]
+    except (ValueError, KeyError, TypeError) as e:
+        raise SystemExit(f"page_counts: {corpus.name} of {args.devset} is not BEIR jsonl with _id ({e})")
+    numbered = sum(page_counts(i) is not None for i in ids)
     out: dict[str, Any] = {}
     for spec in args.run:
         label, sep, run_dir = spec.partition("=")
