@@ -25,6 +25,9 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+from synthir.errors import InputError
+from synthir.io.beir import read_beir
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_ID = re.compile(r"(\d+)(?:-(\d+))?pages$")
 NUMBER = re.compile(r"\d+")
@@ -59,14 +62,10 @@ def main() -> None:
     ap.add_argument("--run", action="append", required=True, metavar="LABEL=DIR")
     ap.add_argument("--devset", required=True, help="the BEIR dev set dir the runs came from")
     args = ap.parse_args()
-    corpus = Path(args.devset) / "corpus.jsonl"
-    if not corpus.is_file():
-        raise SystemExit(f"page_counts: {args.devset} has no corpus.jsonl")
     try:
-        with corpus.open(encoding="utf-8") as f:
-            ids = [json.loads(line)["_id"] for line in f if line.strip()]
-    except (ValueError, KeyError, TypeError) as e:
-        raise SystemExit(f"page_counts: {corpus.name} of {args.devset} is not BEIR jsonl with _id ({e})")
+        ids = list(read_beir(args.devset).corpus)
+    except InputError as e:
+        raise SystemExit(f"page_counts: {args.devset} is not BEIR jsonl with _id ({e})") from None
     numbered = sum(page_counts(i) is not None for i in ids)
     out: dict[str, Any] = {}
     for spec in args.run:

@@ -33,14 +33,22 @@ class BeirData:
     qrels: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
-def _jsonl(path: Path) -> Iterator[dict[str, Any]]:
+def _jsonl(path: Path, required: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+    """Rows of a jsonl file; InputError naming the line when one is not JSON, not an object or
+    lacks a `required` key."""
     with path.open(encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if line.strip():
                 try:
-                    yield json.loads(line)
+                    row = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise InputError(f"{path}:{n}: not JSON ({exc.msg})") from None
+                if not isinstance(row, dict):
+                    raise InputError(f"{path}:{n}: not a JSON object")
+                missing = [k for k in required if k not in row]
+                if missing:
+                    raise InputError(f"{path}:{n}: no {', '.join(missing)}")
+                yield row
 
 
 def read_beir(root: Path | str, corpus: bool = True) -> BeirData:
@@ -52,11 +60,11 @@ def read_beir(root: Path | str, corpus: bool = True) -> BeirData:
             raise InputError(f"{root} is not a BEIR dir: {name} is missing")
     data = BeirData()
     if corpus:
-        for row in _jsonl(root / "corpus.jsonl"):
+        for row in _jsonl(root / "corpus.jsonl", required=("_id",)):
             rest = {k: v for k, v in row.items() if k != "_id"}
             data.corpus[str(row["_id"])] = {"title": rest.pop("title", "") or "",
                                             "text": rest.pop("text", "") or "", **rest}
-    for r in _jsonl(root / "queries.jsonl"):
+    for r in _jsonl(root / "queries.jsonl", required=("_id", "text")):
         data.queries[str(r["_id"])] = r["text"]
         if r.get("lang"):
             data.query_langs[str(r["_id"])] = r["lang"]

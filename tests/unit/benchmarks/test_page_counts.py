@@ -47,6 +47,7 @@ def test_script_writes_labels_not_paths_and_rejects_a_dir_without_pairs(tmp_path
     (devset / "corpus.jsonl").write_text("".join(
         json.dumps({"_id": i, "text": "t"}) + "\n"
         for i in ["es:evince/duplex-3pages", "es:evince/duplex-4pages", "es:eog/rotate"]))
+    (devset / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "Folleto de 3 páginas"}) + "\n")
     run = tmp_path / "run"
     (run / "data" / "pairs").mkdir(parents=True)
     pd.DataFrame({"query": ["Folleto de 4 páginas"], "positive_id": ["es:evince/duplex-3pages"]}).to_parquet(
