@@ -195,10 +195,11 @@ def _rows(dataset: Path, config: str) -> list[dict[str, Any]]:
 
 
 def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[int], out: Path,
-             shown: Path | None = None) -> dict[str, Any]:
+             shown: Path | None = None, train_shown: bool = False) -> dict[str, Any]:
     """`run_eval` with the student's recipe and the human split; synthetic − base also over the
     human-train questions never shown to the generator (`shown`: its examples file, None when
-    it was shown none; eval/unseen.py)."""
+    it was shown none; eval/unseen.py); `train_shown`: the synthetic arm also trains on those
+    examples' pairs (`synthir eval --train-shown`)."""
     from synthir.eval.harness import EvalOptions, run_eval
     from synthir.eval.train import TrainOptions
 
@@ -209,11 +210,13 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
     t0 = time.time()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
                    passage_prefix=r["passage_prefix"],
-                   eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT, score_unseen=shown or "none"))
+                   eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT, score_unseen=shown or "none",
+                                         train_shown=train_shown))
     comp = res["comparison"]
     return {"student": student, "loss": loss, "recipe": dict(r), "arms": {a: s["all"] for a, s in comp["arms"].items()},
             "deltas": {k: v["all"] for k, v in comp["deltas"].items() if "all" in v},
             "test_queries": res["info"]["queries"]["all"], "unseen": comp["unseen"],
+            "train_rows_shown_examples": res["info"]["train_rows_shown_examples"],
             "seconds": round(time.time() - t0, 1)}
 
 
@@ -235,7 +238,9 @@ def _cell(s: dict[str, Any]) -> str:
 def markdown(results: dict[str, Any]) -> str:
     lines = ["# Downstream: base vs synthetic vs human (nDCG@10 on the real-question test half)", "",
              f"- machine: {results['machine']}; seeds {results['seeds']}; recipe `{results['recipe']}`"
-             + "".join(f" `{o}`" for o in results.get("recipe_overrides", [])), ""]
+             + "".join(f" `{o}`" for o in results.get("recipe_overrides", []))
+             + ("; the synthetic arm also trains on the shown examples (`--train-shown`)"
+                if results.get("train_shown") else ""), ""]
     for ds in results["devsets"]:
         g = ds["generation"]
         lines += [f"## {ds['devset']} ({g['lang']})", "",
@@ -280,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fewshot-human", type=int, default=0, metavar="N",
                     help="Promptagator's in-domain examples: N (question, page) pairs of the human-TRAIN half "
                          "as the query method's examples_file (at most 8; never a test question)")
+    ap.add_argument("--train-shown", action="store_true",
+                    help="the synthetic arm also trains on the --fewshot-human examples' (question, page) pairs")
     ap.add_argument("--recipe-set", dest="recipe_sets", action="append", default=[], metavar="KEY=VALUE",
                     help="override the generation recipe as `synthir run --set` does, e.g. "
                          "embedder.name=sentence-transformers (recorded in the results)")
@@ -292,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU", "seeds": seeds,
                                "recipe": str(a.recipe.relative_to(ROOT) if a.recipe.is_relative_to(ROOT) else a.recipe.name),
-                               "recipe_overrides": a.recipe_sets, "students": STUDENT_RECIPES, "devsets": []}
+                               "recipe_overrides": a.recipe_sets, "train_shown": a.train_shown, "students": STUDENT_RECIPES,
+                               "devsets": []}
     for devset in a.devset:
         dataset, gen = generate(devset, a.recipe, a.work, reuse=a.reuse_data, fewshot=a.fewshot_human,
                                 recipe_sets=a.recipe_sets)
@@ -304,8 +312,10 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 eval_dir = a.work / devset.name / (f"eval-{student}-{loss}" + (f"-{a.tag}" if a.tag else ""))
                 shown = a.work / devset.name / "fewshot.jsonl"  # the examples, whichever run wrote them
+                if a.train_shown and not shown.is_file():
+                    raise SystemExit(f"--train-shown: {devset.name} has no examples file; run with --fewshot-human N")
                 entry["evals"].append(evaluate(dataset, devset, student, loss, seeds, eval_dir,
-                                               shown if shown.is_file() else None))
+                                               shown if shown.is_file() else None, a.train_shown))
                 keep_per_query(eval_dir, ROOT / "benchmarks" / "results" / "per_query" / name
                                / f"{devset.name}-{student}-{loss}")
                 out_json.parent.mkdir(parents=True, exist_ok=True)

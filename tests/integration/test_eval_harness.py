@@ -190,3 +190,34 @@ def test_topic_batching_clusters_with_the_base_student_and_trains(tmp_path):
     stats = finetune(st, {"mnrl": rows}, tmp_path, replace(opts, batch_size=2))  # MNRL needs 2 rows a batch
     assert stats["steps"] == 2 and stats["loss"] > 0
     assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4
+
+
+def test_train_shown_trains_the_synthetic_arm_on_the_shown_examples_too(devset, tmp_path, capsys):
+    """`--train-shown` for real: one shown human-train question joins the synthetic arm's pairs
+    (one real step), is left out of the unseen questions, and a shown test question is a
+    one-line error."""
+    from datasets import load_dataset
+
+    from synthir.eval.human import split_queries
+    from synthir.io.beir import read_beir
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    data = read_beir(devset)
+    split = split_queries(list(data.qrels["test"]), 0.5, 0)
+    shown, leak = tmp_path / "shown.jsonl", tmp_path / "leak.jsonl"
+    shown.write_text(json.dumps({"passage": "p", "query": data.queries[split.train[0]]}) + "\n")
+    leak.write_text(json.dumps({"passage": "p", "query": data.queries[split.test[0]]}) + "\n")
+    args = ["eval", str(paths.root), "--beir", str(devset), "--batch-size", "4", "--lr", "1e-3", "--max-steps", "1",
+            "--seeds", "0", "--human-split", "0.5", "--bootstrap", "50", "--config", "pairs", "--train-shown"]
+    out = tmp_path / "eval"
+    assert main([*args, "--out", str(out), "--score-unseen", str(shown)]) == 0
+    info = json.loads((out / "eval.json").read_text())
+    pairs = len(load_dataset(str(paths.root), "pairs", split="train"))
+    assert info["train_rows_shown_examples"] == 1 and info["training"]["synthetic"]["rows"] == pairs + 1
+    assert info["training"]["human"]["rows"] == info["human_split"]["train_pairs"]
+    assert json.loads((out / "comparison.json").read_text())["unseen"]["left_out"] >= 1
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "bad"), "--score-unseen", str(leak)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not human-train questions" in err and len(err.splitlines()) == 1

@@ -27,7 +27,7 @@ from typing import Any
 
 from synthir.errors import ConfigError, InputError
 from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401  (table: the CLI's printer)
-from synthir.eval.human import check_disjoint, human_pairs, split_queries
+from synthir.eval.human import check_disjoint, human_pairs, shown_pairs, split_queries
 from synthir.eval.merge import training_record
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
 from synthir.eval.train import TrainOptions, finetune, load_training
@@ -47,7 +47,11 @@ class EvalOptions:
     resamples / bootstrap_seed: the paired bootstrap over queries;
     score_unseen: with a human split, also score synthetic − base on the human-train queries
     the synthetic arm never saw -- the JSONL of examples its generator was shown, or "none"
-    (eval/unseen.py)."""
+    (eval/unseen.py);
+    train_shown: the synthetic arm also trains on the questions its generator was shown (the
+    score_unseen file), each with its judged pages from the human-train part: Promptagator's
+    few-shot examples are labelled in-domain data, a handful of the human arm's own pairs
+    (shown_pairs)."""
 
     seeds: list[int] | None = None
     human_split: float | None = None
@@ -55,6 +59,7 @@ class EvalOptions:
     resamples: int = 1000
     bootstrap_seed: int = 0
     score_unseen: Path | str | None = None
+    train_shown: bool = False
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for options that cannot run."""
@@ -64,6 +69,8 @@ class EvalOptions:
             raise ConfigError(f"--human-split must be a fraction in (0, 1) (got {self.human_split})")
         if self.score_unseen is not None and self.human_split is None:
             raise ConfigError("--score-unseen needs --human-split (without one every judged query is a test query)")
+        if self.train_shown and (self.score_unseen is None or str(self.score_unseen) == "none"):
+            raise ConfigError("--train-shown needs --score-unseen SHOWN.jsonl (the examples the generator was shown)")
         if self.resamples < 1:
             raise ConfigError(f"--bootstrap must be >= 1 resamples (got {self.resamples})")
 
@@ -129,6 +136,23 @@ def _unseen_queries(score_unseen: Path | str | None, data: Any, judged: list[str
     return unseen_train(train_qids, test_qids, data.queries, shown | set(_training_queries(sets))), len(shown)
 
 
+def _with_shown(sets: dict[str, tuple[str, Any]], rows: list[dict[str, str]]) -> dict[str, tuple[str, Any]]:
+    """`sets` with the shown examples' pairs (`rows`) added to every pair loss's rows
+    (`--train-shown`); ConfigError when there is no pair loss or its rows are not pairs."""
+    from datasets import Dataset, concatenate_datasets
+
+    pair_losses = [name for name in sets if name != "marginmse"]
+    extra = Dataset.from_list([{"anchor": r["anchor"], "positive": r["positive"]} for r in rows])
+    out = dict(sets)
+    for name in pair_losses:
+        config, ds = sets[name]
+        if set(ds.column_names) != {"anchor", "positive"}:
+            raise ConfigError(f"--train-shown adds pairs, but the `{config}` rows have {ds.column_names}: "
+                              "use --config pairs")
+        out[name] = (config, concatenate_datasets([ds, extra.cast(ds.features)]))
+    return out
+
+
 def _only(runs: list[dict[str, dict[str, float]]], qids: list[str]) -> list[dict[str, dict[str, float]]]:
     """Per-query scores restricted to `qids` (every metric of every run)."""
     return [{m: {q: v[q] for q in qids} for m, v in r.items()} for r in runs]
@@ -180,6 +204,8 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     model is loaded."""
     opts, eval_opts = (opts or TrainOptions()).for_student(model), eval_opts or EvalOptions()
     eval_opts.check()
+    if eval_opts.train_shown and opts.loss.split("+") == ["marginmse"]:
+        raise ConfigError("--train-shown adds (question, page) pairs: use a loss with MNRL or GIST")
     try:
         import ir_measures  # noqa: F401
     except ImportError:
@@ -198,6 +224,9 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     test_qids = groups["all"]
     check_disjoint((r["query_id"] for r in human_rows), test_qids)
     unseen, n_shown = _unseen_queries(eval_opts.score_unseen, data, judged, test_qids, sets)  # before any model
+    shown_rows = shown_pairs(human_rows, read_shown(Path(eval_opts.score_unseen))) if eval_opts.train_shown else []
+    if shown_rows:
+        sets = _with_shown(sets, shown_rows)
     scored = test_qids + unseen
     out_dir.mkdir(parents=True, exist_ok=True)
     kw = {"k": k, "query_prefix": query_prefix, "passage_prefix": passage_prefix}
@@ -240,7 +269,8 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     test_texts = {norm(data.queries[q]) for q in test_qids}
     info = {"dataset": str(dataset_dir), "beir": str(beir_dir), "qrels_split": split, "model": model,
             "train_config": sets["mnrl"][0] if "mnrl" in sets else "distill",
-            "train_rows": training["synthetic"]["rows"], "train": training["synthetic"]["runs"][0],
+            "train_rows": training["synthetic"]["rows"], "train_rows_shown_examples": len(shown_rows),
+            "train": training["synthetic"]["runs"][0],
             "training": training, "seeds": seeds, "human_split": info_split,
             "synthetic_rows_matching_a_test_query": _overlap(sets, test_texts),
             "options": {**asdict(opts), **asdict(eval_opts), "k": k, "query_prefix": query_prefix,

@@ -87,3 +87,22 @@ def human_pairs(data: BeirData, qrels_split: str, split: HumanSplit) -> tuple[li
         raise InputError(f"the human-train part ({len(split.train)} queries) has no judged document "
                          "in corpus.jsonl to train on")
     return rows, dropped
+
+
+def shown_pairs(rows: list[dict[str, str]], shown: set[str]) -> list[dict[str, str]]:
+    """The human-train pairs of the questions the generator was shown (`synthir eval
+    --train-shown`): Promptagator (Dai et al. 2022) prompts with up to 8 labelled in-domain
+    examples, so training on them too uses no label beyond those.
+
+    Inputs: `rows`, `human_pairs`' rows (train part only, test-text duplicates dropped);
+    `shown`, the normalised shown questions (eval/unseen.py `read_shown`).
+    Output: the rows whose question is shown, in their order. InputError (one line) when a shown
+    question is no human-train question of this split: it may be a test question, and training
+    on it would score the synthetic arm on what it was taught."""
+    out = [r for r in rows if _norm(r["anchor"]) in shown]
+    missing = shown - {_norm(r["anchor"]) for r in out}
+    if missing:
+        raise InputError(f"--train-shown: {len(missing)} of the {len(shown)} shown questions are not human-train "
+                         f"questions of this split (e.g. {sorted(missing)[0]!r}); write the examples from the same "
+                         "--human-split and --human-split-seed (`synthir examples`)")
+    return out

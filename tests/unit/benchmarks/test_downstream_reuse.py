@@ -78,3 +78,25 @@ def test_data_without_a_record_is_reused_unchecked_and_a_failed_run_leaves_no_re
     with pytest.raises(RuntimeError, match="killed"):
         downstream.generate(dev, SHORT, work, fewshot=8)
     assert not (work / dev.name / downstream.RECIPE_RECORD).exists()
+
+
+def test_train_shown_needs_the_examples_file_and_reaches_the_eval(tmp_path, monkeypatch):
+    """--train-shown: without a --fewshot-human examples file the run stops with one line before
+    any eval; with one, the eval gets it as both the shown file and the training flag."""
+    dev, work = _dev(tmp_path), tmp_path / "w"
+    monkeypatch.setattr(downstream, "ROOT", tmp_path)
+    monkeypatch.setattr(downstream, "generate", lambda *a, **k: (work / "data", {"rows": {}}))
+    calls = []
+    monkeypatch.setattr(downstream, "evaluate", lambda *a: calls.append(a) or {})
+    monkeypatch.setattr(downstream, "keep_per_query", lambda *a: None)
+    monkeypatch.setattr(downstream, "markdown", lambda r: "")
+    argv = ["--devset", str(dev), "--work", str(work), "--students", "e5-small", "--losses", "mnrl", "--seeds", "0",
+            "--train-shown"]
+    with pytest.raises(SystemExit, match="--train-shown: .* has no examples file; run with --fewshot-human N"):
+        downstream.main(argv)
+    assert calls == []
+    (work / dev.name).mkdir(parents=True)
+    (work / dev.name / "fewshot.jsonl").write_text('{"query": "q", "passage": "p"}\n')
+    assert downstream.main(argv) == 0
+    assert calls[0][-2:] == (work / dev.name / "fewshot.jsonl", True)
+    assert json.loads((tmp_path / "benchmarks" / "results" / "downstream.json").read_text())["train_shown"] is True

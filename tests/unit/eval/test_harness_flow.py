@@ -222,3 +222,42 @@ def test_score_unseen_leaves_out_a_train_question_worded_as_a_test_one(dirs, fak
                    eval_opts=EvalOptions(human_split=0.5, resamples=50, score_unseen="none"))
     u = res["comparison"]["unseen"]
     assert (u["left_out"], u["queries"]) == (1, N - 1)
+
+
+def test_train_shown_adds_the_shown_examples_to_the_synthetic_arm_only(dirs, fakes, tmp_path):
+    """--train-shown: the shown human-train questions join the synthetic arm's pairs, each with
+    its judged page; the human arm and the test half are untouched; a shown test question, a
+    missing file or a loss without pairs is a one-line error before any model."""
+    from datasets import load_dataset
+
+    from synthir.errors import ConfigError, InputError
+    from synthir.eval.human import split_queries
+
+    dataset, beir = dirs
+    hs = split_queries([f"q{i}" for i in range(N)], 0.5, 0)
+    shown = tmp_path / "shown.jsonl"
+    shown.write_text("".join(json.dumps({"passage": "cut …", "query": f"What about topic {q[1:]} ?"}) + "\n"
+                             for q in hs.train[:2]))
+    eo = dict(seeds=[0], human_split=0.5, resamples=50, score_unseen=shown)
+    res = run_eval(dataset, beir, tmp_path / "t", opts=TrainOptions(max_steps=1),
+                   eval_opts=EvalOptions(**eo, train_shown=True))
+    synthetic, human = fakes["trained"][0][3], fakes["trained"][1][3]
+    published = load_dataset(str(dataset), "pairs", split="train")["query"]
+    assert synthetic[:len(published)] == published  # every synthetic pair, then the shown ones
+    assert synthetic[len(published):] == [f"what about topic {q[1:]} ?" for q in hs.train[:2]]
+    assert len(human) == len(hs.train)
+    assert res["info"]["train_rows_shown_examples"] == 2 and res["info"]["train_rows"] == len(published) + 2
+    assert res["info"]["options"]["train_shown"] is True
+    assert res["comparison"]["unseen"]["left_out"] == 2  # shown questions are never scored as unseen
+    fakes["loaded"] = 0
+    leak = tmp_path / "leak.jsonl"
+    leak.write_text(json.dumps({"query": f"what about topic {hs.test[0][1:]} ?"}) + "\n")
+    with pytest.raises(InputError, match="not human-train questions"):
+        run_eval(dataset, beir, tmp_path / "a", eval_opts=EvalOptions(**{**eo, "score_unseen": leak}, train_shown=True))
+    with pytest.raises(ConfigError, match="--train-shown needs --score-unseen"):
+        run_eval(dataset, beir, tmp_path / "b", eval_opts=EvalOptions(human_split=0.5, score_unseen="none",
+                                                                      train_shown=True))
+    with pytest.raises(ConfigError, match="use a loss with MNRL"):
+        run_eval(dataset, beir, tmp_path / "c", opts=TrainOptions(max_steps=1, loss="marginmse"),
+                 eval_opts=EvalOptions(**eo, train_shown=True))
+    assert fakes["loaded"] == 0
