@@ -138,7 +138,8 @@ def _unseen_queries(score_unseen: Path | str | None, data: Any, judged: list[str
 
 def _with_shown(sets: dict[str, tuple[str, Any]], rows: list[dict[str, str]]) -> dict[str, tuple[str, Any]]:
     """`sets` with the shown examples' pairs (`rows`) added to every pair loss's rows
-    (`--train-shown`); ConfigError when there is no pair loss or its rows are not pairs."""
+    (`--train-shown`); ConfigError when a pair loss's rows are not (anchor, positive) pairs
+    (run_eval has already refused a loss without one)."""
     from datasets import Dataset, concatenate_datasets
 
     pair_losses = [name for name in sets if name != "marginmse"]

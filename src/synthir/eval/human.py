@@ -98,7 +98,9 @@ def shown_pairs(rows: list[dict[str, str]], shown: set[str]) -> list[dict[str, s
     `shown`, the normalised shown questions (eval/unseen.py `read_shown`).
     Output: the rows whose question is shown, in their order. InputError (one line) when a shown
     question is no human-train question of this split: it may be a test question, and training
-    on it would score the synthetic arm on what it was taught."""
+    on it would score the synthetic arm on what it was taught; InputError for an empty file."""
+    if not shown:
+        raise InputError("--train-shown: the examples file holds no question to train on")
     out = [r for r in rows if _norm(r["anchor"]) in shown]
     missing = shown - {_norm(r["anchor"]) for r in out}
     if missing:

@@ -254,6 +254,10 @@ def test_train_shown_adds_the_shown_examples_to_the_synthetic_arm_only(dirs, fak
     leak.write_text(json.dumps({"query": f"what about topic {hs.test[0][1:]} ?"}) + "\n")
     with pytest.raises(InputError, match="not human-train questions"):
         run_eval(dataset, beir, tmp_path / "a", eval_opts=EvalOptions(**{**eo, "score_unseen": leak}, train_shown=True))
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n")
+    with pytest.raises(InputError, match="holds no question"):
+        run_eval(dataset, beir, tmp_path / "e", eval_opts=EvalOptions(**{**eo, "score_unseen": empty}, train_shown=True))
     with pytest.raises(ConfigError, match="--train-shown needs --score-unseen"):
         run_eval(dataset, beir, tmp_path / "b", eval_opts=EvalOptions(human_split=0.5, score_unseen="none",
                                                                       train_shown=True))
