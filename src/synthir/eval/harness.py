@@ -122,15 +122,22 @@ def _overlap(sets: dict[str, tuple[str, Any]], test_texts: set[str]) -> int:
     return sum(t in test_texts for t in _training_queries(sets))
 
 
-def _unseen_queries(score_unseen: Path | str | None, data: Any, judged: list[str], test_qids: list[str],
+def _shown(score_unseen: Path | str | None) -> set[str] | None:
+    """The normalised questions of `--score-unseen`'s file (read once, for the unseen scoring and
+    `--train-shown`); an empty set for `none`, None without the flag."""
+    if score_unseen is None:
+        return None
+    return set() if str(score_unseen) == "none" else read_shown(Path(score_unseen))
+
+
+def _unseen_queries(shown: set[str] | None, data: Any, judged: list[str], test_qids: list[str],
                     sets: dict[str, tuple[str, Any]]) -> tuple[list[str], int]:
     """(human-train query ids the synthetic arm never saw, how many questions were shown to the
-    generator) for `--score-unseen` (eval/unseen.py); ([], 0) without it. Left out: a question
-    shown, one equal to a synthetic training query, and one equal to a test question (it would
-    count twice)."""
-    if score_unseen is None:
+    generator) for `--score-unseen` (eval/unseen.py; `shown` from `_shown`); ([], 0) without
+    it. Left out: a question shown, one equal to a synthetic training query, and one equal to a
+    test question (it would count twice)."""
+    if shown is None:
         return [], 0
-    shown = set() if str(score_unseen) == "none" else read_shown(Path(score_unseen))
     test = set(test_qids)
     train_qids = [q for q in judged if q not in test]
     return unseen_train(train_qids, test_qids, data.queries, shown | set(_training_queries(sets))), len(shown)
@@ -224,8 +231,9 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     groups, human_rows, info_split = _human_split(data, split, groups, eval_opts)
     test_qids = groups["all"]
     check_disjoint((r["query_id"] for r in human_rows), test_qids)
-    unseen, n_shown = _unseen_queries(eval_opts.score_unseen, data, judged, test_qids, sets)  # before any model
-    shown_rows = shown_pairs(human_rows, read_shown(Path(eval_opts.score_unseen))) if eval_opts.train_shown else []
+    shown = _shown(eval_opts.score_unseen)  # before any model
+    unseen, n_shown = _unseen_queries(shown, data, judged, test_qids, sets)
+    shown_rows = shown_pairs(human_rows, shown or set()) if eval_opts.train_shown else []
     if shown_rows:
         sets = _with_shown(sets, shown_rows)
     scored = test_qids + unseen

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from synthir.errors import ConfigError, InputError
 from synthir.eval.retrieval import doc_text
+from synthir.eval.unseen import norm
 from synthir.io.beir import BeirData
 
 
@@ -58,10 +59,6 @@ def check_disjoint(train_qids: Iterable[str], test_qids: Iterable[str]) -> None:
         raise AssertionError(f"test queries in the training data: {sorted(leaked)[:5]}")
 
 
-def _norm(text: str) -> str:
-    return " ".join(text.casefold().split())
-
-
 def human_pairs(data: BeirData, qrels_split: str, split: HumanSplit) -> tuple[list[dict[str, str]], int]:
     """Training pairs of the human-train part.
 
@@ -69,14 +66,14 @@ def human_pairs(data: BeirData, qrels_split: str, split: HumanSplit) -> tuple[li
     Output: ([{"query_id", "anchor", "positive"}], dropped) with one row per (train query,
     document judged > 0) in qrels order, the document as retrieval encodes it (`title. text`);
     `dropped` counts train queries left out because their text is also a test query's."""
-    test_texts = {_norm(data.queries[q]) for q in split.test if q in data.queries}
+    test_texts = {norm(data.queries[q]) for q in split.test if q in data.queries}
     rows: list[dict[str, str]] = []
     dropped = 0
     for qid in split.train:
         text = data.queries.get(qid)
         if text is None:
             continue
-        if _norm(text) in test_texts:
+        if norm(text) in test_texts:
             dropped += 1
             continue
         for did, grade in data.qrels[qrels_split].get(qid, {}).items():
@@ -101,8 +98,8 @@ def shown_pairs(rows: list[dict[str, str]], shown: set[str]) -> list[dict[str, s
     on it would score the synthetic arm on what it was taught; InputError for an empty file."""
     if not shown:
         raise InputError("--train-shown: the examples file holds no question to train on")
-    out = [r for r in rows if _norm(r["anchor"]) in shown]
-    missing = shown - {_norm(r["anchor"]) for r in out}
+    out = [r for r in rows if norm(r["anchor"]) in shown]
+    missing = shown - {norm(r["anchor"]) for r in out}
     if missing:
         raise InputError(f"--train-shown: {len(missing)} of the {len(shown)} shown questions are not human-train "
                          f"questions of this split (e.g. {sorted(missing)[0]!r}); write the examples from the same "
