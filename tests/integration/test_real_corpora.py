@@ -157,3 +157,27 @@ def test_debian_html_manual_runs_end_to_end(tmp_path):
     card = (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
     assert f"Documents → passages: {d['documents']} documents → {d['passages']} passages" in card
     assert result["rows"]["pairs"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("apt-get") is None, reason="needs apt-get (Debian/Ubuntu)")
+def test_gnome_help_devset_keeps_the_booklet_page_order(tmp_path):
+    """evince-common, the real package (about 1 MB): five booklet pages per language give their
+    page order only inside a Mallard <tree>, the one thing that tells those pages apart. The
+    dev set's passages must carry it, in English and Spanish."""
+    from synthir.errors import InputError
+    from synthir.eval.debian_devsets import build_gnome_help_devset
+    from synthir.eval.debs import fetch_deb
+
+    try:
+        fetch_deb("evince-common", tmp_path / "debs")
+    except InputError as exc:
+        pytest.skip(f"no Debian archive: {exc}")
+    for lang in ("en", "es"):
+        out = tmp_path / lang
+        build_gnome_help_devset("evince", lang, out, cache_dir=tmp_path / "debs")
+        text = {r["_id"].split("/")[-1]: r["text"]
+                for r in map(json.loads, (out / "corpus.jsonl").open(encoding="utf-8"))}
+        assert "16, 1, 2, 15, 14, 3, 4, 13, 12, 5, 6, 11, 10, 7, 8, 9" in text["duplex-16pages"]
+        assert "20, 1, 2, 19, 18, 3, 4, 17, 16" in text["singlesided-17-20pages"]
+        assert "16, 1, 2, 15" in text["singlesided-13-16pages"]

@@ -52,10 +52,11 @@ def _local(el: ET.Element) -> str:
     return tag.removeprefix(MALLARD) if isinstance(tag, str) and tag.startswith(MALLARD) else ""
 
 
-def _inline_text(el: ET.Element, link_titles: dict[str, str]) -> str:
+def _inline_text(el: ET.Element, link_titles: dict[str, str], exclude: frozenset[str] = frozenset()) -> str:
     """Text of `el` and its descendants as Yelp renders it: media/comments skipped; an empty
     <link xref="page"> shows the linked page's title, an empty <link href="URL"> the URL;
-    <guiseq> items are joined by " ▸ ", <keyseq> keys by "+"."""
+    <guiseq> items are joined by " ▸ ", <keyseq> keys by "+". Children named in `exclude`
+    are left out (their tails are kept)."""
     sep = _SEQ_SEPARATORS.get(_local(el))
     if sep is not None:
         return sep.join(_inline_text(c, link_titles) for c in el
@@ -63,7 +64,7 @@ def _inline_text(el: ET.Element, link_titles: dict[str, str]) -> str:
     parts: list[str] = [el.text or ""]
     for child in el:
         name = _local(child)
-        if name and name not in _MALLARD_SKIP:
+        if name and name not in _MALLARD_SKIP and name not in exclude:
             inner = _inline_text(child, link_titles)
             if name == "link" and not inner.strip():
                 inner = (link_titles.get((child.get("xref") or "").split("#")[0], "")
@@ -73,13 +74,30 @@ def _inline_text(el: ET.Element, link_titles: dict[str, str]) -> str:
     return "".join(parts)
 
 
+def _tree_items(tree: ET.Element, link_titles: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """("item", text) of every item of a Mallard <tree>, depth first. A tree item holds inline
+    text and its sub-items (Yelp shows each on its own line); it has no <p>, so without this the
+    text is lost: the evince booklet pages give their page order this way ("... in this order:"
+    then the item "16, 1, 2, 15, ..."), the only thing that tells those pages apart."""
+    for item in tree:
+        if _local(item) != "item":
+            continue
+        text = _norm(_inline_text(item, link_titles, frozenset({"item"})))
+        if text:
+            yield "item", text
+        yield from _tree_items(item, link_titles)
+
+
 def _blocks(el: ET.Element, link_titles: dict[str, str]) -> Iterator[tuple[str, str]]:
-    """(element name, text) of every non-empty leaf block under `el`, in document order."""
+    """(element name, text) of every non-empty leaf block under `el`, in document order
+    (a <tree>'s items are blocks too: `_tree_items`)."""
     for child in el:
         name = _local(child)  # "" for comments, processing instructions, xi:include, ...
         if not name or name in _MALLARD_SKIP:
             continue
-        if name in _MALLARD_LEAF:
+        if name == "tree":
+            yield from _tree_items(child, link_titles)
+        elif name in _MALLARD_LEAF:
             text = _norm(_inline_text(child, link_titles))
             if text:
                 yield name, text

@@ -53,6 +53,19 @@ def test_mallard_page_title_desc_and_body_as_read():
     assert "Paint a wall" not in page.text and "Someone" not in page.text and "screenshot" not in page.text
 
 
+def test_mallard_tree_items_are_text():
+    """A <tree> item holds inline text and sub-items, no <p>: the evince booklet pages give
+    their page order this way, and it is the only thing that tells those pages apart."""
+    page = parse_mallard_page(_page("duplex-16pages", "16-page booklet", """
+      <steps><item><p>Choose the <gui>General</gui> tab.</p>
+        <tree><item>Type the page numbers in this order: <item>16, 1, 2, 15</item> <item>... and so
+          <em>on</em></item></item></tree></item>
+      <item><p>Click <gui>Print</gui>.</p></item></steps>"""))
+    assert page.text.split("\n") == ["Choose the General tab.", "Type the page numbers in this order:",
+                                     "16, 1, 2, 15", "... and so on", "Click Print."]
+    assert page.paragraphs == ("Choose the General tab.", "Click Print.")
+
+
 @pytest.mark.parametrize("xml, msg", [("<page><p>unclosed</page>", "not well-formed"),
                                       (f"<topic {NS}/>", "not a Mallard page")])
 def test_mallard_bad_input_is_one_line_error(xml, msg):
