@@ -28,6 +28,8 @@ from typing import Any, Iterable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+from published import labelled, pair_rows  # noqa: E402
 
 APPS: dict[str, re.Pattern[str]] = {
     "gedit": re.compile(r"\bgedit\b", re.I),
@@ -57,18 +59,15 @@ def tally(rows: Iterable[tuple[str, str]]) -> dict[str, int]:
 
 def run_counts(out: Path) -> dict[str, dict[str, int]]:
     """Parsed queries (generate shards) and kept pairs (published `pairs`) of one run dir."""
-    import pandas as pd
-
     from synthir.io.files import read_jsonl
 
     parsed = [(r["query"], r["passage_id"])
               for f in sorted(glob.glob(str(out / ".synthir" / "shards" / "*" / "queries.jsonl")))
               for r in read_jsonl(Path(f))]
-    files = sorted(glob.glob(str(out / "data" / "pairs" / "*.parquet")))
-    if not parsed or not files:
-        raise SystemExit(f"{out.name}: no generate shards or no published pairs in this run dir")
-    pairs = pd.concat(pd.read_parquet(f, columns=["query", "positive_id"]) for f in files)
-    return {"parsed": tally(parsed), "kept": tally(zip(pairs["query"], pairs["positive_id"]))}
+    if not parsed:
+        raise SystemExit(f"{out.name}: no generate shards in this run dir")
+    pairs = pair_rows(out, ["query", "positive_id"])
+    return {"parsed": tally(parsed), "kept": tally((r["query"], r["positive_id"]) for r in pairs)}
 
 
 def human_counts(devset: Path) -> dict[str, int]:
@@ -77,16 +76,6 @@ def human_counts(devset: Path) -> dict[str, int]:
 
     texts = list(read_beir(devset, corpus=False).queries.values())
     return {"n": len(texts), "named": sum(any(rx.search(t) for rx in APPS.values()) for t in texts)}
-
-
-def _pairs(specs: list[str]) -> list[tuple[str, Path]]:
-    out = []
-    for spec in specs:
-        label, sep, path = spec.partition("=")
-        if not sep or not label or not path:
-            raise SystemExit(f"expected LABEL=PATH, got {spec!r}")
-        out.append((label, Path(path)))
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,10 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.run and not args.human:
         raise SystemExit("give at least one --run or --human")
     result: dict[str, Any] = {"runs": {}, "human": {}}
-    for label, path in _pairs(args.run):
+    for label, path in labelled(args.run):
         c = result["runs"][label] = run_counts(path)
         print(f"{label}: parsed {c['parsed']}, kept {c['kept']}")
-    for label, path in _pairs(args.human):
+    for label, path in labelled(args.human):
         c = result["human"][label] = human_counts(path)
         print(f"{label} (human): {c}")
     dest = ROOT / "benchmarks" / "results" / f"app_names-{args.tag}.json"

@@ -20,13 +20,15 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from synthir.errors import InputError
 from synthir.io.beir import read_beir
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+from published import labelled, pair_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_ID = re.compile(r"(\d+)(?:-(\d+))?pages$")
@@ -68,12 +70,8 @@ def main() -> None:
         raise SystemExit(f"page_counts: {args.devset} is not BEIR jsonl with _id ({e})") from None
     numbered = sum(page_counts(i) is not None for i in ids)
     out: dict[str, Any] = {}
-    for spec in args.run:
-        label, sep, run_dir = spec.partition("=")
-        files = sorted((Path(run_dir) / "data" / "pairs").glob("*.parquet"))
-        if not sep or not files:
-            raise SystemExit(f"page_counts: --run {spec!r}: want LABEL=DIR with data/pairs/*.parquet")
-        rows = [r for f in files for r in pq.read_table(f, columns=["query", "positive_id"]).to_pylist()]
+    for label, run_dir in labelled(args.run, what="--run LABEL=DIR"):
+        rows = pair_rows(run_dir, ["query", "positive_id"])
         out[label] = count_run(rows, numbered)
         print(label, {k: v for k, v in out[label].items() if k != "wrong_examples"})
     dest = ROOT / "benchmarks" / "results" / f"page_counts-{args.tag}.json"

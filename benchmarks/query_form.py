@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
-
-import pyarrow.parquet as pq
 
 from synthir.errors import ConfigError, InputError
 from synthir.io.beir import read_beir
 from synthir.prompting import read_examples
 from synthir.query_form import form
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+from published import labelled, pair_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,13 +34,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def dataset_forms(dataset: Path) -> dict[str, Any]:
     """{method/lang: form} of the dataset's published pairs; SystemExit (one line) when the dir
     has no pairs config."""
-    files = sorted((dataset / "data" / "pairs").glob("*.parquet"))
-    if not files:
-        raise SystemExit(f"{dataset.name}: no data/pairs/*.parquet (not a published synthir dataset)")
     queries: dict[str, list[str]] = defaultdict(list)
-    for f in files:
-        for row in pq.read_table(f, columns=["query", "method", "query_lang"]).to_pylist():
-            queries[f"{row['method']}/{row['query_lang']}"].append(row["query"])
+    for row in pair_rows(dataset, ["query", "method", "query_lang"]):
+        queries[f"{row['method']}/{row['query_lang']}"].append(row["query"])
     return {k: form(v) for k, v in sorted(queries.items())}
 
 
@@ -49,10 +47,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--examples", type=Path, help="an examples_file (JSONL rows with `query`)")
     ap.add_argument("--questions", type=Path, help="a BEIR dir: the form of its queries.jsonl")
     args = ap.parse_args(argv)
-    dirs = {}
-    for item in args.datasets:
-        label, _, path = item.rpartition("=")
-        dirs[label or Path(path).name] = Path(path)
+    dirs = dict(labelled(args.datasets, bare_ok=True, what="DIR or LABEL=DIR"))
     out: dict[str, Any] = {"datasets": {label: dataset_forms(d) for label, d in dirs.items()}}
     try:
         if args.examples:

@@ -41,8 +41,15 @@ def test_run_counts_reads_parsed_shards_and_kept_pairs(tmp_path):
 
 
 def test_a_dir_without_a_run_is_a_one_line_error(tmp_path):
-    with pytest.raises(SystemExit, match="no generate shards or no published pairs"):
+    with pytest.raises(SystemExit, match="no generate shards"):
         app_names.run_counts(tmp_path)
+    shard = tmp_path / ".synthir" / "shards" / "00000"
+    shard.mkdir(parents=True)
+    (shard / "queries.jsonl").write_text(json.dumps({"query": "q", "passage_id": "p"}) + "\n")
+    with pytest.raises(SystemExit, match="no data/pairs/"):
+        app_names.run_counts(tmp_path)
+    with pytest.raises(SystemExit, match="expected LABEL=DIR, got 'nolabel'"):
+        app_names.main(["--tag", "t", "--run", "nolabel"])
 
 
 def test_human_questions_and_results_carry_labels_not_paths(tmp_path, monkeypatch):

@@ -67,7 +67,7 @@ def test_script_writes_labels_not_paths_and_rejects_a_dir_without_pairs(tmp_path
     bad = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "page_counts.py"), "--tag", tag,
                           "--run", f"x={tmp_path}", "--devset", str(devset)],
                          capture_output=True, text=True, cwd=ROOT)
-    assert bad.returncode == 1 and "want LABEL=DIR with data/pairs/*.parquet" in bad.stderr
+    assert bad.returncode == 1 and f"{tmp_path.name}: no data/pairs/*.parquet" in bad.stderr
     assert "Traceback" not in bad.stderr
     assert not dest.exists()
     (devset / "corpus.jsonl").write_text('{"text": "no id"}\n')

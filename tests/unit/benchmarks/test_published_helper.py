@@ -1,0 +1,28 @@
+"""benchmarks/published.py: the LABEL=DIR arguments and `pairs` rows shared by app_names,
+query_form and page_counts."""
+
+import pandas as pd
+import pytest
+
+from tests.benchmark_scripts import load_benchmark
+
+published = load_benchmark("published")
+
+
+def test_labels_name_dirs_and_a_bare_dir_only_where_allowed(tmp_path):
+    assert published.labelled(["a=x/run", "b=y=z"]) == [("a", published.Path("x/run")), ("b", published.Path("y=z"))]
+    assert published.labelled(["x/run1"], bare_ok=True) == [("run1", published.Path("x/run1"))]
+    for bad in ("x/run1", "=x", "a="):
+        with pytest.raises(SystemExit, match=f"expected LABEL=DIR, got {bad!r}"):
+            published.labelled([bad])
+
+
+def test_pair_rows_reads_every_file_in_name_order_and_refuses_a_dir_without(tmp_path):
+    pairs = tmp_path / "ds" / "data" / "pairs"
+    pairs.mkdir(parents=True)
+    pd.DataFrame({"query": ["b"], "positive_id": ["p2"], "x": [1]}).to_parquet(pairs / "train-00001.parquet")
+    pd.DataFrame({"query": ["a"], "positive_id": ["p1"], "x": [0]}).to_parquet(pairs / "train-00000.parquet")
+    assert published.pair_rows(tmp_path / "ds", ["query", "positive_id"]) == [
+        {"query": "a", "positive_id": "p1"}, {"query": "b", "positive_id": "p2"}]
+    with pytest.raises(SystemExit, match="^empty: no data/pairs/\\*.parquet"):
+        published.pair_rows(tmp_path / "empty", ["query"])
