@@ -41,6 +41,17 @@ def test_near_duplicates_keep_first_and_ignore_case_order_punctuation():
     assert near_duplicates([], 90) == [] and near_duplicates(["x"], 90) == [None]
 
 
+def test_near_duplicates_with_other_numbers_are_other_queries():
+    """"Folleto de 16 páginas" and "Folleto de 12 páginas" score 97: the round trip kept both,
+    for different pages, and the run-wide filter dropped the second (§8aq)."""
+    texts = ["Imprimir folleto de 12 páginas", "Imprimir folleto de 16 páginas", "imprimir folleto de 16 paginas!",
+             "Imprimir folleto de 12 paginas", "Folleto de 9, 10 u 11 páginas", "folleto de 9, 10 u 11 páginas."]
+    found = near_duplicates(texts, 95, chunk=2)
+    assert found[0] is None and found[1] is None  # 97, but 16 is not 12
+    assert found[2][0] == 1 and found[3][0] == 0  # the first earlier text with the same numbers
+    assert found[4] is None and found[5][0] == 4
+
+
 def test_filter_chain_reasons_and_language_agreement():
     recs = [q(1, "how long is the nile"),
             q(2, "How long is the Nile?", pid="louvre"),                       # duplicate across the run
