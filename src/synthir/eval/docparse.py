@@ -78,14 +78,19 @@ def _tree_items(tree: ET.Element, link_titles: dict[str, str]) -> Iterator[tuple
     """("item", text) of every item of a Mallard <tree>, depth first. A tree item holds inline
     text and its sub-items (Yelp shows each on its own line); it has no <p>, so without this the
     text is lost: the evince booklet pages give their page order this way ("... in this order:"
-    then the item "16, 1, 2, 15, ..."), the only thing that tells those pages apart."""
-    for item in tree:
-        if _local(item) != "item":
-            continue
-        text = _norm(_inline_text(item, link_titles, frozenset({"item"})))
-        if text:
-            yield "item", text
-        yield from _tree_items(item, link_titles)
+    then the item "16, 1, 2, 15, ..."), the only thing that tells those pages apart. A tree's
+    own <title> is a block as anywhere else."""
+    for child in tree:
+        name = _local(child)
+        if name == "item":
+            text = _norm(_inline_text(child, link_titles, frozenset({"item"})))
+            if text:
+                yield "item", text
+            yield from _tree_items(child, link_titles)
+        elif name in _MALLARD_LEAF:
+            text = _norm(_inline_text(child, link_titles))
+            if text:
+                yield name, text
 
 
 def _blocks(el: ET.Element, link_titles: dict[str, str]) -> Iterator[tuple[str, str]]:

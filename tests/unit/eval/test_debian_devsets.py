@@ -58,10 +58,10 @@ def test_mallard_tree_items_are_text():
     their page order this way, and it is the only thing that tells those pages apart."""
     page = parse_mallard_page(_page("duplex-16pages", "16-page booklet", """
       <steps><item><p>Choose the <gui>General</gui> tab.</p>
-        <tree><item>Type the page numbers in this order: <item>16, 1, 2, 15</item> <item>... and so
+        <tree><title>Page order</title><item>Type the page numbers in this order: <item>16, 1, 2, 15</item> <item>... and so
           <em>on</em></item></item></tree></item>
       <item><p>Click <gui>Print</gui>.</p></item></steps>"""))
-    assert page.text.split("\n") == ["Choose the General tab.", "Type the page numbers in this order:",
+    assert page.text.split("\n") == ["Choose the General tab.", "Page order", "Type the page numbers in this order:",
                                      "16, 1, 2, 15", "... and so on", "Click Print."]
     assert page.paragraphs == ("Choose the General tab.", "Click Print.")
 
