@@ -25,6 +25,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+from published import labelled  # noqa: E402
 
 
 def top_hits(beir: Path, pattern: str, models: dict[str, str], top: int, prefixes: bool) -> dict[str, Any]:
@@ -71,7 +73,7 @@ def main() -> None:
     ap.add_argument("--no-e5-prefixes", dest="prefixes", action="store_false")
     ap.add_argument("--tag", required=True)
     a = ap.parse_args()
-    models = dict(m.split("=", 1) for m in a.model)
+    models = {name: str(path) for name, path in labelled(a.model, what="--model NAME=PATH")}
     out = top_hits(a.beir, a.queries, models, a.top, a.prefixes)
     path = ROOT / "benchmarks" / "results" / f"top_hits-{a.tag}.json"
     path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

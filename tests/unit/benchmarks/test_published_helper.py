@@ -26,3 +26,14 @@ def test_pair_rows_reads_every_file_in_name_order_and_refuses_a_dir_without(tmp_
         {"query": "a", "positive_id": "p1"}, {"query": "b", "positive_id": "p2"}]
     with pytest.raises(SystemExit, match="^empty: no data/pairs/\\*.parquet"):
         published.pair_rows(tmp_path / "empty", ["query"])
+
+
+def test_top_hits_refuses_a_model_without_a_name_in_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(published.Path(published.__file__).with_name("top_hits.py")),
+                           "--beir", str(tmp_path), "--queries", "x", "--model", "e5-small", "--tag", "t"],
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "expected --model NAME=PATH, got 'e5-small'" in done.stderr
+    assert "Traceback" not in done.stderr
