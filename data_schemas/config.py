@@ -364,6 +364,9 @@ class FilterConfig(_Strict):
     passage_duplicate_threshold: float = Field(90.0, ge=0, le=100,
                                                description="near_duplicate among queries of one passage")
     duplicate_threshold: float = Field(95.0, ge=0, le=100, description="near_duplicate across the run")
+    duplicate_keep: Literal["roundtrip", "first"] = Field(
+        "roundtrip", description="of near-duplicate queries written for different passages, keep the one whose "
+                                 "passage the round-trip search ranks best for it (`roundtrip`) or the first")
     language_check: bool = Field(True, description="language ID must agree with the requested language")
 
 

@@ -36,6 +36,8 @@ PAIRS = [
     {"query": "quel est le musée d'art le plus visité", "passage_id": "louvre"},                # kept (fr)
     {"query": "The Great Wall of China is a series of fortifications", "passage_id": "wall"},  # copy
     {"query": "Who composed the Brandenburg concertos?", "passage_id": "chess"},               # duplicate
+    {"query": "How high is Mount Everest above sea level?", "passage_id": "penicillin"},       # duplicate, though first
+    {"query": "how high is mount everest above sea level", "passage_id": "everest"},          # kept: ranks its passage
     {"query": "Wie hoch ist der höchste Berg der Welt und wo liegt er genau",                  # wrong language
      "passage_id": "everest", "language": "fr"},
     {"query": "how do green plants turn sunlight into glucose", "passage_id": "volcano"},      # round trip
@@ -78,6 +80,10 @@ def test_each_planted_problem_is_caught_with_its_reason(filtered):
     by_query = {r["raw"]: (r["stage"], r["reason"]) for r in rejected}
     assert by_query["The Great Wall of China is a series of fortifications"] == ("filter", "copied_from_passage")
     assert by_query["Who composed the Brandenburg concertos?"] == ("filter", "near_duplicate")
+    # of one question written for two passages, the copy whose passage the search ranks best
+    assert by_query["How high is Mount Everest above sea level?"] == ("filter", "near_duplicate")
+    everest = next(r for r in rejected if r["raw"].startswith("How high"))
+    assert "kept for passage everest (source rank 1)" in everest["detail"]
     assert by_query["Wie hoch ist der höchste Berg der Welt und wo liegt er genau"] == ("filter", "wrong_language")
     assert by_query["how do green plants turn sunlight into glucose"] == ("roundtrip", "source_not_in_top_k")
     assert by_query[""] == ("filter", "empty")
@@ -86,7 +92,7 @@ def test_each_planted_problem_is_caught_with_its_reason(filtered):
     moon = next(r for r in rejected if r["reason"] == "eval_contamination")
     assert "eval query eval-beir:e1" in moon["detail"]
     pairs = load_dataset(str(filtered), "pairs")["train"]
-    assert sorted(pairs["positive_id"]) == ["bach", "eiffel", "louvre"]
+    assert sorted(pairs["positive_id"]) == ["bach", "eiffel", "everest", "louvre"]
     assert all(1 <= r <= 2 for r in pairs["roundtrip_rank"])
     assert set(pairs["method"]) == {"byo"}
 
@@ -117,8 +123,8 @@ def test_funnel_reports_language_agreement_and_rank_distribution(filtered):
     f = json.loads((filtered / "funnel.json").read_text())["funnel"]
     assert f["language_id"]["fr"]["checked"] == 2 and f["language_id"]["fr"]["agree"] == 1
     assert f["language_id"]["en"]["agree"] == f["language_id"]["en"]["checked"] >= 3
-    assert sum(f["source_rank"].values()) == f["queries"]["filtered"] == 4
-    assert Counter(f["dropped"]["filter"]) == Counter({"copied_from_passage": 1, "near_duplicate": 1,
+    assert sum(f["source_rank"].values()) == f["queries"]["filtered"] == 5
+    assert Counter(f["dropped"]["filter"]) == Counter({"copied_from_passage": 1, "near_duplicate": 2,
                                                        "wrong_language": 1, "empty": 1, "unknown_passage": 1,
                                                        "eval_contamination": 1})
     assert f["contamination"]["queries_dropped"] == 1 and f["contamination"]["eval_queries"] == 2

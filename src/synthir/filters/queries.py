@@ -2,15 +2,24 @@
 brings): length, template leakage, copy of the passage, language ID, near-duplicates for one
 passage and across the run.
 
-Input: QueryRecords in a stable order (the first occurrence of a duplicate is kept) and the
-source passages. Output: (kept, rejected, stats) with stats = {"in", "kept", "language":
-{lang: {"checked", "agree"}}} (language-ID agreement with the requested language, per language).
+Input: QueryRecords in a stable order (the first occurrence of a duplicate is kept), the
+source passages and, optionally, `rank(records) -> [(source rank | None, score)]` (the round
+trip's search, synthir.filters.roundtrip.source_ranks). Near-identical queries written for
+DIFFERENT passages ask one thing of two passages: with `rank`, the copy whose own passage the
+retriever ranks best for it is kept (ties: the first), so a generic or padded query ("16-page
+booklet" written for the 14-page page too) goes to the passage it fits; without, the first.
+Output: (kept, rejected, stats) with stats = {"in", "kept", "language": {lang: {"checked",
+"agree"}}, "duplicates_resolved": n} (language-ID agreement with the requested language, per
+language; groups of cross-passage duplicates where `rank` kept a later copy than the first).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
+
+from rapidfuzz import fuzz, utils
 
 from data_schemas.config import FilterConfig
 from data_schemas.records import Passage, QueryRecord, Rejected
@@ -28,7 +37,8 @@ def reject_query(rec: QueryRecord, reason: str, detail: str) -> Rejected:
 
 
 def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg: FilterConfig,
-                   langid: LanguageID | None) -> tuple[list[QueryRecord], list[Rejected], dict[str, Any]]:
+                   langid: LanguageID | None, rank: Rank | None = None
+                   ) -> tuple[list[QueryRecord], list[Rejected], dict[str, Any]]:
     """Apply the filters in order (cheapest first); see module doc."""
     rejected: list[Rejected] = []
     survivors: list[QueryRecord] = []
@@ -67,16 +77,61 @@ def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg
     for i, rec in enumerate(survivors):
         if i not in dup:
             by_lang[rec.query_lang].append(i)
-    for rows in by_lang.values():
-        found = near_duplicates([survivors[i].query for i in rows], cfg.duplicate_threshold)
-        for r, hit in zip(rows, found):
-            if hit is not None:
-                first = survivors[rows[hit[0]]]
-                dup[r] = f"duplicate of {first.id} ({first.query!r}), token_sort_ratio {hit[1]:.0f}"
+    groups = [g for rows in by_lang.values()
+              for g in _groups(rows, near_duplicates([survivors[i].query for i in rows], cfg.duplicate_threshold))]
+    resolved = 0
+    ranked = _rank_members(groups, survivors, rank)
+    for group in groups:
+        scored = all(i in ranked for i in group)
+        keep = min(enumerate(group), key=lambda t: (_order(ranked[t[1]]), t[0]))[1] if scored else group[0]
+        resolved += keep != group[0]
+        first = survivors[keep]
+        for i in group:
+            if i != keep:
+                score = fuzz.token_sort_ratio(utils.default_process(survivors[i].query), utils.default_process(first.query))
+                dup[i] = f"duplicate of {first.id} ({first.query!r}), token_sort_ratio {score:.0f}" + (
+                    f"; kept for passage {first.passage_id} (source rank {_show(ranked[keep])}), "
+                    f"this one's passage ranks {_show(ranked[i])}" if scored else "")
     kept = []
     for i, rec in enumerate(survivors):
         if i in dup:
             rejected.append(reject_query(rec, "near_duplicate", dup[i]))
         else:
             kept.append(rec)
-    return kept, rejected, {"in": len(records), "kept": len(kept), "language": dict(lang_stats)}
+    return kept, rejected, {"in": len(records), "kept": len(kept), "language": dict(lang_stats),
+                            "duplicates_resolved": resolved}
+
+
+Rank = Callable[[list[QueryRecord]], list[tuple[int | None, float]]]
+
+
+def _groups(rows: list[int], found: list[tuple[int, float] | None]) -> list[list[int]]:
+    """Connected groups (in input order, size > 1) of `rows` linked by near_duplicates hits."""
+    root = list(range(len(rows)))
+    for k, hit in enumerate(found):
+        if hit is not None:
+            root[k] = root[hit[0]]  # hits point to earlier rows, whose root is already final
+    out: dict[int, list[int]] = defaultdict(list)
+    for k, r in enumerate(root):
+        out[r].append(rows[k])
+    return [g for g in out.values() if len(g) > 1]
+
+
+def _rank_members(groups: list[list[int]], survivors: list[QueryRecord], rank: Rank | None
+                  ) -> dict[int, tuple[int | None, float]]:
+    """(source rank, score) of every member of a group whose members are written for more
+    than one passage (one call to `rank`); empty without `rank` or without such groups."""
+    members = [i for g in groups if len({survivors[i].passage_id for i in g}) > 1 for i in g]
+    if rank is None or not members:
+        return {}
+    return dict(zip(members, rank([survivors[i] for i in members]), strict=True))
+
+
+def _order(ranked: tuple[int | None, float]) -> tuple[int, float]:
+    """Sort key: best source rank first (not found last), then the higher score."""
+    r, score = ranked
+    return (r if r is not None else 10**9, -score)
+
+
+def _show(ranked: tuple[int | None, float]) -> str:
+    return str(ranked[0]) if ranked[0] is not None else "not found"

@@ -50,6 +50,26 @@ def first_hit(source: str, ids: list[str], same: Same | None) -> tuple[int, str,
     return None
 
 
+def search_sources(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder, depth: int,
+                   same: Same | None = None) -> list[tuple[tuple[int, str, str] | None, list[float], list[str]]]:
+    """Per record, in order: (first_hit of its source in the top `depth`, the row's scores,
+    the row's ids) for the record's query searched over the whole corpus index."""
+    if not records:
+        return []
+    scores, ids = index.search(embedder.encode([r.query for r in records], "query"), depth)
+    return [(first_hit(rec.passage_id, list(row_ids), same), list(row_scores), list(row_ids))
+            for rec, row_scores, row_ids in zip(records, scores, ids)]
+
+
+def source_ranks(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder, depth: int,
+                 same: Same | None = None) -> list[tuple[int | None, float]]:
+    """Per record: (1-based rank of its source passage, or of the first passage standing for
+    it, None below `depth`; that passage's score, 0.0 when not found). The filter stage uses it
+    to decide which of two near-identical queries written for different passages to keep."""
+    return [(hit[0], float(row_scores[hit[0] - 1])) if hit else (None, 0.0)
+            for hit, row_scores, _ in search_sources(records, index, embedder, depth, same)]
+
+
 def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder,
                      top_k: int, same: Same | None = None
                      ) -> tuple[list[QueryRecord], list[Rejected], list[int | None]]:
@@ -58,14 +78,11 @@ def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: E
     below the diagnostic depth)."""
     if not records:
         return [], [], []
-    vecs = embedder.encode([r.query for r in records], "query")
     depth = max(top_k, DIAGNOSTIC_DEPTH)
-    scores, ids = index.search(vecs, depth)
     kept: list[QueryRecord] = []
     rejected: list[Rejected] = []
     ranks: list[int | None] = []
-    for rec, row_scores, row_ids in zip(records, scores, ids):
-        hit = first_hit(rec.passage_id, row_ids, same)
+    for rec, (hit, row_scores, row_ids) in zip(records, search_sources(records, index, embedder, depth, same)):
         rank = hit[0] if hit else None
         ranks.append(rank)
         if hit is not None and rank <= top_k:

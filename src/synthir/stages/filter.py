@@ -2,10 +2,12 @@
 shard's parsed queries together, so near-duplicates are found across the run (length,
 copied-from-passage, near-duplicates with rapidfuzz, language ID with lingua; see
 synthir.filters.queries), then the contamination guard (near-copies of eval-set queries).
+Near-identical queries written for different passages are resolved with the round trip's
+search (`filters.duplicate_keep: roundtrip`): the copy whose passage ranks best is kept.
 
-Reads: queries and passages of every shard (+ the eval set). Writes: per shard filtered
-(QueryRecord) and filter_rejected. Stats: in, kept, language {lang: {checked, agree}},
-contamination.
+Reads: queries and passages of every shard (+ the eval set), the corpus index (corpus,
+clusters). Writes: per shard filtered (QueryRecord) and filter_rejected. Stats: in, kept,
+language {lang: {checked, agree}}, duplicates_resolved, contamination.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 from data_schemas.config import RunConfig
 from data_schemas.records import Passage, QueryRecord
 from synthir.filters import contamination
-from synthir.filters.queries import filter_queries, reject_query
+from synthir.embed.registry import get_embedder
+from synthir.filters.queries import Rank, filter_queries, reject_query
+from synthir.filters.roundtrip import DIAGNOSTIC_DEPTH, source_ranks
 from synthir.filters.verify import reject_document
 from synthir.langid import LanguageID
 from synthir.rundir import ShardDir, read_records, write_records
 from synthir.stages.base import Context, Stage
+from synthir.stages.index import load_index
 
 
 def eval_key(cfg: RunConfig) -> str:
@@ -45,6 +50,20 @@ def filter_langid(cfg: RunConfig) -> LanguageID | None:
     return LanguageID(cfg.languages) if cfg.filters.language_check else None
 
 
+def ranker(ctx: Context) -> Rank | None:
+    """The round trip's search, for `filters.duplicate_keep: roundtrip` (None: keep the first).
+    Lazy: the embedder and index are loaded only when the run has cross-passage duplicates."""
+    cfg = ctx.cfg
+    if cfg.filters.duplicate_keep != "roundtrip":
+        return None
+
+    def rank(records: list[QueryRecord]) -> list[tuple[int | None, float]]:
+        same = ctx.run.store.equivalence(cfg.roundtrip.match)
+        return source_ranks(records, load_index(cfg, ctx.run), get_embedder(cfg.embedder),
+                            max(cfg.roundtrip.top_k, DIAGNOSTIC_DEPTH), same)
+    return rank
+
+
 def filter_run(ctx: Context) -> dict[str, Any]:
     cfg = ctx.cfg
     shards = ctx.run.shard_dirs()
@@ -56,7 +75,7 @@ def filter_run(ctx: Context) -> dict[str, Any]:
         for rec in read_records(shard.queries, QueryRecord):
             records.append(rec)
             shard_of[rec.id] = shard
-    kept, rejected, stats = filter_queries(records, passages, cfg.filters, filter_langid(cfg))
+    kept, rejected, stats = filter_queries(records, passages, cfg.filters, filter_langid(cfg), ranker(ctx))
     kept, rejected, stats["contamination"] = guard(kept, rejected, cfg, "queries")
     out_kept: dict[ShardDir, list] = defaultdict(list)
     out_rej: dict[ShardDir, list] = defaultdict(list)
@@ -77,6 +96,6 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
                             "eval_queries": g.get("eval_queries", 0)})
 
 
-FILTER = Stage("filter", "run", reads=("queries", "passages"), writes=("filtered", "filter_rejected"),
+FILTER = Stage("filter", "run", reads=("queries", "passages", "corpus", "clusters"), writes=("filtered", "filter_rejected"),
                run=filter_run, key=eval_key, rejected="filter_rejected", group="queries",
                counts=(("filtered", "filtered"),), funnel=_funnel)

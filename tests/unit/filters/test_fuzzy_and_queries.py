@@ -78,3 +78,35 @@ def test_filter_chain_reasons_and_language_agreement():
 def test_threshold_is_configurable(threshold, expect):
     found = near_duplicates(["nile river length", "length of nile river"], threshold)
     assert (found[1] and found[1][0]) == expect or (found[1] is None and expect is None)
+
+
+def test_cross_passage_duplicates_go_to_the_passage_the_search_ranks_best():
+    # one question written for three passages: with `rank`, the copy whose own passage ranks
+    # best is kept, whatever its position; without, the first
+    passages = {**PASSAGES, "seine": Passage(id="seine", lang="en", text="The Seine flows through Paris.")}
+    recs = [q(1, "how long is the nile", pid="louvre"), q(2, "How long is the Nile?"),
+            q(3, "how long is the nile!", pid="seine"), q(6, "How long is the Nile??", pid="louvre"),
+            q(4, "nile river in africa"), q(5, "Nile river in Africa")]  # same passage: not searched
+    ranks = {"q1": (7, 0.2), "q2": (1, 0.9), "q3": (7, 0.2)}
+    calls = []
+
+    def rank(records):
+        calls.append([r.id for r in records])
+        return [ranks[r.id] for r in records]
+
+    kept, rejected, stats = filter_queries(recs, passages, FilterConfig(), None, rank)
+    assert [r.id for r in kept] == ["q2", "q4"] and stats["duplicates_resolved"] == 1
+    assert calls == [["q1", "q2", "q3"]]  # only the members of a group that spans passages
+    detail = {r.item_id: r.detail for r in rejected}
+    assert detail["q1"].startswith("duplicate of q2 ('How long is the Nile?')")
+    assert "kept for passage nile (source rank 1), this one's passage ranks 7" in detail["q3"]
+    assert "same passage as q1" in detail["q6"] and "same passage as q4" in detail["q5"]
+    kept_first, _, stats_first = filter_queries(recs, passages, FilterConfig(), None)
+    assert [r.id for r in kept_first] == ["q1", "q4"] and stats_first["duplicates_resolved"] == 0
+    # a tie on rank and score keeps the first of the tied; a source not found loses to any rank
+    ranks.update(q1=(None, 0.0), q2=(3, 0.5), q3=(3, 0.5))
+    kept, rejected, _ = filter_queries(recs, passages, FilterConfig(), None, rank)
+    assert [r.id for r in kept] == ["q2", "q4"]
+    assert "this one's passage ranks not found" in {r.item_id: r.detail for r in rejected}["q1"]
+    assert filter_queries(recs[4:], passages, FilterConfig(), None, rank)[2]["duplicates_resolved"] == 0
+    assert len(calls) == 2  # no cross-passage group, no search

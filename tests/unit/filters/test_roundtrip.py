@@ -4,7 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_schemas.records import Provenance, QueryRecord
-from synthir.filters.roundtrip import roundtrip_filter
+from synthir.filters.roundtrip import roundtrip_filter, source_ranks
 from synthir.index import CorpusIndex, embed_corpus
 
 CORPUS = {
@@ -41,6 +41,12 @@ def test_kept_iff_source_in_top_k(tmp_path, use_embedder):
     assert all(r.roundtrip_rank == 1 and r.roundtrip_score > 0 for r in kept)
     assert [(r.item_id, r.stage, r.reason) for r in rejected] == [("q3", "roundtrip", "source_not_in_top_k")]
     assert "top-1 everest" in rejected[0].detail
+
+    # the filter stage's search: the same ranks, and the source's own score
+    found = source_ranks(records, index, use_embedder, depth=len(CORPUS))
+    assert [r for r, _ in found] == ranks
+    assert found[0][1] == kept[0].roundtrip_score and found[2][1] < found[0][1]
+    assert source_ranks(records[2:], index, use_embedder, depth=1) == [(None, 0.0)]
 
     # with K = corpus size every source is in the top-K
     kept_all, rejected_all, _ = roundtrip_filter(records, index, use_embedder, top_k=len(CORPUS))
