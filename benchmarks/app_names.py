@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import json
 import re
 import sys
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any, Iterable
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
-from published import labelled, pair_rows  # noqa: E402
+from published import labelled, pair_rows, write_result  # noqa: E402
 
 APPS: dict[str, re.Pattern[str]] = {
     "gedit": re.compile(r"\bgedit\b", re.I),
@@ -93,9 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, path in labelled(args.human):
         c = result["human"][label] = human_counts(path)
         print(f"{label} (human): {c}")
-    dest = ROOT / "benchmarks" / "results" / f"app_names-{args.tag}.json"
-    dest.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {dest.relative_to(ROOT)}")
+    write_result("app_names", args.tag, result, sort_keys=True)
     return 0
 
 

@@ -17,7 +17,6 @@ benchmarks/results/duplicate_keep-NAME.json; labels, not paths, go into the resu
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -32,9 +31,8 @@ from synthir.stages.base import Context
 from synthir.stages.filter import filter_langid, ranker
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
-from published import labelled  # noqa: E402
+from published import labelled, write_result  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 KEPT = re.compile(r"duplicate of (\S+) ")
 
 
@@ -104,9 +102,7 @@ def main() -> None:
             raise SystemExit(f"duplicate_keep: {e}") from None
         out[label] = compare(records, passages, cfg, rank)
         print(label, {k: v for k, v in out[label].items() if k != "groups"})
-    dest = ROOT / "benchmarks" / "results" / f"duplicate_keep-{args.tag}.json"
-    dest.write_text(json.dumps(out, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {dest.relative_to(ROOT)}")
+    write_result("duplicate_keep", args.tag, out, sort_keys=True)
 
 
 if __name__ == "__main__":

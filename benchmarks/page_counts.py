@@ -18,7 +18,6 @@ Writes benchmarks/results/page_counts-NAME.json; labels, not paths, go into the 
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -28,9 +27,8 @@ from synthir.errors import InputError
 from synthir.io.beir import read_beir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
-from published import labelled, pair_rows  # noqa: E402
+from published import labelled, pair_rows, write_result  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 PAGE_ID = re.compile(r"(\d+)(?:-(\d+))?pages$")
 NUMBER = re.compile(r"\d+")
 
@@ -74,9 +72,7 @@ def main() -> None:
         rows = pair_rows(run_dir, ["query", "positive_id"])
         out[label] = count_run(rows, numbered)
         print(label, {k: v for k, v in out[label].items() if k != "wrong_examples"})
-    dest = ROOT / "benchmarks" / "results" / f"page_counts-{args.tag}.json"
-    dest.write_text(json.dumps(out, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"wrote {dest.relative_to(ROOT)}")
+    write_result("page_counts", args.tag, out, sort_keys=True)
 
 
 if __name__ == "__main__":

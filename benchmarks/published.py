@@ -1,5 +1,6 @@
 """Shared by the benchmark scripts that read what a run published (app_names, query_form,
-page_counts): `LABEL=DIR` arguments and the rows of a dataset's `pairs` config.
+page_counts, top_hits, duplicate_keep): `LABEL=DIR` arguments, the rows of a dataset's `pairs`
+config, and the results file they write.
 
 `benchmarks/` is a folder of scripts, not a package: a script imports this module after putting
 its own folder on `sys.path` (as moves.py and margins.py do with heldout.py), which works both
@@ -8,8 +9,11 @@ for `python benchmarks/x.py` and for the tests' load-by-path (tests/benchmark_sc
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def labelled(specs: list[str], *, bare_ok: bool = False, what: str = "LABEL=DIR") -> list[tuple[str, Path]]:
@@ -38,3 +42,12 @@ def pair_rows(dataset: Path, columns: list[str]) -> list[dict[str, Any]]:
     if not files:
         raise SystemExit(f"{Path(dataset).name}: no data/pairs/*.parquet (not a published synthir dataset)")
     return [row for f in files for row in pq.read_table(f, columns=columns).to_pylist()]
+
+
+def write_result(name: str, tag: str, data: Any, *, sort_keys: bool = False) -> Path:
+    """Write `data` as benchmarks/results/NAME-TAG.json (UTF-8, indented) and print its path
+    relative to the project; return the path."""
+    dest = RESULTS / f"{name}-{tag}.json"
+    dest.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=sort_keys) + "\n", encoding="utf-8")
+    print(f"wrote {dest.relative_to(RESULTS.parents[1])}")
+    return dest

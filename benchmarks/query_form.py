@@ -26,9 +26,8 @@ from synthir.prompting import read_examples
 from synthir.query_form import form
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
-from published import labelled, pair_rows  # noqa: E402
+from published import labelled, pair_rows, write_result  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def dataset_forms(dataset: Path) -> dict[str, Any]:
@@ -56,9 +55,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             out["questions"] = form(read_beir(args.questions, corpus=False).queries.values())
     except (ConfigError, InputError) as exc:
         raise SystemExit(f"query_form.py: {exc}") from None
-    path = ROOT / "benchmarks" / "results" / f"query_form-{args.tag}.json"
-    path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(out, indent=2, ensure_ascii=False))
+    write_result("query_form", args.tag, out)
     return out
 
 

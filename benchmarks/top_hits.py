@@ -26,7 +26,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
-from published import labelled  # noqa: E402
+from published import labelled, write_result  # noqa: E402
 
 
 def top_hits(beir: Path, pattern: str, models: dict[str, str], top: int, prefixes: bool) -> dict[str, Any]:
@@ -75,13 +75,11 @@ def main() -> None:
     a = ap.parse_args()
     models = {name: str(path) for name, path in labelled(a.model, what="--model NAME=PATH")}
     out = top_hits(a.beir, a.queries, models, a.top, a.prefixes)
-    path = ROOT / "benchmarks" / "results" / f"top_hits-{a.tag}.json"
-    path.write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     for row in out["questions"]:
         print(f"{row['text'][:40]:40s} " + "  ".join(
             f"{n}: {m['rank']:>3} {[t.split('/')[-1] for t in m['top']]}" for n, m in row["models"].items()))
     print("first:", json.dumps(out["first_counts"], ensure_ascii=False))
-    print(f"wrote {path.relative_to(ROOT)}")
+    write_result("top_hits", a.tag, out)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ names the wrong one only when none of its names is its passage's application."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -58,8 +59,8 @@ def test_human_questions_and_results_carry_labels_not_paths(tmp_path, monkeypatc
     (dev / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "Utiliser gedit"}) + "\n"
                                        + json.dumps({"_id": "q2", "text": "Licence"}) + "\n")
     assert app_names.human_counts(dev) == {"n": 2, "named": 1}
-    monkeypatch.setattr(app_names, "ROOT", tmp_path)
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    monkeypatch.setattr(sys.modules["published"], "RESULTS", tmp_path / "benchmarks" / "results")
     assert app_names.main(["--tag", "t", "--human", f"fr={dev}"]) == 0
     out = (tmp_path / "benchmarks" / "results" / "app_names-t.json").read_text()
     assert json.loads(out) == {"human": {"fr": {"n": 2, "named": 1}}, "runs": {}}

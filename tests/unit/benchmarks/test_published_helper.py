@@ -1,5 +1,5 @@
-"""benchmarks/published.py: the LABEL=DIR arguments and `pairs` rows shared by app_names,
-query_form and page_counts."""
+"""benchmarks/published.py: the LABEL=DIR arguments, `pairs` rows and results file shared by
+app_names, query_form, page_counts, top_hits and duplicate_keep."""
 
 import pandas as pd
 import pytest
@@ -37,3 +37,13 @@ def test_top_hits_refuses_a_model_without_a_name_in_one_line(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 1 and "expected --model NAME=PATH, got 'e5-small'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_write_result_writes_utf8_json_under_results_and_prints_a_relative_path(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "benchmarks" / "results"
+    results.mkdir(parents=True)
+    monkeypatch.setattr(published, "RESULTS", results)
+    dest = published.write_result("page_counts", "t", {"b": "páginas", "a": 1}, sort_keys=True)
+    assert dest == results / "page_counts-t.json"
+    assert dest.read_text(encoding="utf-8") == '{\n  "a": 1,\n  "b": "páginas"\n}\n'
+    assert capsys.readouterr().out == "wrote benchmarks/results/page_counts-t.json\n"
