@@ -88,7 +88,8 @@ def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg
         first = survivors[keep]
         for i in group:
             if i != keep:
-                score = fuzz.token_sort_ratio(utils.default_process(survivors[i].query), utils.default_process(first.query))
+                score = fuzz.token_sort_ratio(utils.default_process(survivors[i].query),
+                                              utils.default_process(first.query))
                 dup[i] = f"duplicate of {first.id} ({first.query!r}), token_sort_ratio {score:.0f}" + (
                     f"; kept for passage {first.passage_id} (source rank {_show(ranked[keep])}), "
                     f"this one's passage ranks {_show(ranked[i])}" if scored else "")

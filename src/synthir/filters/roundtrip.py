@@ -6,6 +6,9 @@ A passage that stands for the source counts as a hit: a duplicate of it (same cl
 synthir.dedup) and, with `roundtrip.match: document`, another passage of its document. So a
 near-copy of the source that outranks it never costs the pair its round trip.
 
+`source_ranks` is the same search without the split: the filter stage uses it to give a query
+written for several passages to the one it retrieves best (synthir.filters.queries).
+
 Inputs: QueryRecords, a CorpusIndex over every ingested passage, the embedder that built it,
 top_k, and `same(source id, other id) -> "duplicate" | "document" | None`. Outputs: kept
 records (with `roundtrip_rank`, 1-based, `roundtrip_score`, `roundtrip_match` passage |

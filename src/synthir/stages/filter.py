@@ -96,6 +96,6 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
                             "eval_queries": g.get("eval_queries", 0)})
 
 
-FILTER = Stage("filter", "run", reads=("queries", "passages", "corpus", "clusters"), writes=("filtered", "filter_rejected"),
-               run=filter_run, key=eval_key, rejected="filter_rejected", group="queries",
+FILTER = Stage("filter", "run", reads=("queries", "passages", "corpus", "clusters"),
+               writes=("filtered", "filter_rejected"), run=filter_run, key=eval_key, rejected="filter_rejected", group="queries",
                counts=(("filtered", "filtered"),), funnel=_funnel)
