@@ -5,9 +5,10 @@
 The 1.5B generator writes the same short query for sibling pages ("Imprimir folleto de 16
 páginas" for the 14-page and the 16-page booklet pages; "Visor de documentos" for three evince
 pages). The filter keeps one copy per group of near-identical queries: the first written
-(`first`), or the copy whose own passage the round-trip search ranks best (`roundtrip`, the
-default). This script re-runs the filter stage's filters on a finished run's parsed queries
-(its `.synthir` work files, the run's own config and index; no LLM call) both ways, and reports
+(`first`), or (`roundtrip`, the default) the first copy whose own passage is in the round
+trip's top-K, else the one whose passage the search ranks best. This script re-runs the
+filter stage's filters on a finished run's parsed queries (its `.synthir` work files, the run's
+own config and index; no LLM call) both ways, and reports
 per run: the groups that span passages, how many the search decided differently from `first`,
 how many groups' kept copy will then pass the round trip (source in the run's top-K) each way,
 and each group with every copy's passage and source rank. Writes
@@ -49,7 +50,7 @@ def compare(records: list[QueryRecord], passages: dict[str, Passage], cfg: RunCo
         return out
 
     first, _, _ = filter_queries(records, passages, cfg.filters, langid)
-    best, rejected, stats = filter_queries(records, passages, cfg.filters, langid, recording)
+    best, rejected, stats = filter_queries(records, passages, cfg.filters, langid, recording, cfg.roundtrip.top_k)
     by_id = {r.id: r for r in records}
     kept_first, kept_best = {r.id for r in first}, {r.id for r in best}
     groups: dict[str, list[str]] = {}  # the kept copy's id -> the group's ids, from the rejected rows' detail

@@ -365,8 +365,9 @@ class FilterConfig(_Strict):
                                                description="near_duplicate among queries of one passage")
     duplicate_threshold: float = Field(95.0, ge=0, le=100, description="near_duplicate across the run")
     duplicate_keep: Literal["roundtrip", "first"] = Field(
-        "roundtrip", description="of near-duplicate queries written for different passages, keep the one whose "
-                                 "passage the round-trip search ranks best for it (`roundtrip`) or the first")
+        "roundtrip", description="of near-duplicate queries written for different passages, keep the first whose "
+                                 "passage is in the round trip's top-K, else the best-ranked (`roundtrip`), "
+                                 "or the first (`first`)")
     language_check: bool = Field(True, description="language ID must agree with the requested language")
 
 

@@ -4,13 +4,15 @@ passage and across the run.
 
 Input: QueryRecords in a stable order (the first occurrence of a duplicate is kept), the
 source passages and, optionally, `rank(records) -> [(source rank | None, score)]` (the round
-trip's search, synthir.filters.roundtrip.source_ranks). Near-identical queries written for
-DIFFERENT passages ask one thing of two passages: with `rank`, the copy whose own passage the
-retriever ranks best for it is kept (ties: the first), so a generic or padded query ("16-page
-booklet" written for the 14-page page too) goes to the passage it fits; without, the first.
+trip's search, synthir.filters.roundtrip.source_ranks) with the round trip's `top_k`.
+Near-identical queries written for DIFFERENT passages ask one thing of several passages: with
+`rank`, the first copy whose passage is in the top `top_k` is kept (the copy the round trip will
+pass, so a pair the first-written rule kept is never replaced), and when none is, the
+best-ranked; a query whose first copy was written for a passage it does not retrieve is no
+longer lost. Without `rank`, the first copy.
 Output: (kept, rejected, stats) with stats = {"in", "kept", "language": {lang: {"checked",
 "agree"}}, "duplicates_resolved": n} (language-ID agreement with the requested language, per
-language; groups of cross-passage duplicates where `rank` kept a later copy than the first).
+language; groups of cross-passage duplicates where `rank` kept another copy than the first).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def reject_query(rec: QueryRecord, reason: str, detail: str) -> Rejected:
 
 
 def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg: FilterConfig,
-                   langid: LanguageID | None, rank: Rank | None = None
+                   langid: LanguageID | None, rank: Rank | None = None, top_k: int | None = None
                    ) -> tuple[list[QueryRecord], list[Rejected], dict[str, Any]]:
     """Apply the filters in order (cheapest first); see module doc."""
     rejected: list[Rejected] = []
@@ -83,7 +85,7 @@ def filter_queries(records: list[QueryRecord], passages: dict[str, Passage], cfg
     ranked = _rank_members(groups, survivors, rank)
     for group in groups:
         scored = all(i in ranked for i in group)
-        keep = min(enumerate(group), key=lambda t: (_order(ranked[t[1]]), t[0]))[1] if scored else group[0]
+        keep = _choose(group, ranked, top_k) if scored else group[0]
         resolved += keep != group[0]
         first = survivors[keep]
         for i in group:
@@ -126,6 +128,16 @@ def _rank_members(groups: list[list[int]], survivors: list[QueryRecord], rank: R
     if rank is None or not members:
         return {}
     return dict(zip(members, rank([survivors[i] for i in members]), strict=True))
+
+
+def _choose(group: list[int], ranked: dict[int, tuple[int | None, float]], top_k: int | None) -> int:
+    """The copy to keep: the first whose source is in the top `top_k` (it will pass the round
+    trip, so a pair the first-written rule kept is never replaced); when none is (or top_k is
+    None), the best-ranked, ties to the first."""
+    passing = [i for i in group if top_k is not None and ranked[i][0] is not None and ranked[i][0] <= top_k]
+    if passing:
+        return passing[0]
+    return min(enumerate(group), key=lambda t: (_order(ranked[t[1]]), t[0]))[1]
 
 
 def _order(ranked: tuple[int | None, float]) -> tuple[int, float]:

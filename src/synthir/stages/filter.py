@@ -3,7 +3,8 @@ shard's parsed queries together, so near-duplicates are found across the run (le
 copied-from-passage, near-duplicates with rapidfuzz, language ID with lingua; see
 synthir.filters.queries), then the contamination guard (near-copies of eval-set queries).
 Near-identical queries written for different passages are resolved with the round trip's
-search (`filters.duplicate_keep: roundtrip`): the copy whose passage ranks best is kept.
+search (`filters.duplicate_keep: roundtrip`): the first copy whose passage is in the round
+trip's top-K is kept, else the best-ranked.
 
 Reads: queries and passages of every shard (+ the eval set), the corpus index (corpus,
 clusters). Writes: per shard filtered (QueryRecord) and filter_rejected. Stats: in, kept,
@@ -75,7 +76,8 @@ def filter_run(ctx: Context) -> dict[str, Any]:
         for rec in read_records(shard.queries, QueryRecord):
             records.append(rec)
             shard_of[rec.id] = shard
-    kept, rejected, stats = filter_queries(records, passages, cfg.filters, filter_langid(cfg), ranker(ctx))
+    kept, rejected, stats = filter_queries(records, passages, cfg.filters, filter_langid(cfg), ranker(ctx),
+                                           cfg.roundtrip.top_k)
     kept, rejected, stats["contamination"] = guard(kept, rejected, cfg, "queries")
     out_kept: dict[ShardDir, list] = defaultdict(list)
     out_rej: dict[ShardDir, list] = defaultdict(list)
@@ -97,5 +99,5 @@ def _funnel(f: Any, stats: dict[str, Any]) -> None:
 
 
 FILTER = Stage("filter", "run", reads=("queries", "passages", "corpus", "clusters"),
-               writes=("filtered", "filter_rejected"), run=filter_run, key=eval_key, rejected="filter_rejected", group="queries",
-               counts=(("filtered", "filtered"),), funnel=_funnel)
+               writes=("filtered", "filter_rejected"), run=filter_run, key=eval_key, rejected="filter_rejected",
+               group="queries", counts=(("filtered", "filtered"),), funnel=_funnel)

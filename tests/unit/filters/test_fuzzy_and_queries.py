@@ -80,9 +80,9 @@ def test_threshold_is_configurable(threshold, expect):
     assert (found[1] and found[1][0]) == expect or (found[1] is None and expect is None)
 
 
-def test_cross_passage_duplicates_go_to_the_passage_the_search_ranks_best():
-    # one question written for three passages: with `rank`, the copy whose own passage ranks
-    # best is kept, whatever its position; without, the first
+def test_cross_passage_duplicates_go_to_a_passage_the_round_trip_will_pass():
+    # one question written for three passages: with `rank`, the first copy whose own passage is
+    # in the top_k (else the best-ranked) is kept, whatever its position; without, the first
     passages = {**PASSAGES, "seine": Passage(id="seine", lang="en", text="The Seine flows through Paris.")}
     recs = [q(1, "how long is the nile", pid="louvre"), q(2, "How long is the Nile?"),
             q(3, "how long is the nile!", pid="seine"), q(6, "How long is the Nile??", pid="louvre"),
@@ -94,7 +94,7 @@ def test_cross_passage_duplicates_go_to_the_passage_the_search_ranks_best():
         calls.append([r.id for r in records])
         return [ranks[r.id] for r in records]
 
-    kept, rejected, stats = filter_queries(recs, passages, FilterConfig(), None, rank)
+    kept, rejected, stats = filter_queries(recs, passages, FilterConfig(), None, rank, top_k=5)
     assert [r.id for r in kept] == ["q2", "q4"] and stats["duplicates_resolved"] == 1
     assert calls == [["q1", "q2", "q3"]]  # only the members of a group that spans passages
     detail = {r.item_id: r.detail for r in rejected}
@@ -103,10 +103,15 @@ def test_cross_passage_duplicates_go_to_the_passage_the_search_ranks_best():
     assert "same passage as q1" in detail["q6"] and "same passage as q4" in detail["q5"]
     kept_first, _, stats_first = filter_queries(recs, passages, FilterConfig(), None)
     assert [r.id for r in kept_first] == ["q1", "q4"] and stats_first["duplicates_resolved"] == 0
-    # a tie on rank and score keeps the first of the tied; a source not found loses to any rank
-    ranks.update(q1=(None, 0.0), q2=(3, 0.5), q3=(3, 0.5))
-    kept, rejected, _ = filter_queries(recs, passages, FilterConfig(), None, rank)
+    # a first copy that will pass the round trip is never replaced by a better-ranked one...
+    ranks.update(q1=(4, 0.3))
+    assert [r.id for r in filter_queries(recs, passages, FilterConfig(), None, rank, top_k=5)[0]] == ["q1", "q4"]
+    # ...unless no top_k is given: then the best-ranked
+    assert [r.id for r in filter_queries(recs, passages, FilterConfig(), None, rank)[0]] == ["q2", "q4"]
+    # none in the top_k: the best-ranked, ties to the first; a source not found loses to any rank
+    ranks.update(q1=(None, 0.0), q2=(7, 0.5), q3=(7, 0.5))
+    kept, rejected, _ = filter_queries(recs, passages, FilterConfig(), None, rank, top_k=5)
     assert [r.id for r in kept] == ["q2", "q4"]
     assert "this one's passage ranks not found" in {r.item_id: r.detail for r in rejected}["q1"]
-    assert filter_queries(recs[4:], passages, FilterConfig(), None, rank)[2]["duplicates_resolved"] == 0
-    assert len(calls) == 2  # no cross-passage group, no search
+    assert filter_queries(recs[4:], passages, FilterConfig(), None, rank, top_k=5)[2]["duplicates_resolved"] == 0
+    assert len(calls) == 4  # no cross-passage group, no search
