@@ -8,11 +8,11 @@ pages). The filter keeps one copy per group of near-identical queries: the first
 (`first`), or (`roundtrip`, the default) the first copy whose own passage is in the round
 trip's top-K, else the one whose passage the search ranks best. This script re-runs the
 filter stage's filters on a finished run's parsed queries (its `.synthir` work files, the run's
-own config and index; no LLM call) both ways, and reports
-per run: the groups that span passages, how many the search decided differently from `first`,
-how many groups' kept copy will then pass the round trip (source in the run's top-K) each way,
-and each group with every copy's passage and source rank. Writes
-benchmarks/results/duplicate_keep-NAME.json; labels, not paths, go into the results.
+own config and index; no LLM call) both ways, and reports per run: the groups that span
+passages, how many the rule decided differently from `first`, how many groups' kept copy will
+then pass the round trip (source in the run's top-K) each way, and each group with every copy's
+passage and source rank. Writes benchmarks/results/duplicate_keep-NAME.json; labels, not paths,
+go into the results.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ KEPT = re.compile(r"duplicate of (\S+) ")
 
 def compare(records: list[QueryRecord], passages: dict[str, Passage], cfg: RunConfig,
             rank: Rank) -> dict[str, Any]:
-    """Filter `records` keeping the first copy and keeping the best-ranked copy; the groups of
+    """Filter `records` both ways (`first`; `roundtrip` with the run's top_k); the groups of
     cross-passage duplicates (as the `roundtrip` way saw them) with every copy's rank."""
     langid = filter_langid(cfg)
     seen: dict[str, tuple[int | None, float]] = {}

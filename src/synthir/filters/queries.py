@@ -2,7 +2,7 @@
 brings): length, template leakage, copy of the passage, language ID, near-duplicates for one
 passage and across the run.
 
-Input: QueryRecords in a stable order (the first occurrence of a duplicate is kept), the
+Input: QueryRecords in a stable order (of one passage's duplicates the first is kept), the
 source passages and, optionally, `rank(records) -> [(source rank | None, score)]` (the round
 trip's search, synthir.filters.roundtrip.source_ranks) with the round trip's `top_k`.
 Near-identical queries written for DIFFERENT passages ask one thing of several passages: with
