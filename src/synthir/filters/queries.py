@@ -26,6 +26,7 @@ from rapidfuzz import fuzz, utils
 from data_schemas.config import FilterConfig
 from data_schemas.records import Passage, QueryRecord, Rejected
 from synthir.filters.fuzzy import copy_check, near_duplicates
+from synthir.filters.roundtrip import in_top_k
 from synthir.generators.common import check_leak, check_length
 from synthir.ids import content_id
 from synthir.langid import LanguageID
@@ -134,7 +135,7 @@ def _choose(group: list[int], ranked: dict[int, tuple[int | None, float]], top_k
     """The copy to keep: the first whose source is in the top `top_k` (it will pass the round
     trip, so a pair the first-written rule kept is never replaced); when none is (or top_k is
     None), the best-ranked, ties to the first."""
-    passing = [i for i in group if top_k is not None and ranked[i][0] is not None and ranked[i][0] <= top_k]
+    passing = [i for i in group if in_top_k(ranked[i][0], top_k)] if top_k is not None else []
     if passing:
         return passing[0]
     return min(enumerate(group), key=lambda t: (_order(ranked[t[1]]), t[0]))[1]

@@ -73,6 +73,11 @@ def source_ranks(records: list[QueryRecord], index: CorpusIndex, embedder: Embed
             for hit, row_scores, _ in search_sources(records, index, embedder, depth, same)]
 
 
+def in_top_k(rank: int | None, top_k: int) -> bool:
+    """The round trip's test: the source (or a passage standing for it) ranks within `top_k`."""
+    return rank is not None and rank <= top_k
+
+
 def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: Embedder,
                      top_k: int, same: Same | None = None
                      ) -> tuple[list[QueryRecord], list[Rejected], list[int | None]]:
@@ -88,7 +93,7 @@ def roundtrip_filter(records: list[QueryRecord], index: CorpusIndex, embedder: E
     for rec, (hit, row_scores, row_ids) in zip(records, search_sources(records, index, embedder, depth, same)):
         rank = hit[0] if hit else None
         ranks.append(rank)
-        if hit is not None and rank <= top_k:
+        if hit is not None and in_top_k(rank, top_k):
             kept.append(rec.model_copy(update={"roundtrip_rank": rank, "roundtrip_score": float(row_scores[rank - 1]),
                                                "roundtrip_match": hit[2], "roundtrip_hit": hit[1]}))
             continue
