@@ -8,6 +8,11 @@ resample of the query set; near 0.5: no evidence either way).
 
 Reference: Efron & Tibshirani, "An Introduction to the Bootstrap" (1993); for IR, Sakai,
 "Evaluating evaluation metrics based on the bootstrap" (SIGIR 2006).
+
+`multi_bootstrap` also resamples each system's training seeds (the Multi-Bootstrap of Sellam
+et al., "The MultiBERTs: BERT Reproductions for Robustness Analysis", ICLR 2022): averaging
+the seeds first, as `paired_bootstrap` on `mean_over_seeds` does, treats the seeds' mean as
+exact, so a difference that one lucky training order makes looks surer than it is.
 """
 
 from __future__ import annotations
@@ -32,6 +37,20 @@ def mean_over_seeds(runs: Sequence[PerQuery], qids: Sequence[str]) -> np.ndarray
     return np.array([[r.get(q, 0.0) for q in qids] for r in runs], dtype=np.float64).mean(axis=0)
 
 
+def _check(resamples: int, level: float) -> None:
+    if resamples < 1:
+        raise ConfigError(f"bootstrap resamples must be >= 1 (got {resamples})")
+    if not 0.0 < level < 1.0:
+        raise ConfigError(f"bootstrap level must be in (0, 1) (got {level})")
+
+
+def _interval(means: np.ndarray, level: float) -> tuple[float, float]:
+    """The two-sided percentile interval of the resampled means."""
+    tail = (1.0 - level) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
 def paired_bootstrap(deltas: Sequence[float] | np.ndarray, resamples: int = 1000, seed: int = 0,
                      level: float = 0.95) -> dict[str, float | int]:
     """Bootstrap confidence interval of the mean of per-query differences.
@@ -44,10 +63,7 @@ def paired_bootstrap(deltas: Sequence[float] | np.ndarray, resamples: int = 1000
     d = np.asarray(deltas, dtype=np.float64)
     if d.ndim != 1 or d.size == 0:
         raise ValueError("paired_bootstrap needs a non-empty 1-d array of per-query deltas")
-    if resamples < 1:
-        raise ConfigError(f"bootstrap resamples must be >= 1 (got {resamples})")
-    if not 0.0 < level < 1.0:
-        raise ConfigError(f"bootstrap level must be in (0, 1) (got {level})")
+    _check(resamples, level)
     rng = np.random.default_rng(seed)
     means = np.empty(resamples, dtype=np.float64)
     chunk = max(1, 2_000_000 // d.size)  # bound the index matrix to ~16 MB
@@ -55,8 +71,52 @@ def paired_bootstrap(deltas: Sequence[float] | np.ndarray, resamples: int = 1000
         stop = min(resamples, start + chunk)
         idx = rng.integers(0, d.size, size=(stop - start, d.size))
         means[start:stop] = d[idx].mean(axis=1)
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(means, [tail, 1.0 - tail])
-    return {"mean": round(float(d.mean()), 4), "ci_low": round(float(low), 4), "ci_high": round(float(high), 4),
+    low, high = _interval(means, level)
+    return {"mean": round(float(d.mean()), 4), "ci_low": round(low, 4), "ci_high": round(high, 4),
             "share_above_0": round(float((means > 0).mean()), 4), "n_queries": int(d.size),
             "resamples": int(resamples), "level": level}
+
+
+def multi_bootstrap(a_runs: Sequence[Sequence[float]] | np.ndarray, b_runs: Sequence[Sequence[float]] | np.ndarray,
+                    resamples: int = 1000, seed: int = 0, level: float = 0.95) -> dict[str, float | int]:
+    """Bootstrap CI of mean(A) - mean(B) that resamples the queries AND each system's seeds.
+
+    Inputs: `a_runs` [seeds of A x queries], `b_runs` [seeds of B x queries]: per-query scores
+    of each training run, the same queries in the same order (a system trained once, such as
+    the base model, has one row). Each resample draws the queries with replacement, the same
+    draw for both systems (paired over queries, with the very index stream `paired_bootstrap`
+    uses for `seed`), and for each system its seeds with replacement, independently (A's and
+    B's runs are different trainings); its statistic is A's mean over the drawn seeds and
+    queries minus B's.
+    Output: paired_bootstrap's keys plus "seeds_a", "seeds_b". With one run per system it is
+    paired_bootstrap on the per-query differences, interval for interval. With few seeds (3)
+    the seed draw understates their spread (a bootstrap of n values has variance (n - 1)/n of
+    theirs), so read it as a lower bound on the uncertainty that seeds add."""
+    a, b = np.asarray(a_runs, dtype=np.float64), np.asarray(b_runs, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or a.size == 0 or b.size == 0:
+        raise ValueError(f"multi_bootstrap needs two non-empty [runs x queries] arrays over the same queries "
+                         f"(got {a.shape} and {b.shape})")
+    _check(resamples, level)
+    n = a.shape[1]
+    rng = np.random.default_rng(seed)  # the query draws: paired_bootstrap's stream
+    seed_rng = np.random.default_rng([seed, 1])  # the seed draws, apart from it
+
+    def seed_means(runs: np.ndarray, size: int) -> np.ndarray:
+        """[size x queries]: each row the per-query mean over one draw of the runs."""
+        if runs.shape[0] == 1:
+            return np.repeat(runs, size, axis=0)
+        counts = seed_rng.multinomial(runs.shape[0], [1.0 / runs.shape[0]] * runs.shape[0], size=size)
+        return counts @ runs / runs.shape[0]
+
+    means = np.empty(resamples, dtype=np.float64)
+    chunk = max(1, 2_000_000 // n)
+    for start in range(0, resamples, chunk):
+        stop = min(resamples, start + chunk)
+        idx = rng.integers(0, n, size=(stop - start, n))
+        diff = seed_means(a, stop - start) - seed_means(b, stop - start)
+        means[start:stop] = np.take_along_axis(diff, idx, axis=1).mean(axis=1)
+    low, high = _interval(means, level)
+    return {"mean": round(float(a.mean(axis=0).mean() - b.mean(axis=0).mean()), 4), "ci_low": round(low, 4),
+            "ci_high": round(high, 4), "share_above_0": round(float((means > 0).mean()), 4), "n_queries": int(n),
+            "resamples": int(resamples), "level": level, "seeds_a": int(a.shape[0]), "seeds_b": int(b.shape[0])}
+

@@ -3,7 +3,9 @@
 Per arm and query group: mean, std (sample, ddof=1; 0 for one seed), min and max over seeds
 of each metric. Per pair of arms (synthetic-base, human-base, synthetic-human) and query
 group: a paired bootstrap over queries of the nDCG@10 difference, each query's score being
-its mean over seeds. The text table shows all of it.
+its mean over seeds; when an arm of the pair has several seeds, also the Multi-Bootstrap that
+resamples the seeds too ("deltas_seeds"; Sellam et al., ICLR 2022; eval/bootstrap.py). The
+text table shows all of it.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from synthir.eval.bootstrap import mean_over_seeds, paired_bootstrap
+from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap
 from synthir.eval.retrieval import METRICS, mean_scores
 
 Scores = dict[str, dict[str, float]]  # metric -> query id -> value (one run)
@@ -45,10 +47,13 @@ def compare(arms: dict[str, list[Scores]], groups: dict[str, list[str]], resampl
     `groups` {group: query ids} (all scored queries are in every Scores); bootstrap
     `resamples` and `seed`.
     Output: {"arms": {arm: {group: {metric: spread}}}, "deltas": {"A-B": {group: bootstrap of
-    nDCG@10 (A - B) per query, each query's score averaged over seeds}}, "bootstrap": {...}}."""
+    nDCG@10 (A - B) per query, each query's score averaged over seeds}}, "deltas_seeds": {"A-B":
+    {group: multi_bootstrap of the same, seeds resampled too}} (pairs where an arm has several
+    runs), "bootstrap": {...}}."""
     out: dict[str, Any] = {"arms": {a: arm_summary(runs, groups) for a, runs in arms.items()}, "deltas": {},
                            "bootstrap": {"metric": BOOTSTRAP_METRIC, "resamples": resamples, "seed": seed,
-                                         "level": 0.95, "unit": "query; score = mean over seeds"}}
+                                         "level": 0.95, "unit": "query; score = mean over seeds",
+                                         "unit_seeds": "query and training seed (Multi-Bootstrap)"}}
     for a, b in PAIRS:
         if a not in arms or b not in arms:
             continue
@@ -57,7 +62,16 @@ def compare(arms: dict[str, list[Scores]], groups: dict[str, list[str]], resampl
                                 - mean_over_seeds([r[BOOTSTRAP_METRIC] for r in arms[b]], qids),
                                 resamples=resamples, seed=seed)
             for g, qids in groups.items() if qids}
+        if len(arms[a]) > 1 or len(arms[b]) > 1:
+            out.setdefault("deltas_seeds", {})[f"{a}-{b}"] = {
+                g: multi_bootstrap(run_matrix(arms[a], qids), run_matrix(arms[b], qids), resamples=resamples, seed=seed)
+                for g, qids in groups.items() if qids}
     return out
+
+
+def run_matrix(runs: list[Scores], qids: list[str], metric: str = BOOTSTRAP_METRIC) -> np.ndarray:
+    """[runs x queries] of `metric` (a query missing from a run scores 0, as in mean_over_seeds)."""
+    return np.array([[r[metric].get(q, 0.0) for q in qids] for r in runs], dtype=np.float64)
 
 
 def _cell(s: dict[str, Any]) -> str:
@@ -87,9 +101,15 @@ def table(result: dict[str, Any]) -> str:
                f">0 in {d[group]['share_above_0']:.0%}" for pair, d in comp["deltas"].items() if group in d]
         if cis:
             lines.append(f"{'':<12} {'':>5}  nDCG@10 95% CI: " + "; ".join(cis))
+        cis = [f"{pair} [{d[group]['ci_low']:+.4f}, {d[group]['ci_high']:+.4f}] "
+               f">0 in {d[group]['share_above_0']:.0%}" for pair, d in comp.get("deltas_seeds", {}).items()
+               if group in d]
+        if cis:
+            lines.append(f"{'':<12} {'':>5}  seeds resampled too: " + "; ".join(cis))
     seeds = info["seeds"]
     lines.append(f"seeds {','.join(map(str, seeds))} (mean±std over seeds); bootstrap: "
-                 f"{comp['bootstrap']['resamples']} resamples of the queries")
+                 f"{comp['bootstrap']['resamples']} resamples of the queries"
+                 + (" (and of each arm's seeds: Multi-Bootstrap)" if comp.get("deltas_seeds") else ""))
     for arm, t in info["training"].items():
         runs = ", ".join(f"{r['steps']} steps loss {r['loss']}" for r in t["runs"])
         lines.append(f"{arm}: trained on {t['rows']} rows ({t['source']}, loss {t['loss']}): {runs}")
@@ -101,6 +121,8 @@ def table(result: dict[str, Any]) -> str:
         u, d = comp["unseen"], comp["unseen"]["delta"]
         lines.append(f"unseen questions ({u['test_queries']} test + {u['queries'] - u['test_queries']} human-train, "
                      f"{u['left_out']} left out as shown or trained on): base {u['base']:.4f}, synthetic "
-                     f"{u['synthetic']:.4f}, synthetic-base {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]")
+                     f"{u['synthetic']:.4f}, synthetic-base {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
+                     + (f"; seeds resampled too [{u['delta_seeds']['ci_low']:+.4f}, {u['delta_seeds']['ci_high']:+.4f}]"
+                        if u.get("delta_seeds") else ""))
     lines.append(f"corpus {info['corpus']} documents")
     return "\n".join(lines)

@@ -180,9 +180,13 @@ def merge_text(result: dict[str, Any]) -> str:
     for pair, d in comp["deltas"].items():
         if "all" in d:
             x = d["all"]
-            lines.append(f"  {pair:<18} {x['mean']:+.4f} [{x['ci_low']:+.4f}, {x['ci_high']:+.4f}]")
+            ms = comp.get("deltas_seeds", {}).get(pair, {}).get("all")
+            lines.append(f"  {pair:<18} {x['mean']:+.4f} [{x['ci_low']:+.4f}, {x['ci_high']:+.4f}]"
+                         + (f"; seeds resampled too [{ms['ci_low']:+.4f}, {ms['ci_high']:+.4f}]" if ms else ""))
     if "unseen" in comp:
         u, d = comp["unseen"], comp["unseen"]["delta"]
+        ms = u.get("delta_seeds")
         lines.append(f"  every unseen question ({u['queries']}): base {u['base']:.4f}, synthetic {u['synthetic']:.4f}, "
-                     f"synthetic-base {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]")
+                     f"synthetic-base {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
+                     + (f"; seeds resampled too [{ms['ci_low']:+.4f}, {ms['ci_high']:+.4f}]" if ms else ""))
     return "\n".join(lines)

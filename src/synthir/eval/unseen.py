@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from synthir.errors import InputError
-from synthir.eval.bootstrap import mean_over_seeds, paired_bootstrap
+from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap
 
 
 def norm(text: str) -> str:
@@ -64,12 +64,17 @@ def unseen_train(train_qids: list[str], test_qids: list[str], queries: dict[str,
 
 def delta_summary(base: dict[str, float], synthetic: list[dict[str, float]], qids: list[str],
                   resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """{"queries", "base", "synthetic", "delta"} over `qids`: both means (synthetic averaged
-    over its seeds' runs) and the paired bootstrap of synthetic − base."""
+    """{"queries", "base", "synthetic", "delta"[, "delta_seeds"]} over `qids`: both means
+    (synthetic averaged over its seeds' runs), the paired bootstrap of synthetic − base and,
+    with several seeds, the Multi-Bootstrap that resamples them too (eval/bootstrap.py)."""
     b = mean_over_seeds([base], qids)
     s = mean_over_seeds(synthetic, qids)
-    return {"queries": len(qids), "base": round(float(b.mean()), 4), "synthetic": round(float(s.mean()), 4),
-            "delta": paired_bootstrap(s - b, resamples=resamples, seed=seed)}
+    out = {"queries": len(qids), "base": round(float(b.mean()), 4), "synthetic": round(float(s.mean()), 4),
+           "delta": paired_bootstrap(s - b, resamples=resamples, seed=seed)}
+    if len(synthetic) > 1:
+        runs = [[r.get(q, 0.0) for q in qids] for r in synthetic]
+        out["delta_seeds"] = multi_bootstrap(runs, [b.tolist()], resamples=resamples, seed=seed)
+    return out
 
 
 def unseen_summary(base: dict[str, float], synthetic: list[dict[str, float]], test_qids: list[str],
@@ -80,4 +85,5 @@ def unseen_summary(base: dict[str, float], synthetic: list[dict[str, float]], te
     s = delta_summary(base, synthetic, list(test_qids) + list(train_unseen), resamples, seed)
     return {"queries": s["queries"], "test_queries": len(test_qids), "train_queries": n_train,
             "left_out": n_train - len(train_unseen), "shown": n_shown,
-            "base": s["base"], "synthetic": s["synthetic"], "delta": s["delta"]}
+            "base": s["base"], "synthetic": s["synthetic"], "delta": s["delta"],
+            **({"delta_seeds": s["delta_seeds"]} if "delta_seeds" in s else {})}

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from synthir.errors import InputError
-from synthir.eval.bootstrap import mean_over_seeds, paired_bootstrap
+from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap
 
 PER_QUERY = "per_query.json"
 
@@ -168,18 +168,48 @@ def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, que
         qids = select_queries(shared, queries, exclude)
     except InputError as e:
         raise InputError(f"{a}: {e}") from None
+    import numpy as np
+
     arm_b = arm_b or arm
     sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm_b, metric, b, qids)
+    ma, mb = _matrix(_runs(ra, arm, metric, a), qids), _matrix(_runs(rb, arm_b, metric, b), qids)
     info: dict[str, Any] = {"of": len(shared)}
     if unseen:
-        import numpy as np
-
         extra, xa, xb, counts = _unseen_part(ra, rb, a, b, arm, arm_b, queries, exclude)
         info = {"of": len(shared) + counts.pop("shared"), "unseen": {"test_queries": len(qids), **counts}}
+        ua, ub = _matrix(_unseen_runs(ra, arm, a), extra), _matrix(_unseen_runs(rb, arm_b, b), extra)
+        # per run, its test scores then its unseen ones (None: the two parts have other run counts)
+        ma = np.concatenate([ma, ua], axis=1) if len(ma) == len(ua) else None
+        mb = np.concatenate([mb, ub], axis=1) if len(mb) == len(ub) else None
         qids, sa, sb = qids + extra, np.concatenate([sa, xa]), np.concatenate([sb, xb])
     return sa, sb, {"a": str(a), "b": str(b), "queries": len(qids), "a_mean": round(float(sa.mean()), 4),
                     "b_mean": round(float(sb.mean()), 4), "runs_a": len(ra["arms"][arm]),
-                    "runs_b": len(rb["arms"][arm_b]), "qids": qids, "beir": ra["beir"], **info}
+                    "runs_b": len(rb["arms"][arm_b]), "qids": qids, "beir": ra["beir"],
+                    "matrices": (ma, mb), **info}
+
+
+def _matrix(runs: list[dict[str, float]], qids: list[str]) -> Any:
+    """[runs x qids] scores (a query missing from a run scores 0, as in mean_over_seeds)."""
+    import numpy as np
+
+    return np.array([[r.get(q, 0.0) for q in qids] for r in runs], dtype=np.float64).reshape(len(runs), len(qids))
+
+
+def _seeds_delta(pairs: list[tuple[Any, Any, dict[str, Any]]], resamples: int, seed: int) -> dict[str, Any] | None:
+    """The Multi-Bootstrap of A - B over every pair's queries (eval/bootstrap.py), when an arm
+    has several runs and each side has the same run count in every pair (the runs of pooled
+    pairs are then pooled run by run); None otherwise."""
+    import numpy as np
+
+    mats = [p[2]["matrices"] for p in pairs]
+    if any(ma is None or mb is None for ma, mb in mats):
+        return None
+    if len({len(ma) for ma, _ in mats}) != 1 or len({len(mb) for _, mb in mats}) != 1:
+        return None
+    if len(mats[0][0]) == 1 and len(mats[0][1]) == 1:
+        return None
+    return multi_bootstrap(np.concatenate([ma for ma, _ in mats], axis=1),
+                           np.concatenate([mb for _, mb in mats], axis=1), resamples=resamples, seed=seed)
 
 
 def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@10", resamples: int = 1000,
@@ -209,6 +239,9 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
            "queries": int(sa.size), "a_mean": round(float(sa.mean()), 4), "b_mean": round(float(sb.mean()), 4),
            "runs_a": first["runs_a"], "runs_b": first["runs_b"],
            "delta": paired_bootstrap(sa - sb, resamples=resamples, seed=seed)}
+    seeds_delta = _seeds_delta(pairs, resamples, seed)
+    if seeds_delta is not None:
+        out["delta_seeds"] = seeds_delta
     if queries or exclude:
         out["selection"] = {"queries": queries, "exclude": exclude, "kept": int(sa.size),
                             "of": sum(p[2]["of"] for p in pairs)}
@@ -223,7 +256,8 @@ def compare_evals(a: Path, b: Path, arm: str = "synthetic", metric: str = "ndcg@
         out["lose_most"] = sorted((r for r in rows if r["delta"] < 0), key=lambda r: (r["delta"], r["qid"]))[:show]
         out["win_most"] = sorted((r for r in rows if r["delta"] > 0), key=lambda r: (-r["delta"], r["qid"]))[:show]
     if more:
-        out["sets"] = [{k: v for k, v in p[2].items() if k not in ("qids", "beir", "of", "unseen")} for p in pairs]
+        out["sets"] = [{k: v for k, v in p[2].items() if k not in ("qids", "beir", "of", "unseen", "matrices")}
+                       for p in pairs]
     return out
 
 
@@ -254,6 +288,10 @@ def versus_text(r: dict[str, Any]) -> str:
     lines = head + [
         f"  A - B {d['mean']:+.4f}, {int(d['level'] * 100)}% CI [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], "
         f"A ahead in {d['share_above_0']:.0%} of {d['resamples']} resamples"]
+    if "delta_seeds" in r:
+        m = r["delta_seeds"]
+        lines.append(f"  seeds resampled too (Multi-Bootstrap, {m['seeds_a']} and {m['seeds_b']} runs): "
+                     f"[{m['ci_low']:+.4f}, {m['ci_high']:+.4f}], A ahead in {m['share_above_0']:.0%}")
     for key, title in (("lose_most", "A loses most on"), ("win_most", "A wins most on")):
         if key in r:
             lines.append(f"{title}:" + ("" if r[key] else " none"))

@@ -1,4 +1,5 @@
-"""Paired bootstrap CIs on per-query deltas whose truth is known."""
+"""Paired bootstrap CIs on per-query deltas whose truth is known, and the Multi-Bootstrap that
+resamples the training seeds too."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 
 from synthir.errors import ConfigError
-from synthir.eval.bootstrap import mean_over_seeds, paired_bootstrap
+from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap
 
 
 def test_constant_delta_gives_a_zero_width_interval():
@@ -56,3 +57,38 @@ def test_mean_over_seeds_averages_per_query_and_missing_is_zero():
     assert mean_over_seeds(runs, ["a", "b"]).tolist() == pytest.approx([0.3, 0.5])
     with pytest.raises(ValueError):
         mean_over_seeds([], ["a"])
+
+
+def test_multi_bootstrap_with_one_run_each_is_the_paired_bootstrap():
+    rng = np.random.default_rng(11)
+    a, b = rng.random((1, 57)), rng.random((1, 57))
+    m, p = multi_bootstrap(a, b, resamples=700, seed=4), paired_bootstrap(a[0] - b[0], resamples=700, seed=4)
+    assert {k: m[k] for k in p} == p and (m["seeds_a"], m["seeds_b"]) == (1, 1)
+
+
+def test_multi_bootstrap_sees_the_seed_spread_that_averaging_hides():
+    # two seeds of A: one lifts every query to 0.9, one leaves it at 0.5; B is 0.6 everywhere.
+    # Averaged over seeds A is 0.7 on every query: the query bootstrap says +0.1 for certain.
+    a = np.array([[0.9] * 40, [0.5] * 40])
+    b = np.full((1, 40), 0.6)
+    flat = paired_bootstrap(a.mean(axis=0) - b[0], resamples=2000, seed=0)
+    assert flat["ci_low"] == pytest.approx(0.1) and flat["ci_high"] == pytest.approx(0.1)
+    # resampling the seeds: both draws of the lucky seed (+0.3), both of the other (-0.1), or one each (+0.1)
+    m = multi_bootstrap(a, b, resamples=2000, seed=0)
+    assert m["mean"] == pytest.approx(0.1) and m["ci_low"] == pytest.approx(-0.1) and m["ci_high"] == pytest.approx(0.3)
+    assert 0.7 < m["share_above_0"] < 0.8 and (m["seeds_a"], m["seeds_b"]) == (2, 1)
+    # seeds that agree add nothing: the interval is the query bootstrap's
+    same = multi_bootstrap(np.array([[0.7] * 40, [0.7] * 40]), b, resamples=500, seed=0)
+    assert same["ci_low"] == pytest.approx(0.1) and same["ci_high"] == pytest.approx(0.1)
+    assert multi_bootstrap(a, b, seed=3) == multi_bootstrap(a, b, seed=3)
+
+
+def test_multi_bootstrap_bad_input():
+    with pytest.raises(ValueError):
+        multi_bootstrap([[0.1, 0.2]], [[0.1]])  # other queries
+    with pytest.raises(ValueError):
+        multi_bootstrap([0.1, 0.2], [[0.1, 0.2]])  # not [runs x queries]
+    with pytest.raises(ConfigError):
+        multi_bootstrap([[0.1]], [[0.2]], resamples=0)
+    with pytest.raises(ConfigError):
+        multi_bootstrap([[0.1]], [[0.2]], level=0.0)

@@ -44,6 +44,13 @@ def test_compare_deltas_use_the_per_query_mean_over_seeds():
     assert comp["arms"]["base"]["all"]["ndcg@10"]["n"] == 1
     # without a human arm: one delta only
     assert set(compare({"base": base, "synthetic": synthetic}, GROUPS)["deltas"]) == {"synthetic-base"}
+    # several seeds: the Multi-Bootstrap too; the two seeds differ by 0.2 on every query, so
+    # resampling them widens synthetic-base's zero-width interval to [0, +0.2]
+    m = comp["deltas_seeds"]["synthetic-base"]["all"]
+    assert (m["ci_low"], m["ci_high"], m["seeds_a"], m["seeds_b"]) == (pytest.approx(0.0), pytest.approx(0.2), 2, 1)
+    assert set(comp["deltas_seeds"]) == {"synthetic-base", "human-base", "synthetic-human"}
+    one = compare({"base": base, "synthetic": synthetic[:1]}, GROUPS)
+    assert "deltas_seeds" not in one  # one run per arm: nothing to resample
 
 
 def test_table_shows_arms_deltas_and_cis():
@@ -56,4 +63,5 @@ def test_table_shows_arms_deltas_and_cis():
     text = table({"comparison": comp, "info": info})
     assert "0.2500±0.0707" in text and "synthetic-human" in text and "+0.0500" in text
     assert "nDCG@10 95% CI: synthetic-base [+0.1500, +0.1500] >0 in 100%" in text
+    assert "seeds resampled too: synthetic-base [+0.1000, +0.2000]" in text and "Multi-Bootstrap" in text
     assert "human split 0.5" in text and "lang:en" in text

@@ -41,6 +41,12 @@ def test_per_query_scores_pair_two_evals(dirs, fakes, tmp_path):  # noqa: F811
     base = compare_evals(tmp_path / "a", tmp_path / "b", arm="base")
     assert base["delta"]["mean"] == 0 and base["delta"]["ci_low"] == base["delta"]["ci_high"] == 0
     assert "A - B" in versus_text(r) and "shared test queries" in versus_text(r)
+    # B has two seeds: the seeds are resampled too, around the same mean
+    m = r["delta_seeds"]
+    assert (m["seeds_a"], m["seeds_b"], m["n_queries"]) == (1, 2, r["queries"])
+    assert m["mean"] == pytest.approx(r["delta"]["mean"], abs=2e-4) and m["ci_low"] <= m["mean"] <= m["ci_high"]
+    assert "seeds resampled too (Multi-Bootstrap, 1 and 2 runs)" in versus_text(r)
+    assert "delta_seeds" not in base  # one base run on each side
 
 
 def test_different_test_queries_or_missing_files_are_one_line_errors(dirs, fakes, tmp_path, capsys):  # noqa: F811
@@ -160,6 +166,11 @@ def test_unseen_pairs_the_human_train_questions_neither_arm_saw(dirs, fakes, tmp
     assert r["a_mean"] == pytest.approx(mean(pa, pa["test_qids"] + both), abs=1e-4)
     assert r["b_mean"] == pytest.approx(mean(pb, pa["test_qids"] + both), abs=1e-4)
     assert r["delta"]["mean"] == pytest.approx(r["a_mean"] - r["b_mean"], abs=2e-4)
+    # each of B's two runs carries its test and its unseen scores: the seed draws take both parts
+    assert r["delta_seeds"]["n_queries"] == r["queries"] and r["delta_seeds"]["seeds_b"] == 2
+    assert r["delta_seeds"]["mean"] == pytest.approx(r["delta"]["mean"], abs=2e-4)
+    own = json.loads((tmp_path / "b" / "comparison.json").read_text())["unseen"]  # `synthir eval`'s unseen line
+    assert own["delta_seeds"]["seeds_a"] == 2
     # the same base model on the same questions; the test-only comparison is unchanged by the flag
     assert compare_evals(tmp_path / "a", tmp_path / "b", arm="base", unseen=True)["delta"]["mean"] == 0
     plain = compare_evals(tmp_path / "a", tmp_path / "b", resamples=300)
