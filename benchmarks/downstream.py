@@ -215,6 +215,7 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
     comp = res["comparison"]
     return {"student": student, "loss": loss, "recipe": dict(r), "arms": {a: s["all"] for a, s in comp["arms"].items()},
             "deltas": {k: v["all"] for k, v in comp["deltas"].items() if "all" in v},
+            "deltas_seeds": {k: v["all"] for k, v in comp.get("deltas_seeds", {}).items() if "all" in v},
             "test_queries": res["info"]["queries"]["all"], "unseen": comp["unseen"],
             "train_rows_shown_examples": res["info"]["train_rows_shown_examples"],
             "seconds": round(time.time() - t0, 1)}
@@ -258,6 +259,12 @@ def markdown(results: dict[str, Any]) -> str:
             lines.append(f"| {e['student']} | {e['loss']} | {e['test_queries']} | {_cell(a['base']['ndcg@10'])} | "
                          f"{_cell(a['synthetic']['ndcg@10'])} | {_cell(a['human']['ndcg@10']) if 'human' in a else '-'} | "
                          f"{ci('synthetic-base')} | {ci('synthetic-human')} |")
+        for e in ds["evals"]:
+            ms = e.get("deltas_seeds") or {}
+            if ms:
+                lines.append(f"\n{e['student']} / {e['loss']}, the seeds resampled too (Multi-Bootstrap): "
+                             + ", ".join(f"{k.replace('-', ' − ')} [{x['ci_low']:+.3f}, {x['ci_high']:+.3f}]"
+                                         for k, x in ms.items()) + ".")
         for e in ds["evals"]:
             if e.get("unseen"):
                 u, x = e["unseen"], e["unseen"]["delta"]

@@ -1,4 +1,5 @@
-"""benchmarks/downstream.py's table: the test-half row per eval, then the unseen-question line."""
+"""benchmarks/downstream.py's table: the test-half row per eval, the seeds-resampled line, then
+the unseen-question line."""
 
 from __future__ import annotations
 
@@ -27,3 +28,14 @@ def test_markdown_adds_the_unseen_line_and_reads_older_results():
     assert ("every question the synthetic arm never saw (144: the test half + 81 human-train, 8 left out as "
             "shown, trained on or worded as a test question): base 0.879, synthetic 0.896, synthetic − base +0.018 [-0.008, +0.044].") in md
     assert md.count("never saw") == 1  # an eval of an older results file has no such line
+
+
+def test_markdown_adds_the_multi_bootstrap_line_when_there_is_one():
+    gen = {"lang": "de", "passages": 3, "prompts": 24, "parsed": 20, "kept_pairs": 9,
+           "passages_with_a_kept_query": 3, "seconds": 1.0, "rows": {}}
+    seeded = {**_eval(None), "deltas_seeds": {"synthetic-base": {"mean": 0.1, "ci_low": -0.031, "ci_high": 0.212}}}
+    res = {"machine": "x", "seeds": [0, 1, 2], "recipe": "r.yaml",
+           "devsets": [{"devset": "apps-de", "generation": gen, "evals": [seeded, _eval(None)]}]}
+    md = downstream.markdown(res)
+    assert "e5-small / mnrl, the seeds resampled too (Multi-Bootstrap): synthetic − base [-0.031, +0.212]." in md
+    assert md.count("Multi-Bootstrap") == 1  # not for an eval without it (one seed, or an older file)
