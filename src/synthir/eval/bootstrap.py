@@ -34,7 +34,13 @@ def mean_over_seeds(runs: Sequence[PerQuery], qids: Sequence[str]) -> np.ndarray
     Output: float array, one value per `qids` entry."""
     if not runs:
         raise ValueError("mean_over_seeds needs at least one run")
-    return np.array([[r.get(q, 0.0) for q in qids] for r in runs], dtype=np.float64).mean(axis=0)
+    return run_matrix(runs, qids).mean(axis=0)
+
+
+def run_matrix(runs: Sequence[PerQuery], qids: Sequence[str]) -> np.ndarray:
+    """[runs x qids] scores, one row per run (a query missing from a run scores 0): the input
+    of `multi_bootstrap`."""
+    return np.array([[r.get(q, 0.0) for q in qids] for r in runs], dtype=np.float64).reshape(len(runs), len(qids))
 
 
 def _check(resamples: int, level: float) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap
+from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap, run_matrix
 from synthir.eval.retrieval import METRICS, mean_scores
 
 Scores = dict[str, dict[str, float]]  # metric -> query id -> value (one run)
@@ -64,14 +64,11 @@ def compare(arms: dict[str, list[Scores]], groups: dict[str, list[str]], resampl
             for g, qids in groups.items() if qids}
         if len(arms[a]) > 1 or len(arms[b]) > 1:
             out.setdefault("deltas_seeds", {})[f"{a}-{b}"] = {
-                g: multi_bootstrap(run_matrix(arms[a], qids), run_matrix(arms[b], qids), resamples=resamples, seed=seed)
+                g: multi_bootstrap(run_matrix([r[BOOTSTRAP_METRIC] for r in arms[a]], qids),
+                                   run_matrix([r[BOOTSTRAP_METRIC] for r in arms[b]], qids), resamples=resamples, seed=seed)
                 for g, qids in groups.items() if qids}
     return out
 
-
-def run_matrix(runs: list[Scores], qids: list[str], metric: str = BOOTSTRAP_METRIC) -> np.ndarray:
-    """[runs x queries] of `metric` (a query missing from a run scores 0, as in mean_over_seeds)."""
-    return np.array([[r[metric].get(q, 0.0) for q in qids] for r in runs], dtype=np.float64)
 
 
 def _cell(s: dict[str, Any]) -> str:

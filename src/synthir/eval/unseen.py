@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from synthir.errors import InputError
-from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap
+from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap, run_matrix
 
 
 def norm(text: str) -> str:
@@ -72,8 +72,7 @@ def delta_summary(base: dict[str, float], synthetic: list[dict[str, float]], qid
     out = {"queries": len(qids), "base": round(float(b.mean()), 4), "synthetic": round(float(s.mean()), 4),
            "delta": paired_bootstrap(s - b, resamples=resamples, seed=seed)}
     if len(synthetic) > 1:
-        runs = [[r.get(q, 0.0) for q in qids] for r in synthetic]
-        out["delta_seeds"] = multi_bootstrap(runs, [b.tolist()], resamples=resamples, seed=seed)
+        out["delta_seeds"] = multi_bootstrap(run_matrix(synthetic, qids), b[None, :], resamples=resamples, seed=seed)
     return out
 
 

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from synthir.errors import InputError
-from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap
+from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap, run_matrix
 
 PER_QUERY = "per_query.json"
 
@@ -172,12 +172,12 @@ def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, que
 
     arm_b = arm_b or arm
     sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm_b, metric, b, qids)
-    ma, mb = _matrix(_runs(ra, arm, metric, a), qids), _matrix(_runs(rb, arm_b, metric, b), qids)
+    ma, mb = run_matrix(_runs(ra, arm, metric, a), qids), run_matrix(_runs(rb, arm_b, metric, b), qids)
     info: dict[str, Any] = {"of": len(shared)}
     if unseen:
         extra, xa, xb, counts = _unseen_part(ra, rb, a, b, arm, arm_b, queries, exclude)
         info = {"of": len(shared) + counts.pop("shared"), "unseen": {"test_queries": len(qids), **counts}}
-        ua, ub = _matrix(_unseen_runs(ra, arm, a), extra), _matrix(_unseen_runs(rb, arm_b, b), extra)
+        ua, ub = run_matrix(_unseen_runs(ra, arm, a), extra), run_matrix(_unseen_runs(rb, arm_b, b), extra)
         # per run, its test scores then its unseen ones (None: the two parts have other run counts)
         ma = np.concatenate([ma, ua], axis=1) if len(ma) == len(ua) else None
         mb = np.concatenate([mb, ub], axis=1) if len(mb) == len(ub) else None
@@ -186,13 +186,6 @@ def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, que
                     "b_mean": round(float(sb.mean()), 4), "runs_a": len(ra["arms"][arm]),
                     "runs_b": len(rb["arms"][arm_b]), "qids": qids, "beir": ra["beir"],
                     "matrices": (ma, mb), **info}
-
-
-def _matrix(runs: list[dict[str, float]], qids: list[str]) -> Any:
-    """[runs x qids] scores (a query missing from a run scores 0, as in mean_over_seeds)."""
-    import numpy as np
-
-    return np.array([[r.get(q, 0.0) for q in qids] for r in runs], dtype=np.float64).reshape(len(runs), len(qids))
 
 
 def _seeds_delta(pairs: list[tuple[Any, Any, dict[str, Any]]], resamples: int, seed: int) -> dict[str, Any] | None:
