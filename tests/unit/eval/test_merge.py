@@ -41,6 +41,10 @@ def test_pieces_merge_into_the_one_run_over_all_seeds(dirs, fakes, tmp_path):  #
     assert r["delta"]["mean"] == 0 and (r["runs_a"], r["runs_b"]) == (3, 3)
     text = merge_text(res)
     assert "seeds 0,1,2" in text and "synthetic-base" in text and "every unseen question" in text
+    # the Multi-Bootstrap too (part of the comparison equal above): the merged seeds are resampled
+    assert res["comparison"]["deltas_seeds"]["synthetic-base"]["all"]["seeds_a"] == 3
+    assert res["comparison"]["unseen"]["delta_seeds"]["seeds_a"] == 3
+    assert text.count("seeds resampled too") == len(res["comparison"]["deltas"]) + 1
 
 
 def test_groups_and_the_recipe_are_recorded_without_local_paths(dirs, fakes, tmp_path):  # noqa: F811

@@ -85,6 +85,13 @@ def test_pairs_pool_their_test_queries(dirs, fakes, tmp_path, capsys):  # noqa: 
     assert swapped["sets"][1]["a_mean"] == one["b_mean"]
     with pytest.raises(InputError, match="not tested on the same queries"):
         compare_evals(tmp_path / "a", tmp_path / "b", more=[(tmp_path / "a", tmp_path / "all")])
+    # one run a side: nothing to resample; pooled with a 2-seed pair, the sides' run counts differ
+    # between pairs, so no Multi-Bootstrap rather than a wrong one; equal counts pool run by run
+    assert "delta_seeds" not in twice
+    _eval(dataset, beir, tmp_path / "c", [0, 1])
+    assert "delta_seeds" not in compare_evals(tmp_path / "a", tmp_path / "b", more=[(tmp_path / "c", tmp_path / "b")])
+    pooled = compare_evals(tmp_path / "c", tmp_path / "b", more=[(tmp_path / "c", tmp_path / "b")])
+    assert pooled["delta_seeds"]["seeds_a"] == 2 and pooled["delta_seeds"]["n_queries"] == pooled["queries"]
     assert main(["eval-compare", str(tmp_path / "a"), str(tmp_path / "b"),
                  "--pair", str(tmp_path / "b"), str(tmp_path / "a")]) == 0
     out = capsys.readouterr().out
