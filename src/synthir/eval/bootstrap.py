@@ -69,18 +69,9 @@ def paired_bootstrap(deltas: Sequence[float] | np.ndarray, resamples: int = 1000
     d = np.asarray(deltas, dtype=np.float64)
     if d.ndim != 1 or d.size == 0:
         raise ValueError("paired_bootstrap needs a non-empty 1-d array of per-query deltas")
-    _check(resamples, level)
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples, dtype=np.float64)
-    chunk = max(1, 2_000_000 // d.size)  # bound the index matrix to ~16 MB
-    for start in range(0, resamples, chunk):
-        stop = min(resamples, start + chunk)
-        idx = rng.integers(0, d.size, size=(stop - start, d.size))
-        means[start:stop] = d[idx].mean(axis=1)
-    low, high = _interval(means, level)
-    return {"mean": round(float(d.mean()), 4), "ci_low": round(low, 4), "ci_high": round(high, 4),
-            "share_above_0": round(float((means > 0).mean()), 4), "n_queries": int(d.size),
-            "resamples": int(resamples), "level": level}
+    # one run a side: the Multi-Bootstrap resamples the queries only (the same index stream)
+    out = multi_bootstrap(d[None, :], np.zeros((1, d.size)), resamples=resamples, seed=seed, level=level)
+    return {k: v for k, v in out.items() if k not in ("seeds_a", "seeds_b")}
 
 
 def multi_bootstrap(a_runs: Sequence[Sequence[float]] | np.ndarray, b_runs: Sequence[Sequence[float]] | np.ndarray,
@@ -95,7 +86,8 @@ def multi_bootstrap(a_runs: Sequence[Sequence[float]] | np.ndarray, b_runs: Sequ
     B's runs are different trainings); its statistic is A's mean over the drawn seeds and
     queries minus B's.
     Output: paired_bootstrap's keys plus "seeds_a", "seeds_b". With one run per system it is
-    paired_bootstrap on the per-query differences, interval for interval. With few seeds (3)
+    paired_bootstrap on the per-query differences, interval for interval (paired_bootstrap is
+    that case). With few seeds (3)
     the seed draw understates their spread (a bootstrap of n values has variance (n - 1)/n of
     theirs), so read it as a lower bound on the uncertainty that seeds add."""
     a, b = np.asarray(a_runs, dtype=np.float64), np.asarray(b_runs, dtype=np.float64)
@@ -115,7 +107,7 @@ def multi_bootstrap(a_runs: Sequence[Sequence[float]] | np.ndarray, b_runs: Sequ
         return counts @ runs / runs.shape[0]
 
     means = np.empty(resamples, dtype=np.float64)
-    chunk = max(1, 2_000_000 // n)
+    chunk = max(1, 2_000_000 // n)  # bound the index matrix to ~16 MB
     for start in range(0, resamples, chunk):
         stop = min(resamples, start + chunk)
         idx = rng.integers(0, n, size=(stop - start, n))

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap, run_matrix
+from synthir.eval.bootstrap import multi_bootstrap, paired_bootstrap, run_matrix
 from synthir.eval.retrieval import METRICS, mean_scores
 
 Scores = dict[str, dict[str, float]]  # metric -> query id -> value (one run)
@@ -54,19 +54,20 @@ def compare(arms: dict[str, list[Scores]], groups: dict[str, list[str]], resampl
                            "bootstrap": {"metric": BOOTSTRAP_METRIC, "resamples": resamples, "seed": seed,
                                          "level": 0.95, "unit": "query; score = mean over seeds",
                                          "unit_seeds": "query and training seed (Multi-Bootstrap)"}}
+    runs = {a: [r[BOOTSTRAP_METRIC] for r in rs] for a, rs in arms.items()}
     for a, b in PAIRS:
         if a not in arms or b not in arms:
             continue
-        out["deltas"][f"{a}-{b}"] = {
-            g: paired_bootstrap(mean_over_seeds([r[BOOTSTRAP_METRIC] for r in arms[a]], qids)
-                                - mean_over_seeds([r[BOOTSTRAP_METRIC] for r in arms[b]], qids),
-                                resamples=resamples, seed=seed)
-            for g, qids in groups.items() if qids}
-        if len(arms[a]) > 1 or len(arms[b]) > 1:
-            out.setdefault("deltas_seeds", {})[f"{a}-{b}"] = {
-                g: multi_bootstrap(run_matrix([r[BOOTSTRAP_METRIC] for r in arms[a]], qids),
-                                   run_matrix([r[BOOTSTRAP_METRIC] for r in arms[b]], qids), resamples=resamples, seed=seed)
-                for g, qids in groups.items() if qids}
+        several = len(arms[a]) > 1 or len(arms[b]) > 1
+        for g, qids in groups.items():
+            if not qids:
+                continue
+            ma, mb = run_matrix(runs[a], qids), run_matrix(runs[b], qids)  # [seeds x queries]
+            out["deltas"].setdefault(f"{a}-{b}", {})[g] = paired_bootstrap(
+                ma.mean(axis=0) - mb.mean(axis=0), resamples=resamples, seed=seed)
+            if several:
+                out.setdefault("deltas_seeds", {}).setdefault(f"{a}-{b}", {})[g] = multi_bootstrap(
+                    ma, mb, resamples=resamples, seed=seed)
     return out
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from synthir.errors import InputError
-from synthir.eval.bootstrap import mean_over_seeds, multi_bootstrap, paired_bootstrap, run_matrix
+from synthir.eval.bootstrap import multi_bootstrap, paired_bootstrap, run_matrix
 
 
 def norm(text: str) -> str:
@@ -67,12 +67,12 @@ def delta_summary(base: dict[str, float], synthetic: list[dict[str, float]], qid
     """{"queries", "base", "synthetic", "delta"[, "delta_seeds"]} over `qids`: both means
     (synthetic averaged over its seeds' runs), the paired bootstrap of synthetic − base and,
     with several seeds, the Multi-Bootstrap that resamples them too (eval/bootstrap.py)."""
-    b = mean_over_seeds([base], qids)
-    s = mean_over_seeds(synthetic, qids)
+    mb, ms = run_matrix([base], qids), run_matrix(synthetic, qids)  # [runs x queries]
+    b, s = mb.mean(axis=0), ms.mean(axis=0)
     out = {"queries": len(qids), "base": round(float(b.mean()), 4), "synthetic": round(float(s.mean()), 4),
            "delta": paired_bootstrap(s - b, resamples=resamples, seed=seed)}
     if len(synthetic) > 1:
-        out["delta_seeds"] = multi_bootstrap(run_matrix(synthetic, qids), b[None, :], resamples=resamples, seed=seed)
+        out["delta_seeds"] = multi_bootstrap(ms, mb, resamples=resamples, seed=seed)
     return out
 
 

@@ -141,13 +141,13 @@ def _unseen_runs(rec: dict[str, Any], arm: str, where: Path) -> list[dict[str, f
 def _unseen_part(ra: dict[str, Any], rb: dict[str, Any], a: Path, b: Path, arm: str, arm_b: str,
                  queries: str | None, exclude: str | None) -> tuple[list[str], Any, Any, dict[str, int]]:
     """The human-train questions unseen by A AND by B that the filters keep, both sides'
-    mean-over-seeds nDCG@10 on them, and the counts {"train_queries", "shared", "only_a",
-    "only_b"} ("shared": before the filters)."""
+    nDCG@10 on them ([runs x questions], run_matrix), and the counts {"train_queries",
+    "shared", "only_a", "only_b"} ("shared": before the filters)."""
     runs_a, runs_b = _unseen_runs(ra, arm, a), _unseen_runs(rb, arm_b, b)
     ua, ub = set(ra["unseen"]["qids"]), set(rb["unseen"]["qids"])
     both = _filtered(sorted(ua & ub), queries, exclude)
     counts = {"train_queries": len(both), "shared": len(ua & ub), "only_a": len(ua - ub), "only_b": len(ub - ua)}
-    return both, mean_over_seeds(runs_a, both), mean_over_seeds(runs_b, both), counts
+    return both, run_matrix(runs_a, both), run_matrix(runs_b, both), counts
 
 
 def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, queries: str | None = None,
@@ -171,17 +171,16 @@ def _pair(a: Path, b: Path, arm: str, metric: str, arm_b: str | None = None, que
     import numpy as np
 
     arm_b = arm_b or arm
-    sa, sb = arm_scores(ra, arm, metric, a, qids), arm_scores(rb, arm_b, metric, b, qids)
     ma, mb = run_matrix(_runs(ra, arm, metric, a), qids), run_matrix(_runs(rb, arm_b, metric, b), qids)
+    sa, sb = ma.mean(axis=0), mb.mean(axis=0)  # each question averaged over its seeds (arm_scores)
     info: dict[str, Any] = {"of": len(shared)}
     if unseen:
-        extra, xa, xb, counts = _unseen_part(ra, rb, a, b, arm, arm_b, queries, exclude)
+        extra, ua, ub, counts = _unseen_part(ra, rb, a, b, arm, arm_b, queries, exclude)
         info = {"of": len(shared) + counts.pop("shared"), "unseen": {"test_queries": len(qids), **counts}}
-        ua, ub = run_matrix(_unseen_runs(ra, arm, a), extra), run_matrix(_unseen_runs(rb, arm_b, b), extra)
+        qids, sa, sb = qids + extra, np.concatenate([sa, ua.mean(axis=0)]), np.concatenate([sb, ub.mean(axis=0)])
         # per run, its test scores then its unseen ones (None: the two parts have other run counts)
         ma = np.concatenate([ma, ua], axis=1) if len(ma) == len(ua) else None
         mb = np.concatenate([mb, ub], axis=1) if len(mb) == len(ub) else None
-        qids, sa, sb = qids + extra, np.concatenate([sa, xa]), np.concatenate([sb, xb])
     return sa, sb, {"a": str(a), "b": str(b), "queries": len(qids), "a_mean": round(float(sa.mean()), 4),
                     "b_mean": round(float(sb.mean()), 4), "runs_a": len(ra["arms"][arm]),
                     "runs_b": len(rb["arms"][arm_b]), "qids": qids, "beir": ra["beir"],
