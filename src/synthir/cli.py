@@ -171,8 +171,14 @@ def _eval_compare(args: argparse.Namespace) -> int:
 def _eval_merge(args: argparse.Namespace) -> int:
     from synthir.eval.merge import merge_evals, merge_text
 
-    result = merge_evals([Path(d) for d in args.dirs], Path(args.out), args.bootstrap, args.bootstrap_seed)
-    print(merge_text(result))
+    if args.draws:
+        from synthir.eval.draws import draws_text, merge_draws
+
+        result = merge_draws([Path(d) for d in args.dirs], Path(args.out), args.bootstrap, args.bootstrap_seed)
+        print(draws_text(result))
+    else:
+        result = merge_evals([Path(d) for d in args.dirs], Path(args.out), args.bootstrap, args.bootstrap_seed)
+        print(merge_text(result))
     print(f"synthir: merged eval written to {args.out} (per_query.json, comparison.json, metrics.json, merge.json)")
     return 0
 
@@ -369,6 +375,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "human split and training options, with disjoint seeds")
     mg.add_argument("--out", required=True, metavar="DIR", help="the merged eval dir (per_query.json, "
                     "comparison.json, metrics.json, merge.json); `synthir eval-compare` reads it")
+    mg.add_argument("--draws", action="store_true", help="the dirs are fresh generation draws of one recipe "
+                    "(e.g. `sample.seed` 0, 1, 2; one or more seeds each): the synthetic arm is the mean over "
+                    "draws and the interval resamples the draws too")
     mg.add_argument("--bootstrap", type=int, default=1000, metavar="N")
     mg.add_argument("--bootstrap-seed", type=int, default=0)
     mg.set_defaults(func=_eval_merge)

@@ -20,6 +20,8 @@ eval_opts=EvalOptions(seeds=[0, 1, 2], human_split=0.5))`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -115,6 +117,19 @@ def _training_queries(sets: dict[str, tuple[str, Any]]) -> list[str]:
         column = "anchor" if "anchor" in rows.column_names else "query"
         out += [norm(t) for t in rows[column]]
     return out
+
+
+def data_sha256(sets: dict[str, tuple[str, Any]]) -> str:
+    """sha256 of the synthetic arm's training rows (every loss's config and rows, in order): two
+    evals with equal values trained on the same data; a fresh generation draw differs
+    (`synthir eval-merge` vs `--draws`, eval/draws.py)."""
+    h = hashlib.sha256()
+    for loss in sorted(sets):
+        config, rows = sets[loss]
+        h.update(json.dumps([loss, config], ensure_ascii=False).encode("utf-8"))
+        for row in rows:
+            h.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+    return h.hexdigest()
 
 
 def _overlap(sets: dict[str, tuple[str, Any]], test_texts: set[str]) -> int:
@@ -293,7 +308,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     write_json_atomic(out_dir / "comparison.json", comparison)
     write_json_atomic(out_dir / "eval.json", info)
     extra: dict[str, Any] = {"groups": groups, "training": training_record(
-        model, {a: t["rows"] for a, t in training.items()}, info["options"])}
+        model, {a: t["rows"] for a, t in training.items()}, info["options"]), "data_sha256": data_sha256(sets)}
     if kept_unseen is not None:
         extra["unseen"] = kept_unseen
     write_json_atomic(out_dir / PER_QUERY, per_query_record(str(beir_dir), split, test_qids, seeds, arms, **extra))

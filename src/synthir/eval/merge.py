@@ -14,7 +14,9 @@ Same recipe, checked: the runs must share the qrels split and test queries, ever
 base model's per-query scores (the untrained model is scored once per run; equal scores mean
 the same model and corpus), disjoint seeds, and -- where the runs recorded it (per_query.json's
 "training", or eval.json beside it) -- the student, the training rows and every training
-option but the seed. Runs that recorded neither are merged with "recipe_checked": false.
+option but the seed. Runs that recorded neither are merged with "recipe_checked": false. Runs that
+recorded the fingerprint of their synthetic data (`data_sha256`) must share it: other data of the
+same recipe is a fresh generation draw, which `--draws` pools (eval/draws.py).
 
 Inputs: two or more eval dirs (per_query.json each; eval.json optional), the output dir.
 Output (in OUT): per_query.json (seeds in the order the dirs were given), comparison.json
@@ -95,6 +97,7 @@ def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
                              f"{', '.join(sorted(first['arms']))}")
         for s in rec["seeds"]:
             if s in seen_seeds:
+                _same_data(rec, first, d, d0)
                 raise InputError(f"seed {s} is in both {seen_seeds[s]} and {d}: each seed may be merged once")
             seen_seeds[s] = d
     worst = max(_base_diff(first["arms"]["base"][0], r["arms"]["base"][0]) for r in recs[1:])
@@ -116,7 +119,16 @@ def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
                           if r["options"].get(k) != recipes[0]["options"].get(k))
             what = ", ".join([x for x in ("model", "rows") if r[x] != recipes[0][x]] + keys)
             raise InputError(f"{d} trained another recipe than {d0} (differs in: {what})")
+    for rec, d in zip(recs[1:], dirs[1:]):  # the same recipe, rows included: is it the same data?
+        _same_data(rec, first, d, d0)
     return True, worst
+
+
+def _same_data(rec: dict[str, Any], first: dict[str, Any], d: Path, d0: Path) -> None:
+    """InputError when both runs recorded their synthetic data's fingerprint and it differs."""
+    if rec.get("data_sha256") and first.get("data_sha256") and rec["data_sha256"] != first["data_sha256"]:
+        raise InputError(f"{d} trained on other synthetic data than {d0} (a fresh generation draw?): "
+                         "`synthir eval-merge --draws` pools draws")
 
 
 def _short(d: Path) -> str:
@@ -143,6 +155,9 @@ def merge_evals(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
     comparison = compare(arms, groups, resamples, seed)
     names = [_short(d) for d in dirs]
     record: dict[str, Any] = {**first, "seeds": seeds, "arms": arms, "merged_from": names}
+    sha = next((r["data_sha256"] for r in recs if r.get("data_sha256")), None)
+    if sha:
+        record["data_sha256"] = sha
     if all("unseen" in r for r in recs):
         u = first["unseen"]
         pooled = [run for r in recs for run in r["unseen"]["synthetic"]]

@@ -55,6 +55,10 @@ def test_groups_and_the_recipe_are_recorded_without_local_paths(dirs, fakes, tmp
     per = json.loads((tmp_path / "a" / "per_query.json").read_text())
     assert set(per["groups"]) >= {"all", "lang:en", "lang:fr"} and per["groups"]["all"] == per["test_qids"]
     assert per["training"]["rows"]["human"] > 0 and "seed" not in per["training"]["options"]
+    # the synthetic data's fingerprint: pieces of one dataset pool with eval-merge, draws with --draws
+    _run(dataset, beir, tmp_path / "b", [1])
+    again = json.loads((tmp_path / "b" / "per_query.json").read_text())
+    assert len(per["data_sha256"]) == 64 and again["data_sha256"] == per["data_sha256"]
     assert str(tmp_path) not in json.dumps(per["training"])  # the unseen file's path is not part of it
     assert set(per["unseen"]["base"]) == set(per["unseen"]["qids"]) and per["unseen"]["shown"] == 1
 
