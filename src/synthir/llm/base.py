@@ -65,7 +65,25 @@ class SamplingParams:
             d.pop("logit_penalty")
         elif avoid or allow:
             d["avoid_sha256"] = hashlib.sha256(json.dumps([avoid, allow], ensure_ascii=False).encode()).hexdigest()
+        if self.seed:  # seed 0 maps its samples as it always did: its keys stay valid
+            d["sample_seeds"] = SAMPLE_SEEDS
         return d
+
+
+SEED_STRIDE = 1 << 16  # sample seeds owned by one run seed (samples per prompt, at most)
+SAMPLE_SEEDS = "seed*65536+k"  # recorded in as_dict (and so in cache keys) for a nonzero seed
+
+
+def sample_seed(seed: int, sample: int) -> int:
+    """The backend seed of sample `sample` (k) of a prompt under the run seed `seed` (s):
+    s * 65536 + k, modulo 2**31 (what llama.cpp and OpenAI-compatible servers accept).
+
+    Run seeds 0, 1, 2, ... own disjoint sample seeds, so another `sample.seed` is a fresh
+    generation draw. Until 2026-12-05 it was s + k: with 8 samples, seed 1 repeated seed 0's
+    samples 1..7 (112 of 126 English queries checked were the same). Seed 0 maps as before."""
+    if not 0 <= sample < SEED_STRIDE:
+        raise ValueError(f"sample index {sample} outside [0, {SEED_STRIDE})")
+    return (seed * SEED_STRIDE + sample) % (1 << 31)
 
 
 LOGIT_BIAS_BACKENDS = ("llamacpp",)  # backends that apply SamplingParams.logit_penalty

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, penalty_bias
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, penalty_bias, sample_seed
 from synthir.llm.gbnf import schema_to_gbnf
 from synthir.errors import ConfigError
 from synthir.llm.models import EMBEDDED, gguf_path, weights_identity
@@ -58,14 +58,14 @@ def common_prefix(a: Sequence[int], b: Sequence[int], limit: int) -> int:
 
 def to_llamacpp_kwargs(params: SamplingParams, sample: int = 0) -> dict[str, Any]:
     """Map portable SamplingParams to `create_completion` keyword arguments (pure function);
-    sample k of n uses seed + k. Greedy is temperature 0 with top_k 1."""
+    sample k of n uses sample_seed(seed, k). Greedy is temperature 0 with top_k 1."""
     kw: dict[str, Any] = {"max_tokens": params.max_tokens, "temperature": params.temperature,
                           "top_p": params.top_p if params.temperature > 0 else 1.0,
                           "top_k": 0 if params.temperature > 0 else 1}
     if params.stop:
         kw["stop"] = list(params.stop)
     if params.seed is not None:
-        kw["seed"] = params.seed + sample
+        kw["seed"] = sample_seed(params.seed, sample)
     return kw
 
 

@@ -1,3 +1,5 @@
+import pytest
+
 from synthir.llm.base import SamplingParams
 from synthir.llm.registry import backend_names
 from synthir.llm.base import cut_at_stop
@@ -90,7 +92,21 @@ def test_llamacpp_mapping():
     assert to_llamacpp_kwargs(SamplingParams(max_tokens=9, stop=("\n",))) == {
         "max_tokens": 9, "temperature": 0.0, "top_p": 1.0, "top_k": 1, "stop": ["\n"]}
     kw = to_llamacpp_kwargs(SamplingParams(temperature=0.5, top_p=0.8, seed=10, n=3), sample=2)
-    assert kw == {"max_tokens": 64, "temperature": 0.5, "top_p": 0.8, "top_k": 0, "seed": 12}
+    assert kw == {"max_tokens": 64, "temperature": 0.5, "top_p": 0.8, "top_k": 0, "seed": 10 * 65536 + 2}
+    assert to_llamacpp_kwargs(SamplingParams(temperature=0.5, seed=0, n=3), sample=2)["seed"] == 2  # as before
+
+
+def test_run_seeds_own_disjoint_sample_seeds():
+    """Another sample.seed is a fresh draw: with seed + k, seed 1 repeated seed 0's samples 1..7."""
+    from synthir.llm.base import sample_seed
+
+    seeds = {s: {sample_seed(s, k) for k in range(64)} for s in range(-2, 10)}
+    assert all(len(v) == 64 for v in seeds.values())
+    assert not any(seeds[a] & seeds[b] for a in seeds for b in seeds if a < b)
+    assert [sample_seed(0, k) for k in range(8)] == list(range(8))  # seed 0's samples are unchanged
+    assert all(0 <= sample_seed(s, 5) < 2**31 for s in (2**40, -(2**40)))
+    with pytest.raises(ValueError):
+        sample_seed(1, 65536)
 
 
 # --- OpenAI-compatible HTTP -----------------------------------------------------------------
@@ -104,7 +120,7 @@ OPENAI = LLMConfig(backend="openai", model="served", base_url="http://127.0.0.1:
 def test_openai_completions_request():
     body = to_request("P", SamplingParams(max_tokens=7, stop=("\n",), seed=5), OPENAI, sample=1)
     assert body == {"model": "served", "max_tokens": 7, "temperature": 0.0, "top_p": 1.0, "n": 1,
-                    "prompt": "P", "stop": ["\n"], "seed": 6}
+                    "prompt": "P", "stop": ["\n"], "seed": 5 * 65536 + 1}
 
 
 def test_openai_chat_request_with_schema_per_server_flavour():
