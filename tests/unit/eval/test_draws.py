@@ -13,6 +13,7 @@ from synthir.errors import InputError
 from synthir.eval.draws import draws_text, merge_draws
 from synthir.eval.harness import data_sha256
 from synthir.eval.merge import merge_evals
+from synthir.eval.versus import compare_evals
 
 TEST = [f"q{i}" for i in range(10)]
 OPTIONS = {"epochs": 3.0, "learning_rate": 2e-05, "loss": "mnrl", "human_split": 0.5, "human_seed": 0}
@@ -68,6 +69,9 @@ def test_each_draw_weighs_the_same_and_the_draws_widen_the_interval(tmp_path):
     u = comp["unseen"]
     assert per["unseen"]["qids"] == ["u1", "u2"] and u["queries"] == 12 and u["synthetic"] == 0.7
     assert u["delta_draws"]["ci_high"] == 0.4 and "delta_seeds" not in u
+    # eval-compare reads the merged dir: its synthetic runs are the draws
+    r = compare_evals(tmp_path / "m", a, resamples=200)
+    assert (r["runs_a"], r["runs_b"], r["delta"]["mean"]) == (2, 3, 0.2)
     text = draws_text(res)
     assert "merged 2 generation draws" in text and text.count("draws resampled too") == 3
     assert str(tmp_path) not in json.dumps(per) + json.dumps(merge)
