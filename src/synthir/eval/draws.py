@@ -172,6 +172,9 @@ def merge_draws(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
     record: dict[str, Any] = {**first, "seeds": list(range(len(draws))), "arms": arms,
                               "merged_from": [_short(d) for d in dirs], "draws": info}
     record.pop("data_sha256", None)
+    if "training" in record:  # the synthetic rows of each draw
+        record["training"] = {**record["training"], "rows": {**record["training"]["rows"],
+                                                             "synthetic": [d["rows"] for d in info]}}
     if "human" in arms:
         record["human_seeds"] = human_seeds
     if all("unseen" in r for r in recs):

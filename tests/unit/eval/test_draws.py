@@ -65,6 +65,7 @@ def test_each_draw_weighs_the_same_and_the_draws_widen_the_interval(tmp_path):
     assert [x["seeds"] for x in merge["draws"]] == [[0, 1, 2], [0]] and merge["draws"][0]["dirs"][0].endswith("/a")
     per = json.loads((tmp_path / "m" / "per_query.json").read_text())
     assert len(per["arms"]["synthetic"]) == 2 and per["human_seeds"] == [0, 1, 2]
+    assert per["training"]["rows"] == {"synthetic": [100, 100], "human": 50} and "data_sha256" not in per
     # unseen: only the questions no draw saw, each draw's mean weighing the same
     u = comp["unseen"]
     assert per["unseen"]["qids"] == ["u1", "u2"] and u["queries"] == 12 and u["synthetic"] == 0.7
