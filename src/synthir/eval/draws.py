@@ -40,10 +40,9 @@ from typing import Any
 
 from synthir.errors import InputError
 from synthir.eval.compare import BOOTSTRAP_METRIC, compare
-from synthir.eval.merge import BASE_TOLERANCE, _base_diff, _recipe, _short
+from synthir.eval.merge import base_diff, recorded_recipe, result_lines, same_tests, short_name, write_merged
 from synthir.eval.unseen import unseen_summary
-from synthir.eval.versus import PER_QUERY, load_per_query
-from synthir.io.files import write_json_atomic
+from synthir.eval.versus import load_per_query
 
 Scores = dict[str, dict[str, float]]  # metric -> query id -> value
 
@@ -91,7 +90,7 @@ def _same_model_twice(recs: list[dict[str, Any]], dirs: list[Path], draws: list[
             for s in set(ra["seeds"]) & set(rb["seeds"]):
                 sa = ra["arms"]["synthetic"][ra["seeds"].index(s)]
                 sb = rb["arms"]["synthetic"][rb["seeds"].index(s)]
-                if _base_diff(sa, sb) == 0.0:
+                if base_diff(sa, sb) == 0.0:
                     raise InputError(f"{dirs[draws[a][0]]} and {dirs[draws[b][0]]} trained the same synthetic "
                                      f"student for seed {s}: the same data given twice, not two draws")
 
@@ -99,19 +98,9 @@ def _same_model_twice(recs: list[dict[str, Any]], dirs: list[Path], draws: list[
 def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
     """eval-merge's checks, with the synthetic rows allowed to differ; (recipe checked, the
     largest base difference)."""
-    first, d0 = recs[0], dirs[0]
-    for rec, d in zip(recs, dirs):
-        if rec["qrels_split"] != first["qrels_split"] or sorted(rec["test_qids"]) != sorted(first["test_qids"]):
-            raise InputError(f"{d} was not tested on the same queries as {d0} (use the same BEIR dir, qrels "
-                             "split and --human-split / --human-split-seed)")
-        if sorted(rec["arms"]) != sorted(first["arms"]):
-            raise InputError(f"{d} has the arms {', '.join(sorted(rec['arms']))}, {d0} has "
-                             f"{', '.join(sorted(first['arms']))}")
-    worst = max(_base_diff(first["arms"]["base"][0], r["arms"]["base"][0]) for r in recs[1:])
-    if worst > BASE_TOLERANCE:
-        raise InputError(f"the base model scores differently in {d0} and the other runs (largest per-query "
-                         f"difference {worst:.4f}): not the same student, corpus or prefixes")
-    recipes = [_recipe(r, d) for r, d in zip(recs, dirs)]
+    d0 = dirs[0]
+    worst = same_tests(recs, dirs, unseen=False)
+    recipes = [recorded_recipe(r, d) for r, d in zip(recs, dirs)]
     if any(r is None for r in recipes):
         return False, worst
     r0 = recipes[0]
@@ -133,7 +122,7 @@ def _human(recs: list[dict[str, Any]]) -> tuple[list[Scores], list[int], float]:
     for rec in recs:
         for s, run in zip(rec["seeds"], rec["arms"]["human"]):
             if s in runs:
-                worst = max(worst, _base_diff(runs[s], run))
+                worst = max(worst, base_diff(runs[s], run))
             else:
                 runs[s] = run
     return list(runs.values()), list(runs), worst
@@ -167,10 +156,10 @@ def merge_draws(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
         comparison["deltas_seeds"] = {"human-base": by_seed["human-base"]}
     comparison["bootstrap"]["unit_draws"] = ("query and generation draw (each draw's mean over its seeds); the "
                                              "human arm's seeds too")
-    info = [{"dirs": [_short(dirs[i]) for i in d], "seeds": [s for i in d for s in recs[i]["seeds"]],
+    info = [{"dirs": [short_name(dirs[i]) for i in d], "seeds": [s for i in d for s in recs[i]["seeds"]],
              "rows": (recs[d[0]].get("training") or {}).get("rows", {}).get("synthetic")} for d in draws]
     record: dict[str, Any] = {**first, "seeds": list(range(len(draws))), "arms": arms,
-                              "merged_from": [_short(d) for d in dirs], "draws": info}
+                              "merged_from": [short_name(d) for d in dirs], "draws": info}
     record.pop("data_sha256", None)
     if "training" in record:  # the synthetic rows of each draw
         record["training"] = {**record["training"], "rows": {**record["training"]["rows"],
@@ -195,16 +184,7 @@ def merge_draws(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
         record.pop("unseen", None)
     merge = {"mode": "draws", "merged_from": record["merged_from"], "draws": info, "recipe_checked": checked,
              "base_max_diff": round(worst, 6), "human_max_diff": round(human_worst, 6)}
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    key = {"base": "base", "synthetic": "tuned", "human": "human"}
-    metrics = {key.get(a, a): {m: s["mean"] for m, s in summary["all"].items()}
-               for a, summary in comparison["arms"].items() if "all" in summary}
-    write_json_atomic(out / PER_QUERY, record)
-    write_json_atomic(out / "comparison.json", comparison)
-    write_json_atomic(out / "metrics.json", metrics)
-    write_json_atomic(out / "merge.json", merge)
-    return {"comparison": comparison, "merge": merge, "groups": {g: len(q) for g, q in groups.items()}}
+    return write_merged(Path(out), record, comparison, merge, groups)
 
 
 def draws_text(result: dict[str, Any]) -> str:
@@ -215,20 +195,4 @@ def draws_text(result: dict[str, Any]) -> str:
                       for i, d in enumerate(merge["draws"]))
     lines = [f"merged {len(merge['draws'])} generation draws on {result['groups'].get('all', 0)} test queries ({seeds})"
              + ("" if merge["recipe_checked"] else " (recipe not checked: the runs recorded no training options)")]
-    for arm, summary in comp["arms"].items():
-        s = summary["all"][BOOTSTRAP_METRIC]
-        unit = "draws" if arm == "synthetic" else "runs"
-        lines.append(f"  {arm:<10} nDCG@10 {s['mean']:.4f}" + (f" ± {s['std']:.4f} ({s['n']} {unit})" if s["n"] > 1 else ""))
-    for pair, d in comp["deltas"].items():
-        if "all" in d:
-            x = d["all"]
-            md = comp["deltas_draws"].get(pair, {}).get("all")
-            lines.append(f"  {pair:<18} {x['mean']:+.4f} [{x['ci_low']:+.4f}, {x['ci_high']:+.4f}]"
-                         + (f"; draws resampled too [{md['ci_low']:+.4f}, {md['ci_high']:+.4f}]" if md else ""))
-    if "unseen" in comp:
-        u, d = comp["unseen"], comp["unseen"]["delta"]
-        md = u.get("delta_draws")
-        lines.append(f"  every question unseen by every draw ({u['queries']}): base {u['base']:.4f}, synthetic "
-                     f"{u['synthetic']:.4f}, synthetic-base {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
-                     + (f"; draws resampled too [{md['ci_low']:+.4f}, {md['ci_high']:+.4f}]" if md else ""))
-    return "\n".join(lines)
+    return "\n".join(lines + result_lines(comp, "draws"))

@@ -46,7 +46,7 @@ NOT_RECIPE = ("seed", "seeds", "bootstrap_seed", "resamples", "score_unseen")
 LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0}
 
 
-def _recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:
+def recorded_recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:
     """What the run trained: per_query.json's "training", else the same read from eval.json
     beside it; None when neither is there."""
     if "training" in rec:
@@ -71,7 +71,7 @@ def training_record(model: str, rows: dict[str, int], options: dict[str, Any]) -
                         if k not in NOT_RECIPE and not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}}
 
 
-def _base_diff(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -> float:
+def base_diff(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -> float:
     """Largest per-query difference between two base runs (every metric, the union of ids)."""
     worst = 0.0
     for m in set(a) | set(b):
@@ -83,11 +83,11 @@ def _base_diff(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -
     return worst
 
 
-def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
-    """InputError (one line, naming the dir) when a run is not a piece of the first one's
-    recipe; else (whether the recipe was checked, the largest base difference)."""
+def same_tests(recs: list[dict[str, Any]], dirs: list[Path], unseen: bool = True) -> float:
+    """InputError (one line, naming the dir) unless every run was tested on the first one's
+    queries, with its arms and its base model's scores (and, with `unseen`, where every run kept
+    them, on its unseen questions); else the largest base difference."""
     first, d0 = recs[0], dirs[0]
-    seen_seeds: dict[int, Path] = {}
     for rec, d in zip(recs, dirs):
         if rec["qrels_split"] != first["qrels_split"] or sorted(rec["test_qids"]) != sorted(first["test_qids"]):
             raise InputError(f"{d} was not tested on the same queries as {d0} (use the same BEIR dir, qrels "
@@ -95,22 +95,32 @@ def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
         if sorted(rec["arms"]) != sorted(first["arms"]):
             raise InputError(f"{d} has the arms {', '.join(sorted(rec['arms']))}, {d0} has "
                              f"{', '.join(sorted(first['arms']))}")
+    worst = max(base_diff(first["arms"]["base"][0], r["arms"]["base"][0]) for r in recs[1:])
+    if unseen and all("unseen" in r for r in recs):
+        for rec, d in zip(recs[1:], dirs[1:]):
+            if sorted(rec["unseen"]["qids"]) != sorted(first["unseen"]["qids"]):
+                raise InputError(f"{d} and {d0} scored different unseen questions (the same --score-unseen "
+                                 "file and training rows?)")
+            worst = max(worst, base_diff({"u": first["unseen"]["base"]}, {"u": rec["unseen"]["base"]}))
+    if worst > BASE_TOLERANCE:
+        raise InputError(f"the base model scores differently in {d0} and the other runs (largest per-query "
+                         f"difference {worst:.4f}): not the same student, corpus or prefixes")
+    return worst
+
+
+def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
+    """InputError (one line, naming the dir) when a run is not a piece of the first one's
+    recipe; else (whether the recipe was checked, the largest base difference)."""
+    first, d0 = recs[0], dirs[0]
+    seen_seeds: dict[int, Path] = {}
+    for rec, d in zip(recs, dirs):
         for s in rec["seeds"]:
             if s in seen_seeds:
                 _same_data(rec, first, d, d0)
                 raise InputError(f"seed {s} is in both {seen_seeds[s]} and {d}: each seed may be merged once")
             seen_seeds[s] = d
-    worst = max(_base_diff(first["arms"]["base"][0], r["arms"]["base"][0]) for r in recs[1:])
-    if all("unseen" in r for r in recs):
-        for rec, d in zip(recs[1:], dirs[1:]):
-            if sorted(rec["unseen"]["qids"]) != sorted(first["unseen"]["qids"]):
-                raise InputError(f"{d} and {d0} scored different unseen questions (the same --score-unseen "
-                                 "file and training rows?)")
-            worst = max(worst, _base_diff({"u": first["unseen"]["base"]}, {"u": rec["unseen"]["base"]}))
-    if worst > BASE_TOLERANCE:
-        raise InputError(f"the base model scores differently in {d0} and the other runs (largest per-query "
-                         f"difference {worst:.4f}): not the same student, corpus or prefixes")
-    recipes = [_recipe(r, d) for r, d in zip(recs, dirs)]
+    worst = same_tests(recs, dirs)
+    recipes = [recorded_recipe(r, d) for r, d in zip(recs, dirs)]
     if any(r is None for r in recipes):
         return False, worst
     for r, d in zip(recipes[1:], dirs[1:]):
@@ -131,7 +141,7 @@ def _same_data(rec: dict[str, Any], first: dict[str, Any], d: Path, d0: Path) ->
                          "`synthir eval-merge --draws` pools draws")
 
 
-def _short(d: Path) -> str:
+def short_name(d: Path) -> str:
     """A merged dir's name as recorded: its parent's name and its own (no local path)."""
     return "/".join(Path(d).resolve().parts[-2:])
 
@@ -153,7 +163,7 @@ def merge_evals(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
             for a in first["arms"]}
     seeds = [s for r in recs for s in r["seeds"]]
     comparison = compare(arms, groups, resamples, seed)
-    names = [_short(d) for d in dirs]
+    names = [short_name(d) for d in dirs]
     record: dict[str, Any] = {**first, "seeds": seeds, "arms": arms, "merged_from": names}
     sha = next((r["data_sha256"] for r in recs if r.get("data_sha256")), None)
     if sha:
@@ -170,7 +180,13 @@ def merge_evals(dirs: list[Path], out: Path, resamples: int = 1000, seed: int = 
         record.pop("unseen", None)
     merge = {"merged_from": names, "seeds": seeds, "recipe_checked": checked,
              "base_max_diff": round(worst, 6)}
-    out = Path(out)
+    return write_merged(Path(out), record, comparison, merge, groups)
+
+
+def write_merged(out: Path, record: dict[str, Any], comparison: dict[str, Any], merge: dict[str, Any],
+                 groups: dict[str, list[str]]) -> dict[str, Any]:
+    """Write a merged eval dir (per_query.json, comparison.json, metrics.json, merge.json);
+    returns {"comparison", "merge", "groups": {group: query count}}."""
     out.mkdir(parents=True, exist_ok=True)
     key = {"base": "base", "synthetic": "tuned", "human": "human"}
     metrics = {key.get(a, a): {m: s["mean"] for m, s in summary["all"].items()}
@@ -189,19 +205,30 @@ def merge_text(result: dict[str, Any]) -> str:
     lines = [f"merged {len(merge['merged_from'])} runs: seeds {','.join(map(str, merge['seeds']))} on "
              f"{result['groups'].get('all', 0)} test queries"
              + ("" if merge["recipe_checked"] else " (recipe not checked: the runs recorded no training options)")]
+    return "\n".join(lines + result_lines(comp, "seeds"))
+
+
+def result_lines(comp: dict[str, Any], by: str) -> list[str]:
+    """A merged comparison's lines: per arm the nDCG@10 mean (± std over its runs), each
+    difference with its interval over the questions and, `by` "seeds" or "draws", the one that
+    resamples those too (comparison.json's `deltas_seeds` / `deltas_draws`), and the unseen line."""
+    lines = []
     for arm, summary in comp["arms"].items():
         s = summary["all"][BOOTSTRAP_METRIC]
-        lines.append(f"  {arm:<10} nDCG@10 {s['mean']:.4f}" + (f" ± {s['std']:.4f} ({s['n']} runs)" if s["n"] > 1 else ""))
+        unit = "draws" if by == "draws" and arm == "synthetic" else "runs"
+        lines.append(f"  {arm:<10} nDCG@10 {s['mean']:.4f}" + (f" ± {s['std']:.4f} ({s['n']} {unit})" if s["n"] > 1 else ""))
     for pair, d in comp["deltas"].items():
         if "all" in d:
             x = d["all"]
-            ms = comp.get("deltas_seeds", {}).get(pair, {}).get("all")
+            ms = comp.get(f"deltas_{by}", {}).get(pair, {}).get("all")
             lines.append(f"  {pair:<18} {x['mean']:+.4f} [{x['ci_low']:+.4f}, {x['ci_high']:+.4f}]"
-                         + (f"; seeds resampled too [{ms['ci_low']:+.4f}, {ms['ci_high']:+.4f}]" if ms else ""))
+                         + (f"; {by} resampled too [{ms['ci_low']:+.4f}, {ms['ci_high']:+.4f}]" if ms else ""))
     if "unseen" in comp:
         u, d = comp["unseen"], comp["unseen"]["delta"]
-        ms = u.get("delta_seeds")
-        lines.append(f"  every unseen question ({u['queries']}): base {u['base']:.4f}, synthetic {u['synthetic']:.4f}, "
+        ms = u.get(f"delta_{by}")
+        which = "every unseen question" if by == "seeds" else "every question unseen by every draw"
+        lines.append(f"  {which} ({u['queries']}): base {u['base']:.4f}, synthetic {u['synthetic']:.4f}, "
                      f"synthetic-base {d['mean']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}]"
-                     + (f"; seeds resampled too [{ms['ci_low']:+.4f}, {ms['ci_high']:+.4f}]" if ms else ""))
-    return "\n".join(lines)
+                     + (f"; {by} resampled too [{ms['ci_low']:+.4f}, {ms['ci_high']:+.4f}]" if ms else ""))
+    return lines
+
