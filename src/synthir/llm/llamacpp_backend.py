@@ -56,16 +56,16 @@ def common_prefix(a: Sequence[int], b: Sequence[int], limit: int) -> int:
     return same
 
 
-def to_llamacpp_kwargs(params: SamplingParams, sample: int = 0) -> dict[str, Any]:
+def to_llamacpp_kwargs(params: SamplingParams, sample: int = 0, prompt: str = "") -> dict[str, Any]:
     """Map portable SamplingParams to `create_completion` keyword arguments (pure function);
-    sample k of n uses sample_seed(seed, k). Greedy is temperature 0 with top_k 1."""
+    sample k of n of `prompt` uses sample_seed(seed, k, prompt). Greedy is temperature 0 with top_k 1."""
     kw: dict[str, Any] = {"max_tokens": params.max_tokens, "temperature": params.temperature,
                           "top_p": params.top_p if params.temperature > 0 else 1.0,
                           "top_k": 0 if params.temperature > 0 else 1}
     if params.stop:
         kw["stop"] = list(params.stop)
     if params.seed is not None:
-        kw["seed"] = sample_seed(params.seed, sample)
+        kw["seed"] = sample_seed(params.seed, sample, prompt)
     return kw
 
 
@@ -112,7 +112,7 @@ class LlamaCppLLM:
         return self._grammars[schema]
 
     def _one(self, prompt: str, params: SamplingParams, sample: int, bias: dict[int, float]) -> Generation:
-        kw = to_llamacpp_kwargs(params, sample)
+        kw = to_llamacpp_kwargs(params, sample, prompt)
         grammar = self._grammar(params.json_schema)
         if grammar is not None:
             kw["grammar"] = grammar

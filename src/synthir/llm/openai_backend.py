@@ -7,7 +7,7 @@ headers + body: a server that trickles bytes times out too, counted in `stats["t
 408/409/429/5xx, timeouts and connection errors are retried up to `llm.max_retries` times with exponential backoff + jitter (honouring
 Retry-After). Other 4xx fail at once. A failed prompt becomes Generation(error=...), never an
 exception. The API key is read from the env var named by `llm.api_key_env`; it and any
-`Bearer …` value a server echoes are masked (synthir.redact) in every error and log line. `n` > 1 is sent as n requests with n=1 (seed `sample_seed(seed, k)`), which
+`Bearer …` value a server echoes are masked (synthir.redact) in every error and log line. `n` > 1 is sent as n requests with n=1 (seed `sample_seed(seed, k, prompt)`), which
 every server supports.
 """
 
@@ -66,7 +66,7 @@ def to_request(prompt: str, params: SamplingParams, cfg: LLMConfig, sample: int 
     if params.stop:
         body["stop"] = list(params.stop)
     if params.seed is not None:
-        body["seed"] = sample_seed(params.seed, sample)
+        body["seed"] = sample_seed(params.seed, sample, prompt)
     if cfg.structured_output:
         body.update(structured_fields(params, cfg.api, cfg.server))
     return body

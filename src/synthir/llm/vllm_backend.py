@@ -13,23 +13,25 @@ import logging
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import BackendOptions, Generation, SamplingParams, error_generations
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, error_generations, sample_seed
 from synthir.llm.models import EMBEDDED, weights_identity
 
 log = logging.getLogger(__name__)
 
 
-def to_vllm_kwargs(params: SamplingParams) -> dict[str, Any]:
-    """Map portable SamplingParams to `vllm.SamplingParams(**kw)` (pure function). A JSON
-    schema becomes `structured_outputs={"json": schema}` (built into StructuredOutputsParams
-    by the backend)."""
+def to_vllm_kwargs(params: SamplingParams, prompt: str = "") -> dict[str, Any]:
+    """Map portable SamplingParams to `vllm.SamplingParams(**kw)` for one prompt (pure
+    function). The seed is the prompt's own (`sample_seed(seed, 0, prompt)`; vLLM draws the n
+    samples from it): one seed for every prompt would replay the same random streams on each.
+    A JSON schema becomes `structured_outputs={"json": schema}` (built into
+    StructuredOutputsParams by the backend)."""
     kw: dict[str, Any] = {"n": params.n, "max_tokens": params.max_tokens,
                           "temperature": params.temperature,
                           "top_p": params.top_p if params.temperature > 0 else 1.0}
     if params.stop:
         kw["stop"] = list(params.stop)
     if params.seed is not None:
-        kw["seed"] = params.seed
+        kw["seed"] = sample_seed(params.seed, 0, prompt)
     schema = params.schema()
     if schema is not None:
         kw["structured_outputs"] = {"json": schema}
@@ -104,8 +106,8 @@ class VLLMLLM:
         self._vllm = vllm
         self.engine = vllm.LLM(**to_engine_kwargs(cfg, model, tokenizer))
 
-    def _sampling(self, params: SamplingParams) -> Any:
-        kw = to_vllm_kwargs(params)
+    def _sampling(self, params: SamplingParams, prompt: str) -> Any:
+        kw = to_vllm_kwargs(params, prompt)
         if "structured_outputs" in kw:
             from vllm.sampling_params import StructuredOutputsParams
 
@@ -117,7 +119,7 @@ class VLLMLLM:
         if not prompts:
             return []
         try:
-            sp = self._sampling(params)
+            sp = [self._sampling(params, p) for p in prompts]  # one seed per prompt
             if self.cfg.api == "chat":
                 convs = [[{"role": "user", "content": p}] for p in prompts]
                 outputs = self.engine.chat(convs, sp, use_tqdm=False)

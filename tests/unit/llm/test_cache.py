@@ -39,19 +39,19 @@ def test_key_covers_prompt_model_and_params():
     assert base == cache_key("p", "b", "m", SamplingParams())
 
 
-def test_keys_of_seed_0_are_kept_and_other_seeds_renewed():
-    """The sample seeds of a nonzero run seed changed (llm.base.sample_seed): their old entries
-    must not be served; seed 0's samples did not change, so its keys stay as they were."""
+def test_sampled_keys_carry_the_sample_seed_scheme():
+    """Entries written under the old sample seeds (seed + k) must not be served: every seeded
+    key records the scheme; greedy keys (no seed) are unchanged."""
     import hashlib
     import json
 
-    def old_key(params):  # the key before the change
+    def old_key(params):  # the key before the scheme was recorded
         d = {k: v for k, v in params.as_dict().items() if k != "sample_seeds"}
         return hashlib.sha256(json.dumps(["p", "b", "m", d], ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
-    zero, one = SamplingParams(temperature=0.8, seed=0, n=8), SamplingParams(temperature=0.8, seed=1, n=8)
-    assert cache_key("p", "b", "m", zero) == old_key(zero) and "sample_seeds" not in zero.as_dict()
-    assert cache_key("p", "b", "m", one) != old_key(one) and one.as_dict()["sample_seeds"] == "seed*65536+k"
+    greedy, zero = SamplingParams(), SamplingParams(temperature=0.8, seed=0, n=8)
+    assert cache_key("p", "b", "m", greedy) == old_key(greedy) and "sample_seeds" not in greedy.as_dict()
+    assert cache_key("p", "b", "m", zero) != old_key(zero) and zero.as_dict()["sample_seeds"] == "sha256(seed,k,prompt)"
 
 
 def test_factory_is_not_called_when_everything_is_cached(tmp_path):

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import SamplingParams
+from synthir.llm.base import SamplingParams, sample_seed
 from synthir.llm.openai_backend import OpenAILLM
 
 SECRET = "sk-test-0123456789abcdef"
@@ -113,7 +113,7 @@ def test_concurrent_requests_keep_prompt_order_and_n(serve):
     gens = llm.generate([f"p{i}" for i in range(6)], SamplingParams(n=2, temperature=0.5, seed=1))
     assert [g.text for g in gens] == [f" answer to p{i}" for i in range(6) for _ in range(2)]
     seeds = sorted(s["body"]["seed"] for s in script.seen if s["body"]["prompt"] == "p0")
-    assert seeds == [65536, 65537]  # llm.base.sample_seed(1, k)
+    assert seeds == sorted(sample_seed(1, k, "p0") for k in range(2))
 
 
 def test_connection_refused_is_counted_not_raised():
