@@ -12,10 +12,16 @@ from dataclasses import replace
 from typing import Any
 
 from data_schemas.config import LLMConfig
-from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, error_generations
+from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, error_generations, sample_seed
 from synthir.llm.models import converted_tokenizer, local_gguf, weights_identity
 
 log = logging.getLogger(__name__)
+
+
+def batch_seed(seed: int, prompts: list[str]) -> int:
+    """The torch seed of one generate() batch: its prompts' own (llm.base.sample_seed), so
+    two batches do not replay the same random streams row by row (pure function)."""
+    return sample_seed(seed, 0, "\x00".join(prompts))
 
 
 def to_generate_kwargs(params: SamplingParams, max_cap: int | None = None) -> dict[str, Any]:
@@ -139,7 +145,7 @@ class TransformersLLM:
             kw["tokenizer"] = tok
         with torch.inference_mode(), torch.random.fork_rng(devices=[]):
             if params.seed is not None:
-                torch.manual_seed(params.seed)
+                torch.manual_seed(batch_seed(params.seed, prompts))
             seqs = self.model.generate(**enc, **kw, pad_token_id=tok.pad_token_id)
         width = enc["input_ids"].shape[1]
         special = {tok.pad_token_id, tok.eos_token_id}

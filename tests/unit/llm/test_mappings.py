@@ -1,7 +1,7 @@
 from synthir.llm.base import SamplingParams, sample_seed
 from synthir.llm.registry import backend_names
 from synthir.llm.base import cut_at_stop
-from synthir.llm.transformers_backend import to_generate_kwargs
+from synthir.llm.transformers_backend import batch_seed, to_generate_kwargs
 
 
 def test_greedy_mapping():
@@ -92,6 +92,11 @@ def test_llamacpp_mapping():
         "max_tokens": 9, "temperature": 0.0, "top_p": 1.0, "top_k": 1, "stop": ["\n"]}
     kw = to_llamacpp_kwargs(SamplingParams(temperature=0.5, top_p=0.8, seed=10, n=3), sample=2, prompt="P")
     assert kw == {"max_tokens": 64, "temperature": 0.5, "top_p": 0.8, "top_k": 0, "seed": sample_seed(10, 2, "P")}
+
+
+def test_transformers_batches_get_their_own_seed():
+    assert batch_seed(0, ["a", "b"]) == batch_seed(0, ["a", "b"]) == sample_seed(0, 0, "a\x00b")
+    assert len({batch_seed(0, ["a", "b"]), batch_seed(0, ["c", "d"]), batch_seed(1, ["a", "b"])}) == 3
 
 
 def test_sample_seeds_differ_across_run_seeds_samples_and_prompts():
