@@ -40,7 +40,8 @@ from typing import Any
 
 from synthir.errors import InputError
 from synthir.eval.compare import BOOTSTRAP_METRIC, compare
-from synthir.eval.merge import base_diff, recorded_recipe, result_lines, same_tests, short_name, write_merged
+from synthir.eval.merge import (base_diff, option_diff, recorded_recipe, result_lines, same_tests, short_name,
+                                 write_merged)
 from synthir.eval.unseen import unseen_summary
 from synthir.eval.versus import load_per_query
 
@@ -105,8 +106,7 @@ def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
         return False, worst
     r0 = recipes[0]
     for r, d in zip(recipes[1:], dirs[1:]):
-        keys = sorted(k for k in set(r["options"]) | set(r0["options"]) if r["options"].get(k) != r0["options"].get(k))
-        what = ["model"] * (r["model"] != r0["model"]) + keys
+        what = ["model"] * (r["model"] != r0["model"]) + option_diff(r, r0)
         what += ["human rows"] * (r["rows"].get("human") != r0["rows"].get("human"))
         if what:
             raise InputError(f"{d} trained another recipe than {d0} (differs in: {', '.join(what)}); only the "

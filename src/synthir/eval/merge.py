@@ -125,13 +125,16 @@ def _check(recs: list[dict[str, Any]], dirs: list[Path]) -> tuple[bool, float]:
         return False, worst
     for r, d in zip(recipes[1:], dirs[1:]):
         if r != recipes[0]:
-            keys = sorted(k for k in set(r["options"]) | set(recipes[0]["options"])
-                          if r["options"].get(k) != recipes[0]["options"].get(k))
-            what = ", ".join([x for x in ("model", "rows") if r[x] != recipes[0][x]] + keys)
+            what = ", ".join([x for x in ("model", "rows") if r[x] != recipes[0][x]] + option_diff(r, recipes[0]))
             raise InputError(f"{d} trained another recipe than {d0} (differs in: {what})")
     for rec, d in zip(recs[1:], dirs[1:]):  # the same recipe, rows included: is it the same data?
         _same_data(rec, first, d, d0)
     return True, worst
+
+
+def option_diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """The training options two recorded recipes set differently, sorted."""
+    return sorted(k for k in set(a["options"]) | set(b["options"]) if a["options"].get(k) != b["options"].get(k))
 
 
 def _same_data(rec: dict[str, Any], first: dict[str, Any], d: Path, d0: Path) -> None:
