@@ -14,7 +14,10 @@ counts, per run:
 - over the prompts whose n samples all parsed (`full`, so a query's position is its sample
   index): how many sample pairs (i, j) are equal (`equal_pairs`) and the three pairs equal most
   often (`top_pairs`: [[i, j], prompts]);
-- `sample_seeds`: the scheme the run's provenance records ("seed+k" before it was recorded).
+- `sample_seeds`: the scheme the run's provenance records ("seed+k" before it was recorded);
+- `kept` (when the run published its dataset, `DIR/data/pairs`): where the kept pairs went:
+  `pairs`, `passages` with at least one, and `per_passage` {pairs of one passage: passages}.
+  More samples that survive can be new passages or more queries on passages that had some.
 
 Writes benchmarks/results/sample_repeats-NAME.json; labels, not paths, go into the results.
 """
@@ -33,7 +36,7 @@ from synthir.errors import InputError
 from synthir.rundir import RunDir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
-from published import labelled, write_result  # noqa: E402
+from published import labelled, pair_rows, write_result  # noqa: E402
 
 
 def read_queries(run_dir: Path) -> list[dict[str, Any]]:
@@ -77,6 +80,13 @@ def count_repeats(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "sample_seeds": dict(schemes)}
 
 
+def kept_per_passage(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Kept pairs (`positive_id` each) per passage: {"pairs", "passages", "per_passage"}."""
+    per = Counter(r["positive_id"] for r in rows)
+    hist = Counter(per.values())
+    return {"pairs": len(rows), "passages": len(per), "per_passage": {str(k): hist[k] for k in sorted(hist)}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tag", required=True)
@@ -88,6 +98,8 @@ def main() -> None:
             out[label] = count_repeats(read_queries(run_dir))
         except InputError as e:
             raise SystemExit(f"sample_repeats: {e}") from None
+        if (Path(run_dir) / "data" / "pairs").is_dir():
+            out[label]["kept"] = kept_per_passage(pair_rows(Path(run_dir), ["positive_id"]))
         print(label, out[label])
     write_result("sample_repeats", args.tag, out)
 

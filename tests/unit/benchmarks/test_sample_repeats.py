@@ -45,3 +45,14 @@ def test_a_run_dir_is_read_shard_by_shard_and_bad_input_is_one_line(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "sample_repeats.py"), "--tag", "t",
                         "--run", f"x={tmp_path / 'empty'}"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode != 0 and "no parsed queries" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_kept_pairs_per_passage_from_a_published_pairs_config(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "data" / "pairs").mkdir(parents=True)
+    pq.write_table(pa.table({"positive_id": ["p1", "p2", "p1", "p3", "p1", "p2"]}),
+                   tmp_path / "data" / "pairs" / "train-0.parquet")
+    got = sample_repeats.kept_per_passage(sample_repeats.pair_rows(tmp_path, ["positive_id"]))
+    assert got == {"pairs": 6, "passages": 3, "per_passage": {"1": 1, "2": 1, "3": 1}}
