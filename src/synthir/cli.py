@@ -131,7 +131,7 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
                         learning_rate=args.lr,
                         seed=args.seed, max_seq_length=args.max_seq_length or None,
                         mnrl_scale=args.mnrl_scale, batching=args.batching,
-                        max_rows=args.max_train_rows).for_student(args.model)
+                        max_rows=args.max_train_rows, device=args.device).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -321,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="train the synthetic arm on a fixed seeded sample of N rows of each training set "
                         "(the same rows for every seed; caps are nested, for a learning curve or a "
                         "pair-count control); 0: every row (default)")
+    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="where the students are encoded and trained (default auto: the GPU when torch "
+                        "sees one, else the CPU); eval.json records the one used")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -55,6 +55,9 @@ def test_eval_base_vs_tuned(devset, tmp_path, capsys):
     info = json.loads((out / "eval.json").read_text())
     assert info["train_config"] == "triplets" and info["train_rows"] == 6 and info["train"]["steps"] == 2
     assert info["queries"] == {"all": 24, "mono": 16, "cross": 8, "lang:en": 12, "lang:fr": 12}
+    import torch
+
+    assert info["options"]["device"] == "auto" and info["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     printed = capsys.readouterr().out
     assert "synthetic-base" in printed and "cross" in printed and "metrics written to" in printed
     assert "95% CI" in printed and "human" not in printed
@@ -75,6 +78,14 @@ def test_eval_input_errors_are_one_line(devset, tmp_path, capsys):
     publish(cfg, paths)
     assert main(["eval", str(paths.root), "--beir", str(tmp_path / "nope"), "--out", str(tmp_path / "e")]) == 2
     assert "is not a BEIR dir" in capsys.readouterr().err
+    import torch
+
+    if not torch.cuda.is_available():  # asked for a GPU that is not there: one line, before any model
+        assert main(["eval", str(paths.root), "--beir", str(devset), "--out", str(tmp_path / "e"),
+                     "--device", "cuda"]) == 2
+        err = capsys.readouterr().err
+        assert "--device cuda" in err and "sees no CUDA device" in err and len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "e").exists()
 
 
 def test_eval_seeds_human_arm_and_both_losses(devset, tmp_path, capsys):

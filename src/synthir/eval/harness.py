@@ -32,7 +32,7 @@ from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401 
 from synthir.eval.human import check_disjoint, human_pairs, shown_pairs, split_queries
 from synthir.eval.merge import training_record
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
-from synthir.eval.train import TrainOptions, finetune, load_training
+from synthir.eval.train import TrainOptions, finetune, load_training, resolve_device
 from synthir.eval.unseen import norm, read_shown, unseen_summary, unseen_train
 from synthir.eval.versus import PER_QUERY, per_query_record
 from synthir.io.beir import read_beir
@@ -77,14 +77,15 @@ class EvalOptions:
             raise ConfigError(f"--bootstrap must be >= 1 resamples (got {self.resamples})")
 
 
-def _load_model(name: str, max_seq_length: int | None = None) -> Any:
-    """A fresh SentenceTransformer of `name` on CPU; `max_seq_length` caps its tokens per text
-    (memory: e5-small at its 512 tokens x batch 32 took 23 GB to fine-tune with MNRL)."""
+def _load_model(name: str, max_seq_length: int | None = None, device: str = "cpu") -> Any:
+    """A fresh SentenceTransformer of `name` on `device` (cpu | cuda | auto, eval/train.py's
+    resolve_device); `max_seq_length` caps its tokens per text (memory: e5-small at its 512
+    tokens x batch 32 took 23 GB to fine-tune with MNRL)."""
     from sentence_transformers import SentenceTransformer
 
     from synthir.embed.st import model_source
 
-    st = SentenceTransformer(model_source(name), device="cpu")
+    st = SentenceTransformer(model_source(name), device=resolve_device(device))
     if max_seq_length:
         st.max_seq_length = max_seq_length
     return st
@@ -259,7 +260,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
         return per_query(retrieve(st, data, split, **kw), data, split, scored)
 
     t_base = time.time()
-    arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(_load_model(model, opts.max_seq_length))]}
+    arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(_load_model(model, opts.max_seq_length, opts.device))]}
     base_s = time.time() - t_base
     training: dict[str, dict[str, Any]] = {}
     for arm, (arm_opts, arm_sets, source) in _arms(sets, human_rows, opts, split).items():
@@ -267,7 +268,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
                          "rows": sum(len(r) for r in arm_sets.values()), "runs": []}
         arms[arm] = []
         for i, seed in enumerate(seeds):  # a fresh copy of the base model per seed
-            st = _load_model(model, opts.max_seq_length)
+            st = _load_model(model, opts.max_seq_length, opts.device)
             save_to = (out_dir / ("model" if arm == "synthetic" else "model-human")) if i == 0 else None
             stats = finetune(st, arm_sets, out_dir, replace(arm_opts, seed=seed, query_prefix=query_prefix,
                                                             passage_prefix=passage_prefix), save_to=save_to)
@@ -300,6 +301,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
             "options": {**asdict(opts), **asdict(eval_opts), "k": k, "query_prefix": query_prefix,
                         "passage_prefix": passage_prefix,
                         "score_unseen": None if eval_opts.score_unseen is None else str(eval_opts.score_unseen)},
+            "device": resolve_device(opts.device),
             "corpus": len(data.corpus), "queries": {g: len(q) for g, q in groups.items()},
             "metrics": list(METRICS), "encode_and_search_seconds": round(base_s, 1),
             "seconds": round(time.time() - t0, 1)}

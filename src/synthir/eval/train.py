@@ -61,6 +61,7 @@ class TrainOptions:
     # > 0: train on a fixed seeded sample of at most this many rows of each training set (a
     # learning curve, or a control for the number of pairs); 0: every row
     max_rows: int = 0
+    device: str = "auto"  # where the students are encoded and trained: auto (cuda when torch sees one) | cpu | cuda
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults."""
@@ -93,6 +94,27 @@ class TrainOptions:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
         if self.max_rows < 0:
             raise ConfigError(f"--max-train-rows must be >= 0 (got {self.max_rows}; 0: every row)")
+        resolve_device(self.device)
+
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(device: str) -> str:
+    """The torch device `--device` names: auto is cuda when torch sees a CUDA device, else cpu.
+    ConfigError (one line) for another name, or cuda on a machine where torch sees none."""
+    if device not in DEVICES:
+        raise ConfigError(f"--device must be one of {', '.join(DEVICES)} (got {device!r})")
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda"
+    if device == "cuda":
+        raise ConfigError(f"--device cuda: torch {torch.__version__} sees no CUDA device here "
+                          "(a CPU build, or no GPU); use --device cpu or auto")
+    return "cpu"
 
 
 def _published(dataset_dir: Path) -> set[str]:
@@ -233,7 +255,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         output_dir=str(work_dir / "checkpoints"), num_train_epochs=opts.epochs, max_steps=opts.max_steps,
         per_device_train_batch_size=batch, learning_rate=opts.learning_rate,
         # floor, not HF's ceil: a 1-step run must not spend its only step at learning rate 0
-        warmup_steps=int(opts.warmup_ratio * total), seed=opts.seed, data_seed=opts.seed, use_cpu=True,
+        warmup_steps=int(opts.warmup_ratio * total), seed=opts.seed, data_seed=opts.seed,
+        use_cpu=resolve_device(opts.device) == "cpu",
         report_to="none", save_strategy="no", logging_steps=10, disable_tqdm=True,
         batch_sampler=_sampler(model, opts), prompts=_prompts(opts))
     if len(sets) == 1:  # one dataset, one loss: exactly the single-dataset trainer

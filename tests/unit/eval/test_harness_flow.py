@@ -57,8 +57,9 @@ def dirs(tmp_path_factory):
 def fakes(monkeypatch):
     calls = {"loaded": 0, "trained": [], "saved": [], "recipes": []}
 
-    def load(name, max_seq_length=None):
+    def load(name, max_seq_length=None, device="cpu"):
         calls["loaded"] += 1
+        calls.setdefault("devices", set()).add(device)
         return HashEncoder()
 
     def finetune(model, sets, work_dir, opts, save_to=None):
@@ -78,9 +79,10 @@ def fakes(monkeypatch):
 def test_seeds_and_human_arm(dirs, fakes, tmp_path):
     dataset, beir = dirs
     out = tmp_path / "eval"
-    res = run_eval(dataset, beir, out, opts=TrainOptions(max_steps=1),
+    res = run_eval(dataset, beir, out, opts=TrainOptions(max_steps=1, device="cpu"),
                    eval_opts=EvalOptions(seeds=[0, 1, 2], human_split=0.5, resamples=200))
     assert fakes["loaded"] == 1 + 3 + 3  # base once, then a fresh model per seed and arm
+    assert fakes["devices"] == {"cpu"} and res["info"]["device"] == "cpu"  # every arm where it was asked
     assert [(s, loss, names) for s, loss, names, _ in fakes["trained"]] == (
         [(s, "mnrl", ["mnrl"]) for s in (0, 1, 2)] * 2)
     assert fakes["saved"] == ["model", None, None, "model-human", None, None]

@@ -88,11 +88,34 @@ def test_distill_config_without_a_label_column(tmp_path, published):
     (TrainOptions(loss="mse"), "--loss"), (TrainOptions(batch_size=0), "--batch-size"),
     (TrainOptions(learning_rate=0.0), "--lr"), (TrainOptions(warmup_ratio=1.0), "--warmup-ratio"),
     (TrainOptions(epochs=0.0), "--epochs"), (TrainOptions(config="ntuples"), "--config"),
-    (TrainOptions(max_rows=-1), "--max-train-rows")])
+    (TrainOptions(max_rows=-1), "--max-train-rows"), (TrainOptions(device="tpu"), "--device")])
 def test_bad_recipe_names_the_flag(opts, flag):
     with pytest.raises(ConfigError, match=flag):
         opts.check()
     TrainOptions(epochs=0.0, max_steps=3).check()  # steps instead of epochs is fine
+
+
+def test_device_auto_follows_torch_and_cuda_without_a_gpu_is_a_config_error(monkeypatch):
+    import torch
+
+    from synthir.eval.train import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(ConfigError, match="--device cuda: torch .* sees no CUDA device"):
+        TrainOptions(device="cuda").check()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == resolve_device("cuda") == "cuda"
+    assert resolve_device("cpu") == "cpu"  # asked for, even beside a GPU
+
+
+def test_device_is_where_it_ran_not_the_recipe():
+    from synthir.eval.merge import training_record
+
+    a = training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "device": "cuda"})
+    b = training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "device": "auto"})
+    assert a == b and "device" not in a["options"]
 
 
 def test_mnrl_scale_is_checked_and_reaches_the_loss():
