@@ -259,8 +259,10 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     def evaluate(st: Any) -> dict[str, dict[str, float]]:
         return per_query(retrieve(st, data, split, **kw), data, split, scored)
 
+    device = resolve_device(opts.device)  # once: every arm on the same device, the one recorded
     t_base = time.time()
-    arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(_load_model(model, opts.max_seq_length, opts.device))]}
+    arms: dict[str, list[dict[str, dict[str, float]]]] = {
+        "base": [evaluate(_load_model(model, opts.max_seq_length, device))]}
     base_s = time.time() - t_base
     training: dict[str, dict[str, Any]] = {}
     for arm, (arm_opts, arm_sets, source) in _arms(sets, human_rows, opts, split).items():
@@ -268,10 +270,11 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
                          "rows": sum(len(r) for r in arm_sets.values()), "runs": []}
         arms[arm] = []
         for i, seed in enumerate(seeds):  # a fresh copy of the base model per seed
-            st = _load_model(model, opts.max_seq_length, opts.device)
+            st = _load_model(model, opts.max_seq_length, device)
             save_to = (out_dir / ("model" if arm == "synthetic" else "model-human")) if i == 0 else None
-            stats = finetune(st, arm_sets, out_dir, replace(arm_opts, seed=seed, query_prefix=query_prefix,
-                                                            passage_prefix=passage_prefix), save_to=save_to)
+            run_opts = replace(arm_opts, seed=seed, device=device, query_prefix=query_prefix,
+                               passage_prefix=passage_prefix)
+            stats = finetune(st, arm_sets, out_dir, run_opts, save_to=save_to)
             training[arm]["runs"].append({"seed": seed, **stats})
             arms[arm].append(evaluate(st))
             del st
@@ -301,7 +304,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
             "options": {**asdict(opts), **asdict(eval_opts), "k": k, "query_prefix": query_prefix,
                         "passage_prefix": passage_prefix,
                         "score_unseen": None if eval_opts.score_unseen is None else str(eval_opts.score_unseen)},
-            "device": resolve_device(opts.device),
+            "device": device,
             "corpus": len(data.corpus), "queries": {g: len(q) for g, q in groups.items()},
             "metrics": list(METRICS), "encode_and_search_seconds": round(base_s, 1),
             "seconds": round(time.time() - t0, 1)}
