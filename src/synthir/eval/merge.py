@@ -43,14 +43,16 @@ BASE_TOLERANCE = 1e-3  # per query and metric: encoding on CPU is deterministic 
 NOT_RECIPE = ("seed", "seeds", "bootstrap_seed", "resamples", "score_unseen", "device")
 # options added after runs had recorded their training, left out at their default so that a
 # run recorded before and one after still compare equal
-LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0}
+LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0, "train_shown": False}
 
 
 def recorded_recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:
     """What the run trained: per_query.json's "training", else the same read from eval.json
     beside it; None when neither is there."""
-    if "training" in rec:
-        return rec["training"]
+    if "training" in rec:  # options stored at a later default (an older run lacks them) compare as absent
+        t = rec["training"]
+        return {**t, "options": {k: v for k, v in t.get("options", {}).items()
+                                 if not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}}
     info_path = Path(where) / "eval.json"
     if not info_path.is_file():
         return None

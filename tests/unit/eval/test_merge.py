@@ -117,6 +117,29 @@ def test_old_runs_fall_back_to_eval_json_or_merge_unchecked(dirs, fakes, tmp_pat
     assert comp["arms"]["synthetic"]["all"]["ndcg@10"]["n"] == 2
 
 
+def test_a_run_recorded_before_train_shown_merges_with_a_new_one(dirs, fakes, tmp_path):  # noqa: F811
+    """--train-shown came after runs had recorded their training: a record without it merges with
+    a new one at its default (False), as a fresh draw of German set 2 had to with the older
+    short-form draw; a run that trained on the shown examples is still another recipe."""
+    dataset, beir = dirs
+    _run(dataset, beir, tmp_path / "old", [0])
+    _run(dataset, beir, tmp_path / "new", [1])
+    per_path = tmp_path / "old" / "per_query.json"
+    per = json.loads(per_path.read_text())
+    per["training"]["options"].pop("train_shown", None)  # what a record from before the option holds
+    per_path.write_text(json.dumps(per))
+    assert "train_shown" not in json.loads((tmp_path / "new" / "per_query.json").read_text())["training"]["options"]
+    new_path = tmp_path / "new" / "per_query.json"  # a record written while the default was stored explicitly
+    new = json.loads(new_path.read_text())
+    new["training"]["options"]["train_shown"] = False
+    new_path.write_text(json.dumps(new))
+    assert merge_evals([tmp_path / "old", tmp_path / "new"], tmp_path / "m", resamples=100)["merge"]["seeds"] == [0, 1]
+    per["training"]["options"]["train_shown"] = True
+    per_path.write_text(json.dumps(per))
+    with pytest.raises(InputError, match=r"differs in: train_shown"):
+        merge_evals([tmp_path / "old", tmp_path / "new"], tmp_path / "x")
+
+
 def test_a_capped_run_is_another_recipe_and_the_cap_recorded_only_when_set(dirs, fakes, tmp_path):  # noqa: F811
     """--max-train-rows decides what is trained: a capped piece is refused beside an uncapped one;
     at its default (0) it is left out of the record, so runs recorded before the option existed
