@@ -51,8 +51,7 @@ def recorded_recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:
     beside it; None when neither is there."""
     if "training" in rec:  # options stored at a later default (an older run lacks them) compare as absent
         t = rec["training"]
-        return {**t, "options": {k: v for k, v in t.get("options", {}).items()
-                                 if not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}}
+        return {**t, "options": recipe_options(t.get("options", {}))}
     info_path = Path(where) / "eval.json"
     if not info_path.is_file():
         return None
@@ -69,8 +68,14 @@ def training_record(model: str, rows: dict[str, int], options: dict[str, Any]) -
     out, and options added later left out at their default (LATER_DEFAULTS); a student given as
     a folder is named by the folder's name, no local path)."""
     return {"model": Path(model).name if "/" in model or "\\" in model else model, "rows": dict(rows),
-            "options": {k: v for k, v in sorted(options.items())
-                        if k not in NOT_RECIPE and not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}}
+            "options": recipe_options(options)}
+
+
+def recipe_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options that decide the trained model, sorted: NOT_RECIPE left out, and LATER_DEFAULTS
+    left out at their default."""
+    return {k: v for k, v in sorted(options.items())
+            if k not in NOT_RECIPE and not (k in LATER_DEFAULTS and v == LATER_DEFAULTS[k])}
 
 
 def base_diff(a: dict[str, dict[str, float]], b: dict[str, dict[str, float]]) -> float:
