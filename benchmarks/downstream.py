@@ -18,7 +18,9 @@ benchmarks/results/per_query/downstream[-TAG]/ (inputs of `synthir eval-compare`
 run's files under --work. A generation leaves `recipe.json` (the fingerprint of the resolved
 config and few-shot count) beside its data; `--reuse-data` evaluates that data again only when
 the fingerprint matches (one-line stop otherwise; data older than the record: unchecked, and
-the results JSON says "recipe_checked": false).
+the results JSON says "recipe_checked": false). Each generation and eval record has its
+`seconds` and `cpu_steal`: the share of CPU ticks the VM's host took for other guests meanwhile
+(/proc/stat; null off Linux), so timings from different machines can be told apart.
 """
 
 from __future__ import annotations
@@ -82,6 +84,29 @@ def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars:
                                 lang=_lang(devset))
 
 
+def cpu_ticks(stat: str | None = None) -> tuple[int, int] | None:
+    """(steal, total) clock ticks of all CPUs from the first line of /proc/stat (or `stat`, its
+    text); None where there is none (not Linux). Steal is CPU time the VM's host gave to other
+    guests: it slows every timing this benchmark records (docs/results.md §8az)."""
+    if stat is None:
+        try:
+            stat = Path("/proc/stat").read_text(encoding="utf-8")
+        except OSError:
+            return None
+    fields = stat.split("\n", 1)[0].split()
+    if len(fields) < 5 or fields[0] != "cpu":
+        return None
+    ticks = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal (guest is in user)
+    return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
+
+
+def steal_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """The share of CPU ticks stolen between two `cpu_ticks` readings (None when unknown)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return round((after[0] - before[0]) / (after[1] - before[1]), 3)
+
+
 def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
              fewshot: int = 0, recipe_sets: list[str] | None = None) -> tuple[Path, dict[str, Any]]:
     """Run the recipe over the dev set's documents; return (dataset dir, funnel summary).
@@ -118,6 +143,7 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
                  for i in range(len(methods))]
     cfg = load_config(recipe, sets + list(recipe_sets or []), out=out)
     t0 = time.time()
+    ticks = cpu_ticks()
     if shots and summarized:
         from synthir.generators.summaries import summarize_file
 
@@ -128,7 +154,8 @@ def generate(devset: Path, recipe: Path, work: Path, reuse: bool = False,
     record.write_text(json.dumps({"sha256": fingerprint, "recipe": recipe.name, "recipe_overrides": recipe_sets or [],
                                   "fewshot_human": fewshot}, indent=1) + "\n", encoding="utf-8")
     return out, {**_summary(out, lang, {"funnel": result["funnel"], "rows": result["rows"]}),
-                 "seconds": round(time.time() - t0, 1), **({"fewshot_human_train": shots} if shots else {})}
+                 "seconds": round(time.time() - t0, 1), "cpu_steal": steal_share(ticks, cpu_ticks()),
+                 **({"fewshot_human_train": shots} if shots else {})}
 
 
 def recipe_fingerprint(cfg: Any, fewshot: int, devset: Path) -> str:
@@ -207,7 +234,7 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
     opts = TrainOptions(loss=loss, config=r["config"], epochs=r["epochs"], learning_rate=r["learning_rate"],
                         batch_size=r["batch_size"], max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"],
                         batching=r["batching"], max_rows=r["max_rows"])
-    t0 = time.time()
+    t0, ticks = time.time(), cpu_ticks()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
                    passage_prefix=r["passage_prefix"],
                    eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT, score_unseen=shown or "none",
@@ -218,7 +245,7 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
             "deltas_seeds": {k: v["all"] for k, v in comp.get("deltas_seeds", {}).items() if "all" in v},
             "test_queries": res["info"]["queries"]["all"], "unseen": comp["unseen"],
             "train_rows_shown_examples": res["info"]["train_rows_shown_examples"],
-            "seconds": round(time.time() - t0, 1)}
+            "seconds": round(time.time() - t0, 1), "cpu_steal": steal_share(ticks, cpu_ticks())}
 
 
 def keep_per_query(eval_dir: Path, dest: Path) -> None:
@@ -230,6 +257,12 @@ def keep_per_query(eval_dir: Path, dest: Path) -> None:
     data["beir"] = Path(data["beir"]).name
     dest.mkdir(parents=True, exist_ok=True)
     (dest / "per_query.json").write_text(json.dumps(data) + "\n", encoding="utf-8")
+
+
+def _steal(timed: dict[str, Any]) -> str:
+    """" (CPU steal N%)" for a record with a measured steal share (older results have none)."""
+    x = timed.get("cpu_steal")
+    return f" (CPU steal {x:.0%})" if x is not None else ""
 
 
 def _cell(s: dict[str, Any]) -> str:
@@ -247,7 +280,7 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [f"## {ds['devset']} ({g['lang']})", "",
                   f"Generation: {g['passages']} passages -> {g['prompts']} samples -> {g['parsed']} parsed -> "
                   f"{g['kept_pairs']} kept pairs ({g['passages_with_a_kept_query']} passages with >= 1 kept "
-                  f"query) in {g['seconds']} s; distill rows {g['rows'].get('distill', 0)}.", "",
+                  f"query) in {g['seconds']} s{_steal(g)}; distill rows {g['rows'].get('distill', 0)}.", "",
                   "| student | loss | test q | base | synthetic | human | synthetic − base (95% CI) | "
                   "synthetic − human (95% CI) |", "|---|---|---:|---:|---:|---:|---|---|"]
         for e in ds["evals"]:
