@@ -1,0 +1,66 @@
+"""How much of the room above base a fine-tune closes, per dev set (docs/results.md §8az).
+
+    .venv/bin/python benchmarks/headroom.py --out benchmarks/results/headroom-NAME.json \
+        "LABEL=per_query/RUN" ["LABEL=per_query/RUN" ...]
+
+Why: e5-small gains +0.031 and +0.035 nDCG@10 on English and French GNOME help set 2 but
++0.012 and +0.022 on German and Spanish, whose bases start higher. Each RUN is an eval dir
+under benchmarks/results/ (its per_query.json, as `benchmarks/downstream.py` or `synthir
+eval-merge` wrote it). Per run, over the test-half questions, with each arm's per-question
+nDCG@10 averaged over its runs (seeds, and draws for a merged dir: a merged dir's mean weights
+runs, not draws): how many the base ranks right first (nDCG 1), the headroom (mean of 1 − base),
+the synthetic and human gains and their share of the headroom, and the synthetic gain split
+into the questions the base misses and the ones it already gets right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics as st
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def headroom(per_query: dict) -> dict[str, float | int]:
+    """The summary above for one per_query.json (arms base, synthetic, human; `test_qids`)."""
+    q = per_query["test_qids"]
+
+    def arm(name: str) -> dict[str, float]:
+        runs = per_query["arms"][name]
+        return {k: st.mean(r["ndcg@10"][k] for r in runs) for k in q}
+
+    b, s, h = arm("base"), arm("synthetic"), arm("human")
+    room = st.mean(1 - b[k] for k in q)
+    misses = [k for k in q if b[k] < 0.999]
+    hits = [k for k in q if b[k] >= 0.999]
+    gain, human = st.mean(s[k] - b[k] for k in q), st.mean(h[k] - b[k] for k in q)
+    return {"test_questions": len(q), "base_ranks_first": len(hits), "base": round(st.mean(b.values()), 3),
+            "headroom": round(room, 3), "synthetic_gain": round(gain, 3), "human_gain": round(human, 3),
+            "synthetic_share_of_headroom": round(gain / room, 2) if room else None,
+            "human_share_of_headroom": round(human / room, 2) if room else None,
+            "share_needed_for_0.03": round(0.03 / room, 2) if room else None,
+            "synthetic_gain_on_base_misses": round(st.mean(s[k] - b[k] for k in misses), 3) if misses else None,
+            "synthetic_change_on_base_hits": round(st.mean(s[k] - b[k] for k in hits), 3) if hits else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="+", metavar="LABEL=DIR")
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args(argv)
+    out = {}
+    for item in a.runs:
+        label, _, rel = item.partition("=")
+        path = RESULTS / rel / "per_query.json"
+        if not path.is_file():
+            raise SystemExit(f"headroom: no per_query.json in {RESULTS.name}/{rel}")
+        out[label] = {"run": rel, **headroom(json.loads(path.read_text(encoding="utf-8")))}
+        print(label, out[label])
+    a.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
