@@ -87,7 +87,8 @@ def fewshot_examples(devset: Path, n: int, dest: Path, seed: int = 0, max_chars:
 def cpu_ticks(stat: str | None = None) -> tuple[int, int] | None:
     """(steal, total) clock ticks of all CPUs from the first line of /proc/stat (or `stat`, its
     text); None where there is none (not Linux). Steal is CPU time the VM's host gave to other
-    guests: it slows every timing this benchmark records (docs/results.md §8az)."""
+    guests; a high share slows every timing recorded here (docs/results.md §8az: 2.9% on a VM
+    that ran at half speed, so there something else slowed it)."""
     if stat is None:
         try:
             stat = Path("/proc/stat").read_text(encoding="utf-8")
@@ -260,7 +261,8 @@ def keep_per_query(eval_dir: Path, dest: Path) -> None:
 
 
 def _steal(timed: dict[str, Any]) -> str:
-    """" (CPU steal N%)" for a record with a measured steal share (older results have none)."""
+    """The generation line's ' (CPU steal N%)' when the record has a steal share (older results
+    have none: empty)."""
     x = timed.get("cpu_steal")
     return f" (CPU steal {x:.0%})" if x is not None else ""
 
