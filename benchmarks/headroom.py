@@ -17,32 +17,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics as st
 from pathlib import Path
+from typing import Any
+
+from synthir.errors import InputError
+from synthir.eval.versus import arm_scores, load_per_query
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def headroom(per_query: dict) -> dict[str, float | int]:
-    """The summary above for one per_query.json (arms base, synthetic, human; `test_qids`)."""
+def headroom(per_query: dict[str, Any], where: Path = Path("per_query.json")) -> dict[str, float | int | None]:
+    """The summary above for one per_query.json record (`load_per_query`; arms base, synthetic,
+    human, each averaged over its runs by `arm_scores`; `test_qids`)."""
     q = per_query["test_qids"]
-
-    def arm(name: str) -> dict[str, float]:
-        runs = per_query["arms"][name]
-        return {k: st.mean(r["ndcg@10"][k] for r in runs) for k in q}
-
-    b, s, h = arm("base"), arm("synthetic"), arm("human")
-    room = st.mean(1 - b[k] for k in q)
-    misses = [k for k in q if b[k] < 0.999]
-    hits = [k for k in q if b[k] >= 0.999]
-    gain, human = st.mean(s[k] - b[k] for k in q), st.mean(h[k] - b[k] for k in q)
-    return {"test_questions": len(q), "base_ranks_first": len(hits), "base": round(st.mean(b.values()), 3),
+    b, s, h = (arm_scores(per_query, arm, "ndcg@10", where, q) for arm in ("base", "synthetic", "human"))
+    hit = b >= 0.999
+    room = float((1 - b).mean())
+    gain, human = float((s - b).mean()), float((h - b).mean())
+    return {"test_questions": len(q), "base_ranks_first": int(hit.sum()), "base": round(float(b.mean()), 3),
             "headroom": round(room, 3), "synthetic_gain": round(gain, 3), "human_gain": round(human, 3),
             "synthetic_share_of_headroom": round(gain / room, 2) if room else None,
             "human_share_of_headroom": round(human / room, 2) if room else None,
             "share_needed_for_0.03": round(0.03 / room, 2) if room else None,
-            "synthetic_gain_on_base_misses": round(st.mean(s[k] - b[k] for k in misses), 3) if misses else None,
-            "synthetic_change_on_base_hits": round(st.mean(s[k] - b[k] for k in hits), 3) if hits else None}
+            "synthetic_gain_on_base_misses": round(float((s - b)[~hit].mean()), 3) if (~hit).any() else None,
+            "synthetic_change_on_base_hits": round(float((s - b)[hit].mean()), 3) if hit.any() else None}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     out = {}
     for item in a.runs:
         label, _, rel = item.partition("=")
-        path = RESULTS / rel / "per_query.json"
-        if not path.is_file():
-            raise SystemExit(f"headroom: no per_query.json in {RESULTS.name}/{rel}")
-        out[label] = {"run": rel, **headroom(json.loads(path.read_text(encoding="utf-8")))}
+        try:  # no per_query.json, not one, or an arm missing: a line, not a traceback
+            out[label] = {"run": rel, **headroom(load_per_query(RESULTS / rel), Path(rel))}
+        except InputError as e:
+            raise SystemExit(f"headroom: {e}") from None
         print(label, out[label])
     a.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     return 0
