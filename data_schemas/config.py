@@ -72,6 +72,8 @@ class LLMConfig(_Strict):
     context_length: int = Field(4096, ge=256, description="llamacpp n_ctx / vllm max_model_len")
     prompt_block: int = Field(512, ge=1, description="llamacpp: prompt tokens evaluated per batch; a prompt "
                               "reuses the KV cache of the whole blocks it shares with the previous one")
+    parallel_samples: int = Field(8, ge=1, description="llamacpp: samples of one prompt decoded together in "
+                                  "one batch (1: one at a time, llama-cpp-python's create_completion)")
     # openai backend
     base_url: str | None = Field(None, description="e.g. http://127.0.0.1:8000/v1")
     api_key_env: str | None = Field(

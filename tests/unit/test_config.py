@@ -144,7 +144,8 @@ def test_backend_options_are_selected_by_llm_backend():
     from synthir.llm.registry import backend_options
 
     with pytest.raises(ConfigError, match=r"llm.base_url: not an option of the llamacpp backend "
-                                          r"\(its own options: context_length, gguf_file, prompt_block, threads\)"):
+                                          r"\(its own options: context_length, gguf_file, parallel_samples, "
+                                          r"prompt_block, threads\)"):
         load_config(DEMO, ["llm.backend=llamacpp", "llm.base_url=http://127.0.0.1:1/v1"])
     with pytest.raises(ConfigError, match=r"llm.threads: not an option of the openai backend"):
         load_config(DEMO, ["llm.backend=openai", "llm.model=m", "llm.base_url=http://127.0.0.1:1/v1",

@@ -2,8 +2,10 @@
 
 `model: embedded` is the same Gemma 3 270M GGUF the transformers backend runs,
 `embedded-chat` the SmolLM2-135M-Instruct GGUF (chat); otherwise `model` is a .gguf path
-(or a dir + `gguf_file`). Prompts run one at a time. Structured output: the JSON schema
-becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping. A
+(or a dir + `gguf_file`). Prompts run one at a time; the n samples of a prompt decode
+together, `parallel_samples` at a time (synthir.llm.llamacpp_parallel; `parallel_samples: 1` decodes them
+one by one through llama-cpp-python's `create_completion`). Structured output: the JSON
+schema becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping. A
 `logit_penalty` (the copy penalty) becomes a per-prompt `logit_bias` over its tokens.
 
 Reproducible samples, reused prefixes: llama.cpp evaluates a prompt in batches of
@@ -14,7 +16,8 @@ prompt takes from the KV cache only the whole blocks [0, B), [B, 2B), ... it sha
 previous prompt (`aligned_prefix`) and evaluates the rest from that block boundary: the splits
 fall where they would from an empty cache, so its samples do not depend on which prompt ran
 before it (a run resumed after a kill, or with other shards, writes the same queries). A
-prompt's other samples reuse its whole cache. This pays off when prompts share a long head,
+prompt's other samples reuse its whole cache (decoded together: share its cells). This pays off
+when prompts share a long head,
 like Promptagator's fixed few-shot prompt (`example_selection: first`): 8 in-domain examples
 are most of each prompt. With per-passage example draws only the instruction header is shared.
 """
@@ -29,6 +32,7 @@ from typing import Any
 
 from data_schemas.config import LLMConfig
 from synthir.llm.base import BackendOptions, Generation, SamplingParams, cut_at_stop, penalty_bias, sample_seed
+from synthir.llm import llamacpp_parallel
 from synthir.llm.gbnf import schema_to_gbnf
 from synthir.errors import ConfigError
 from synthir.llm.models import EMBEDDED, gguf_path, weights_identity
@@ -76,6 +80,7 @@ class Options(BackendOptions):
     threads: int | None = None
     context_length: int = 4096
     prompt_block: int = 512
+    parallel_samples: int = 8
 
 
 class LlamaCppLLM:
@@ -99,6 +104,8 @@ class LlamaCppLLM:
         self.llm = _block_llama(Llama)(model_path=str(path), n_ctx=opts.context_length,
                                        n_batch=opts.prompt_block, n_ubatch=opts.prompt_block,
                                        n_threads=threads, n_threads_batch=threads, seed=0, verbose=False)
+        self.parallel = opts.parallel_samples
+        llamacpp_parallel.widen_context(self.llm, self.parallel)
         self._grammars: dict[str, Any] = {}
         self._lock = threading.Lock()  # a Llama context is not thread-safe
 
@@ -145,7 +152,46 @@ class LlamaCppLLM:
         (`penalty_bias`: it depends on `params` only) is computed once for the call."""
         bias = penalty_bias(lambda text: self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False),
                             params)
+        if self.parallel > 1:
+            return [g for p in prompts for g in self._together(p, params, bias)]
         return [self._one(p, params, k, bias) for p in prompts for k in range(params.n)]
+
+    def _together(self, prompt: str, params: SamplingParams, bias: dict[int, float]) -> list[Generation]:
+        """The n samples of `prompt`, decoded `parallel` at a time (llamacpp_parallel)."""
+        seeds = [to_llamacpp_kwargs(params, k, prompt).get("seed") for k in range(params.n)]
+        try:
+            with self._lock:
+                llm = self.llm
+                tokens = self._prompt_tokens(prompt)
+                keep = aligned_prefix(llm.input_ids[:llm.n_tokens], llm.reusable, tokens, llm.n_batch)
+                llm.reusable = 0  # until the prompt is in the cache
+                outs = llamacpp_parallel.generate(llm, tokens, keep, params, seeds,
+                                                  self._grammar(params.json_schema), bias, self.parallel)
+                llm.reusable, llm.reused_tokens = len(tokens), llm.reused_tokens + keep
+        except Exception as exc:  # e.g. prompt longer than n_ctx: counted, never a crash
+            return [Generation(text="", finish_reason="error", error=f"{type(exc).__name__}: {exc}")
+                    for _ in range(params.n)]
+        gens = []
+        for k, (raw, finish, n_out) in enumerate(outs):
+            text, found = cut_at_stop(raw, params.stop)
+            gens.append(Generation(text=text, finish_reason="length" if finish == "length" and not found else "stop",
+                                   prompt_tokens=len(tokens) if k == 0 else 0, completion_tokens=n_out))
+        return gens
+
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        """The tokens llama-cpp-python would generate from for `prompt` (the chat template
+        applied for `api: chat`): its completion call is stopped where it starts generating."""
+        self.llm.capture = True
+        try:
+            if self.cfg.api == "chat":
+                self.llm.create_chat_completion(messages=[{"role": "user", "content": prompt}], max_tokens=1)
+            else:
+                self.llm.create_completion(prompt=prompt, max_tokens=1)
+        except _Captured as got:
+            return got.tokens
+        finally:
+            self.llm.capture = False
+        raise RuntimeError("llama-cpp-python completed without generating")
 
     def next_token_logprobs(self, prompts: list[str], token_ids: list[int]) -> list[list[float]]:
         """Log-probabilities of `token_ids` as the next token after each raw prompt (the LLM
@@ -175,17 +221,28 @@ class LlamaCppLLM:
         return int(self.llm.tokenize(word.encode("utf-8"), add_bos=False, special=False)[0])
 
 
+class _Captured(Exception):
+    """Raised by BlockLlama.generate in capture mode: the prompt tokens it was given."""
+
+    def __init__(self, tokens: Sequence[int]) -> None:
+        super().__init__("captured")
+        self.tokens = list(tokens)
+
+
 def _block_llama(Llama: type) -> type:
     """`Llama` whose `generate` first rewinds the KV cache to `aligned_prefix` when
     `align_next` is set (a prompt's first sample); `reused_tokens` counts the prompt tokens
-    taken from the cache that way."""
+    taken from the cache that way. With `capture` set it raises _Captured(tokens) instead."""
 
     class BlockLlama(Llama):  # type: ignore[misc, valid-type]
         align_next = False
+        capture = False
         reusable = 0
         reused_tokens = 0
 
         def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Any:
+            if self.capture:
+                raise _Captured(tokens)
             if self.align_next:
                 self.align_next = False
                 tokens = list(tokens)
