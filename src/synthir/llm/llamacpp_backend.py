@@ -3,10 +3,10 @@
 `model: embedded` is the same Gemma 3 270M GGUF the transformers backend runs,
 `embedded-chat` the SmolLM2-135M-Instruct GGUF (chat); otherwise `model` is a .gguf path
 (or a dir + `gguf_file`). Prompts run one at a time; the n samples of a prompt decode
-together, `parallel_samples` at a time (synthir.llm.llamacpp_parallel; `parallel_samples: 1` decodes them
-one by one through llama-cpp-python's `create_completion`). Structured output: the JSON
-schema becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter mapping. A
-`logit_penalty` (the copy penalty) becomes a per-prompt `logit_bias` over its tokens.
+together, `parallel_samples` at a time (synthir.llm.llamacpp_parallel; `parallel_samples: 1`
+decodes them one by one through llama-cpp-python's `create_completion`). Structured output:
+the JSON schema becomes a llama.cpp grammar. `to_llamacpp_kwargs` is the pure parameter
+mapping. A `logit_penalty` (the copy penalty) becomes a per-prompt `logit_bias` over its tokens.
 
 Reproducible samples, reused prefixes: llama.cpp evaluates a prompt in batches of
 `prompt_block` tokens (n_batch), and a prompt's logits depend on where its evaluation was split:
@@ -16,10 +16,10 @@ prompt takes from the KV cache only the whole blocks [0, B), [B, 2B), ... it sha
 previous prompt (`aligned_prefix`) and evaluates the rest from that block boundary: the splits
 fall where they would from an empty cache, so its samples do not depend on which prompt ran
 before it (a run resumed after a kill, or with other shards, writes the same queries). A
-prompt's other samples reuse its whole cache (decoded together: share its cells). This pays off
-when prompts share a long head,
-like Promptagator's fixed few-shot prompt (`example_selection: first`): 8 in-domain examples
-are most of each prompt. With per-passage example draws only the instruction header is shared.
+prompt's other samples reuse its whole cache (decoded together: share its cells). This pays
+off when prompts share a long head, like Promptagator's fixed few-shot prompt
+(`example_selection: first`): 8 in-domain examples are most of each prompt. With per-passage
+example draws only the instruction header is shared.
 """
 
 from __future__ import annotations
@@ -158,7 +158,8 @@ class LlamaCppLLM:
 
     def _together(self, prompt: str, params: SamplingParams, bias: dict[int, float]) -> list[Generation]:
         """The n samples of `prompt`, decoded `parallel` at a time (llamacpp_parallel)."""
-        seeds = [to_llamacpp_kwargs(params, k, prompt).get("seed") for k in range(params.n)]
+        # no run seed: sample k still gets its own stream (as seed 0 would), never n copies of one
+        seeds = [sample_seed(params.seed or 0, k, prompt) for k in range(params.n)]
         try:
             with self._lock:
                 llm = self.llm

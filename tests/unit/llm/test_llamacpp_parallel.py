@@ -89,3 +89,11 @@ def test_a_prompt_too_long_fails_alone() -> None:
     assert "exceed context window" in (gens[0].error or "")
     assert [g.text for g in gens[4:]] == expected
     assert all(g.finish_reason in ("stop", "length") for g in gens[4:])
+
+
+def test_without_a_seed_the_samples_still_differ() -> None:
+    """No run seed (a caller of the LLM protocol, not the pipeline): each sample gets its own
+    random stream, not n copies of one."""
+    params = SamplingParams(temperature=1.0, top_p=0.95, max_tokens=12, stop=("\n",), n=6)
+    texts = [g.text for g in _llm().generate([PROMPT], params)]
+    assert len(set(texts)) > 1
