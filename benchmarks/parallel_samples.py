@@ -8,7 +8,8 @@ spent 97% of its time in the generate stage, 25 s a prompt on a 2-core VM. RUN_D
 synthir run dir (its .synthir/config.json and first shard's passages): the first `--prompts`
 passages of shard 00000 get the run's own prompts (query method 0, its languages), and each
 `llm.parallel_samples` setting builds a fresh backend (response cache off) and generates them
-in one `llm.generate` call, in the same order. Per setting: load and generate seconds, seconds
+in one `llm.generate` call, in the same order, each setting in its own process (so no model
+of another setting stays loaded beside it). Per setting: load and generate seconds, seconds
 per prompt, completion tokens, how many samples `gen.parse` keeps (no language check), and how
 many samples equal the first setting's (same prompt, same sample k). Writes the JSON (and a .md
 beside it) and prints the table.
@@ -20,6 +21,8 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -71,6 +74,15 @@ def measure(run: Path, prompts: int, parallel: int) -> dict[str, Any]:
             "parsed": kept, "texts": texts}
 
 
+def one_process(run: Path, prompts: int, parallel: int) -> dict[str, Any]:
+    """`measure` in a fresh process (this script with --one)."""
+    res = subprocess.run([sys.executable, __file__, "--run", str(run), "--prompts", str(prompts), "--one",
+                          str(parallel)], capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise SystemExit(f"parallel_samples {parallel}: {(res.stderr.strip().splitlines() or ['failed'])[-1]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """The markdown table of the settings."""
     out = ["| parallel_samples | prompts | samples | generate s | s / prompt | speed-up | completion tokens | "
@@ -90,10 +102,14 @@ def main() -> None:
     ap.add_argument("--prompts", type=int, default=8)
     ap.add_argument("--parallel", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--out", type=Path, default=RESULTS / "parallel_samples.json")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one setting, JSON to stdout
     args = ap.parse_args()
     if not (args.run / ".synthir" / "config.json").is_file():
         raise SystemExit(f"--run: no .synthir/config.json under {args.run} (give a synthir run's output dir)")
-    rows = [measure(args.run, args.prompts, p) for p in args.parallel]
+    if args.one is not None:
+        print(json.dumps(measure(args.run, args.prompts, args.one)))
+        return
+    rows = [one_process(args.run, args.prompts, p) for p in args.parallel]
     md = table(rows)
     record = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
               "run": "/".join(args.run.parts[-2:]), "rows": rows, "table": md}
