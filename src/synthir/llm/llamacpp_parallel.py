@@ -22,10 +22,10 @@ Reproducible: a prompt is evaluated from the KV cache's whole shared blocks only
 (`aligned_prefix`, as in the one-at-a-time path), the samples of one prompt always decode
 in the same batches, and sample k's seed is `sample_seed(seed, k, prompt)`; so a prompt's
 samples do not depend on which prompt ran before it. They are not the one-at-a-time path's
-samples (other batches, other float sums): `llm.parallel: 1` gives those.
+samples (other batches, other float sums): `llm.parallel_samples: 1` gives those.
 
 Inputs: a `Llama` built by `synthir.llm.llamacpp_backend` (its context made with
-`n_seq_max >= parallel` and a unified KV cache: `widen_context`), the prompt's tokens,
+`n_seq_max >= parallel_samples` and a unified KV cache: `widen_context`), the prompt's tokens,
 the sampling parameters. Output: per sample (text, finish_reason, completion tokens).
 """
 

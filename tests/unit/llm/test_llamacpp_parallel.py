@@ -68,12 +68,16 @@ def test_the_grammar_check_rejects_what_the_grammar_forbids() -> None:
 
 
 def test_groups_are_reproducible_and_cover_n() -> None:
-    """A 400-token context with a ~60-token prompt and 32-token samples decodes 8 samples in
-    groups the cache has room for; two fresh models give the same 8 texts, and the same
-    model gives them again after another prompt."""
+    """A 256-token context with a ~40-token prompt and 32-token samples decodes 8 samples in
+    the groups the cache has room for (6, then 2); two fresh models give the same 8 texts, and
+    the same model gives them again after another prompt."""
+    from synthir.llm.llamacpp_parallel import group_size
+
     params = SamplingParams(temperature=0.9, top_p=0.95, max_tokens=32, stop=("\n",), seed=7, n=8)
     a, b = _llm(context_length=256), _llm(context_length=256)
-    first = [g.text for g in a.generate([PROMPT], params)]
+    first_gens = a.generate([PROMPT], params)
+    assert group_size(8, 8, 256, first_gens[0].prompt_tokens, 32) < 8  # more than one group
+    first = [g.text for g in first_gens]
     assert len(first) == 8 and len(set(first)) > 1
     assert [g.text for g in b.generate([PROMPT], params)] == first
     a.generate(["Passage: Rome is the capital of Italy.\nQuery:"], params)
