@@ -30,9 +30,9 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def load(run: Path, prompts: int, parallel: int) -> tuple[Any, list[Any], Any, Any]:
+def load(run: Path, prompts: int, parallel: int) -> tuple[Any, list[Any], Any]:
     """(the run's config with `llm.parallel_samples` and no cache, the prompt items, the query
-    generator, the first shard's passages) for `prompts` passages of shard 00000."""
+    generator) for `prompts` passages of shard 00000."""
     from data_schemas.config import RunConfig
     from data_schemas.records import Passage
     from synthir.generators import query_generators
@@ -43,7 +43,7 @@ def load(run: Path, prompts: int, parallel: int) -> tuple[Any, list[Any], Any, A
     cfg = RunConfig.model_validate(raw)
     passages = read_records(run / ".synthir" / "shards" / "00000" / "passages.jsonl", Passage)[:prompts]
     gen = query_generators(cfg, pools=None)[0]
-    return cfg, gen.build_prompts(passages, cfg.languages), gen, passages
+    return cfg, gen.build_prompts(passages, cfg.languages), gen
 
 
 def measure(run: Path, prompts: int, parallel: int) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def measure(run: Path, prompts: int, parallel: int) -> dict[str, Any]:
     from data_schemas.records import Rejected
     from synthir.stages.common import batches, make_llm, send_order
 
-    cfg, items, gen, _ = load(run, prompts, parallel)
+    cfg, items, gen = load(run, prompts, parallel)
     t0 = time.time()
     llm = make_llm(cfg)
     loaded = time.time() - t0

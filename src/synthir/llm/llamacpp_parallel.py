@@ -149,14 +149,10 @@ def text_of(llm: Any, tokens: list[int]) -> str:
 
 
 def evaluate_prompt(llm: Any, tokens: list[int], keep: int) -> None:
-    """Make the KV cache hold exactly `tokens` in sequence 0 (the first `keep` already
-    there), every other sequence empty, and the logits of the last token ready."""
-    import llama_cpp
-
-    mem = llama_cpp.llama_get_memory(llm.ctx)
-    llama_cpp.llama_memory_seq_rm(mem, -1, keep, -1)
-    for seq in range(1, llm.context_params.n_seq_max):
-        llama_cpp.llama_memory_seq_rm(mem, seq, -1, -1)
+    """Make sequence 0 of the KV cache hold exactly `tokens` (the first `keep` already there)
+    and the logits of the last token ready. The other sequences hold no cells here:
+    `decode_group` drops theirs when it ends, and nothing else writes them; `Llama.eval` drops
+    sequence 0's cells from `keep` on."""
     llm.n_tokens = keep
     llm.eval(tokens[keep:])
 
@@ -207,10 +203,9 @@ def generate(llm: Any, tokens: list[int], keep: int, params: SamplingParams, see
     """The len(seeds) samples of the prompt `tokens`, `parallel` at a time; returns
     (text, finish_reason, completion tokens) per sample. `keep`: prompt tokens reused from
     the cache (whole blocks: `aligned_prefix`). A group after the first re-evaluates the
-    prompt's last token. Raises ValueError when the prompt does not fit in the context."""
+    prompt's last token. A prompt that does not fit in the context never gets here: the
+    backend takes `tokens` from llama-cpp-python's completion call, which refuses it first."""
     n_ctx = llm.n_ctx()
-    if len(tokens) >= n_ctx:
-        raise ValueError(f"Requested tokens ({len(tokens)}) exceed context window of {n_ctx}")
     max_tokens = max(1, min(params.max_tokens, n_ctx - len(tokens)))
     size = group_size(parallel, len(seeds), n_ctx, len(tokens), max_tokens)
     out: list[tuple[str, str, int]] = []
