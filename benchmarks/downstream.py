@@ -368,4 +368,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from synthir.errors import SynthirError
+    try:
+        sys.exit(main())
+    except SynthirError as e:  # a config or input the run cannot use: one line, as the CLI prints it
+        sys.exit(f"downstream: {e}")

@@ -100,3 +100,17 @@ def test_train_shown_needs_the_examples_file_and_reaches_the_eval(tmp_path, monk
     assert downstream.main(argv) == 0
     assert calls[0][-2:] == (work / dev.name / "fewshot.jsonl", True)
     assert json.loads((tmp_path / "benchmarks" / "results" / "downstream.json").read_text())["train_shown"] is True
+
+
+def test_a_recipe_the_run_cannot_use_stops_with_one_line(tmp_path):
+    """A config error (here an unknown key) reaches the user as one line, not a traceback."""
+    import subprocess
+    import sys
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("llm: {nonsense: 1}\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "downstream.py"), "--devset", str(_dev(tmp_path)),
+                           "--recipe", str(bad), "--work", str(tmp_path / "w")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == "downstream: invalid config: llm.nonsense: unknown key", proc.stderr
