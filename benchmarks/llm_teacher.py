@@ -11,8 +11,9 @@
    is never looked at), the judge and e5 each order the relevant page against the 3 wrong pages
    the miner (USE) ranks highest: a direct accuracy of each teacher on real questions.
 2. Downstream (unless --no-train): a copy of the dataset whose `distill` labels are the LLM
-   margins, evaluated like benchmarks/downstream.py (MiniLM, MNRL + MarginMSE, human split
-   0.5, same test half), so it pairs with the e5-teacher run via `synthir eval-compare`.
+   margins, evaluated like benchmarks/downstream.py (`--student`, default MiniLM; MNRL +
+   MarginMSE, human split 0.5, same test half), so it pairs with the e5-teacher run, or the
+   student's MNRL-only run of benchmarks/downstream.py, via `synthir eval-compare`.
 
 Writes benchmarks/results/llm_teacher-TAG.json and .md.
 """
@@ -136,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--devset", type=Path, required=True)
     ap.add_argument("--model", default="embedded", help="embedded (Gemma 270M) or embedded-instruct (Qwen 0.5B)")
     ap.add_argument("--seeds", default="0")
+    ap.add_argument("--student", default="minilm", choices=["minilm", "e5-small"], help="the student fine-tuned on the margins: minilm or e5-small "
+                    "(benchmarks/downstream.py's recipes)")
+    ap.add_argument("--shown", type=Path, default=None,
+                    help="the run's examples file (fewshot.jsonl beside the dev set's data): also score every "
+                         "human-train question the generator was not shown, as benchmarks/downstream.py does")
     ap.add_argument("--no-train", action="store_true")
     ap.add_argument("--no-human-train", action="store_true", help="skip the accuracy on human-train questions")
     ap.add_argument("--negatives-per-pair", type=int, default=0,
@@ -151,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
     from synthir.llm.judge import YesNoJudge
 
     teachers = a.teachers.split(",")
-    res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "label_scale": a.label_scale,
+    res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "student": a.student,
+                           "label_scale": a.label_scale,
                            "negatives_per_pair": a.negatives_per_pair}
     if teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
         df = distill_frame(a.dataset, a.negatives_per_pair)
@@ -177,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
             name = f"{teacher}-teacher" + (f"-x{a.label_scale:g}" if a.label_scale != 1 else "")
             copy = relabelled_copy(a.dataset, df, a.work / f"dataset-{name}",
                                    "llm_label" if teacher == "llm" else "label")
-            res["eval"][teacher] = evaluate(copy, a.devset, "minilm", "mnrl+marginmse",
+            res["eval"][teacher] = evaluate(copy, a.devset, a.student, "mnrl+marginmse",
                                             [int(s) for s in a.seeds.split(",")],
-                                            a.work / f"eval-minilm-mnrl+marginmse-{name}")
+                                            a.work / f"eval-{a.student}-mnrl+marginmse-{name}", a.shown)
             out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(res, indent=1))
     return 0
