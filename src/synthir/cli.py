@@ -131,7 +131,8 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
                         learning_rate=args.lr,
                         seed=args.seed, max_seq_length=args.max_seq_length or None,
                         mnrl_scale=args.mnrl_scale, batching=args.batching,
-                        max_rows=args.max_train_rows, device=args.device).for_student(args.model)
+                        max_rows=args.max_train_rows, device=args.device,
+                        precision=args.precision).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -324,6 +325,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the students are encoded and trained (default auto: the GPU when torch "
                         "sees one, else the CPU); eval.json records the one used")
+    e.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="training precision: fp32 (default) or bf16 mixed precision (a GPU, or a CPU with "
+                        "AVX512-BF16 / AMX: about 1.4x faster steps there); evaluation encodes in fp32")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

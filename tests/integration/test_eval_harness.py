@@ -149,6 +149,40 @@ def test_marginmse_alone_trains_on_the_planted_distill_config(tmp_path):
     assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4 and (tmp_path / "m").is_dir()
 
 
+def test_bf16_trains_one_real_step_in_mixed_precision(tmp_path, monkeypatch):
+    """--precision bf16: the trainer is asked for bf16 autocast and one real step moves the
+    student, whose weights stay fp32 (only a CPU with native bf16 runs it)."""
+    import numpy as np
+    import sentence_transformers
+    import torch
+
+    from synthir.eval.harness import _load_model
+    from synthir.eval.train import TrainOptions, finetune, load_training, native_bf16_cpu
+
+    if not native_bf16_cpu() and not torch.cuda.is_available():
+        pytest.skip("no native bf16 on this CPU: --precision bf16 is refused here (unit-tested)")
+    seen = []
+
+    class Recording(sentence_transformers.SentenceTransformerTrainer):
+        def __init__(self, *a, **k):
+            seen.append(k["args"])
+            super().__init__(*a, **k)
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformerTrainer", Recording)
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    opts = TrainOptions(loss="mnrl", config="pairs", max_steps=1, batch_size=4, learning_rate=1e-3,
+                        mnrl_scale=20.0, precision="bf16")
+    sets = load_training(paths.root, opts)
+    st = _load_model("minilm")
+    before = st.encode(["passage p0 text"])
+    stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts)
+    assert [a.bf16 for a in seen] == [True]
+    assert stats["steps"] == 1 and stats["loss"] > 0
+    assert next(st.parameters()).dtype == torch.float32
+    assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4
+
+
 def test_gist_guide_is_a_frozen_copy_and_one_real_step_trains(tmp_path):
     """--loss gist: GISTEmbedLoss with the untrained student as guide (temperature 1 / scale); one
     real step moves the student and leaves the guide as it was."""

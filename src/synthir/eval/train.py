@@ -17,6 +17,9 @@ Batches hold no duplicate texts (several queries can share one positive, which w
 otherwise be a false in-batch negative). `TrainOptions.batching`: `random` (sentence-transformers'
 no-duplicates sampler) or `topic` (eval/batching.py: each batch from one k-means cluster of the
 queries, TAS, Hofstätter et al., 2021).
+`TrainOptions.precision`: `fp32`, or `bf16` mixed precision (the trainer's autocast; on a CPU
+only where it has native bf16, AVX512-BF16 or AMX: 1.4x faster e5-small steps on 2 cores,
+docs/results.md §8bb). Evaluation always encodes in fp32.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ class TrainOptions:
     # learning curve, or a control for the number of pairs); 0: every row
     max_rows: int = 0
     device: str = "auto"  # where the students are encoded and trained: auto (cuda when torch sees one) | cpu | cuda
+    precision: str = "fp32"  # fp32 | bf16 (mixed-precision training; check_precision)
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults."""
@@ -94,7 +98,7 @@ class TrainOptions:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
         if self.max_rows < 0:
             raise ConfigError(f"--max-train-rows must be >= 0 (got {self.max_rows}; 0: every row)")
-        resolve_device(self.device)
+        check_precision(self.precision, resolve_device(self.device))
 
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -115,6 +119,27 @@ def resolve_device(device: str) -> str:
         raise ConfigError(f"--device cuda: torch {torch.__version__} sees no CUDA device here "
                           "(a CPU build, or no GPU); use --device cpu or auto")
     return "cpu"
+
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def native_bf16_cpu() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX tiles), as torch reports it."""
+    import torch
+
+    probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(probe() for probe in probes if probe is not None)
+
+
+def check_precision(precision: str, device: str) -> None:
+    """ConfigError (one line) for a precision that is not one of PRECISIONS, or bf16 on a CPU that
+    would emulate it (slower than fp32, not faster)."""
+    if precision not in PRECISIONS:
+        raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
+    if precision == "bf16" and device == "cpu" and not native_bf16_cpu():
+        raise ConfigError("--precision bf16: this CPU has no native bf16 (AVX512-BF16 or AMX), so bf16 "
+                          "training would be slower than fp32; use --precision fp32")
 
 
 def _published(dataset_dir: Path) -> set[str]:
@@ -256,7 +281,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         per_device_train_batch_size=batch, learning_rate=opts.learning_rate,
         # floor, not HF's ceil: a 1-step run must not spend its only step at learning rate 0
         warmup_steps=int(opts.warmup_ratio * total), seed=opts.seed, data_seed=opts.seed,
-        use_cpu=resolve_device(opts.device) == "cpu",
+        use_cpu=resolve_device(opts.device) == "cpu", bf16=opts.precision == "bf16",
         report_to="none", save_strategy="no", logging_steps=10, disable_tqdm=True,
         batch_sampler=_sampler(model, opts), prompts=_prompts(opts))
     if len(sets) == 1:  # one dataset, one loss: exactly the single-dataset trainer

@@ -88,7 +88,8 @@ def test_distill_config_without_a_label_column(tmp_path, published):
     (TrainOptions(loss="mse"), "--loss"), (TrainOptions(batch_size=0), "--batch-size"),
     (TrainOptions(learning_rate=0.0), "--lr"), (TrainOptions(warmup_ratio=1.0), "--warmup-ratio"),
     (TrainOptions(epochs=0.0), "--epochs"), (TrainOptions(config="ntuples"), "--config"),
-    (TrainOptions(max_rows=-1), "--max-train-rows"), (TrainOptions(device="tpu"), "--device")])
+    (TrainOptions(max_rows=-1), "--max-train-rows"), (TrainOptions(device="tpu"), "--device"),
+    (TrainOptions(precision="fp16"), "--precision")])
 def test_bad_recipe_names_the_flag(opts, flag):
     with pytest.raises(ConfigError, match=flag):
         opts.check()
@@ -108,6 +109,26 @@ def test_device_auto_follows_torch_and_cuda_without_a_gpu_is_a_config_error(monk
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert resolve_device("auto") == resolve_device("cuda") == "cuda"
     assert resolve_device("cpu") == "cpu"  # asked for, even beside a GPU
+
+
+def test_bf16_needs_a_cpu_that_computes_it_and_is_part_of_the_recipe(monkeypatch):
+    import synthir.eval.train as train
+    from synthir.cli import build_parser, train_options
+    from synthir.eval.merge import training_record
+
+    monkeypatch.setattr(train, "native_bf16_cpu", lambda: False)
+    with pytest.raises(ConfigError, match="--precision bf16: this CPU has no native bf16"):
+        TrainOptions(precision="bf16", device="cpu").check()
+    TrainOptions(precision="fp32", device="cpu").check()
+    monkeypatch.setattr(train, "native_bf16_cpu", lambda: True)
+    TrainOptions(precision="bf16", device="cpu").check()
+    args = build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o", "--precision", "bf16"])
+    assert train_options(args).precision == "bf16"
+    assert train_options(build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o"])).precision == "fp32"
+    # a run recorded before the option (no precision) is the same recipe as fp32, not as bf16
+    old = training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0})
+    assert old == training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "precision": "fp32"})
+    assert old != training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "precision": "bf16"})
 
 
 def test_device_is_where_it_ran_not_the_recipe():
