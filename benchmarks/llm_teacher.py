@@ -152,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="multiply the margins before training (the student's own margins are ~0.1-0.3)")
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--tag", required=True)
+    ap.add_argument("--reuse-copy", action="store_true",
+                    help="train on the relabelled dataset copies an earlier run of the same --tag left in --work "
+                         "(its judge statistics are already in its results JSON) instead of judging again")
     a = ap.parse_args(argv)
     from data_schemas.config import LLMConfig
     from synthir.llm.judge import YesNoJudge
@@ -160,7 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     res: dict[str, Any] = {"dataset": a.dataset.name, "devset": a.devset.name, "student": a.student,
                            "label_scale": a.label_scale,
                            "negatives_per_pair": a.negatives_per_pair}
-    if teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
+    out_json = ROOT / "benchmarks" / "results" / f"llm_teacher-{a.tag}.json"
+    df = None
+    if a.reuse_copy:  # judged before: its statistics, and the copies in --work
+        if not out_json.is_file():
+            raise SystemExit(f"--reuse-copy: no earlier results {out_json.name} for --tag {a.tag}")
+        res = {**json.loads(out_json.read_text(encoding="utf-8")), "reused_copy": True}
+    elif teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
         df = distill_frame(a.dataset, a.negatives_per_pair)
     else:
         judge = YesNoJudge(LLMConfig(backend="llamacpp", model=a.model))
@@ -171,9 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         df, res["distill"] = judge_distill(judge, a.dataset, a.negatives_per_pair)
         print(json.dumps(res, indent=1), flush=True)
     for column in ("label", "llm_label"):
-        if column in df:
+        if df is not None and column in df:
             df[column] = df[column] * a.label_scale
-    out_json = ROOT / "benchmarks" / "results" / f"llm_teacher-{a.tag}.json"
     out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     if not a.no_train:
         sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -182,8 +190,11 @@ def main(argv: list[str] | None = None) -> int:
         res["eval"] = {}
         for teacher in teachers:
             name = f"{teacher}-teacher" + (f"-x{a.label_scale:g}" if a.label_scale != 1 else "")
-            copy = relabelled_copy(a.dataset, df, a.work / f"dataset-{name}",
-                                   "llm_label" if teacher == "llm" else "label")
+            copy = a.work / f"dataset-{name}"
+            if df is not None:
+                relabelled_copy(a.dataset, df, copy, "llm_label" if teacher == "llm" else "label")
+            elif not (copy / "README.md").is_file():
+                raise SystemExit(f"--reuse-copy: {copy} holds no relabelled dataset")
             res["eval"][teacher] = evaluate(copy, a.devset, a.student, "mnrl+marginmse",
                                             [int(s) for s in a.seeds.split(",")],
                                             a.work / f"eval-{a.student}-mnrl+marginmse-{name}", a.shown)
