@@ -1,0 +1,34 @@
+"""benchmarks/train_precision.py: each precision trains the real student in its own process on
+the same rows; a dataset it cannot train on stops with one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from synthir.publish.hf import publish
+from tests.benchmark_scripts import load_benchmark
+from tests.planted import make_planted_run
+
+bench = load_benchmark("train_precision")
+
+
+def test_each_precision_trains_the_same_rows_in_its_own_process(tmp_path):
+    from synthir.eval.train import native_bf16_cpu
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    precisions = ["fp32", "bf16"] if native_bf16_cpu() else ["fp32"]
+    out = tmp_path / "r.json"
+    assert bench.main(["--dataset", str(paths.root), "--model", "minilm", "--rows", "4",
+                       "--precisions", *precisions, "--out", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert [r["precision"] for r in res["runs"]] == precisions
+    assert all(r["rows"] == 4 and r["steps"] == 1 and r["loss"] > 0 for r in res["runs"])
+    assert ("train_speedup" in res) == (len(precisions) == 2)
+
+
+def test_a_dataset_it_cannot_train_on_is_one_line(tmp_path):
+    with pytest.raises(SystemExit, match=r"train_precision: .* is not a published synthir dataset"):
+        bench.main(["--dataset", str(tmp_path), "--precisions", "fp32"])
