@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -68,9 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         if proc.returncode != 0:
             sys.exit(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"{precision}: failed")
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
-    res = {"machine": f"{platform.machine()}, {platform.processor() or 'cpu'}", "model": a.model, "runs": runs}
-    if len(runs) == 2:
-        res["train_speedup"] = round(runs[0]["train_seconds"] / runs[1]["train_seconds"], 2)
+    res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "model": a.model, "runs": runs}
+    seconds = {r["precision"]: r["train_seconds"] for r in runs}
+    if {"fp32", "bf16"} <= set(seconds):  # in either order: fp32 seconds / bf16 seconds
+        res["train_speedup"] = round(seconds["fp32"] / seconds["bf16"], 2)
     print(json.dumps(res, indent=1))
     if a.out:
         a.out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")

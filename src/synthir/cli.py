@@ -327,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "sees one, else the CPU); eval.json records the one used")
     e.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
                    help="training precision: fp32 (default) or bf16 mixed precision (a GPU, or a CPU with "
-                        "AVX512-BF16 / AMX: about 1.4x faster steps there); evaluation encodes in fp32")
+                        "AVX512-BF16 / AMX: about 1.5x faster steps there); evaluation encodes in fp32")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -18,7 +18,7 @@ otherwise be a false in-batch negative). `TrainOptions.batching`: `random` (sent
 no-duplicates sampler) or `topic` (eval/batching.py: each batch from one k-means cluster of the
 queries, TAS, Hofstätter et al., 2021).
 `TrainOptions.precision`: `fp32`, or `bf16` mixed precision (the trainer's autocast; on a CPU
-only where it has native bf16, AVX512-BF16 or AMX: 1.4x faster e5-small steps on 2 cores,
+only where it has native bf16, AVX512-BF16 or AMX: 1.4-1.6x faster e5-small steps on 2 cores,
 docs/results.md §8bb). Evaluation always encodes in fp32.
 """
 

@@ -27,6 +27,8 @@ def test_each_precision_trains_the_same_rows_in_its_own_process(tmp_path):
     assert [r["precision"] for r in res["runs"]] == precisions
     assert all(r["rows"] == 4 and r["steps"] == 1 and r["loss"] > 0 for r in res["runs"])
     assert ("train_speedup" in res) == (len(precisions) == 2)
+    if len(precisions) == 2:  # fp32 seconds over bf16 seconds, whichever ran first
+        assert res["train_speedup"] == round(res["runs"][0]["train_seconds"] / res["runs"][1]["train_seconds"], 2)
 
 
 def test_a_dataset_it_cannot_train_on_is_one_line(tmp_path):
