@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.reuse_copy:  # judged before: its statistics, and the copies in --work
         if not out_json.is_file():
             raise SystemExit(f"--reuse-copy: no earlier results {out_json.name} for --tag {a.tag}")
-        res = {**json.loads(out_json.read_text(encoding="utf-8")), "reused_copy": True}
+        res = {**json.loads(out_json.read_text(encoding="utf-8")), "student": a.student, "reused_copy": True}
     elif teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
         df = distill_frame(a.dataset, a.negatives_per_pair)
     else:

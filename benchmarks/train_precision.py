@@ -9,8 +9,9 @@ and trains 1 epoch of MNRL on the first `--rows` pairs of one fixed sample
 (`synthir.eval.train.finetune`, timed). Reports seconds per setting and the speed-up, and the
 training loss of each, so a bf16 run that learns nothing shows. (Evaluation encodes in fp32
 whatever the precision, so it is not timed here.)
-Runs only where bf16 is native (a GPU, or a CPU with AVX512-BF16 / AMX): elsewhere bf16 is
-refused in one line, as `synthir eval` refuses it.
+It trains on the CPU (a GPU, if there is one, is not used), so bf16 runs only where the CPU
+computes it natively (AVX512-BF16 / AMX): elsewhere it is refused in one line, as
+`synthir eval` refuses it.
 """
 
 from __future__ import annotations
