@@ -21,11 +21,13 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+from isolated import run_isolated  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -76,11 +78,8 @@ def measure(run: Path, prompts: int, parallel: int) -> dict[str, Any]:
 
 def one_process(run: Path, prompts: int, parallel: int) -> dict[str, Any]:
     """`measure` in a fresh process (this script with --one)."""
-    res = subprocess.run([sys.executable, __file__, "--run", str(run), "--prompts", str(prompts), "--one",
-                          str(parallel)], capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        raise SystemExit(f"parallel_samples {parallel}: {(res.stderr.strip().splitlines() or ['failed'])[-1]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return run_isolated(__file__, ["--run", str(run), "--prompts", str(prompts), "--one", str(parallel)],
+                        f"parallel_samples {parallel}")
 
 
 def table(rows: list[dict[str, Any]]) -> str:

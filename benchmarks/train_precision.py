@@ -20,11 +20,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+from isolated import run_isolated  # noqa: E402
 
 
 def one(dataset: Path, model: str, rows: int, precision: str) -> dict:
@@ -63,13 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         except SynthirError as e:
             sys.exit(f"train_precision: {e}")
         return 0
-    runs = []
-    for precision in a.precisions:
-        proc = subprocess.run([sys.executable, __file__, "--dataset", str(a.dataset), "--model", a.model,
-                               "--rows", str(a.rows), "--one", precision], capture_output=True, text=True)
-        if proc.returncode != 0:
-            sys.exit(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"{precision}: failed")
-        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    runs = [run_isolated(__file__, ["--dataset", str(a.dataset), "--model", a.model, "--rows", str(a.rows),
+                                    "--one", precision], precision) for precision in a.precisions]
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "model": a.model, "runs": runs}
     seconds = {r["precision"]: r["train_seconds"] for r in runs}
     if {"fp32", "bf16"} <= set(seconds):  # in either order: fp32 seconds / bf16 seconds
