@@ -325,9 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where the students are encoded and trained (default auto: the GPU when torch "
                         "sees one, else the CPU); eval.json records the one used")
-    e.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
-                   help="training precision: fp32 (default) or bf16 mixed precision (a GPU, or a CPU with "
-                        "AVX512-BF16 / AMX: about 1.5x faster steps there); evaluation encodes in fp32")
+    e.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"],
+                   help="training precision: fp32 (default), bf16 mixed precision (a GPU with bf16, or a "
+                        "CPU with AVX512-BF16 / AMX: about 1.5x faster steps there), or auto (bf16 where "
+                        "the device has it, else fp32; eval.json records which); evaluation encodes in fp32")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -19,7 +19,9 @@ no-duplicates sampler) or `topic` (eval/batching.py: each batch from one k-means
 queries, TAS, Hofstätter et al., 2021).
 `TrainOptions.precision`: `fp32`, or `bf16` mixed precision (the trainer's autocast; on a CPU
 only where it has native bf16, AVX512-BF16 or AMX: 1.4-1.6x faster e5-small steps on 2 cores,
-docs/results.md §8bb). Evaluation always encodes in fp32.
+docs/results.md §8bb; on a GPU only where torch reports bf16 support), or `auto`: bf16 where
+the device has it, else fp32 (`for_student` resolves it, so eval.json records the precision
+used). Evaluation always encodes in fp32.
 """
 
 from __future__ import annotations
@@ -65,16 +67,21 @@ class TrainOptions:
     # learning curve, or a control for the number of pairs); 0: every row
     max_rows: int = 0
     device: str = "auto"  # where the students are encoded and trained: auto (cuda when torch sees one) | cpu | cuda
-    precision: str = "fp32"  # fp32 | bf16 (mixed-precision training; check_precision)
+    precision: str = "fp32"  # fp32 | bf16 (mixed-precision training; check_precision) | auto (resolve_precision)
 
     def for_student(self, model: str | None) -> TrainOptions:
-        """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults."""
+        """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults, and
+        precision `auto` resolved for this machine (resolve_precision)."""
         from synthir.embed.st import default_training
 
         student = default_training(model)
+        precision = self.precision
+        if precision == "auto":
+            precision = resolve_precision(precision, resolve_device(self.device))
         return replace(self, learning_rate=student["learning_rate"] if self.learning_rate is None
                        else self.learning_rate,
-                       mnrl_scale=student["mnrl_scale"] if self.mnrl_scale is None else self.mnrl_scale)
+                       mnrl_scale=student["mnrl_scale"] if self.mnrl_scale is None else self.mnrl_scale,
+                       precision=precision)
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""
@@ -98,7 +105,8 @@ class TrainOptions:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
         if self.max_rows < 0:
             raise ConfigError(f"--max-train-rows must be >= 0 (got {self.max_rows}; 0: every row)")
-        check_precision(self.precision, resolve_device(self.device))
+        device = resolve_device(self.device)
+        check_precision(resolve_precision(self.precision, device), device)
 
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -121,7 +129,7 @@ def resolve_device(device: str) -> str:
     return "cpu"
 
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16")  # what a run trains in; `auto` picks one of them (resolve_precision)
 
 
 def native_bf16_cpu() -> bool:
@@ -132,14 +140,33 @@ def native_bf16_cpu() -> bool:
     return any(probe() for probe in probes if probe is not None)
 
 
+def native_bf16(device: str) -> bool:
+    """Whether `device` (cpu | cuda, as resolve_device names it) computes bf16 natively."""
+    if device == "cuda":
+        import torch
+
+        return bool(torch.cuda.is_bf16_supported())
+    return native_bf16_cpu()
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """`auto` -> bf16 where `device` computes bf16 natively, else fp32; any other value as given
+    (check_precision judges it)."""
+    if precision != "auto":
+        return precision
+    return "bf16" if native_bf16(device) else "fp32"
+
+
 def check_precision(precision: str, device: str) -> None:
-    """ConfigError (one line) for a precision that is not one of PRECISIONS, or bf16 on a CPU that
-    would emulate it (slower than fp32, not faster)."""
+    """ConfigError (one line) for a precision that is not one of PRECISIONS, or bf16 on a device
+    that would emulate it (slower than fp32, not faster): a CPU without AVX512-BF16 / AMX, or a
+    GPU without bf16."""
     if precision not in PRECISIONS:
-        raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)} (got {precision!r})")
-    if precision == "bf16" and device == "cpu" and not native_bf16_cpu():
-        raise ConfigError("--precision bf16: this CPU has no native bf16 (AVX512-BF16 or AMX), so bf16 "
-                          "training would be slower than fp32; use --precision fp32")
+        raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)} or auto (got {precision!r})")
+    if precision == "bf16" and not native_bf16(device):
+        what = "GPU has no bf16" if device == "cuda" else "CPU has no native bf16 (AVX512-BF16 or AMX)"
+        raise ConfigError(f"--precision bf16: this {what}, so bf16 training would be slower than fp32 "
+                          "(or fail); use --precision fp32 or auto")
 
 
 def _published(dataset_dir: Path) -> set[str]:

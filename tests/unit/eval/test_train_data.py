@@ -131,6 +131,34 @@ def test_bf16_needs_a_cpu_that_computes_it_and_is_part_of_the_recipe(monkeypatch
     assert old != training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "precision": "bf16"})
 
 
+def test_auto_precision_resolves_to_what_the_device_computes_natively(monkeypatch):
+    """`auto` is bf16 where the device has native bf16 and fp32 elsewhere; for_student resolves it,
+    so the recipe eval.json records (and eval-merge compares) is the precision used."""
+    import torch
+
+    import synthir.eval.train as train
+    from synthir.cli import build_parser, train_options
+    from synthir.eval.train import resolve_precision
+
+    monkeypatch.setattr(train, "native_bf16_cpu", lambda: True)
+    assert TrainOptions(precision="auto", device="cpu").for_student("e5-small").precision == "bf16"
+    monkeypatch.setattr(train, "native_bf16_cpu", lambda: False)
+    assert TrainOptions(precision="auto", device="cpu").for_student("e5-small").precision == "fp32"
+    TrainOptions(precision="auto", device="cpu").check()  # never refused: it falls back to fp32
+    assert resolve_precision("fp32", "cpu") == "fp32" and resolve_precision("bf16", "cpu") == "bf16"
+    args = build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o", "--precision", "auto",
+                                      "--device", "cpu"])
+    assert train_options(args).precision == "fp32"  # resolved, not "auto"
+    # a GPU is judged by torch's own bf16 report, not by the CPU's
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)
+    assert resolve_precision("auto", "cuda") == "fp32"
+    with pytest.raises(ConfigError, match="--precision bf16: this GPU has no bf16"):
+        train.check_precision("bf16", "cuda")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert resolve_precision("auto", "cuda") == "bf16"
+    train.check_precision("bf16", "cuda")
+
+
 def test_device_is_where_it_ran_not_the_recipe():
     from synthir.eval.merge import training_record
 
