@@ -114,3 +114,24 @@ def test_a_recipe_the_run_cannot_use_stops_with_one_line(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode != 0
     assert proc.stderr.strip() == "downstream: invalid config: llm.nonsense: unknown key", proc.stderr
+
+
+def test_an_auto_precision_is_recorded_as_the_eval_resolved_it(tmp_path, monkeypatch):
+    """`--set e5-small.precision=auto`: the eval record's recipe names the precision the eval
+    trained in (eval.json's), not `auto`, so the results say what ran."""
+    import synthir.eval.harness as harness
+
+    seen = {}
+
+    def fake_run_eval(dataset, devset, out, model, opts, **kw):
+        seen["precision"] = opts.precision
+        stats = {"all": {"ndcg@10": {"mean": 0.5}}}
+        return {"comparison": {"arms": {"base": stats}, "deltas": {}, "unseen": None},
+                "info": {"options": {"precision": "bf16"}, "queries": {"all": 3}, "train_rows_shown_examples": 0}}
+
+    monkeypatch.setattr(harness, "run_eval", fake_run_eval)
+    monkeypatch.setitem(downstream.STUDENT_RECIPES, "e5-small",
+                        {**downstream.STUDENT_RECIPES["e5-small"], "precision": "auto"})
+    rec = downstream.evaluate(tmp_path / "d", tmp_path / "b", "e5-small", "mnrl", [0], tmp_path / "o")
+    assert seen["precision"] == "auto"  # run_eval resolves it (TrainOptions.for_student)
+    assert rec["recipe"]["precision"] == "bf16"
