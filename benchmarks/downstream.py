@@ -242,7 +242,7 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
                    eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT, score_unseen=shown or "none",
                                          train_shown=train_shown))
     comp = res["comparison"]
-    recipe = {**r, "precision": res["info"]["options"].get("precision", r["precision"])}  # `auto` as resolved
+    recipe = {**r, "precision": res["info"]["options"]["precision"]}  # as the eval resolved it (`auto`)
     return {"student": student, "loss": loss, "recipe": recipe, "arms": {a: s["all"] for a, s in comp["arms"].items()},
             "deltas": {k: v["all"] for k, v in comp["deltas"].items() if "all" in v},
             "deltas_seeds": {k: v["all"] for k, v in comp.get("deltas_seeds", {}).items() if "all" in v},
