@@ -131,6 +131,16 @@ def relabelled_copy(dataset: Path, df: Any, out: Path, column: str = "llm_label"
     return out
 
 
+def scaled_copy(unscaled: Path, out: Path, scale: float) -> Path:
+    """`unscaled` (a relabelled copy an earlier run left, margins at scale 1) copied to `out` with
+    its `distill` labels multiplied by `scale`: the same rows and teacher, judged once."""
+    if not (unscaled / "README.md").is_file():
+        raise SystemExit(f"--reuse-copy: {unscaled} holds no relabelled dataset to scale")
+    df = distill_frame(unscaled)
+    df["llm_scaled"] = df["label"] * scale
+    return relabelled_copy(unscaled, df, out, "llm_scaled")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", type=Path, required=True)
@@ -154,8 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", required=True)
     ap.add_argument("--reuse-copy", action="store_true",
                     help="train on the relabelled dataset copies an earlier run of the same --tag left in --work "
-                         "(its judge statistics are already in its results JSON) instead of judging again")
+                         "(its judge statistics are already in its results JSON) instead of judging again; with "
+                         "--label-scale, the unscaled copy's margins are scaled into a new copy")
+    ap.add_argument("--set", action="append", default=[], metavar="STUDENT.KEY=VALUE",
+                    help="override a student recipe as benchmarks/downstream.py --set does (e.g. e5-small.precision=bf16)")
     a = ap.parse_args(argv)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from downstream import override
+
+    override(a.set)
     from data_schemas.config import LLMConfig
     from synthir.llm.judge import YesNoJudge
 
@@ -168,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     if a.reuse_copy:  # judged before: its statistics, and the copies in --work
         if not out_json.is_file():
             raise SystemExit(f"--reuse-copy: no earlier results {out_json.name} for --tag {a.tag}")
-        res = {**json.loads(out_json.read_text(encoding="utf-8")), "student": a.student, "reused_copy": True}
+        res = {**json.loads(out_json.read_text(encoding="utf-8")), "student": a.student, "reused_copy": True,
+               "label_scale": a.label_scale}
     elif teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
         df = distill_frame(a.dataset, a.negatives_per_pair)
     else:
@@ -182,9 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     for column in ("label", "llm_label"):
         if df is not None and column in df:
             df[column] = df[column] * a.label_scale
+    if a.reuse_copy:  # a scaled rerun writes its own results; the judged run's stay
+        out_json = out_json.with_name(f"llm_teacher-{a.tag}" + (f"-x{a.label_scale:g}" if a.label_scale != 1 else "")
+                                      + ".json")
     out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     if not a.no_train:
-        sys.path.insert(0, str(ROOT / "benchmarks"))
         from downstream import evaluate
 
         res["eval"] = {}
@@ -193,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             copy = a.work / f"dataset-{name}"
             if df is not None:
                 relabelled_copy(a.dataset, df, copy, "llm_label" if teacher == "llm" else "label")
+            elif a.label_scale != 1:
+                scaled_copy(a.work / f"dataset-{teacher}-teacher", copy, a.label_scale)
             elif not (copy / "README.md").is_file():
                 raise SystemExit(f"--reuse-copy: {copy} holds no relabelled dataset")
             res["eval"][teacher] = evaluate(copy, a.devset, a.student, "mnrl+marginmse",

@@ -55,3 +55,29 @@ def test_the_student_is_one_of_the_downstream_recipes(capsys):
     with pytest.raises(SystemExit):
         teacher.main(["--dataset", "x", "--devset", "y", "--student", "bert", "--work", "w", "--tag", "t"])
     assert "invalid choice: 'bert'" in capsys.readouterr().err
+
+
+def test_a_scaled_rerun_multiplies_the_judged_margins_of_the_same_rows(tmp_path):
+    ds = _dataset(tmp_path)
+    (ds / "README.md").write_text("card")
+    scaled = teacher.scaled_copy(ds, tmp_path / "x3", 3.0)
+    out = pd.read_parquet(next((scaled / "data" / "distill").glob("*.parquet")))
+    assert list(out.columns) == ["query", "positive", "negative", "label"]
+    assert out["label"].tolist() == pytest.approx([0.9, 0.3, -0.6], abs=1e-6)
+    assert list(out["negative"]) == ["n1", "n2", "n1"]
+    assert pd.read_parquet(next((ds / "data" / "distill").glob("*.parquet")))["label"].tolist() == pytest.approx([0.3, 0.1, -0.2])
+    with pytest.raises(SystemExit, match="no relabelled dataset to scale"):
+        teacher.scaled_copy(tmp_path / "missing", tmp_path / "x4", 3.0)
+
+
+def test_a_recipe_override_reaches_the_student_recipe():
+    import sys
+
+    with pytest.raises(SystemExit, match="--reuse-copy: no earlier results"):
+        teacher.main(["--dataset", "x", "--devset", "y", "--student", "e5-small", "--work", "w",
+                      "--tag", "never-run-tag", "--reuse-copy", "--set", "e5-small.precision=bf16"])
+    recipes = sys.modules["downstream"].STUDENT_RECIPES
+    try:
+        assert recipes["e5-small"]["precision"] == "bf16"
+    finally:
+        recipes["e5-small"]["precision"] = "fp32"
