@@ -1,0 +1,155 @@
+"""A soup of students trained on independent generation draws: better than one draw's student?
+
+    .venv/bin/python benchmarks/soup.py --tag NAME [--about "..."] EVAL_DIR EVAL_DIR [...]
+
+Why: on the second GNOME help dev set the draws of one recipe move e5-small's test-half gain by
+about 0.01 (docs/results.md §8bb, §8bc), more than its training seeds do, and averaging the
+student with its base (WiSE-FT, benchmarks/wiseft.py) added nothing. A uniform model soup
+(Wortsman et al., "Model soups: averaging weights of multiple fine-tuned models improves
+accuracy without increasing inference time", ICML 2022, arXiv:2203.05482) averages the weights
+of fine-tunes of one base: here the seed-0 synthetic students of several draws, each fine-tuned
+on its own draw's pairs. Each draw's errors (a broad query trained onto a narrow page's
+neighbour, §8af) are its own; the soup may keep what the draws agree on. It costs one
+generation per draw, so this is a probe of what is to gain, not a recipe that fits the hour.
+
+Each EVAL_DIR is an eval dir of benchmarks/downstream.py on the SAME dev set, student and
+human split (model/ is its seed-0 synthetic student; rescored, it must match the eval's
+per_query.json: the drift is recorded). Scored on the test half and on the
+human-train questions that no draw's pairs or examples hold (heldout.py's `setup` per dir, the
+unseen sets intersected): base, each draw's student, their per-question mean (what one draw
+gives on average) and the soup. Bootstrapped (eval/unseen.py `delta_summary`): each − base, and
+soup − mean of the draws. Writes benchmarks/results/soup-NAME.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a folder of scripts, not a package
+import heldout  # noqa: E402
+
+
+def average(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """The uniform soup: the mean of every floating-point tensor over `states` (state dicts of one
+    architecture); integer buffers (position ids) from the first. One-line SystemExit when the
+    students do not hold the same tensors."""
+    first = states[0]
+    for s in states[1:]:
+        if s.keys() != first.keys():
+            diff = sorted(s.keys() ^ first.keys())
+            raise SystemExit(f"the students differ in {len(diff)} tensors (e.g. {diff[0]}): not fine-tunes of one base")
+        for k, t in s.items():
+            if t.shape != first[k].shape:
+                raise SystemExit(f"tensor {k}: shapes {tuple(first[k].shape)} and {tuple(t.shape)}: not one base")
+    return {k: (sum(s[k] for s in states) / len(states)) if t.is_floating_point() else t
+            for k, t in first.items()}
+
+
+def check_same_eval(ctxs: list[dict[str, Any]]) -> None:
+    """One-line SystemExit unless every dir scored the same dev set, split, student and test half."""
+    def key(c: dict[str, Any]) -> tuple[Any, ...]:
+        i = c["info"]
+        return (Path(i["beir"]).name, i["qrels_split"], i["model"], tuple(sorted(c["part"]["test"])),
+                c["opts"].get("query_prefix"), c["opts"].get("passage_prefix"))
+
+    if len({key(c) for c in ctxs}) != 1:
+        raise SystemExit("the eval dirs differ in dev set, student, prefixes or test half: a soup compares one eval")
+
+
+def questions(ctxs: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """{"test": the shared test half, "unseen": human-train questions unseen by EVERY draw}."""
+    unseen = set(ctxs[0]["part"]["unseen_train"])
+    for c in ctxs[1:]:
+        unseen &= set(c["part"]["unseen_train"])
+    return {"test": list(ctxs[0]["part"]["test"]), "unseen": [q for q in ctxs[0]["part"]["unseen_train"] if q in unseen]}
+
+
+def mean_scores(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Per question, the mean over `runs`: what one draw's student scores on average."""
+    return {q: sum(r[q] for r in runs) / len(runs) for q in runs[0]}
+
+
+def summaries(scores: dict[str, dict[str, float]], qids: list[str], resamples: int) -> dict[str, Any]:
+    """Each arm − base, and soup − the draws' mean, over `qids`."""
+    out = {arm: heldout.summarise(scores["base"], s, qids, resamples) for arm, s in scores.items() if arm != "base"}
+    out["soup_vs_draw_mean"] = heldout.summarise(scores["draw mean"], scores["soup"], qids, resamples)
+    return out
+
+
+def soup(eval_dirs: list[Path], resamples: int = 1000) -> dict[str, Any]:
+    """Score base, each dir's student, their mean and the soup; `summaries` on both question sets."""
+    from synthir.eval.harness import _load_model
+    from synthir.eval.retrieval import per_query, retrieve
+
+    ctxs = [heldout.setup(d, None) for d in eval_dirs]
+    check_same_eval(ctxs)
+    qs = questions(ctxs)
+    ctx, scored = ctxs[0], qs["test"] + qs["unseen"]
+    msl = ctx["opts"].get("max_seq_length")
+
+    def score(st: Any) -> dict[str, float]:
+        return per_query(retrieve(st, ctx["data"], ctx["split"], **ctx["kw"]), ctx["data"], ctx["split"],
+                         scored)[heldout.METRIC]
+
+    st = _load_model(ctx["info"]["model"], msl)
+    scores = {"base": score(st)}
+    states = []
+    for d in eval_dirs:
+        tuned = _load_model(str(heldout.student(d)), msl)
+        scores[d.name] = score(tuned)
+        states.append({k: v.detach().clone().float() if v.is_floating_point() else v.clone()
+                       for k, v in tuned.state_dict().items()})
+        del tuned
+    drift = max(abs(scores[d.name][q] - heldout.load_per_query(d)["arms"]["synthetic"][0][heldout.METRIC][q])
+                for d in eval_dirs for q in qs["test"])  # each student rescored as its eval scored it
+    scores["draw mean"] = mean_scores([scores[d.name] for d in eval_dirs])
+    st.load_state_dict(average(states))
+    scores["soup"] = score(st)
+    return {"devset": Path(ctx["info"]["beir"]).name, "model": ctx["info"]["model"],
+            "draws": [{"eval": d.name, "train_rows": c["info"]["train_rows"],
+                       "precision": c["opts"].get("precision", "fp32")} for d, c in zip(eval_dirs, ctxs)],
+            "questions": {k: len(v) for k, v in qs.items()}, "max_drift_from_eval_per_query": round(float(drift), 4),
+            "test_half": summaries(scores, qs["test"], resamples),
+            "unseen": summaries(scores, qs["unseen"], resamples),
+            "per_question": {arm: {q: s[q] for q in scored} for arm, s in scores.items()}}
+
+
+def table(r: dict[str, Any]) -> str:
+    """Markdown: per arm, nDCG@10 and − base on both question sets; then soup − the draws' mean."""
+    def cell(d: dict[str, Any]) -> str:
+        return f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+
+    t, u = r["test_half"], r["unseen"]
+    rows = [f"| {r['devset']} ({r['model']}) | test half ({r['questions']['test']} q.) | − base | "
+            f"unseen by every draw ({r['questions']['unseen']} q.) | − base |", "|---|---:|---|---:|---|"]
+    base_t, base_u = next(iter(t.values()))["base"], next(iter(u.values()))["base"]
+    rows.append(f"| base | {base_t:.3f} | | {base_u:.3f} | |")
+    for arm in [a for a in t if a != "soup_vs_draw_mean"]:
+        rows.append(f"| {arm} | {t[arm]['synthetic']:.3f} | {cell(t[arm]['delta'])} | {u[arm]['synthetic']:.3f} | "
+                    f"{cell(u[arm]['delta'])} |")
+    rows.append(f"| **soup − the draws' mean** | | {cell(t['soup_vs_draw_mean']['delta'])} | | "
+                f"{cell(u['soup_vs_draw_mean']['delta'])} |")
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("eval_dirs", type=Path, nargs="+")
+    ap.add_argument("--tag", required=True)
+    ap.add_argument("--about", default="")
+    ap.add_argument("--bootstrap", type=int, default=1000)
+    a = ap.parse_args(argv)
+    if len(a.eval_dirs) < 2:
+        raise SystemExit("a soup needs at least two eval dirs (one per generation draw)")
+    r = soup([d.resolve() for d in a.eval_dirs], a.bootstrap)
+    heldout.write(f"soup-{a.tag}", {"about": a.about, **r},
+                  f"# Model soup of the draws' students: {a.tag}\n\n{a.about}\n\nnDCG@10; 95% CIs from a paired "
+                  f"bootstrap over questions.\n\n{table(r)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
