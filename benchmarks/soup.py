@@ -72,19 +72,30 @@ def mean_scores(runs: list[dict[str, float]]) -> dict[str, float]:
     return {q: sum(r[q] for r in runs) / len(runs) for q in runs[0]}
 
 
-def summaries(scores: dict[str, dict[str, float]], qids: list[str], resamples: int) -> dict[str, Any]:
-    """Each arm − base, and soup − the draws' mean, over `qids`."""
+def summaries(scores: dict[str, dict[str, float]], qids: list[str], resamples: int,
+              against: str | None = None) -> dict[str, Any]:
+    """Each arm − base, soup − the draws' mean and, with `against` (an arm's name), soup − it,
+    over `qids`."""
     out = {arm: heldout.summarise(scores["base"], s, qids, resamples) for arm, s in scores.items() if arm != "base"}
     out["soup_vs_draw_mean"] = heldout.summarise(scores["draw mean"], scores["soup"], qids, resamples)
+    if against:
+        out["soup_vs_against"] = heldout.summarise(scores[against], scores["soup"], qids, resamples)
     return out
 
 
-def soup(eval_dirs: list[Path], resamples: int = 1000) -> dict[str, Any]:
-    """Score base, each dir's student, their mean and the soup; `summaries` on both question sets."""
+def soup(eval_dirs: list[Path], resamples: int = 1000, against: Path | None = None) -> dict[str, Any]:
+    """Score base, each dir's student, their mean and the soup; `summaries` on both question sets.
+    `against`: one more eval dir of the same eval (e.g. the student of the whole draw the dirs'
+    parts were cut from), scored beside them and compared with the soup, not souped; the unseen
+    questions are those it did not see either."""
     from synthir.eval.harness import _load_model
     from synthir.eval.retrieval import per_query, retrieve
 
-    ctxs = [heldout.setup(d, None) for d in eval_dirs]
+    names = [d.name for d in eval_dirs + ([against] if against else [])]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"two eval dirs share a name ({sorted(n for n in names if names.count(n) > 1)[0]}): "
+                         "each student is reported by its dir's name")
+    ctxs = [heldout.setup(d, None) for d in eval_dirs + ([against] if against else [])]
     check_same_eval(ctxs)
     qs = questions(ctxs)
     ctx, scored = ctxs[0], qs["test"] + qs["unseen"]
@@ -108,12 +119,15 @@ def soup(eval_dirs: list[Path], resamples: int = 1000) -> dict[str, Any]:
     scores["draw mean"] = mean_scores([scores[d.name] for d in eval_dirs])
     st.load_state_dict(average(states))
     scores["soup"] = score(st)
+    if against:
+        scores[f"against: {against.name}"] = score(_load_model(str(heldout.student(against)), msl))
     return {"devset": Path(ctx["info"]["beir"]).name, "model": ctx["info"]["model"],
             "draws": [{"eval": d.name, "train_rows": c["info"]["train_rows"],
                        "precision": c["opts"].get("precision", "fp32")} for d, c in zip(eval_dirs, ctxs)],
             "questions": {k: len(v) for k, v in qs.items()}, "max_drift_from_eval_per_query": round(float(drift), 4),
-            "test_half": summaries(scores, qs["test"], resamples),
-            "unseen": summaries(scores, qs["unseen"], resamples),
+            "against": against.name if against else None,
+            "test_half": summaries(scores, qs["test"], resamples, against and f"against: {against.name}"),
+            "unseen": summaries(scores, qs["unseen"], resamples, against and f"against: {against.name}"),
             "per_question": {arm: {q: s[q] for q in scored} for arm, s in scores.items()}}
 
 
@@ -127,11 +141,14 @@ def table(r: dict[str, Any]) -> str:
             f"unseen by every draw ({r['questions']['unseen']} q.) | − base |", "|---|---:|---|---:|---|"]
     base_t, base_u = next(iter(t.values()))["base"], next(iter(u.values()))["base"]
     rows.append(f"| base | {base_t:.3f} | | {base_u:.3f} | |")
-    for arm in [a for a in t if a != "soup_vs_draw_mean"]:
+    for arm in [a for a in t if not a.startswith("soup_vs_")]:
         rows.append(f"| {arm} | {t[arm]['synthetic']:.3f} | {cell(t[arm]['delta'])} | {u[arm]['synthetic']:.3f} | "
                     f"{cell(u[arm]['delta'])} |")
     rows.append(f"| **soup − the draws' mean** | | {cell(t['soup_vs_draw_mean']['delta'])} | | "
                 f"{cell(u['soup_vs_draw_mean']['delta'])} |")
+    if "soup_vs_against" in t:
+        rows.append(f"| **soup − {r['against']}** | | {cell(t['soup_vs_against']['delta'])} | | "
+                    f"{cell(u['soup_vs_against']['delta'])} |")
     return "\n".join(rows) + "\n"
 
 
@@ -141,10 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tag", required=True)
     ap.add_argument("--about", default="")
     ap.add_argument("--bootstrap", type=int, default=1000)
+    ap.add_argument("--against", type=Path, default=None,
+                    help="an eval dir whose student is compared with the soup, not souped (e.g. the whole draw's)")
     a = ap.parse_args(argv)
     if len(a.eval_dirs) < 2:
         raise SystemExit("a soup needs at least two eval dirs (one per generation draw)")
-    r = soup([d.resolve() for d in a.eval_dirs], a.bootstrap)
+    r = soup([d.resolve() for d in a.eval_dirs], a.bootstrap, a.against.resolve() if a.against else None)
     heldout.write(f"soup-{a.tag}", {"about": a.about, **r},
                   f"# Model soup of the draws' students: {a.tag}\n\n{a.about}\n\nnDCG@10; 95% CIs from a paired "
                   f"bootstrap over questions.\n\n{table(r)}")
