@@ -177,16 +177,45 @@ def _published(dataset_dir: Path) -> set[str]:
     return {c for c in ("triplets", "pairs", "distill") if f"config_name: {c}\n" in card}
 
 
-def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
-    """MNRL rows: (datasets.Dataset with columns anchor, positive[, negative], config used)."""
+def load_config(dataset_dir: Path, config: str, split: str) -> Any:
+    """`config`'s `split` of a published dataset (datasets.Dataset), read from the parquet files
+    its card's `configs:` names, with the packaged parquet loader. Not `load_dataset(dir,
+    config)`: that caches a local dataset by its dir name and card, so a parquet file rewritten
+    in place under the same name (rows dropped by hand) would train on the rows cached before
+    (datasets 5.2); the parquet loader's cache key includes each file's mtime. InputError (one
+    line) when the card names no file for the split or a named file is missing."""
+    import yaml
     from datasets import load_dataset
 
+    card = (dataset_dir / "README.md").read_text(encoding="utf-8")
+    head = card.split("---", 2)
+    try:
+        meta = yaml.safe_load(head[1]) if card.startswith("---") and len(head) == 3 else None
+    except yaml.YAMLError as e:
+        raise InputError(f"{dataset_dir}/README.md: its YAML header does not parse ({str(e).splitlines()[0]})") from None
+    entries = [c for c in (meta or {}).get("configs") or [] if isinstance(c, dict) and c.get("config_name") == config]
+    paths: list[str] = []
+    for entry in entries[:1]:
+        for f in entry.get("data_files") or []:
+            if isinstance(f, dict) and f.get("split") == split:
+                paths += [f["path"]] if isinstance(f["path"], str) else list(f["path"])
+    files = sorted(str(m) for pat in paths for m in (dataset_dir.glob(pat) if "*" in pat else [dataset_dir / pat]))
+    if not files:
+        raise InputError(f"{dataset_dir}/README.md names no `{split}` file for the `{config}` config")
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing:
+        raise InputError(f"{dataset_dir}: the `{config}` file {Path(missing[0]).relative_to(dataset_dir)} is missing")
+    return load_dataset("parquet", data_files={split: files}, split=split)
+
+
+def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
+    """MNRL rows: (datasets.Dataset with columns anchor, positive[, negative], config used)."""
     published = _published(dataset_dir)
     config = opts.config if opts.config != "auto" else ("triplets" if "triplets" in published else "pairs")
     if config not in published:
         raise InputError(f"{dataset_dir} has no `{config}` config to train on (published: "
                          f"{', '.join(sorted(published)) or 'none'})")
-    ds = load_dataset(str(dataset_dir), config, split=opts.split)
+    ds = load_config(dataset_dir, config, opts.split)
     if config == "pairs":
         ds = ds.select_columns(["query", "positive"]).rename_column("query", "anchor")
     if len(ds) == 0:
@@ -211,13 +240,11 @@ def distill_rows(dataset_dir: Path, split: str = "train", max_rows: int = 0) -> 
     """MarginMSE rows of the `distill` config: datasets.Dataset with columns query, positive,
     negative, label (float), at most `max_rows` of them (cap_rows; 0: all). InputError when the
     config, a column or rows are missing."""
-    from datasets import load_dataset
-
     if "distill" not in _published(dataset_dir):
         raise InputError(f"{dataset_dir} has no `distill` config for --loss marginmse: generate it with "
                          "`teacher.enabled: true` (and mining.num_negatives > 0): the teacher stage publishes "
                          "query, positive, negative, label")
-    ds = load_dataset(str(dataset_dir), "distill", split=split)
+    ds = load_config(dataset_dir, "distill", split)
     missing = [c for c in DISTILL_COLUMNS if c not in ds.column_names]
     if missing:
         raise InputError(f"{dataset_dir}: the `distill` config lacks column(s) {', '.join(missing)}")

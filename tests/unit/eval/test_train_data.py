@@ -225,3 +225,25 @@ def test_max_train_rows_is_one_fixed_nested_sample_of_each_set(with_distill):
     args = build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o", "--max-train-rows", "500"])
     assert train_options(args).max_rows == 500
     assert train_options(build_parser().parse_args(["eval", "ds", "--beir", "b", "--out", "o"])).max_rows == 0
+
+
+def test_rows_rewritten_in_place_are_read_again_not_taken_from_the_cache(tmp_path, published):
+    """`load_dataset(dir, config)` caches a local dataset by dir name and card: a pairs file
+    rewritten under the same name would train on the cached rows. eval reads the card's files."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    root = tmp_path / "ds"
+    shutil.copytree(published, root)
+    full = load_training(root, TrainOptions())["mnrl"][1]
+    (f,) = (root / "data" / "pairs").glob("*.parquet")
+    table = pq.read_table(f)
+    assert len(full) == table.num_rows > 2
+    pq.write_table(table.slice(0, 2), f)  # rows dropped by hand, the file name kept
+    assert len(load_training(root, TrainOptions())["mnrl"][1]) == 2
+    f.unlink()
+    with pytest.raises(InputError, match=r"the `pairs` file data/pairs/.*\.parquet is missing"):
+        load_training(root, TrainOptions())
+    with pytest.raises(InputError, match="names no `dev` file for the `pairs` config"):
+        load_training(published, TrainOptions(split="dev"))
