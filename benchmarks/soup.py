@@ -24,6 +24,7 @@ soup − mean of the draws. Writes benchmarks/results/soup-NAME.{json,md}.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,30 @@ def table(r: dict[str, Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def union_copy(work_dirs: list[Path], out: Path) -> dict[str, Any]:
+    """out/data: the first work dir's dataset with the `pairs` of every work dir's draw (exact
+    repeats of a (query, passage) dropped), and its fewshot.jsonl; the control that trains one
+    student on all the draws' pairs, as much generated data as the soup. All draws must have
+    been shown the same examples. {"dir", "pairs", "repeats_dropped", "passages"}."""
+    import pandas as pd
+
+    from bag import pairs_file, rewrite_pairs
+
+    shots = {(w / "fewshot.jsonl").read_bytes() for w in work_dirs if (w / "fewshot.jsonl").is_file()}
+    if len(shots) != 1 or not all((w / "data" / "README.md").is_file() for w in work_dirs):
+        raise SystemExit("--union: each work dir needs data/ and the same fewshot.jsonl (the draws of one recipe)")
+    frames = [pd.read_parquet(pairs_file(w / "data")) for w in work_dirs]
+    both = pd.concat(frames, ignore_index=True)
+    kept = both.drop_duplicates(subset=["query", "positive_id"]).reset_index(drop=True)
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(work_dirs[0] / "data", out / "data")
+    shutil.copy(work_dirs[0] / "fewshot.jsonl", out / "fewshot.jsonl")
+    rewrite_pairs(out / "data", kept)
+    return {"dir": out, "pairs": len(kept), "repeats_dropped": len(both) - len(kept),
+            "passages": int(kept["positive_id"].nunique())}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("eval_dirs", type=Path, nargs="+")
@@ -160,10 +185,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bootstrap", type=int, default=1000)
     ap.add_argument("--against", type=Path, default=None,
                     help="an eval dir whose student is compared with the soup, not souped (e.g. the whole draw's)")
+    ap.add_argument("--union", type=Path, nargs="+", default=None, metavar="WORK_DIR",
+                    help="the draws' benchmarks/downstream.py work dirs (data/, fewshot.jsonl): fine-tune one student "
+                         "on all their pairs (seed 0, the downstream recipe) and compare the soup with it (--against)")
+    ap.add_argument("--devset", type=Path, default=None, help="with --union: the dev set")
+    ap.add_argument("--set", action="append", default=[], metavar="STUDENT.KEY=VALUE", help="with --union")
     a = ap.parse_args(argv)
     if len(a.eval_dirs) < 2:
         raise SystemExit("a soup needs at least two eval dirs (one per generation draw)")
+    union = None
+    if a.union:
+        if a.against or not a.devset:
+            raise SystemExit("--union needs --devset and replaces --against")
+        from downstream import evaluate, override
+
+        override(a.set)
+        union = union_copy([w.resolve() for w in a.union], a.union[0].resolve() / f"union-{a.tag}")
+        a.against = union["dir"] / "eval-union"
+        student = heldout._json(a.eval_dirs[0] / "eval.json")["model"]
+        evaluate(union["dir"] / "data", a.devset, student, "mnrl", [0], a.against, union["dir"] / "fewshot.jsonl")
     r = soup([d.resolve() for d in a.eval_dirs], a.bootstrap, a.against.resolve() if a.against else None)
+    if union:
+        r["union"] = {k: v for k, v in union.items() if k != "dir"}
     heldout.write(f"soup-{a.tag}", {"about": a.about, **r},
                   f"# Model soup of the draws' students: {a.tag}\n\n{a.about}\n\nnDCG@10; 95% CIs from a paired "
                   f"bootstrap over questions.\n\n{table(r)}")

@@ -60,3 +60,29 @@ def test_soup_is_compared_with_the_draws_mean_per_question():
 def test_one_eval_dir_is_refused_in_one_line(capsys):
     with pytest.raises(SystemExit, match="at least two eval dirs"):
         soup.main(["--tag", "t", "only-one"])
+
+
+def test_the_union_control_holds_every_draws_pairs_once(tmp_path):
+    import pandas as pd
+
+    def work(name, queries):
+        w = tmp_path / name
+        (w / "data" / "data" / "pairs").mkdir(parents=True)
+        f = "train-00000-of-00001-aaaaaaaaaaaa.parquet"
+        pd.DataFrame({"query": queries, "positive_id": ["x"] * len(queries), "positive": ["p"] * len(queries)}
+                     ).to_parquet(w / "data" / "data" / "pairs" / f, index=False)
+        (w / "data" / "README.md").write_text(f"---\nconfigs:\n- config_name: pairs\n  data_files:\n"
+                                              f"  - split: train\n    path: data/pairs/{f}\n---\n")
+        (w / "fewshot.jsonl").write_text('{"query": "shown"}\n')
+        return w
+
+    a, b = work("a", ["q1", "q2"]), work("b", ["q2", "q3", "q4"])
+    u = soup.union_copy([a, b], tmp_path / "u")
+    assert (u["pairs"], u["repeats_dropped"], u["passages"]) == (4, 1, 1)
+    from tests.benchmark_scripts import load_benchmark
+
+    bag = load_benchmark("bag")
+    assert sorted(pd.read_parquet(bag.pairs_file(u["dir"] / "data"))["query"]) == ["q1", "q2", "q3", "q4"]
+    (b / "fewshot.jsonl").write_text('{"query": "other"}\n')
+    with pytest.raises(SystemExit, match="same fewshot.jsonl"):
+        soup.union_copy([a, b], tmp_path / "u2")
