@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"--reuse-copy: no earlier results {out_json.name} for --tag {a.tag}")
         res = {**json.loads(out_json.read_text(encoding="utf-8")), "student": a.student, "reused_copy": True,
                "label_scale": a.label_scale}
+        res.pop("eval", None)  # the earlier run's training; this run's replaces it
     elif teachers == ["e5"] and a.no_human_train:  # the e5 margins are published: no judge needed
         df = distill_frame(a.dataset, a.negatives_per_pair)
     else:

@@ -162,8 +162,8 @@ def union_copy(work_dirs: list[Path], out: Path) -> dict[str, Any]:
 
     from bag import pairs_file, rewrite_pairs
 
-    shots = {(w / "fewshot.jsonl").read_bytes() for w in work_dirs if (w / "fewshot.jsonl").is_file()}
-    if len(shots) != 1 or not all((w / "data" / "README.md").is_file() for w in work_dirs):
+    complete = all((w / "data" / "README.md").is_file() and (w / "fewshot.jsonl").is_file() for w in work_dirs)
+    if not complete or len({(w / "fewshot.jsonl").read_bytes() for w in work_dirs}) != 1:
         raise SystemExit("--union: each work dir needs data/ and the same fewshot.jsonl (the draws of one recipe)")
     frames = [pd.read_parquet(pairs_file(w / "data")) for w in work_dirs]
     both = pd.concat(frames, ignore_index=True)

@@ -86,3 +86,6 @@ def test_the_union_control_holds_every_draws_pairs_once(tmp_path):
     (b / "fewshot.jsonl").write_text('{"query": "other"}\n')
     with pytest.raises(SystemExit, match="same fewshot.jsonl"):
         soup.union_copy([a, b], tmp_path / "u2")
+    (a / "fewshot.jsonl").unlink()  # one draw without its examples file: refused, not a traceback
+    with pytest.raises(SystemExit, match="same fewshot.jsonl"):
+        soup.union_copy([a, b], tmp_path / "u3")
