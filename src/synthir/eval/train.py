@@ -187,6 +187,9 @@ def load_config(dataset_dir: Path, config: str, split: str) -> Any:
     import yaml
     from datasets import load_dataset
 
+    dataset_dir = Path(dataset_dir)
+    if not (dataset_dir / "README.md").is_file():
+        raise InputError(f"{dataset_dir} is not a published synthir dataset (no README.md)")
     card = (dataset_dir / "README.md").read_text(encoding="utf-8")
     head = card.split("---", 2)
     try:

@@ -247,3 +247,11 @@ def test_rows_rewritten_in_place_are_read_again_not_taken_from_the_cache(tmp_pat
         load_training(root, TrainOptions())
     with pytest.raises(InputError, match="names no `dev` file for the `pairs` config"):
         load_training(published, TrainOptions(split="dev"))
+
+
+def test_a_config_is_read_from_a_str_path_and_a_dir_without_a_card_is_one_line(tmp_path, published):
+    from synthir.eval.train import load_config
+
+    assert len(load_config(str(published), "pairs", "train")) > 0
+    with pytest.raises(InputError, match="no README.md"):
+        load_config(tmp_path, "pairs", "train")
