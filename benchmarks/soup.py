@@ -115,8 +115,9 @@ def soup(eval_dirs: list[Path], resamples: int = 1000, against: Path | None = No
         states.append({k: v.detach().clone().float() if v.is_floating_point() else v.clone()
                        for k, v in tuned.state_dict().items()})
         del tuned
-    drift = max(abs(scores[d.name][q] - heldout.load_per_query(d)["arms"]["synthetic"][0][heldout.METRIC][q])
-                for d in eval_dirs for q in qs["test"])  # each student rescored as its eval scored it
+    recorded = {d.name: heldout.load_per_query(d)["arms"]["synthetic"][0][heldout.METRIC] for d in eval_dirs}
+    drift = max(abs(scores[name][q] - rec[q]) for name, rec in recorded.items()
+                for q in qs["test"])  # each student rescored as its eval scored it
     scores["draw mean"] = mean_scores([scores[d.name] for d in eval_dirs])
     st.load_state_dict(average(states))
     scores["soup"] = score(st)

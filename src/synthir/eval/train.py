@@ -196,12 +196,12 @@ def load_config(dataset_dir: Path, config: str, split: str) -> Any:
         meta = yaml.safe_load(head[1]) if card.startswith("---") and len(head) == 3 else None
     except yaml.YAMLError as e:
         raise InputError(f"{dataset_dir}/README.md: its YAML header does not parse ({str(e).splitlines()[0]})") from None
-    entries = [c for c in (meta or {}).get("configs") or [] if isinstance(c, dict) and c.get("config_name") == config]
+    entry = next((c for c in (meta or {}).get("configs") or []
+                  if isinstance(c, dict) and c.get("config_name") == config), {})
     paths: list[str] = []
-    for entry in entries[:1]:
-        for f in entry.get("data_files") or []:
-            if isinstance(f, dict) and f.get("split") == split:
-                paths += [f["path"]] if isinstance(f["path"], str) else list(f["path"])
+    for f in entry.get("data_files") or []:
+        if isinstance(f, dict) and f.get("split") == split:
+            paths += [f["path"]] if isinstance(f["path"], str) else list(f["path"])
     files = sorted(str(m) for pat in paths for m in (dataset_dir.glob(pat) if "*" in pat else [dataset_dir / pat]))
     if not files:
         raise InputError(f"{dataset_dir}/README.md names no `{split}` file for the `{config}` config")
