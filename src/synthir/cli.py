@@ -59,7 +59,8 @@ def publish_sets(args: argparse.Namespace) -> list[str]:
 
 
 def guarded(command: Callable[[], int]) -> int:
-    """Run `command`; a config / input error is one line on stderr and exit code 2, a run whose
+    """Run `command`; a config / input error or an OS error on a path (one the command cannot
+    create, read or write) is one line on stderr and exit code 2, a run whose
     LLM calls all failed exit code 3, Ctrl-C 130. Messages are redacted (synthir.redact)."""
     try:
         return command()
@@ -67,6 +68,9 @@ def guarded(command: Callable[[], int]) -> int:
         print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
         return 3
     except SynthirError as exc:
+        print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a path the command cannot create, read or write (disk full, a dangling link)
         print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

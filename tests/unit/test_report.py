@@ -70,3 +70,14 @@ def test_republish_refuses_a_corpus_edited_since_ingest(tmp_path, capsys):
     assert main(["publish", str(paths.root)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "changed since this run ingested it" in err
+
+
+def test_an_os_error_on_a_path_is_one_line_and_exit_2(tmp_path, capsys):
+    """`synthir wiki-corpus --out` under a dangling link raised FileExistsError as a traceback."""
+    from synthir.cli import main
+
+    (tmp_path / "demo").symlink_to(tmp_path / "nowhere")  # a link whose target was removed
+    code = main(["wiki-corpus", "--langs", "en", "--out", str(tmp_path / "demo" / "corpus.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert err.startswith("synthir: error: ") and "File exists" in err
