@@ -224,11 +224,12 @@ def _rows(dataset: Path, config: str) -> list[dict[str, Any]]:
 
 
 def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[int], out: Path,
-             shown: Path | None = None, train_shown: bool = False) -> dict[str, Any]:
+             shown: Path | None = None, train_shown: bool = False, keep_models: bool = False) -> dict[str, Any]:
     """`run_eval` with the student's recipe and the human split; synthetic − base also over the
     human-train questions never shown to the generator (`shown`: its examples file, None when
     it was shown none; eval/unseen.py); `train_shown`: the synthetic arm also trains on those
-    examples' pairs (`synthir eval --train-shown`)."""
+    examples' pairs (`synthir eval --train-shown`); `keep_models`: every seed's students saved
+    (`synthir eval --keep-models`, for benchmarks/soup.py --seeds)."""
     from synthir.eval.harness import EvalOptions, run_eval
     from synthir.eval.train import TrainOptions
 
@@ -240,7 +241,7 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
                    passage_prefix=r["passage_prefix"],
                    eval_opts=EvalOptions(seeds=seeds, human_split=HUMAN_SPLIT, score_unseen=shown or "none",
-                                         train_shown=train_shown))
+                                         train_shown=train_shown, keep_models=keep_models))
     comp = res["comparison"]
     recipe = {**r, "precision": res["info"]["options"]["precision"]}  # as the eval resolved it (`auto`)
     return {"student": student, "loss": loss, "recipe": recipe, "arms": {a: s["all"] for a, s in comp["arms"].items()},
@@ -331,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
                          "as the query method's examples_file (at most 8; never a test question)")
     ap.add_argument("--train-shown", action="store_true",
                     help="the synthetic arm also trains on the --fewshot-human examples' (question, page) pairs")
+    ap.add_argument("--keep-models", action="store_true",
+                    help="keep every seed's students in the eval dir (synthir eval --keep-models)")
     ap.add_argument("--recipe-set", dest="recipe_sets", action="append", default=[], metavar="KEY=VALUE",
                     help="override the generation recipe as `synthir run --set` does, e.g. "
                          "embedder.name=sentence-transformers (recorded in the results)")
@@ -359,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
                 if a.train_shown and not shown.is_file():
                     raise SystemExit(f"--train-shown: {devset.name} has no examples file; run with --fewshot-human N")
                 entry["evals"].append(evaluate(dataset, devset, student, loss, seeds, eval_dir,
-                                               shown if shown.is_file() else None, a.train_shown))
+                                               shown if shown.is_file() else None, a.train_shown, a.keep_models))
                 keep_per_query(eval_dir, ROOT / "benchmarks" / "results" / "per_query" / name
                                / f"{devset.name}-{student}-{loss}")
                 out_json.parent.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,7 @@
 """A soup of students trained on independent generation draws: better than one draw's student?
 
     .venv/bin/python benchmarks/soup.py --tag NAME [--about "..."] EVAL_DIR EVAL_DIR [...]
+    .venv/bin/python benchmarks/soup.py --tag NAME --seeds EVAL_DIR
 
 Why: on the second GNOME help dev set the draws of one recipe move e5-small's test-half gain by
 about 0.01 (docs/results.md §8bb, §8bc), more than its training seeds do, and averaging the
@@ -19,6 +20,12 @@ human-train questions that no draw's pairs or examples hold (heldout.py's `setup
 unseen sets intersected): base, each draw's student, their per-question mean (what one draw
 gives on average) and the soup. Bootstrapped (eval/unseen.py `delta_summary`): each − base, and
 soup − mean of the draws. Writes benchmarks/results/soup-NAME.{json,md}.
+
+`--seeds EVAL_DIR`: the soup of ONE eval's seed students instead (`synthir eval --seeds 0,1,2
+--keep-models` keeps model/ and model-seed{S}/; and the human arm's model-human*/). It costs
+no generation and no training beyond the eval's own, so it would fit the hour. Scored as
+above (each seed rescored against per_query.json), plus the human arm: its seeds, their mean
+and their soup on the test half, so the soup is compared with the human labels souped alike.
 """
 
 from __future__ import annotations
@@ -143,7 +150,7 @@ def table(r: dict[str, Any]) -> str:
             f"unseen by every draw ({r['questions']['unseen']} q.) | − base |", "|---|---:|---|---:|---|"]
     base_t, base_u = next(iter(t.values()))["base"], next(iter(u.values()))["base"]
     rows.append(f"| base | {base_t:.3f} | | {base_u:.3f} | |")
-    for arm in [a for a in t if not a.startswith("soup_vs_")]:
+    for arm in [a for a in t if not a.startswith("soup_vs_") and a in u]:  # human rows: seed_table
         rows.append(f"| {arm} | {t[arm]['synthetic']:.3f} | {cell(t[arm]['delta'])} | {u[arm]['synthetic']:.3f} | "
                     f"{cell(u[arm]['delta'])} |")
     rows.append(f"| **soup − the draws' mean** | | {cell(t['soup_vs_draw_mean']['delta'])} | | "
@@ -152,6 +159,94 @@ def table(r: dict[str, Any]) -> str:
         rows.append(f"| **soup − {r['against']}** | | {cell(t['soup_vs_against']['delta'])} | | "
                     f"{cell(u['soup_vs_against']['delta'])} |")
     return "\n".join(rows) + "\n"
+
+
+def seed_students(eval_dir: Path, arm: str, seeds: list[int]) -> list[Path]:
+    """The model dirs of `arm` ("synthetic" | "human") per seed (synthir eval's `model_dir`);
+    one-line SystemExit when one is missing (the eval ran without --keep-models)."""
+    from synthir.eval.harness import model_dir
+
+    dirs = [model_dir(eval_dir, arm, i, s, True) for i, s in enumerate(seeds)]
+    missing = [d.name for d in dirs if d is None or not d.is_dir()]
+    if missing:
+        raise SystemExit(f"{eval_dir.name}: no {missing[0]}/ (run the eval with --seeds and --keep-models)")
+    return [d for d in dirs if d is not None]
+
+
+def seed_soup(eval_dir: Path, resamples: int = 1000, fewshot: str | None = None) -> dict[str, Any]:
+    """Base, each seed's synthetic student, their per-question mean and their soup on the test
+    half and the unseen human-train questions; the human arm's seeds, mean and soup on the test
+    half (when the eval kept them). Drift: each rescored student against per_query.json.
+    `fewshot`: the generator's examples file (heldout.setup: None is ../fewshot.jsonl, "none")."""
+    from synthir.eval.harness import _load_model
+    from synthir.eval.retrieval import per_query, retrieve
+
+    ctx = heldout.setup(eval_dir, fewshot)
+    rec = heldout.load_per_query(eval_dir)
+    seeds = list(rec["seeds"])
+    if len(seeds) < 2:
+        raise SystemExit(f"{eval_dir.name}: one training seed; a seed soup needs the eval run with --seeds 0,1,2")
+    qs = questions([ctx])
+    msl = ctx["opts"].get("max_seq_length")
+    arms = {"synthetic": seed_students(eval_dir, "synthetic", seeds)}
+    if "human" in rec["arms"]:
+        arms["human"] = seed_students(eval_dir, "human", seeds)
+
+    def score(st: Any, qids: list[str]) -> dict[str, float]:
+        return per_query(retrieve(st, ctx["data"], ctx["split"], **ctx["kw"]), ctx["data"], ctx["split"],
+                         qids)[heldout.METRIC]
+
+    st = _load_model(ctx["info"]["model"], msl)
+    scores = {"base": score(st, qs["test"] + qs["unseen"])}
+    human: dict[str, dict[str, float]] = {}
+    drift = 0.0
+    for arm, dirs in arms.items():
+        qids = qs["test"] + (qs["unseen"] if arm == "synthetic" else [])
+        states, runs = [], []
+        for i, (seed, d) in enumerate(zip(seeds, dirs)):
+            tuned = _load_model(str(d), msl)
+            runs.append(score(tuned, qids))
+            recorded = rec["arms"][arm][i][heldout.METRIC]
+            drift = max(drift, *(abs(runs[-1][q] - recorded[q]) for q in qs["test"]))
+            states.append({k: v.detach().clone().float() if v.is_floating_point() else v.clone()
+                           for k, v in tuned.state_dict().items()})
+            del tuned
+        st.load_state_dict(average(states))
+        soup_scores = score(st, qids)
+        if arm == "synthetic":
+            scores.update({f"seed {s}": r for s, r in zip(seeds, runs)})
+            scores["draw mean"], scores["soup"] = mean_scores(runs), soup_scores
+        else:
+            human = {"human mean": mean_scores(runs), "human soup": soup_scores}
+    test_half = summaries(scores, qs["test"], resamples)
+    if human:
+        both = {**scores, **human}
+        for name in ("human mean", "human soup"):
+            test_half[name] = heldout.summarise(scores["base"], human[name], qs["test"], resamples)
+        test_half["soup_vs_human_soup"] = heldout.summarise(human["human soup"], scores["soup"], qs["test"], resamples)
+        test_half["soup_vs_human_mean"] = heldout.summarise(human["human mean"], scores["soup"], qs["test"], resamples)
+        scores = both
+    return {"devset": Path(ctx["info"]["beir"]).name, "model": ctx["info"]["model"], "eval": eval_dir.name,
+            "seeds": seeds, "train_rows": ctx["info"]["train_rows"], "precision": ctx["opts"].get("precision", "fp32"),
+            "questions": {k: len(v) for k, v in qs.items()}, "max_drift_from_eval_per_query": round(float(drift), 4),
+            "test_half": test_half, "unseen": summaries({k: v for k, v in scores.items() if not k.startswith("human")},
+                                                        qs["unseen"], resamples),
+            "per_question": scores}
+
+
+def seed_table(r: dict[str, Any]) -> str:
+    """soup.py's `table` for a seed soup, with the human arm's rows on the test half."""
+    def cell(d: dict[str, Any]) -> str:
+        return f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+
+    t = r["test_half"]
+    md = table(r).replace("unseen by every draw", "unseen").replace("the draws' mean", "the seeds' mean")
+    extra = [f"| {arm} | {t[arm]['synthetic']:.3f} | {cell(t[arm]['delta'])} | | |"
+             for arm in ("human mean", "human soup") if arm in t]
+    extra += [f"| **soup − the {what}** | | {cell(t[key]['delta'])} | | |"
+              for key, what in (("soup_vs_human_soup", "human soup"), ("soup_vs_human_mean", "human seeds' mean"))
+              if key in t]
+    return md + "\n".join(extra) + ("\n" if extra else "")
 
 
 def union_copy(work_dirs: list[Path], out: Path) -> dict[str, Any]:
@@ -191,7 +286,17 @@ def main(argv: list[str] | None = None) -> int:
                          "on all their pairs (seed 0, the downstream recipe) and compare the soup with it (--against)")
     ap.add_argument("--devset", type=Path, default=None, help="with --union: the dev set")
     ap.add_argument("--set", action="append", default=[], metavar="STUDENT.KEY=VALUE", help="with --union")
+    ap.add_argument("--seeds", action="store_true",
+                    help="one EVAL_DIR: soup its seeds' students (synthir eval --seeds 0,1,2 --keep-models)")
     a = ap.parse_args(argv)
+    if a.seeds:
+        if len(a.eval_dirs) != 1 or a.union or a.against:
+            raise SystemExit("--seeds takes one eval dir, without --union or --against")
+        r = seed_soup(a.eval_dirs[0].resolve(), a.bootstrap)
+        heldout.write(f"soup-{a.tag}", {"about": a.about, **r},
+                      f"# Model soup of one eval's seed students: {a.tag}\n\n{a.about}\n\nnDCG@10; 95% CIs from a "
+                      f"paired bootstrap over questions.\n\n{seed_table(r)}")
+        return 0
     if len(a.eval_dirs) < 2:
         raise SystemExit("a soup needs at least two eval dirs (one per generation draw)")
     union = None

@@ -147,7 +147,8 @@ def _eval(args: argparse.Namespace) -> int:
     opts = train_options(args)
     eval_opts = EvalOptions(seeds=args.seeds, human_split=args.human_split, human_seed=args.human_split_seed,
                             resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
-                            score_unseen=args.score_unseen, train_shown=args.train_shown)
+                            score_unseen=args.score_unseen, train_shown=args.train_shown,
+                            keep_models=args.keep_models)
     result = run_eval(Path(args.dataset), Path(args.beir), Path(args.out), model=args.model, opts=opts,
                       qrels_split=args.qrels_split,
                       query_prefix=query_prefix if args.query_prefix is None else args.query_prefix,
@@ -347,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--train-shown", action="store_true",
                    help="the synthetic arm also trains on the --score-unseen examples with their judged pages "
                    "(Promptagator's few-shot examples are labelled data; a handful of the human arm's pairs)")
+    e.add_argument("--keep-models", action="store_true",
+                   help="save every seed's students (model-seed{S}/, model-human-seed{S}/), not only the "
+                        "first seed's model/ and model-human/")
     e.add_argument("--bootstrap", type=int, default=1000, metavar="N",
                    help="paired bootstrap resamples of the queries for the delta CIs")
     e.add_argument("--bootstrap-seed", type=int, default=0)

@@ -101,7 +101,7 @@ def test_eval_seeds_human_arm_and_both_losses(devset, tmp_path, capsys):
     out = tmp_path / "eval"
     assert main(["eval", str(paths.root), "--beir", str(devset), "--out", str(out), "--batch-size", "4",
                  "--lr", "1e-3", "--max-steps", "1", "--seeds", "0,1", "--human-split", "0.5",
-                 "--loss", "mnrl+marginmse", "--bootstrap", "200", "--config", "auto"]) == 0
+                 "--loss", "mnrl+marginmse", "--bootstrap", "200", "--config", "auto", "--keep-models"]) == 0
     info = json.loads((out / "eval.json").read_text())
     hs = info["human_split"]
     data = read_beir(devset)
@@ -126,6 +126,14 @@ def test_eval_seeds_human_arm_and_both_losses(devset, tmp_path, capsys):
     assert sorted(per["test_qids"]) == sorted(split.test) and len(per["arms"]["human"]) == 2
     assert main(["eval-compare", str(out), str(out), "--arm", "human"]) == 0
     assert "A - B +0.0000" in capsys.readouterr().out
+    # --keep-models: seed 1's students too; benchmarks/soup.py --seeds averages them (real models)
+    assert (out / "model-seed1").is_dir() and (out / "model-human-seed1").is_dir()
+    from tests.benchmark_scripts import load_benchmark
+
+    r = load_benchmark("soup").seed_soup(out, resamples=50, fewshot="none")
+    assert r["seeds"] == [0, 1] and r["max_drift_from_eval_per_query"] < 1e-3  # rescored as the eval scored
+    assert {"seed 0", "seed 1", "soup", "human soup"} <= set(r["per_question"])
+    assert r["test_half"]["soup_vs_human_soup"]["delta"]["n_queries"] == len(split.test)
 
 
 def test_marginmse_alone_trains_on_the_planted_distill_config(tmp_path):

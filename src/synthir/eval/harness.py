@@ -12,7 +12,9 @@ Output in EVAL_DIR:
   comparison of two eval dirs (`synthir eval-compare`, eval/versus.py);
 - with `--score-unseen`, comparison.json's "unseen": synthetic − base over the test queries and
   the human-train queries the synthetic arm never saw (eval/unseen.py);
-- model/ (the synthetic model of the first seed), model-human/ (the human one, if any).
+- model/ (the synthetic model of the first seed), model-human/ (the human one, if any); with
+  `--keep-models`, every further seed's too: model-seed{S}/, model-human-seed{S}/ (for a
+  uniform soup of the seeds' students, benchmarks/soup.py `--seeds`).
 
 In-process use (benchmarks): `run_eval(dataset, beir, out, opts=TrainOptions(epochs=2),
 eval_opts=EvalOptions(seeds=[0, 1, 2], human_split=0.5))`.
@@ -53,7 +55,8 @@ class EvalOptions:
     train_shown: the synthetic arm also trains on the questions its generator was shown (the
     score_unseen file), each with its judged pages from the human-train part: Promptagator's
     few-shot examples are labelled in-domain data, a handful of the human arm's own pairs
-    (shown_pairs)."""
+    (shown_pairs);
+    keep_models: save every seed's students, not only the first seed's (`model_dir`)."""
 
     seeds: list[int] | None = None
     human_split: float | None = None
@@ -62,6 +65,7 @@ class EvalOptions:
     bootstrap_seed: int = 0
     score_unseen: Path | str | None = None
     train_shown: bool = False
+    keep_models: bool = False
 
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for options that cannot run."""
@@ -75,6 +79,16 @@ class EvalOptions:
             raise ConfigError("--train-shown needs --score-unseen SHOWN.jsonl (the examples the generator was shown)")
         if self.resamples < 1:
             raise ConfigError(f"--bootstrap must be >= 1 resamples (got {self.resamples})")
+
+
+def model_dir(out_dir: Path, arm: str, index: int, seed: int, keep_all: bool) -> Path | None:
+    """Where the student of `arm` ("synthetic" | "human") trained with the `index`-th seed
+    (`seed`) is saved: the first seed's in model/ or model-human/, a later seed's in
+    model-seed{seed}/ or model-human-seed{seed}/ with `keep_all` (`--keep-models`), else None."""
+    stem = "model" if arm == "synthetic" else "model-human"
+    if index == 0:
+        return out_dir / stem
+    return out_dir / f"{stem}-seed{seed}" if keep_all else None
 
 
 def _load_model(name: str, max_seq_length: int | None = None, device: str = "cpu") -> Any:
@@ -271,7 +285,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
         arms[arm] = []
         for i, seed in enumerate(seeds):  # a fresh copy of the base model per seed
             st = _load_model(model, opts.max_seq_length, device)
-            save_to = (out_dir / ("model" if arm == "synthetic" else "model-human")) if i == 0 else None
+            save_to = model_dir(out_dir, arm, i, seed, eval_opts.keep_models)
             run_opts = replace(arm_opts, seed=seed, device=device, query_prefix=query_prefix,
                                passage_prefix=passage_prefix)
             stats = finetune(st, arm_sets, out_dir, run_opts, save_to=save_to)

@@ -89,3 +89,30 @@ def test_the_union_control_holds_every_draws_pairs_once(tmp_path):
     (a / "fewshot.jsonl").unlink()  # one draw without its examples file: refused, not a traceback
     with pytest.raises(SystemExit, match="same fewshot.jsonl"):
         soup.union_copy([a, b], tmp_path / "u3")
+
+
+def test_a_seed_soup_needs_every_seeds_students_kept(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model-seed1").mkdir()
+    assert soup.seed_students(tmp_path, "synthetic", [0, 1]) == [tmp_path / "model", tmp_path / "model-seed1"]
+    with pytest.raises(SystemExit, match="no model-seed2/ .*--keep-models"):
+        soup.seed_students(tmp_path, "synthetic", [0, 1, 2])
+    with pytest.raises(SystemExit, match="no model-human/"):
+        soup.seed_students(tmp_path, "human", [0, 1])
+    with pytest.raises(SystemExit, match="one eval dir"):
+        soup.main(["--tag", "t", "--seeds", "a", "b"])
+
+
+def test_the_seed_table_adds_the_human_arm_on_the_test_half():
+    scores = {"base": {"q1": 0.5, "q2": 0.5}, "seed 0": {"q1": 1.0, "q2": 0.0}, "seed 1": {"q1": 0.0, "q2": 1.0}}
+    scores["draw mean"] = soup.mean_scores([scores["seed 0"], scores["seed 1"]])
+    scores["soup"] = {"q1": 1.0, "q2": 1.0}
+    t = soup.summaries(scores, ["q1", "q2"], resamples=50)
+    human = {"q1": 0.5, "q2": 1.0}
+    t["human soup"] = soup.heldout.summarise(scores["base"], human, ["q1", "q2"], 50)
+    t["soup_vs_human_soup"] = soup.heldout.summarise(human, scores["soup"], ["q1", "q2"], 50)
+    r = {"devset": "set2-es", "model": "e5-small", "questions": {"test": 2, "unseen": 2}, "test_half": t,
+         "unseen": soup.summaries(scores, ["q1", "q2"], resamples=50)}
+    md = soup.seed_table(r)
+    assert "| human soup | 0.750 | +0.250" in md and "soup − the human soup** | | +0.250" in md
+    assert "the seeds' mean" in md and "draws" not in md

@@ -116,6 +116,14 @@ def test_seeds_and_human_arm(dirs, fakes, tmp_path):
     assert again["comparison"] == res["comparison"]
 
 
+def test_keep_models_saves_every_seeds_students(dirs, fakes, tmp_path):
+    dataset, beir = dirs
+    run_eval(dataset, beir, tmp_path / "eval", opts=TrainOptions(max_steps=1, device="cpu"),
+             eval_opts=EvalOptions(seeds=[0, 3], human_split=0.5, resamples=50, keep_models=True))
+    assert fakes["saved"] == ["model", "model-seed3", "model-human", "model-human-seed3"]
+    assert harness.model_dir(tmp_path, "human", 1, 3, False) is None  # without the option: the first seed only
+
+
 def test_gist_trains_both_arms_with_the_guided_loss(dirs, fakes, tmp_path):
     """--loss gist is a pairs loss: the human arm gets it too (the same recipe on both arms)."""
     dataset, beir = dirs
