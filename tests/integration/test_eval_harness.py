@@ -184,11 +184,16 @@ def test_bf16_trains_one_real_step_in_mixed_precision(tmp_path, monkeypatch):
     sets = load_training(paths.root, opts)
     st = _load_model("minilm")
     before = st.encode(["passage p0 text"])
-    stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts)
+    stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts, save_to=tmp_path / "m")
     assert [a.bf16 for a in seen] == [True]
     assert stats["steps"] == 1 and stats["loss"] > 0
     assert next(st.parameters()).dtype == torch.float32
-    assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4
+    texts = ["passage p0 text", "what is the capital of france", "un texte en français assez long"]
+    tuned = st.encode(texts)
+    assert np.abs(before[0] - tuned[0]).max() > 1e-4
+    # scored in fp32 as it was saved: the trainer's autocast wrapper is off (it left up to 8e-4)
+    assert "_original_forward" not in st.__dict__
+    assert np.abs(tuned - _load_model(str(tmp_path / "m")).encode(texts)).max() < 1e-5
 
 
 def test_gist_guide_is_a_frozen_copy_and_one_real_step_trains(tmp_path):

@@ -21,7 +21,10 @@ queries, TAS, Hofstätter et al., 2021).
 only where it has native bf16, AVX512-BF16 or AMX: 1.4-1.6x faster e5-small steps on 2 cores,
 docs/results.md §8bb; on a GPU only where torch reports bf16 support), or `auto`: bf16 where
 the device has it, else fp32 (`for_student` resolves it, so eval.json records the precision
-used). Evaluation always encodes in fp32.
+used). Evaluation always encodes in fp32: the trainer (accelerate) wraps the model's forward in
+its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
+(`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a bf16-trained student was
+scored in autocast, up to 8e-4 from the saved model's fp32 embeddings (docs/results.md §8be).
 """
 
 from __future__ import annotations
@@ -349,6 +352,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     t0 = time.time()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
     out = trainer.train()
+    # bf16: accelerate left `model.forward` wrapped in its autocast; scored as saved, in fp32
+    trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     if save_to is not None:
         model.save(str(save_to))
     return {"steps": out.global_step, "loss": round(out.training_loss, 4), "seconds": round(time.time() - t0, 1)}
