@@ -240,7 +240,8 @@ def seed_table(r: dict[str, Any]) -> str:
         return f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
 
     t = r["test_half"]
-    md = table(r).replace("unseen by every draw", "unseen").replace("the draws' mean", "the seeds' mean")
+    md = (table(r).replace("unseen by every draw", "unseen").replace("the draws' mean", "the seeds' mean")
+          .replace("| draw mean |", "| the seeds' mean |"))
     extra = [f"| {arm} | {t[arm]['synthetic']:.3f} | {cell(t[arm]['delta'])} | | |"
              for arm in ("human mean", "human soup") if arm in t]
     extra += [f"| **soup − the {what}** | | {cell(t[key]['delta'])} | | |"

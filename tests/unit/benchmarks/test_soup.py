@@ -115,4 +115,4 @@ def test_the_seed_table_adds_the_human_arm_on_the_test_half():
          "unseen": soup.summaries(scores, ["q1", "q2"], resamples=50)}
     md = soup.seed_table(r)
     assert "| human soup | 0.750 | +0.250" in md and "soup − the human soup** | | +0.250" in md
-    assert "the seeds' mean" in md and "draws" not in md
+    assert "the seeds' mean" in md and "draw" not in md
