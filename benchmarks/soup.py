@@ -207,7 +207,7 @@ def seed_soup(eval_dir: Path, resamples: int = 1000, fewshot: str | None = None)
             tuned = _load_model(str(d), msl)
             runs.append(score(tuned, qids))
             recorded = rec["arms"][arm][i][heldout.METRIC]
-            drift = max(drift, *(abs(runs[-1][q] - recorded[q]) for q in qs["test"]))
+            drift = max([drift, *(abs(runs[-1][q] - recorded[q]) for q in qs["test"])])
             states.append({k: v.detach().clone().float() if v.is_floating_point() else v.clone()
                            for k, v in tuned.state_dict().items()})
             del tuned
