@@ -91,6 +91,20 @@ def model_dir(out_dir: Path, arm: str, index: int, seed: int, keep_all: bool) ->
     return out_dir / f"{stem}-seed{seed}" if keep_all else None
 
 
+def drop_stale_models(out_dir: Path) -> list[str]:
+    """Remove the later seeds' model dirs an earlier eval left in `out_dir` (model-seed{S}/,
+    model-human-seed{S}/): each run keeps only its own students, so a soup or a deploy never
+    picks up another run's. model/ and model-human/ are overwritten by every run anyway.
+    Output: the names removed."""
+    import re
+    import shutil
+
+    stale = sorted(d for d in out_dir.glob("model*-seed*") if d.is_dir() and re.fullmatch(r"model(-human)?-seed-?\d+", d.name))
+    for d in stale:
+        shutil.rmtree(d)
+    return [d.name for d in stale]
+
+
 def _load_model(name: str, max_seq_length: int | None = None, device: str = "cpu") -> Any:
     """A fresh SentenceTransformer of `name` on `device` (cpu | cuda | auto, eval/train.py's
     resolve_device); `max_seq_length` caps its tokens per text (memory: e5-small at its 512
@@ -268,6 +282,7 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
         sets = _with_shown(sets, shown_rows)
     scored = test_qids + unseen
     out_dir.mkdir(parents=True, exist_ok=True)
+    drop_stale_models(out_dir)
     kw = {"k": k, "query_prefix": query_prefix, "passage_prefix": passage_prefix}
 
     def evaluate(st: Any) -> dict[str, dict[str, float]]:

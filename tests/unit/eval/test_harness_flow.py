@@ -122,6 +122,11 @@ def test_keep_models_saves_every_seeds_students(dirs, fakes, tmp_path):
              eval_opts=EvalOptions(seeds=[0, 3], human_split=0.5, resamples=50, keep_models=True))
     assert fakes["saved"] == ["model", "model-seed3", "model-human", "model-human-seed3"]
     assert harness.model_dir(tmp_path, "human", 1, 3, False) is None  # without the option: the first seed only
+    (tmp_path / "eval" / "model-seed7").mkdir()  # an earlier run's student
+    (tmp_path / "eval" / "model-seed-notes").mkdir()  # not a name the eval writes: left alone
+    run_eval(dataset, beir, tmp_path / "eval", opts=TrainOptions(max_steps=1, device="cpu"),
+             eval_opts=EvalOptions(seeds=[0, 3], human_split=0.5, resamples=50))
+    assert sorted(d.name for d in (tmp_path / "eval").glob("model*-seed*")) == ["model-seed-notes"]
 
 
 def test_gist_trains_both_arms_with_the_guided_loss(dirs, fakes, tmp_path):
