@@ -362,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
                 if a.train_shown and not shown.is_file():
                     raise SystemExit(f"--train-shown: {devset.name} has no examples file; run with --fewshot-human N")
                 entry["evals"].append(evaluate(dataset, devset, student, loss, seeds, eval_dir,
-                                               shown if shown.is_file() else None, a.train_shown, a.keep_models))
+                                               shown if shown.is_file() else None, a.train_shown,
+                                               keep_models=a.keep_models))
                 keep_per_query(eval_dir, ROOT / "benchmarks" / "results" / "per_query" / name
                                / f"{devset.name}-{student}-{loss}")
                 out_json.parent.mkdir(parents=True, exist_ok=True)

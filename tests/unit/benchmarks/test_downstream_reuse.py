@@ -87,7 +87,7 @@ def test_train_shown_needs_the_examples_file_and_reaches_the_eval(tmp_path, monk
     monkeypatch.setattr(downstream, "ROOT", tmp_path)
     monkeypatch.setattr(downstream, "generate", lambda *a, **k: (work / "data", {"rows": {}}))
     calls = []
-    monkeypatch.setattr(downstream, "evaluate", lambda *a: calls.append(a) or {})
+    monkeypatch.setattr(downstream, "evaluate", lambda *a, **k: calls.append((a, k)) or {})
     monkeypatch.setattr(downstream, "keep_per_query", lambda *a: None)
     monkeypatch.setattr(downstream, "markdown", lambda r: "")
     argv = ["--devset", str(dev), "--work", str(work), "--students", "e5-small", "--losses", "mnrl", "--seeds", "0",
@@ -98,7 +98,9 @@ def test_train_shown_needs_the_examples_file_and_reaches_the_eval(tmp_path, monk
     (work / dev.name).mkdir(parents=True)
     (work / dev.name / "fewshot.jsonl").write_text('{"query": "q", "passage": "p"}\n')
     assert downstream.main(argv) == 0
-    assert calls[0][-2:] == (work / dev.name / "fewshot.jsonl", True)
+    assert calls[0][0][-2:] == (work / dev.name / "fewshot.jsonl", True) and calls[0][1] == {"keep_models": False}
+    assert downstream.main(argv + ["--keep-models"]) == 0  # every seed's students kept, for soup.py --seeds
+    assert calls[-1][1] == {"keep_models": True}
     assert json.loads((tmp_path / "benchmarks" / "results" / "downstream.json").read_text())["train_shown"] is True
 
 
