@@ -99,7 +99,8 @@ def drop_stale_models(out_dir: Path) -> list[str]:
     import re
     import shutil
 
-    stale = sorted(d for d in out_dir.glob("model*-seed*") if d.is_dir() and re.fullmatch(r"model(-human)?-seed-?\d+", d.name))
+    ours = re.compile(r"model(-human)?-seed-?\d+")
+    stale = sorted(d for d in out_dir.glob("model*-seed*") if d.is_dir() and ours.fullmatch(d.name))
     for d in stale:
         shutil.rmtree(d)
     return [d.name for d in stale]
