@@ -75,6 +75,28 @@ def questions(ctxs: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {"test": list(ctxs[0]["part"]["test"]), "unseen": [q for q in ctxs[0]["part"]["unseen_train"] if q in unseen]}
 
 
+def cell(d: dict[str, Any]) -> str:
+    """A delta and its interval, as the tables print them."""
+    return f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
+
+
+def state_of(model: Any) -> dict[str, Any]:
+    """A detached copy of a student's tensors (floats as fp32), to average after it is freed."""
+    return {k: v.detach().clone().float() if v.is_floating_point() else v.clone()
+            for k, v in model.state_dict().items()}
+
+
+def scorer(ctx: dict[str, Any]) -> Any:
+    """score(model, qids) -> {question: nDCG@10}, retrieving as the eval of `ctx` (heldout.setup) did."""
+    from synthir.eval.retrieval import per_query, retrieve
+
+    def score(st: Any, qids: list[str]) -> dict[str, float]:
+        return per_query(retrieve(st, ctx["data"], ctx["split"], **ctx["kw"]), ctx["data"], ctx["split"],
+                         qids)[heldout.METRIC]
+
+    return score
+
+
 def mean_scores(runs: list[dict[str, float]]) -> dict[str, float]:
     """Per question, the mean over `runs`: what one draw's student scores on average."""
     return {q: sum(r[q] for r in runs) / len(runs) for q in runs[0]}
@@ -97,7 +119,6 @@ def soup(eval_dirs: list[Path], resamples: int = 1000, against: Path | None = No
     parts were cut from), scored beside them and compared with the soup, not souped; the unseen
     questions are those it did not see either."""
     from synthir.eval.harness import _load_model
-    from synthir.eval.retrieval import per_query, retrieve
 
     names = [d.name for d in eval_dirs + ([against] if against else [])]
     if len(set(names)) != len(names):
@@ -107,29 +128,23 @@ def soup(eval_dirs: list[Path], resamples: int = 1000, against: Path | None = No
     check_same_eval(ctxs)
     qs = questions(ctxs)
     ctx, scored = ctxs[0], qs["test"] + qs["unseen"]
-    msl = ctx["opts"].get("max_seq_length")
-
-    def score(st: Any) -> dict[str, float]:
-        return per_query(retrieve(st, ctx["data"], ctx["split"], **ctx["kw"]), ctx["data"], ctx["split"],
-                         scored)[heldout.METRIC]
-
+    msl, score = ctx["opts"].get("max_seq_length"), scorer(ctx)
     st = _load_model(ctx["info"]["model"], msl)
-    scores = {"base": score(st)}
+    scores = {"base": score(st, scored)}
     states = []
     for d in eval_dirs:
         tuned = _load_model(str(heldout.student(d)), msl)
-        scores[d.name] = score(tuned)
-        states.append({k: v.detach().clone().float() if v.is_floating_point() else v.clone()
-                       for k, v in tuned.state_dict().items()})
+        scores[d.name] = score(tuned, scored)
+        states.append(state_of(tuned))
         del tuned
     recorded = {d.name: heldout.load_per_query(d)["arms"]["synthetic"][0][heldout.METRIC] for d in eval_dirs}
     drift = max(abs(scores[name][q] - rec[q]) for name, rec in recorded.items()
                 for q in qs["test"])  # each student rescored as its eval scored it
     scores["draw mean"] = mean_scores([scores[d.name] for d in eval_dirs])
     st.load_state_dict(average(states))
-    scores["soup"] = score(st)
+    scores["soup"] = score(st, scored)
     if against:
-        scores[f"against: {against.name}"] = score(_load_model(str(heldout.student(against)), msl))
+        scores[f"against: {against.name}"] = score(_load_model(str(heldout.student(against)), msl), scored)
     return {"devset": Path(ctx["info"]["beir"]).name, "model": ctx["info"]["model"],
             "draws": [{"eval": d.name, "train_rows": c["info"]["train_rows"],
                        "precision": c["opts"].get("precision", "fp32")} for d, c in zip(eval_dirs, ctxs)],
@@ -142,9 +157,6 @@ def soup(eval_dirs: list[Path], resamples: int = 1000, against: Path | None = No
 
 def table(r: dict[str, Any]) -> str:
     """Markdown: per arm, nDCG@10 and − base on both question sets; then soup − the draws' mean."""
-    def cell(d: dict[str, Any]) -> str:
-        return f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
-
     t, u = r["test_half"], r["unseen"]
     rows = [f"| {r['devset']} ({r['model']}) | test half ({r['questions']['test']} q.) | − base | "
             f"unseen by every draw ({r['questions']['unseen']} q.) | − base |", "|---|---:|---|---:|---|"]
@@ -179,7 +191,6 @@ def seed_soup(eval_dir: Path, resamples: int = 1000, fewshot: str | None = None)
     half (when the eval kept them). Drift: each rescored student against per_query.json.
     `fewshot`: the generator's examples file (heldout.setup: None is ../fewshot.jsonl, "none")."""
     from synthir.eval.harness import _load_model
-    from synthir.eval.retrieval import per_query, retrieve
 
     ctx = heldout.setup(eval_dir, fewshot)
     rec = heldout.load_per_query(eval_dir)
@@ -187,15 +198,10 @@ def seed_soup(eval_dir: Path, resamples: int = 1000, fewshot: str | None = None)
     if len(seeds) < 2:
         raise SystemExit(f"{eval_dir.name}: one training seed; a seed soup needs the eval run with --seeds 0,1,2")
     qs = questions([ctx])
-    msl = ctx["opts"].get("max_seq_length")
+    msl, score = ctx["opts"].get("max_seq_length"), scorer(ctx)
     arms = {"synthetic": seed_students(eval_dir, "synthetic", seeds)}
     if "human" in rec["arms"]:
         arms["human"] = seed_students(eval_dir, "human", seeds)
-
-    def score(st: Any, qids: list[str]) -> dict[str, float]:
-        return per_query(retrieve(st, ctx["data"], ctx["split"], **ctx["kw"]), ctx["data"], ctx["split"],
-                         qids)[heldout.METRIC]
-
     st = _load_model(ctx["info"]["model"], msl)
     scores = {"base": score(st, qs["test"] + qs["unseen"])}
     human: dict[str, dict[str, float]] = {}
@@ -208,8 +214,7 @@ def seed_soup(eval_dir: Path, resamples: int = 1000, fewshot: str | None = None)
             runs.append(score(tuned, qids))
             recorded = rec["arms"][arm][i][heldout.METRIC]
             drift = max([drift, *(abs(runs[-1][q] - recorded[q]) for q in qs["test"])])
-            states.append({k: v.detach().clone().float() if v.is_floating_point() else v.clone()
-                           for k, v in tuned.state_dict().items()})
+            states.append(state_of(tuned))
             del tuned
         st.load_state_dict(average(states))
         soup_scores = score(st, qids)
@@ -218,27 +223,18 @@ def seed_soup(eval_dir: Path, resamples: int = 1000, fewshot: str | None = None)
             scores["draw mean"], scores["soup"] = mean_scores(runs), soup_scores
         else:
             human = {"human mean": mean_scores(runs), "human soup": soup_scores}
-    test_half = summaries(scores, qs["test"], resamples)
-    if human:
-        both = {**scores, **human}
-        for name in ("human mean", "human soup"):
-            test_half[name] = heldout.summarise(scores["base"], human[name], qs["test"], resamples)
-        test_half["soup_vs_human_soup"] = heldout.summarise(human["human soup"], scores["soup"], qs["test"], resamples)
-        test_half["soup_vs_human_mean"] = heldout.summarise(human["human mean"], scores["soup"], qs["test"], resamples)
-        scores = both
+    test_half, unseen = summaries(scores, qs["test"], resamples), summaries(scores, qs["unseen"], resamples)
+    for name, h in human.items():  # the human arm: test half only
+        test_half[name] = heldout.summarise(scores["base"], h, qs["test"], resamples)
+        test_half[f"soup_vs_{name.replace(' ', '_')}"] = heldout.summarise(h, scores["soup"], qs["test"], resamples)
     return {"devset": Path(ctx["info"]["beir"]).name, "model": ctx["info"]["model"], "eval": eval_dir.name,
             "seeds": seeds, "train_rows": ctx["info"]["train_rows"], "precision": ctx["opts"].get("precision", "fp32"),
             "questions": {k: len(v) for k, v in qs.items()}, "max_drift_from_eval_per_query": round(float(drift), 4),
-            "test_half": test_half, "unseen": summaries({k: v for k, v in scores.items() if not k.startswith("human")},
-                                                        qs["unseen"], resamples),
-            "per_question": scores}
+            "test_half": test_half, "unseen": unseen, "per_question": {**scores, **human}}
 
 
 def seed_table(r: dict[str, Any]) -> str:
     """soup.py's `table` for a seed soup, with the human arm's rows on the test half."""
-    def cell(d: dict[str, Any]) -> str:
-        return f"{d['mean']:+.3f} [{d['ci_low']:+.3f}, {d['ci_high']:+.3f}]"
-
     t = r["test_half"]
     md = (table(r).replace("unseen by every draw", "unseen").replace("the draws' mean", "the seeds' mean")
           .replace("| draw mean |", "| the seeds' mean |"))

@@ -67,10 +67,7 @@ def guarded(command: Callable[[], int]) -> int:
     except AllCallsFailed as exc:
         print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
         return 3
-    except SynthirError as exc:
-        print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
-        return 2
-    except OSError as exc:  # a path the command cannot create, read or write (disk full, a dangling link)
+    except (SynthirError, OSError) as exc:  # OSError: a path it cannot write or read (disk full, dangling link)
         print(f"synthir: error: {redact(' '.join(str(exc).split()))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
