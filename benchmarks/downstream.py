@@ -44,13 +44,14 @@ HUMAN_SPLIT = 0.5  # every eval's human-train share (seed 0); the few-shot examp
 # 10-epoch triplet recipe cost ~50 s a step on 2 shared cores. e5-small: the lr is swept with
 # `--set e5-small.learning_rate=…` (docs/results.md says which won).
 STUDENT_RECIPES: dict[str, dict[str, Any]] = {
-    "minilm": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "query_prefix": "", "passage_prefix": "",
+    "minilm": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "mini_batch_size": 0, "query_prefix": "", "passage_prefix": "",
                "max_seq_length": 256, "batching": "random", "max_rows": 0, "precision": "fp32",
                **default_training("minilm")},  # 256: MiniLM's own
     # 256 (not e5's 512): at 512 tokens x batch 32 MNRL fine-tuning took 23 GB and was OOM-killed
     # lr and MNRL scale: synthir eval's e5-small defaults (2e-5, 100: e5's training temperature
     # 0.01), chosen on the human-TRAIN half (§8p); until §8p: lr 1e-4, scale 20
-    "e5-small": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "query_prefix": "query: ",
+    "e5-small": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "mini_batch_size": 0,
+                 "query_prefix": "query: ",
                  "passage_prefix": "passage: ", "max_seq_length": 256, "batching": "random",
                  "max_rows": 0, "precision": "fp32", **default_training("e5-small")},
 }
@@ -235,7 +236,8 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
 
     r = STUDENT_RECIPES[student]
     opts = TrainOptions(loss=loss, config=r["config"], epochs=r["epochs"], learning_rate=r["learning_rate"],
-                        batch_size=r["batch_size"], max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"],
+                        batch_size=r["batch_size"], mini_batch_size=r["mini_batch_size"],
+                        max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"],
                         batching=r["batching"], max_rows=r["max_rows"], precision=r["precision"])
     t0, ticks = time.time(), cpu_ticks()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],

@@ -2,7 +2,8 @@
 actually move a model on small data, chosen by a small sweep on the dev sets").
 
     .venv/bin/python benchmarks/eval_sweep.py --dataset DIR --devset BEIR_DIR [--student minilm]
-        [--grid epochs=1,3 lr=2e-5,1e-4 config=pairs,triplets scale=20,100 loss=mnrl,gist] [--seed 0] [--tag NAME]
+        [--grid epochs=1,3 lr=2e-5,1e-4 config=pairs,triplets scale=20,100 loss=mnrl,gist batch=32,128
+         mini=0,16 | --points batch=128,mini=32,lr=8e-5 ...] [--seed 0] [--precision fp32|bf16|auto] [--tag NAME]
 
 Selection never sees the test questions: the dev set's judged queries are split exactly as
 `synthir eval --human-split 0.5` splits them (same hash, same seed), and every recipe of the grid
@@ -30,8 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
-KEYS = {"epochs": float, "lr": float, "config": str, "batch": int, "warmup": float,
-        "scale": float, "loss": str}  # scale: MNRL similarity scale = 1 / temperature (20: sentence-transformers)
+KEYS = {"epochs": float, "lr": float, "config": str, "batch": int, "mini": int, "warmup": float,
+        "scale": float, "loss": str}  # scale: MNRL similarity scale = 1 / temperature (20: sentence-transformers);
+# mini: GradCache mini-batch (synthir eval --mini-batch-size; 0: plain loss)
 
 
 def parse_grid(items: list[str]) -> list[dict[str, Any]]:
@@ -44,6 +46,21 @@ def parse_grid(items: list[str]) -> list[dict[str, Any]]:
         axes[key] = [KEYS[key](v) for v in values.split(",")]
     names = sorted(axes)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(axes[n] for n in names))]
+
+
+def parse_points(items: list[str]) -> list[dict[str, Any]]:
+    """["batch=64,mini=32,lr=4e-5", "batch=16"] -> one recipe dict per item (typed per KEYS): points
+    whose keys move together (a learning rate scaled with the batch), which a grid cannot express."""
+    points = []
+    for item in items:
+        point: dict[str, Any] = {}
+        for pair in item.split(","):
+            key, _, value = pair.partition("=")
+            if key not in KEYS or not value:
+                raise SystemExit(f"--points {item!r}: expected KEY=V[,KEY=V...] with KEY in {sorted(KEYS)}")
+            point[key] = KEYS[key](value)
+        points.append(point)
+    return points
 
 
 def selection_half(devset: Path, out: Path, fraction: float = 0.5, seed: int = 0) -> dict[str, int]:
@@ -67,8 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--devset", required=True, type=Path, help="BEIR dir of real questions")
     ap.add_argument("--student", default="minilm")
     ap.add_argument("--grid", nargs="+", default=["epochs=1,3", "lr=2e-5,1e-4", "config=pairs,triplets"])
+    ap.add_argument("--points", nargs="+", help="recipes to run instead of --grid's product, each "
+                    "KEY=V[,KEY=V...], e.g. batch=128,mini=32,lr=8e-5")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--max-seq-length", type=int, default=256)
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"],
+                    help="training precision, as synthir eval --precision")
     ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "eval_sweep")
     ap.add_argument("--tag", default="")
     a = ap.parse_args(argv)
@@ -77,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     from synthir.eval.harness import EvalOptions, run_eval
     from synthir.eval.train import TrainOptions
 
-    grid = parse_grid(a.grid)
+    grid = parse_points(a.points) if a.points else parse_grid(a.grid)
     sel = a.work / f"{a.devset.name}-selection-half"
     counts = selection_half(a.devset, sel)
     qp, pp = default_prefixes(a.student)
@@ -85,12 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU",
                                "dataset": a.dataset.name if a.dataset.name != "data" else a.dataset.parent.name, "devset": a.devset.name, "student": a.student,
-                               "selection_queries": counts["queries"], "seed": a.seed, "runs": []}
+                               "selection_queries": counts["queries"], "seed": a.seed, "precision": a.precision, "runs": []}
     for point in grid:  # lr / scale a point leaves unset (None): synthir eval's defaults for the student
         opts = TrainOptions(epochs=point.get("epochs", 3.0), config=point.get("config", "pairs"),
                             loss=point.get("loss", "mnrl"),
                             learning_rate=point.get("lr"), mnrl_scale=point.get("scale"), batch_size=point.get("batch", 32),
-                            warmup_ratio=point.get("warmup", 0.1), seed=a.seed, max_seq_length=a.max_seq_length)
+                            mini_batch_size=point.get("mini", 0), warmup_ratio=point.get("warmup", 0.1),
+                            seed=a.seed, max_seq_length=a.max_seq_length, precision=a.precision)
         tag = "-".join(f"{k}{v}" for k, v in sorted(point.items()))
         t0 = time.time()
         res = run_eval(a.dataset, sel, a.work / a.devset.name / tag, model=a.student, opts=opts,
@@ -109,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
 def markdown(results: dict[str, Any]) -> str:
     lines = [f"# Recipe sweep: {results['student']} on {results['dataset']}",
              "",
-             (f"- machine: {results['machine']}; seed {results['seed']}; scored on the human-train half of "
+             (f"- machine: {results['machine']}; seed {results['seed']}; "
+              f"precision {results.get('precision', 'fp32')}; scored on the human-train half of "
               f"{results['devset']} ({results['selection_queries']} queries; the test half is never seen)"),
              "",
              "| recipe | base nDCG@10 | tuned nDCG@10 | delta (95% CI) | seconds |",

@@ -128,7 +128,8 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
     from synthir.eval.train import TrainOptions
 
     return TrainOptions(config=args.config, loss=args.loss, epochs=args.epochs, max_steps=args.max_steps,
-                        batch_size=args.batch_size, warmup_ratio=args.warmup_ratio,
+                        batch_size=args.batch_size, mini_batch_size=args.mini_batch_size,
+                        warmup_ratio=args.warmup_ratio,
                         learning_rate=args.lr,
                         seed=args.seed, max_seq_length=args.max_seq_length or None,
                         mnrl_scale=args.mnrl_scale, batching=args.batching,
@@ -312,6 +313,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tokens kept per query / passage, for every arm (default 256: MiniLM's own; "
                         "e5-small's 512 x batch 32 needed 23 GB to fine-tune on CPU; 0: the model's own)")
     e.add_argument("--batch-size", type=int, default=32)
+    e.add_argument("--mini-batch-size", type=int, default=0, metavar="N",
+                   help="> 0: train mnrl / gist in their GradCache forms, N rows per forward pass, so a "
+                        "large --batch-size (more in-batch negatives) fits in memory; the same loss and "
+                        "gradients for one more forward pass per step (default 0: no caching)")
     e.add_argument("--lr", type=float, help="learning rate (default: 1e-4; 2e-5 for e5-small)")
     e.add_argument("--warmup-ratio", type=float, default=0.1, help="share of the steps spent warming up")
     e.add_argument("--mnrl-scale", type=float, help="MNRL similarity scale = 1 / temperature (default: 20, "

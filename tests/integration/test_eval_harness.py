@@ -279,3 +279,52 @@ def test_train_shown_trains_the_synthetic_arm_on_the_shown_examples_too(devset, 
     assert main([*args, "--out", str(tmp_path / "bad"), "--score-unseen", str(leak)]) == 2
     err = capsys.readouterr().err.strip()
     assert "not human-train questions" in err and len(err.splitlines()) == 1
+
+
+def test_mini_batch_size_gives_gradcache_with_the_plain_loss_and_gradients(tmp_path):
+    """--mini-batch-size: mnrl becomes CachedMultipleNegativesRankingLoss (GradCache). With dropout
+    off, its loss and every parameter's gradient over one batch equal plain MNRL's; a real
+    fine-tune step with it moves the student."""
+    import numpy as np
+    import torch
+    from sentence_transformers.sentence_transformer.losses import (CachedMultipleNegativesRankingLoss,
+                                                                   MultipleNegativesRankingLoss)
+
+    from synthir.eval.harness import _load_model
+    from synthir.eval.train import TrainOptions, _loss, finetune, load_training
+
+    st = _load_model("minilm")
+    st.eval()  # dropout off: the two losses see the same activations
+    queries = [f"how do I {w} a file" for w in ("open", "close", "copy", "move", "rename", "print")]
+    passages = [f"To {w} a file, choose {w.title()} in the File menu." for w in
+                ("open", "close", "copy", "move", "rename", "print")]
+
+    def grads(loss: torch.nn.Module) -> tuple[float, dict[str, torch.Tensor]]:
+        st.zero_grad()
+        feats = [st.tokenize(queries), st.tokenize(passages)]
+        value = loss(feats, torch.tensor([]))
+        value.backward()
+        return value.item(), {n: p.grad.clone() for n, p in st.named_parameters() if p.grad is not None}
+
+    opts = TrainOptions(batch_size=6, mini_batch_size=2, mnrl_scale=20.0)
+    cached = _loss("mnrl", st, opts)
+    assert isinstance(cached, CachedMultipleNegativesRankingLoss) and cached.mini_batch_size == 2
+    plain = _loss("mnrl", st, TrainOptions(batch_size=6, mnrl_scale=20.0))
+    assert type(plain) is MultipleNegativesRankingLoss
+    assert type(_loss("mnrl", st, TrainOptions(batch_size=2, mini_batch_size=2, mnrl_scale=20.0))) \
+        is MultipleNegativesRankingLoss  # a mini-batch as large as the batch caches nothing
+    v_plain, g_plain = grads(plain)
+    v_cached, g_cached = grads(cached)
+    assert v_cached == pytest.approx(v_plain, rel=1e-5) and v_plain > 0
+    assert g_plain.keys() == g_cached.keys() and len(g_plain) > 10
+    for name, g in g_plain.items():
+        assert torch.allclose(g, g_cached[name], atol=1e-6, rtol=1e-4), name
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    opts = TrainOptions(max_steps=1, batch_size=4, mini_batch_size=2, learning_rate=1e-3, mnrl_scale=20.0)
+    before = st.encode(["passage p0 text"])
+    sets = load_training(paths.root, opts)
+    stats = finetune(st, {k: rows for k, (_, rows) in sets.items()}, tmp_path, opts)
+    assert stats["steps"] == 1 and stats["loss"] > 0
+    assert np.abs(before - st.encode(["passage p0 text"])).max() > 1e-4

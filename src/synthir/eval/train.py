@@ -17,6 +17,10 @@ Batches hold no duplicate texts (several queries can share one positive, which w
 otherwise be a false in-batch negative). `TrainOptions.batching`: `random` (sentence-transformers'
 no-duplicates sampler) or `topic` (eval/batching.py: each batch from one k-means cluster of the
 queries, TAS, Hofstätter et al., 2021).
+`TrainOptions.mini_batch_size` > 0 (and below the batch size): `mnrl` and `gist` become their
+cached forms (GradCache, Gao et al., 2021, arXiv:2101.06983: `CachedMultipleNegativesRankingLoss`,
+`CachedGISTEmbedLoss`), the same loss and gradients over the whole batch with activations held
+for one mini-batch at a time, so a large batch of in-batch negatives fits in memory.
 `TrainOptions.precision`: `fp32`, or `bf16` mixed precision (the trainer's autocast; on a CPU
 only where it has native bf16, AVX512-BF16 or AMX: 1.4-1.6x faster e5-small steps on 2 cores,
 docs/results.md §8bb; on a GPU only where torch reports bf16 support), or `auto`: bf16 where
@@ -58,6 +62,7 @@ class TrainOptions:
     epochs: float = 3.0  # 3 epochs at lr 1e-4: the best of benchmarks/eval_sweep.py (docs/results.md §8f)
     max_steps: int = -1  # > 0 overrides epochs
     batch_size: int = 32
+    mini_batch_size: int = 0  # > 0: GradCache forms of mnrl / gist, this many rows per forward (memory)
     learning_rate: float | None = None  # None: the student's (1e-4 MiniLM, the sweep of §8f; 2e-5 e5-small)
     warmup_ratio: float = 0.1
     seed: int = 0
@@ -96,6 +101,11 @@ class TrainOptions:
             raise ConfigError(f"--epochs must be > 0 (got {self.epochs}) unless --max-steps is set")
         if self.batch_size < 1:
             raise ConfigError(f"--batch-size must be >= 1 (got {self.batch_size})")
+        if self.mini_batch_size < 0:
+            raise ConfigError(f"--mini-batch-size must be >= 0 (got {self.mini_batch_size}; 0: no caching)")
+        if self.mini_batch_size and self.loss == "marginmse":
+            raise ConfigError("--mini-batch-size caches the in-batch losses (mnrl, gist, mnrl+marginmse's "
+                              "mnrl); --loss marginmse has none")
         if self.learning_rate is not None and not self.learning_rate > 0:
             raise ConfigError(f"--lr must be > 0 (got {self.learning_rate})")
         if self.max_seq_length is not None and self.max_seq_length < 8:
@@ -275,11 +285,18 @@ def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str,
 
 def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
     """The sentence-transformers loss `name` for `model`; `gist` freezes a copy of `model` as it is
-    now (before training) as the guide."""
-    from sentence_transformers.sentence_transformer.losses import (GISTEmbedLoss, MarginMSELoss,
+    now (before training) as the guide. With `opts.mini_batch_size` below the batch size, mnrl and
+    gist are their GradCache forms (same loss, activations for one mini-batch at a time)."""
+    from sentence_transformers.sentence_transformer.losses import (CachedGISTEmbedLoss,
+                                                                   CachedMultipleNegativesRankingLoss,
+                                                                   GISTEmbedLoss, MarginMSELoss,
                                                                    MultipleNegativesRankingLoss)
 
+    cached = 0 < opts.mini_batch_size < opts.batch_size
     if name == "mnrl":
+        if cached:
+            return CachedMultipleNegativesRankingLoss(model, scale=opts.mnrl_scale,
+                                                      mini_batch_size=opts.mini_batch_size)
         return MultipleNegativesRankingLoss(model, scale=opts.mnrl_scale)
     if name == "gist":
         import copy
@@ -290,6 +307,9 @@ def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
             param.requires_grad_(False)
         if opts.mnrl_scale is None:
             raise ValueError("the gist loss needs opts.mnrl_scale (its temperature is 1 / the scale)")
+        if cached:
+            return CachedGISTEmbedLoss(model, guide, temperature=1.0 / opts.mnrl_scale,
+                                       mini_batch_size=opts.mini_batch_size)
         return GISTEmbedLoss(model, guide, temperature=1.0 / opts.mnrl_scale)
     return MarginMSELoss(model)
 

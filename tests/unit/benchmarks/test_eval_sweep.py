@@ -21,6 +21,14 @@ def test_grid_is_the_typed_product():
         sweep.parse_grid(["momentum=0.9"])
 
 
+def test_points_move_keys_together():
+    points = sweep.parse_points(["batch=128,mini=32,lr=8e-5", "batch=16"])
+    assert points == [{"batch": 128, "mini": 32, "lr": 8e-5}, {"batch": 16}]
+    assert isinstance(points[0]["batch"], int) and isinstance(points[0]["lr"], float)
+    with pytest.raises(SystemExit, match="KEY"):
+        sweep.parse_points(["batch=64,momentum=0.9"])
+
+
 def test_selection_half_is_the_human_train_half(tmp_path):
     qids = [f"q{i}" for i in range(40)]
     write_beir(tmp_path / "dev", [{"_id": f"d{i}", "title": "", "text": f"doc {i}"} for i in range(40)],

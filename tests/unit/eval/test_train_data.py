@@ -89,7 +89,8 @@ def test_distill_config_without_a_label_column(tmp_path, published):
     (TrainOptions(learning_rate=0.0), "--lr"), (TrainOptions(warmup_ratio=1.0), "--warmup-ratio"),
     (TrainOptions(epochs=0.0), "--epochs"), (TrainOptions(config="ntuples"), "--config"),
     (TrainOptions(max_rows=-1), "--max-train-rows"), (TrainOptions(device="tpu"), "--device"),
-    (TrainOptions(precision="fp16"), "--precision")])
+    (TrainOptions(precision="fp16"), "--precision"), (TrainOptions(mini_batch_size=-1), "--mini-batch-size"),
+    (TrainOptions(loss="marginmse", mini_batch_size=8), "--mini-batch-size")])
 def test_bad_recipe_names_the_flag(opts, flag):
     with pytest.raises(ConfigError, match=flag):
         opts.check()
