@@ -43,7 +43,8 @@ BASE_TOLERANCE = 1e-3  # per query and metric: encoding on CPU is deterministic 
 NOT_RECIPE = ("seed", "seeds", "bootstrap_seed", "resamples", "score_unseen", "device")
 # options added after runs had recorded their training, left out at their default so that a
 # run recorded before and one after still compare equal
-LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0, "train_shown": False, "precision": "fp32"}
+LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0, "train_shown": False, "precision": "fp32",
+                                   "mini_batch_size": 0}
 
 
 def recorded_recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:

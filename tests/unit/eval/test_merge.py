@@ -153,3 +153,19 @@ def test_a_capped_run_is_another_recipe_and_the_cap_recorded_only_when_set(dirs,
     assert opts["cap"]["rows"]["human"] == opts["s0"]["rows"]["human"]  # the human arm is not capped
     with pytest.raises(InputError, match=r"differs in: rows, max_rows"):
         merge_evals([tmp_path / "s0", tmp_path / "cap"], tmp_path / "x")
+
+
+def test_mini_batch_size_is_recipe_only_when_set(dirs, fakes, tmp_path):  # noqa: F811
+    """--mini-batch-size came after runs had recorded their training: at its default (0) it is
+    left out, so older records still merge; a GradCache run is refused beside a plain one (the
+    same loss, but another run of the trainer)."""
+    dataset, beir = dirs
+    _run(dataset, beir, tmp_path / "s0", [0])
+    _run(dataset, beir, tmp_path / "s1", [1], mini_batch_size=0)
+    _run(dataset, beir, tmp_path / "mini", [2], mini_batch_size=2)
+    opts = {d: json.loads((tmp_path / d / "per_query.json").read_text())["training"]["options"]
+            for d in ("s1", "mini")}
+    assert "mini_batch_size" not in opts["s1"] and opts["mini"]["mini_batch_size"] == 2
+    assert merge_evals([tmp_path / "s0", tmp_path / "s1"], tmp_path / "m", resamples=100)["merge"]["seeds"] == [0, 1]
+    with pytest.raises(InputError, match=r"differs in: mini_batch_size"):
+        merge_evals([tmp_path / "s0", tmp_path / "mini"], tmp_path / "x")
