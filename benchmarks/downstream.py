@@ -343,6 +343,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="override a student recipe, e.g. e5-small.learning_rate=3e-5")
     a = ap.parse_args(argv)
     override(a.sets)
+    for devset in a.devset:  # before any work: a typo in the 2nd dev set must not cost the 1st's hour
+        missing = [f for f in ("passages.jsonl", "devset.json") if not (devset / f).is_file()]
+        if missing:
+            raise SystemExit(f"downstream: --devset {devset} is not a dev set (no {', '.join(missing)}); "
+                             "build one with `synthir dev-set`")
     seeds = [int(s) for s in a.seeds.split(",")]
     name = "downstream" + (f"-{a.tag}" if a.tag else "")
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"

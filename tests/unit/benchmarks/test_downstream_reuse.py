@@ -118,6 +118,20 @@ def test_a_recipe_the_run_cannot_use_stops_with_one_line(tmp_path):
     assert proc.stderr.strip() == "downstream: invalid config: llm.nonsense: unknown key", proc.stderr
 
 
+def test_a_dev_set_that_is_not_one_stops_with_one_line_before_any_work(tmp_path, monkeypatch, capsys):
+    """A mistyped --devset (here the second of two) stops in one line naming it, before the first
+    dev set's generation starts, instead of a FileNotFoundError traceback an hour later."""
+    import synthir.pipeline
+
+    monkeypatch.setattr(synthir.pipeline, "run",
+                        lambda *a, **k: pytest.fail("generation started before the dev sets were checked"))
+    good, bad = _dev(tmp_path), tmp_path / "set2" / "-es"
+    with pytest.raises(SystemExit, match=r"^downstream: --devset .*-es is not a dev set \(no passages.jsonl, "
+                                         r"devset.json\); build one with `synthir dev-set`$"):
+        downstream.main(["--devset", str(good), "--devset", str(bad), "--recipe", str(SHORT),
+                         "--work", str(tmp_path / "w")])
+
+
 def test_an_auto_precision_is_recorded_as_the_eval_resolved_it(tmp_path, monkeypatch):
     """`--set e5-small.precision=auto`: the eval record's recipe names the precision the eval
     trained in (eval.json's), not `auto`, so the results say what ran."""
