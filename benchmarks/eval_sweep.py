@@ -145,4 +145,8 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from synthir.errors import SynthirError
+    try:
+        sys.exit(main())
+    except SynthirError as e:  # a dataset or dev set the sweep cannot read: one line, as the CLI prints it
+        sys.exit(f"eval_sweep: {e}")

@@ -40,3 +40,16 @@ def test_selection_half_is_the_human_train_half(tmp_path):
     assert set(sel.queries) == set(hs.train) and counts["queries"] == len(hs.train)
     assert not set(sel.qrels["test"]) & set(hs.test)  # no test query can steer the choice
     assert sel.query_langs == {q: "fr" for q in hs.train} and len(sel.corpus) == 40
+
+
+def test_a_dir_that_is_not_a_dev_set_stops_with_one_line(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.run([sys.executable, str(root / "benchmarks" / "eval_sweep.py"), "--dataset", str(tmp_path),
+                           "--devset", str(tmp_path / "nodev"), "--work", str(tmp_path / "w")],
+                          capture_output=True, text=True, cwd=root, timeout=300)
+    assert proc.returncode != 0
+    assert proc.stderr.strip() == f"eval_sweep: {tmp_path / 'nodev'} is not a BEIR dir: corpus.jsonl is missing"
