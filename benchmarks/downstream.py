@@ -44,7 +44,8 @@ HUMAN_SPLIT = 0.5  # every eval's human-train share (seed 0); the few-shot examp
 # 10-epoch triplet recipe cost ~50 s a step on 2 shared cores. e5-small: the lr is swept with
 # `--set e5-small.learning_rate=…` (docs/results.md says which won).
 STUDENT_RECIPES: dict[str, dict[str, Any]] = {
-    "minilm": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "mini_batch_size": 0, "query_prefix": "", "passage_prefix": "",
+    "minilm": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "mini_batch_size": 0,
+               "query_prefix": "", "passage_prefix": "",
                "max_seq_length": 256, "batching": "random", "max_rows": 0, "precision": "fp32",
                **default_training("minilm")},  # 256: MiniLM's own
     # 256 (not e5's 512): at 512 tokens x batch 32 MNRL fine-tuning took 23 GB and was OOM-killed

@@ -106,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU",
                                "dataset": a.dataset.name if a.dataset.name != "data" else a.dataset.parent.name, "devset": a.devset.name, "student": a.student,
-                               "selection_queries": counts["queries"], "seed": a.seed, "precision": a.precision, "runs": []}
+                               "selection_queries": counts["queries"], "seed": a.seed, "precision": a.precision,
+                               "runs": []}
     for point in grid:  # lr / scale a point leaves unset (None): synthir eval's defaults for the student
         opts = TrainOptions(epochs=point.get("epochs", 3.0), config=point.get("config", "pairs"),
                             loss=point.get("loss", "mnrl"),

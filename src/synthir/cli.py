@@ -316,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--mini-batch-size", type=int, default=0, metavar="N",
                    help="> 0: train mnrl / gist in their GradCache forms, N rows per forward pass, so a "
                         "large --batch-size (more in-batch negatives) fits in memory; the same loss and "
-                        "gradients for one more forward pass per step (default 0: no caching)")
+                        "gradients for one more forward pass per step (default 0: no caching; N >= the "
+                        "batch size caches nothing and trains the plain loss)")
     e.add_argument("--lr", type=float, help="learning rate (default: 1e-4; 2e-5 for e5-small)")
     e.add_argument("--warmup-ratio", type=float, default=0.1, help="share of the steps spent warming up")
     e.add_argument("--mnrl-scale", type=float, help="MNRL similarity scale = 1 / temperature (default: 20, "
