@@ -282,12 +282,13 @@ def test_train_shown_trains_the_synthetic_arm_on_the_shown_examples_too(devset, 
 
 
 def test_mini_batch_size_gives_gradcache_with_the_plain_loss_and_gradients(tmp_path):
-    """--mini-batch-size: mnrl becomes CachedMultipleNegativesRankingLoss (GradCache). With dropout
-    off, its loss and every parameter's gradient over one batch equal plain MNRL's; a real
+    """--mini-batch-size: mnrl and gist become their GradCache forms. With dropout
+    off, the cached MNRL's loss and every parameter's gradient over one batch equal plain MNRL's; a real
     fine-tune step with it moves the student."""
     import numpy as np
     import torch
-    from sentence_transformers.sentence_transformer.losses import (CachedMultipleNegativesRankingLoss,
+    from sentence_transformers.sentence_transformer.losses import (CachedGISTEmbedLoss,
+                                                                   CachedMultipleNegativesRankingLoss,
                                                                    MultipleNegativesRankingLoss)
 
     from synthir.eval.harness import _load_model
@@ -313,6 +314,9 @@ def test_mini_batch_size_gives_gradcache_with_the_plain_loss_and_gradients(tmp_p
     assert type(plain) is MultipleNegativesRankingLoss
     assert type(_loss("mnrl", st, TrainOptions(batch_size=2, mini_batch_size=2, mnrl_scale=20.0))) \
         is MultipleNegativesRankingLoss  # a mini-batch as large as the batch caches nothing
+    gist = _loss("gist", st, opts)  # GIST's cached form, with the same frozen guide and temperature
+    assert isinstance(gist, CachedGISTEmbedLoss) and gist.mini_batch_size == 2
+    assert gist.temperature == pytest.approx(0.05) and not any(p.requires_grad for p in gist.guide.parameters())
     v_plain, g_plain = grads(plain)
     v_cached, g_cached = grads(cached)
     assert v_cached == pytest.approx(v_plain, rel=1e-5) and v_plain > 0
