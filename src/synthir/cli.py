@@ -147,7 +147,7 @@ def _eval(args: argparse.Namespace) -> int:
                             resamples=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
                             score_unseen=args.score_unseen, train_shown=args.train_shown,
                             keep_models=args.keep_models)
-    result = run_eval(Path(args.dataset), Path(args.beir), Path(args.out), model=args.model, opts=opts,
+    result = run_eval([Path(d) for d in args.dataset], Path(args.beir), Path(args.out), model=args.model, opts=opts,
                       qrels_split=args.qrels_split,
                       query_prefix=query_prefix if args.query_prefix is None else args.query_prefix,
                       passage_prefix=passage_prefix if args.passage_prefix is None else args.passage_prefix,
@@ -294,7 +294,8 @@ def build_parser() -> argparse.ArgumentParser:
     pub.set_defaults(func=_publish)
 
     e = sub.add_parser("eval", help="fine-tune a retriever on a dataset; base vs tuned on a BEIR dir")
-    e.add_argument("dataset", help="published synthir dataset dir")
+    e.add_argument("dataset", nargs="+", help="published synthir dataset dir; several: the synthetic arm trains "
+                   "on all their rows (e.g. one multilingual student from each language's dataset)")
     e.add_argument("--beir", required=True, help="BEIR dir: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     e.add_argument("--out", required=True, help="output dir (metrics.json, comparison.json, model/)")
     e.add_argument("--model", default="minilm", help="sentence-transformers model dir, or `minilm` "

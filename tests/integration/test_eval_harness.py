@@ -71,6 +71,23 @@ def test_eval_base_vs_tuned(devset, tmp_path, capsys):
     assert abs(a - b).max() > 1e-4  # the saved model is the fine-tuned one
 
 
+def test_eval_trains_one_student_on_several_datasets(devset, tmp_path):
+    """Two published datasets (e.g. one per language): the synthetic arm trains on the rows of
+    both, for real, and eval.json names both."""
+    roots = []
+    for name in ("a", "b"):
+        cfg, paths, _, _ = make_planted_run(tmp_path / name, dev_fraction=0.0)
+        publish(cfg, paths)
+        roots.append(paths.root)
+    out = tmp_path / "eval"
+    assert main(["eval", *map(str, roots), "--beir", str(devset), "--out", str(out), "--batch-size", "4",
+                 "--lr", "1e-3", "--epochs", "1", "--config", "pairs"]) == 0
+    info = json.loads((out / "eval.json").read_text())
+    assert info["dataset"] == [str(r) for r in roots]
+    assert info["train_rows"] == 8 and info["train"]["steps"] == 2  # 4 pairs each, batches of 4
+    assert set(json.loads((out / "metrics.json").read_text())) == {"base", "tuned"}
+
+
 def test_eval_input_errors_are_one_line(devset, tmp_path, capsys):
     assert main(["eval", str(tmp_path), "--beir", str(devset), "--out", str(tmp_path / "e")]) == 2
     assert "not a published synthir dataset" in capsys.readouterr().err

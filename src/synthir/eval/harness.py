@@ -244,13 +244,14 @@ def _arms(sets: dict[str, tuple[str, Any]], human_rows: list[dict[str, str]], op
     return arms
 
 
-def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "minilm",
+def run_eval(dataset_dir: Path | list[Path], beir_dir: Path, out_dir: Path, model: str = "minilm",
              opts: TrainOptions | None = None, qrels_split: str | None = None, k: int = 100,
              query_prefix: str = "", passage_prefix: str = "",
              eval_opts: EvalOptions | None = None) -> dict[str, Any]:
     """Evaluate `model` on `beir_dir` once, fine-tune a fresh copy on `dataset_dir` per seed
     (and on the human-train queries with a human split), evaluate each; write the files of
-    the module doc.
+    the module doc. `dataset_dir` may be a list: the synthetic arm trains on all their rows
+    (eval/train.py's load_training), e.g. one student on every language's dataset.
 
     Output: {"metrics": metrics.json, "groups": metrics_by_group.json, "comparison":
     comparison.json, "info": eval.json}. Bad input: InputError / ConfigError, before any
@@ -264,8 +265,9 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     except ImportError:
         raise ConfigError("synthir eval needs the [eval] extra: pip install 'synthir[eval]'") from None
     t0 = time.time()
-    dataset_dir, beir_dir, out_dir = Path(dataset_dir), Path(beir_dir), Path(out_dir)
-    sets = load_training(dataset_dir, opts)  # fail before any encoding
+    dirs = [Path(d) for d in dataset_dir] if isinstance(dataset_dir, (list, tuple)) else [Path(dataset_dir)]
+    beir_dir, out_dir = Path(beir_dir), Path(out_dir)
+    sets = load_training(dirs, opts)  # fail before any encoding
     data = read_beir(beir_dir)
     split = _qrels_split(data, qrels_split, beir_dir)
     groups = query_groups(data, split, data.query_langs)
@@ -325,7 +327,8 @@ def run_eval(dataset_dir: Path, beir_dir: Path, out_dir: Path, model: str = "min
     metrics = {key[a]: means[a]["all"] for a in means}
     by_group = {g: {key[a]: means[a][g] for a in means} for g in groups}
     test_texts = {norm(data.queries[q]) for q in test_qids}
-    info = {"dataset": str(dataset_dir), "beir": str(beir_dir), "qrels_split": split, "model": model,
+    info = {"dataset": str(dirs[0]) if len(dirs) == 1 else [str(d) for d in dirs],  # a list: several datasets
+            "beir": str(beir_dir), "qrels_split": split, "model": model,
             "train_config": sets["mnrl"][0] if "mnrl" in sets else "distill",
             "train_rows": training["synthetic"]["rows"], "train_rows_shown_examples": len(shown_rows),
             "train": training["synthetic"]["runs"][0],

@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -224,13 +225,27 @@ def load_config(dataset_dir: Path, config: str, split: str) -> Any:
     return load_dataset("parquet", data_files={split: files}, split=split)
 
 
-def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
-    """MNRL rows: (datasets.Dataset with columns anchor, positive[, negative], config used)."""
+def pair_config(dataset_dir: Path, opts: TrainOptions) -> str:
+    """The config MNRL / GIST train on in `dataset_dir` (`opts.config`; auto: triplets when
+    published, else pairs), from its card alone; InputError when it is not published."""
     published = _published(dataset_dir)
     config = opts.config if opts.config != "auto" else ("triplets" if "triplets" in published else "pairs")
     if config not in published:
         raise InputError(f"{dataset_dir} has no `{config}` config to train on (published: "
                          f"{', '.join(sorted(published)) or 'none'})")
+    return config
+
+
+def _require_distill(dataset_dir: Path) -> None:
+    if "distill" not in _published(dataset_dir):
+        raise InputError(f"{dataset_dir} has no `distill` config for --loss marginmse: generate it with "
+                         "`teacher.enabled: true` (and mining.num_negatives > 0): the teacher stage publishes "
+                         "query, positive, negative, label")
+
+
+def training_rows(dataset_dir: Path, opts: TrainOptions) -> tuple[Any, str]:
+    """MNRL rows: (datasets.Dataset with columns anchor, positive[, negative], config used)."""
+    config = pair_config(dataset_dir, opts)
     ds = load_config(dataset_dir, config, opts.split)
     if config == "pairs":
         ds = ds.select_columns(["query", "positive"]).rename_column("query", "anchor")
@@ -256,10 +271,7 @@ def distill_rows(dataset_dir: Path, split: str = "train", max_rows: int = 0) -> 
     """MarginMSE rows of the `distill` config: datasets.Dataset with columns query, positive,
     negative, label (float), at most `max_rows` of them (cap_rows; 0: all). InputError when the
     config, a column or rows are missing."""
-    if "distill" not in _published(dataset_dir):
-        raise InputError(f"{dataset_dir} has no `distill` config for --loss marginmse: generate it with "
-                         "`teacher.enabled: true` (and mining.num_negatives > 0): the teacher stage publishes "
-                         "query, positive, negative, label")
+    _require_distill(dataset_dir)
     ds = load_config(dataset_dir, "distill", split)
     missing = [c for c in DISTILL_COLUMNS if c not in ds.column_names]
     if missing:
@@ -269,18 +281,50 @@ def distill_rows(dataset_dir: Path, split: str = "train", max_rows: int = 0) -> 
     return cap_rows(ds.select_columns(DISTILL_COLUMNS), max_rows)
 
 
-def load_training(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str, Any]]:
-    """The datasets `opts.loss` trains on: {"mnrl" | "gist": (config, rows), "marginmse":
-    ("distill", rows)}, only the losses used. Fails (InputError) before any model is loaded."""
-    opts.check()
+def _load_one(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str, Any]]:
+    """`load_training` for one published dataset dir."""
     sets: dict[str, tuple[str, Any]] = {}
     for name in PAIR_LOSSES:
         if name in opts.loss.split("+"):
-            rows, config = training_rows(Path(dataset_dir), opts)
+            rows, config = training_rows(dataset_dir, opts)
             sets[name] = (config, rows)
     if "marginmse" in opts.loss.split("+"):
-        sets["marginmse"] = ("distill", distill_rows(Path(dataset_dir), opts.split, opts.max_rows))
+        sets["marginmse"] = ("distill", distill_rows(dataset_dir, opts.split, opts.max_rows))
     return sets
+
+
+def load_training(dataset_dirs: Path | str | Sequence[Path | str], opts: TrainOptions) -> dict[str, tuple[str, Any]]:
+    """The datasets `opts.loss` trains on: {"mnrl" | "gist": (config, rows), "marginmse":
+    ("distill", rows)}, only the losses used. Several dirs (e.g. one synthir dataset per language,
+    for one multilingual student): each dir's rows, each capped by `opts.max_rows`, concatenated
+    in the order given (the trainer's sampler shuffles them). Fails before any model is loaded:
+    InputError for a dir that cannot be read, ConfigError for a dir given twice or dirs whose
+    pair rows differ (`--config auto` found triplets in one and pairs only in another)."""
+    opts.check()
+    dirs = [Path(dataset_dirs)] if isinstance(dataset_dirs, (str, Path)) else [Path(d) for d in dataset_dirs]
+    if not dirs:
+        raise ConfigError("no dataset to train on")
+    seen: set[Path] = set()
+    for d in dirs:
+        if d.resolve() in seen:
+            raise ConfigError(f"dataset {d} is given twice: its rows would count double")
+        seen.add(d.resolve())
+    if len(dirs) > 1:  # every card checked before any rows are read
+        uses_pairs = any(name in opts.loss.split("+") for name in PAIR_LOSSES)
+        configs = [pair_config(d, opts) if uses_pairs else None for d in dirs]
+        for d, config in zip(dirs[1:], configs[1:]):
+            if config != configs[0]:
+                raise ConfigError(f"{dirs[0]} gives `{configs[0]}` rows but {d} gives `{config}` rows: "
+                                  "pass --config pairs to train on the pairs of both")
+        for d in dirs if "marginmse" in opts.loss.split("+") else []:
+            _require_distill(d)
+    loaded = [_load_one(d, opts) for d in dirs]
+    if len(loaded) == 1:
+        return loaded[0]
+    from datasets import concatenate_datasets
+
+    return {name: (config, concatenate_datasets([first] + [o[name][1].cast(first.features) for o in loaded[1:]]))
+            for name, (config, first) in loaded[0].items()}
 
 
 def _loss(name: str, model: Any, opts: TrainOptions) -> Any:

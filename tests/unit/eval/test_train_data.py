@@ -57,6 +57,47 @@ def test_marginmse_reads_the_planted_distill_config(with_distill):
     assert {k: v[0] for k, v in auto.items()} == {"mnrl": "triplets", "marginmse": "distill"}
 
 
+def _copy(src: Path, dest: Path, drop_config: str | None = None) -> Path:
+    """A copy of a published dataset; `drop_config`: its card no longer lists that config."""
+    import shutil
+
+    shutil.copytree(src, dest)
+    if drop_config:
+        card = dest / "README.md"
+        card.write_text(card.read_text(encoding="utf-8").replace(f"config_name: {drop_config}\n",
+                                                                 f"config_name: {drop_config}-gone\n"), encoding="utf-8")
+    return dest
+
+
+def test_several_datasets_train_on_all_their_rows_in_order(published, with_distill, tmp_path):
+    one = load_training(published, TrainOptions())["mnrl"][1]
+    other = _copy(published, tmp_path / "other")
+    config, rows = load_training([published, other], TrainOptions())["mnrl"]
+    assert config == "pairs" and len(rows) == 2 * len(one) == 8
+    assert rows.to_list() == one.to_list() + one.to_list()
+    # --max-train-rows caps each dataset, not their union
+    assert len(load_training([published, other], TrainOptions(max_rows=3))["mnrl"][1]) == 6
+    both = load_training([with_distill, _copy(with_distill, tmp_path / "d2")], TrainOptions(loss="mnrl+marginmse"))
+    assert {k: (v[0], len(v[1])) for k, v in both.items()} == {"mnrl": ("pairs", 8), "marginmse": ("distill", 12)}
+    with pytest.raises(InputError, match=f"{published}.* no `distill` config"):  # names the dir that lacks it
+        load_training([with_distill, published], TrainOptions(loss="mnrl+marginmse"))
+
+
+def test_several_datasets_refuse_one_given_twice_or_rows_that_differ(published, tmp_path, capsys):
+    with pytest.raises(ConfigError, match="given twice"):
+        load_training([published, published / "."], TrainOptions())
+    pairs_only = _copy(published, tmp_path / "pairs-only", drop_config="triplets")
+    with pytest.raises(ConfigError, match="`triplets` rows but .* `pairs` rows: pass --config pairs"):
+        load_training([published, pairs_only], TrainOptions(config="auto"))
+    assert len(load_training([published, pairs_only], TrainOptions(config="pairs"))["mnrl"][1]) == 8
+    capsys.readouterr()  # the loads' progress bars
+    code = main(["eval", str(published), str(pairs_only), "--beir", str(tmp_path), "--out", str(tmp_path / "e"),
+                 "--config", "auto"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--config pairs" in err, err
+    assert not (tmp_path / "e").exists()  # refused before any model or output
+
+
 def test_missing_distill_config_is_a_one_line_input_error(published, tmp_path, capsys):
     with pytest.raises(InputError, match="no `distill` config .*teacher.enabled: true"):
         load_training(published, TrainOptions(loss="marginmse"))
