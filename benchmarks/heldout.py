@@ -53,7 +53,7 @@ def _json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _synthetic_queries(dataset: Path, opts: dict[str, Any]) -> set[str]:
+def _synthetic_queries(dataset: list[Path], opts: dict[str, Any]) -> set[str]:
     """Every query text of the training rows the synthetic student was fine-tuned on (read as
     the eval read them: eval/train.py's `load_training` with the eval's options)."""
     from dataclasses import fields
@@ -65,7 +65,7 @@ def _synthetic_queries(dataset: Path, opts: dict[str, Any]) -> set[str]:
     try:
         sets = load_training(dataset, TrainOptions(**{k: v for k, v in opts.items() if k in names}))
     except InputError as e:
-        raise SystemExit(f"{dataset.name}: cannot read the training data ({e})") from None
+        raise SystemExit(f"{', '.join(d.name for d in dataset)}: cannot read the training data ({e})") from None
     return set(_training_queries(sets))
 
 
@@ -119,7 +119,8 @@ def setup(eval_dir: Path, fewshot: str | None) -> dict[str, Any]:
         shown = read_shown(shots) if shots else set()
     except InputError as e:
         raise SystemExit(str(e)) from None
-    seen = shown | _synthetic_queries(Path(info["dataset"]), opts)
+    dirs = info["dataset"] if isinstance(info["dataset"], list) else [info["dataset"]]  # a list: several datasets
+    seen = shown | _synthetic_queries([Path(d) for d in dirs], opts)
     part = partition(qids, data.queries, hsplit["fraction"], hsplit["seed"], seen)
     return {"info": info, "opts": opts, "data": data, "split": split, "qids": qids, "part": part,
             "kw": retrieval_kw(opts)}

@@ -61,6 +61,8 @@ def measure(moves_run: dict[str, Any], eval_dir: Path) -> dict[str, Any]:
 
     info = heldout._json(eval_dir / "eval.json")  # only the base model and the dataset are used
     opts = info["options"]
+    if isinstance(info["dataset"], list):
+        raise SystemExit(f"{eval_dir}: trained on several datasets; margins.py reads one dataset's round trip")
     pairs = load_dataset(str(info["dataset"]), "pairs", split="train")
     corpus = load_dataset(str(info["dataset"]), "corpus", split="train")  # what the round trip searched
     index = {d: i for i, d in enumerate(corpus["_id"])}
