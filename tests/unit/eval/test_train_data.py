@@ -64,8 +64,9 @@ def _copy(src: Path, dest: Path, drop_config: str | None = None) -> Path:
     shutil.copytree(src, dest)
     if drop_config:
         card = dest / "README.md"
-        card.write_text(card.read_text(encoding="utf-8").replace(f"config_name: {drop_config}\n",
-                                                                 f"config_name: {drop_config}-gone\n"), encoding="utf-8")
+        text = card.read_text(encoding="utf-8")
+        card.write_text(text.replace(f"config_name: {drop_config}\n", f"config_name: {drop_config}-gone\n"),
+                        encoding="utf-8")
     return dest
 
 
