@@ -34,7 +34,7 @@ from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401 
 from synthir.eval.human import check_disjoint, human_pairs, shown_pairs, split_queries
 from synthir.eval.merge import training_record
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
-from synthir.eval.train import TrainOptions, finetune, load_training, resolve_device
+from synthir.eval.train import TrainOptions, as_dirs, finetune, load_training, resolve_device
 from synthir.eval.unseen import norm, read_shown, unseen_summary, unseen_train
 from synthir.eval.versus import PER_QUERY, per_query_record
 from synthir.io.beir import read_beir
@@ -244,7 +244,7 @@ def _arms(sets: dict[str, tuple[str, Any]], human_rows: list[dict[str, str]], op
     return arms
 
 
-def run_eval(dataset_dir: Path | list[Path], beir_dir: Path, out_dir: Path, model: str = "minilm",
+def run_eval(dataset_dir: Path | str | list[Path], beir_dir: Path, out_dir: Path, model: str = "minilm",
              opts: TrainOptions | None = None, qrels_split: str | None = None, k: int = 100,
              query_prefix: str = "", passage_prefix: str = "",
              eval_opts: EvalOptions | None = None) -> dict[str, Any]:
@@ -265,7 +265,7 @@ def run_eval(dataset_dir: Path | list[Path], beir_dir: Path, out_dir: Path, mode
     except ImportError:
         raise ConfigError("synthir eval needs the [eval] extra: pip install 'synthir[eval]'") from None
     t0 = time.time()
-    dirs = [Path(d) for d in dataset_dir] if isinstance(dataset_dir, (list, tuple)) else [Path(dataset_dir)]
+    dirs = as_dirs(dataset_dir)
     beir_dir, out_dir = Path(beir_dir), Path(out_dir)
     sets = load_training(dirs, opts)  # fail before any encoding
     data = read_beir(beir_dir)

@@ -293,6 +293,11 @@ def _load_one(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str, Any
     return sets
 
 
+def as_dirs(dataset_dirs: Path | str | Sequence[Path | str]) -> list[Path]:
+    """One dataset dir or several, as a list of Paths (load_training's and run_eval's input)."""
+    return [Path(dataset_dirs)] if isinstance(dataset_dirs, (str, Path)) else [Path(d) for d in dataset_dirs]
+
+
 def load_training(dataset_dirs: Path | str | Sequence[Path | str], opts: TrainOptions) -> dict[str, tuple[str, Any]]:
     """The datasets `opts.loss` trains on: {"mnrl" | "gist": (config, rows), "marginmse":
     ("distill", rows)}, only the losses used. Several dirs (e.g. one synthir dataset per language,
@@ -301,7 +306,7 @@ def load_training(dataset_dirs: Path | str | Sequence[Path | str], opts: TrainOp
     InputError for a dir that cannot be read, ConfigError for a dir given twice or dirs whose
     pair rows differ (`--config auto` found triplets in one and pairs only in another)."""
     opts.check()
-    dirs = [Path(dataset_dirs)] if isinstance(dataset_dirs, (str, Path)) else [Path(d) for d in dataset_dirs]
+    dirs = as_dirs(dataset_dirs)
     if not dirs:
         raise ConfigError("no dataset to train on")
     seen: set[Path] = set()
