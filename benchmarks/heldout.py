@@ -59,7 +59,8 @@ def _synthetic_queries(dataset: list[Path], opts: dict[str, Any]) -> set[str]:
     from dataclasses import fields
 
     from synthir.eval.harness import _training_queries
-    from synthir.eval.train import TrainOptions, load_training
+    from synthir.eval.train import TrainOptions
+    from synthir.eval.train_data import load_training
 
     names = {f.name for f in fields(TrainOptions)}
     try:

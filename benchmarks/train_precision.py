@@ -32,7 +32,8 @@ def one(dataset: Path, model: str, rows: int, precision: str) -> dict:
     """One setting, in this process: training seconds, steps and loss."""
     from synthir.embed.st import default_prefixes
     from synthir.eval.harness import _load_model
-    from synthir.eval.train import TrainOptions, finetune, load_training
+    from synthir.eval.train import TrainOptions, finetune
+    from synthir.eval.train_data import load_training
 
     q, p = default_prefixes(model)
     opts = TrainOptions(query_prefix=q, passage_prefix=p, max_rows=rows, epochs=1.0, config="pairs",

@@ -158,7 +158,8 @@ def test_marginmse_alone_trains_on_the_planted_distill_config(tmp_path):
     import numpy as np
 
     from synthir.eval.harness import _load_model
-    from synthir.eval.train import TrainOptions, finetune, load_training
+    from synthir.eval.train import TrainOptions, finetune
+    from synthir.eval.train_data import load_training
     from tests.planted_distill import add_distill_config, distill_rows_from_triplets
 
     cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
@@ -182,7 +183,8 @@ def test_bf16_trains_one_real_step_in_mixed_precision(tmp_path, monkeypatch):
     import torch
 
     from synthir.eval.harness import _load_model
-    from synthir.eval.train import TrainOptions, finetune, load_training, native_bf16_cpu
+    from synthir.eval.train import TrainOptions, finetune, native_bf16_cpu
+    from synthir.eval.train_data import load_training
 
     if not native_bf16_cpu() and not torch.cuda.is_available():
         pytest.skip("no native bf16 on this CPU: --precision bf16 is refused here (unit-tested)")
@@ -220,7 +222,8 @@ def test_gist_guide_is_a_frozen_copy_and_one_real_step_trains(tmp_path):
     from sentence_transformers.sentence_transformer.losses import GISTEmbedLoss
 
     from synthir.eval.harness import _load_model
-    from synthir.eval.train import TrainOptions, _loss, finetune, load_training
+    from synthir.eval.train import TrainOptions, _loss, finetune
+    from synthir.eval.train_data import load_training
 
     cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
     publish(cfg, paths)
@@ -246,7 +249,8 @@ def test_topic_batching_clusters_with_the_base_student_and_trains(tmp_path):
     import numpy as np
 
     from synthir.eval.harness import _load_model
-    from synthir.eval.train import TrainOptions, _sampler, finetune, load_training
+    from synthir.eval.train import TrainOptions, _sampler, finetune
+    from synthir.eval.train_data import load_training
 
     cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
     publish(cfg, paths)
@@ -309,7 +313,8 @@ def test_mini_batch_size_gives_gradcache_with_the_plain_loss_and_gradients(tmp_p
                                                                    MultipleNegativesRankingLoss)
 
     from synthir.eval.harness import _load_model
-    from synthir.eval.train import TrainOptions, _loss, finetune, load_training
+    from synthir.eval.train import TrainOptions, _loss, finetune
+    from synthir.eval.train_data import load_training
 
     st = _load_model("minilm")
     st.eval()  # dropout off: the two losses see the same activations

@@ -34,7 +34,8 @@ from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401 
 from synthir.eval.human import check_disjoint, human_pairs, shown_pairs, split_queries
 from synthir.eval.merge import training_record
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
-from synthir.eval.train import TrainOptions, as_dirs, finetune, load_training, resolve_device
+from synthir.eval.train import TrainOptions, finetune, resolve_device
+from synthir.eval.train_data import as_dirs, load_training
 from synthir.eval.unseen import norm, read_shown, unseen_summary, unseen_train
 from synthir.eval.versus import PER_QUERY, per_query_record
 from synthir.io.beir import read_beir
