@@ -55,7 +55,7 @@ def _json(path: Path) -> Any:
 
 def _synthetic_queries(dataset: list[Path], opts: dict[str, Any]) -> set[str]:
     """Every query text of the training rows the synthetic student was fine-tuned on (read as
-    the eval read them: eval/train.py's `load_training` with the eval's options)."""
+    the eval read them: eval/train_data.py's `load_training` with the eval's options)."""
     from dataclasses import fields
 
     from synthir.eval.harness import _training_queries
