@@ -169,3 +169,23 @@ def test_mini_batch_size_is_recipe_only_when_set(dirs, fakes, tmp_path):  # noqa
     assert merge_evals([tmp_path / "s0", tmp_path / "s1"], tmp_path / "m", resamples=100)["merge"]["seeds"] == [0, 1]
     with pytest.raises(InputError, match=r"differs in: mini_batch_size"):
         merge_evals([tmp_path / "s0", tmp_path / "mini"], tmp_path / "x")
+
+
+def test_a_piece_that_kept_its_models_is_the_same_recipe(dirs, fakes, tmp_path):  # noqa: F811
+    """--keep-models saves the students after training and changes nothing they learn: a draw run
+    with it pools with one run without it (`eval-merge --draws` refused the R FAQ's two draws,
+    docs/results.md §8bi; both merges read the recipe with `recorded_recipe`), and it is left out
+    of the recorded recipe, though records written before 2026-12-07 hold it."""
+    dataset, beir = dirs
+    _run(dataset, beir, tmp_path / "s0", [0])
+    _run(dataset, beir, tmp_path / "s1", [1])
+    assert "keep_models" not in json.loads((tmp_path / "s1" / "per_query.json").read_text())["training"]["options"]
+    per_path = tmp_path / "s0" / "per_query.json"
+    per = json.loads(per_path.read_text())
+    per["training"]["options"]["keep_models"] = True  # what a record written before 2026-12-07 holds
+    per_path.write_text(json.dumps(per))
+    assert merge_evals([tmp_path / "s0", tmp_path / "s1"], tmp_path / "m", resamples=100)["merge"]["seeds"] == [0, 1]
+    per["training"]["options"]["learning_rate"] = 1.0  # a real recipe difference is still refused
+    per_path.write_text(json.dumps(per))
+    with pytest.raises(InputError, match=r"differs in: learning_rate"):
+        merge_evals([tmp_path / "s0", tmp_path / "s1"], tmp_path / "x")
