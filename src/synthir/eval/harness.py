@@ -259,7 +259,7 @@ def run_eval(dataset_dir: Path | str | list[Path], beir_dir: Path, out_dir: Path
     model is loaded."""
     opts, eval_opts = (opts or TrainOptions()).for_student(model), eval_opts or EvalOptions()
     eval_opts.check()
-    if eval_opts.train_shown and opts.loss.split("+") == ["marginmse"]:
+    if eval_opts.train_shown and opts.loss_parts == ["marginmse"]:
         raise ConfigError("--train-shown adds (question, page) pairs: use a loss with MNRL or GIST")
     try:
         import ir_measures  # noqa: F401

@@ -89,6 +89,11 @@ class TrainOptions:
                        mnrl_scale=student["mnrl_scale"] if self.mnrl_scale is None else self.mnrl_scale,
                        precision=precision)
 
+    @property
+    def loss_parts(self) -> list[str]:
+        """The losses `loss` combines, e.g. ["mnrl", "marginmse"] for `mnrl+marginmse`."""
+        return self.loss.split("+")
+
     def check(self) -> None:
         """Raise ConfigError (one line, naming the flag) for a recipe that cannot train."""
         if self.loss not in LOSSES:

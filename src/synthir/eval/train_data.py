@@ -128,10 +128,10 @@ def _load_one(dataset_dir: Path, opts: TrainOptions) -> dict[str, tuple[str, Any
     """`load_training` for one published dataset dir."""
     sets: dict[str, tuple[str, Any]] = {}
     for name in PAIR_LOSSES:
-        if name in opts.loss.split("+"):
+        if name in opts.loss_parts:
             rows, config = training_rows(dataset_dir, opts)
             sets[name] = (config, rows)
-    if "marginmse" in opts.loss.split("+"):
+    if "marginmse" in opts.loss_parts:
         sets["marginmse"] = ("distill", distill_rows(dataset_dir, opts.split, opts.max_rows))
     return sets
 
@@ -158,13 +158,13 @@ def load_training(dataset_dirs: Path | str | Sequence[Path | str], opts: TrainOp
             raise ConfigError(f"dataset {d} is given twice: its rows would count double")
         seen.add(d.resolve())
     if len(dirs) > 1:  # every card checked before any rows are read
-        uses_pairs = any(name in opts.loss.split("+") for name in PAIR_LOSSES)
+        uses_pairs = any(name in opts.loss_parts for name in PAIR_LOSSES)
         configs = [pair_config(d, opts) if uses_pairs else None for d in dirs]
         for d, config in zip(dirs[1:], configs[1:]):
             if config != configs[0]:
                 raise ConfigError(f"{dirs[0]} gives `{configs[0]}` rows but {d} gives `{config}` rows: "
                                   "pass --config pairs to train on the pairs of both")
-        for d in dirs if "marginmse" in opts.loss.split("+") else []:
+        for d in dirs if "marginmse" in opts.loss_parts else []:
             _require_distill(d)
     loaded = [_load_one(d, opts) for d in dirs]
     if len(loaded) == 1:
