@@ -26,11 +26,16 @@ DISTILL_COLUMNS = ["query", "positive", "negative", "label"]
 SUBSAMPLE_SEED = 0  # --max-train-rows draws its rows with this seed, whatever the training seed
 
 
-def _published(dataset_dir: Path) -> set[str]:
-    readme = dataset_dir / "README.md"
+def _card(dataset_dir: Path) -> str:
+    """The dataset card's text; InputError (one line) when `dataset_dir` has none."""
+    readme = Path(dataset_dir) / "README.md"
     if not readme.is_file():
         raise InputError(f"{dataset_dir} is not a published synthir dataset (no README.md)")
-    card = readme.read_text(encoding="utf-8")
+    return readme.read_text(encoding="utf-8")
+
+
+def _published(dataset_dir: Path) -> set[str]:
+    card = _card(dataset_dir)
     return {c for c in ("triplets", "pairs", "distill") if f"config_name: {c}\n" in card}
 
 
@@ -45,9 +50,7 @@ def load_config(dataset_dir: Path, config: str, split: str) -> Any:
     from datasets import load_dataset
 
     dataset_dir = Path(dataset_dir)
-    if not (dataset_dir / "README.md").is_file():
-        raise InputError(f"{dataset_dir} is not a published synthir dataset (no README.md)")
-    card = (dataset_dir / "README.md").read_text(encoding="utf-8")
+    card = _card(dataset_dir)
     head = card.split("---", 2)
     try:
         meta = yaml.safe_load(head[1]) if card.startswith("---") and len(head) == 3 else None
