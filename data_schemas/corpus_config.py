@@ -122,7 +122,10 @@ class SampleConfig(_Strict):
         None, description="passage languages to sample from (null: every language seen)"
     )
     min_chars: int = Field(80, ge=1)
-    max_chars: int = Field(2_000, ge=1)
+    max_chars: int = Field(2_000, ge=1, description="the most characters of a passage a prompt shows")
+    too_long: Literal["head", "skip"] = Field(
+        "head", description="a passage longer than max_chars: `head` samples it and every prompt shows "
+        "its first max_chars characters (cut at a word); `skip` never samples it (too_long_for_sample)")
 
     @field_validator("languages")
     @classmethod

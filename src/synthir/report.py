@@ -122,7 +122,9 @@ def summary_text(result: dict[str, Any]) -> str:
         + "".join(f", {k}={v}" for k, v in sorted(f["dropped"].get("ingest", {}).items())),
         *_corpus_lines(f),
         f"  sampled  {f['sample']['sampled']} passages "
-        + " ".join(f"{k}={v}" for k, v in sorted(f["sample"]["sampled_by_lang"].items())),
+        + " ".join(f"{k}={v}" for k, v in sorted(f["sample"]["sampled_by_lang"].items()))
+        + (f" ({f['sample']['cut_for_prompt']} longer than sample.max_chars: prompts show their head)"
+           if f["sample"].get("cut_for_prompt") else ""),
         "  lang   prompts  generated  parsed  filtered  kept",
     ]
     for lang, c in sorted(f["by_language"].items()):

@@ -1,6 +1,9 @@
 """Seeded passage sampling, stratified by passage language, with length and dedup guards.
 
 One streaming pass (reservoir sampling, Algorithm R per language), memory O(n x languages).
+A passage longer than `sample.max_chars` is sampled like any other with `sample.too_long: head`
+(prompts show its head: `prompt_passage`; Promptagator and InPars likewise truncate long
+documents to the generator's input) and skipped with `skip`.
 One passage per duplicate cluster (synthir.dedup) is eligible: the first that passes the
 other guards; the others are skipped as duplicate_text (same text) or near_duplicate.
 """
@@ -30,6 +33,7 @@ class SampleResult:
     available: Counter = field(default_factory=Counter)  # eligible passages per language
     languages: Counter = field(default_factory=Counter)  # every passage seen, per language
     lengths: tuple[int, int] | None = None  # (shortest, longest) text of the wanted languages
+    cut: int = 0  # sampled passages longer than max_chars (too_long: head): prompts show their head
 
 
 def _text_key(text: str) -> bytes:
@@ -85,7 +89,7 @@ def sample_passages(passages: Iterable[Passage], cfg: SampleConfig, rng: random.
         if len(p.text) < cfg.min_chars:
             skipped["too_short_for_sample"] += 1
             continue
-        if len(p.text) > cfg.max_chars:
+        if len(p.text) > cfg.max_chars and cfg.too_long == "skip":
             skipped["too_long_for_sample"] += 1
             continue
         key = _text_key(p.text)
@@ -116,7 +120,23 @@ def sample_passages(passages: Iterable[Passage], cfg: SampleConfig, rng: random.
         chosen.extend(rng.sample(pool, quotas[stratum]) if quotas[stratum] < len(pool) else pool)
     chosen.sort(key=lambda p: (p.lang, p.id))
     return SampleResult(passages=chosen, seen=seen, skipped=skipped, available=available, languages=languages,
-                        lengths=(shortest, longest) if shortest is not None else None)
+                        lengths=(shortest, longest) if shortest is not None else None,
+                        cut=sum(len(p.text) > cfg.max_chars for p in chosen))
+
+
+def prompt_passage(passage: Passage, max_chars: int | None) -> Passage:
+    """The passage as a prompt shows it: itself when it has at most `max_chars` characters (or
+    `max_chars` is None),
+    else a copy whose text is its first `max_chars` characters, cut back to the last whitespace
+    (when that keeps at least half) and ended with " …". Records keep the whole passage: only
+    the prompt text is shortened."""
+    if max_chars is None or len(passage.text) <= max_chars:
+        return passage
+    head = passage.text[:max_chars]
+    space = max((m.start() for m in _WS.finditer(head)), default=-1)
+    if space >= max_chars // 2:
+        head = head[:space]
+    return passage.model_copy(update={"text": head.rstrip() + " …"})
 
 
 def empty_sample_message(cfg: SampleConfig, result: SampleResult, detected: bool) -> str:

@@ -35,9 +35,32 @@ def test_guards_length_and_duplicate_text():
           Passage(id="b", text="A long enough passage " * 5, lang="en"),
           Passage(id="c", text="a LONG enough passage " * 5, lang="en"),
           Passage(id="d", text="y" * 5000, lang="en")]
-    res = sample_passages(iter(ps), SampleConfig(n=5, min_chars=50, max_chars=2000), random.Random(0))
+    res = sample_passages(iter(ps), SampleConfig(n=5, min_chars=50, max_chars=2000, too_long="skip"),
+                          random.Random(0))
     assert [p.id for p in res.passages] == ["b"]
     assert res.skipped == {"too_short_for_sample": 1, "duplicate_text": 1, "too_long_for_sample": 1}
+    assert res.cut == 0
+
+
+def test_a_long_passage_is_sampled_and_its_prompts_show_its_head():
+    """The default (too_long: head): a passage over max_chars is sampled like any other and
+    counted in `cut`; prompt_passage shows its head, cut at a word, and leaves the rest alone."""
+    from synthir.sampling import prompt_passage
+
+    long_text = "First sentence of the answer. " + "more words here " * 400 + "THE TAIL"
+    ps = [Passage(id="a", text="A passage of ordinary length " * 4, lang="en"),
+          Passage(id="b", text=long_text, lang="en")]
+    res = sample_passages(iter(ps), SampleConfig(n=5, min_chars=50, max_chars=2000), random.Random(0))
+    assert [p.id for p in res.passages] == ["a", "b"] and not res.skipped and res.cut == 1
+    shown = prompt_passage(res.passages[1], 2000)
+    assert shown.text.startswith("First sentence of the answer.") and shown.text.endswith(" …")
+    assert len(shown.text) <= 2002 and "THE TAIL" not in shown.text
+    assert shown.text[:-2].split()[-1] in {"more", "words", "here"}  # cut at a word, not inside one
+    assert res.passages[1].text == long_text and shown.id == "b"  # the record keeps the whole passage
+    assert prompt_passage(res.passages[0], 2000) is res.passages[0]
+    assert prompt_passage(res.passages[1], None) is res.passages[1]
+    one_word = Passage(id="c", text="y" * 5000, lang="en")
+    assert prompt_passage(one_word, 2000).text == "y" * 2000 + " …"  # no space to cut at
 
 
 def test_no_global_random_state_touched():

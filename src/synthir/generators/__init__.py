@@ -16,14 +16,15 @@ def query_generators(cfg: RunConfig, library: PromptLibrary | None = None,
     example rows}} replaces an entry's few-shot pool (the bootstrap stage's examples)."""
     lib = library or PromptLibrary(cfg.generation.prompts_dir)
     return [QueryGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
-                           pool=(pools or {}).get(i))
+                           pool=(pools or {}).get(i), passage_chars=cfg.sample.max_chars)
             for i, m in enumerate(cfg.generation.queries)]
 
 
 def document_generators(cfg: RunConfig, library: PromptLibrary | None = None) -> list[DocumentGenerator]:
     """One DocumentGenerator per `generation.documents[]` entry."""
     lib = library or PromptLibrary(cfg.generation.prompts_dir)
-    return [DocumentGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib)
+    return [DocumentGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
+                              passage_chars=cfg.sample.max_chars)
             for m in cfg.generation.documents]
 
 

@@ -29,6 +29,7 @@ from synthir.ids import content_id
 from synthir.langid import LanguageID
 from synthir.llm.base import Generation, SamplingParams
 from synthir.prompting import PromptLibrary
+from synthir.sampling import prompt_passage
 
 PROVIDED = frozenset({"examples", "query", "passage", "language", "language_name", "level"})
 TEMPLATES = {"graded": "documents/graded.j2", "hyde": "documents/hyde.j2",
@@ -51,8 +52,10 @@ class DocumentGenerator(TemplateGenerator):
     {"3".."0"} and hard_negative."""
 
     def __init__(self, method: DocumentMethodConfig, gen: GenerationConfig, llm: LLMConfig,
-                 languages: list[str], seed: int, library: PromptLibrary | None = None) -> None:
+                 languages: list[str], seed: int, library: PromptLibrary | None = None,
+                 passage_chars: int | None = None) -> None:
         self.m = method
+        self.passage_chars = passage_chars  # prompts show a longer passage's head (sample.max_chars)
         self.cfg = gen
         self.llm_cfg = llm
         self.seed = seed
@@ -94,7 +97,8 @@ class DocumentGenerator(TemplateGenerator):
             passage = passages[q.passage_id]
             for level in levels:
                 text = self.template.render(
-                    examples=self.examples[q.query_lang], query=q.query, passage=passage,
+                    examples=self.examples[q.query_lang], query=q.query,
+                    passage=prompt_passage(passage, self.passage_chars),
                     language=q.query_lang, language_name=language_name(q.query_lang), level=level)
                 pid = content_id(self.name, q.id, level, self.template.sha256,
                                  self.examples_sha[q.query_lang])

@@ -43,6 +43,7 @@ from synthir.ids import content_id
 from synthir.langid import LanguageID
 from synthir.llm.base import LOGIT_BIAS_BACKENDS, Generation, SamplingParams, schema_json
 from synthir.prompting import PromptLibrary, read_examples
+from synthir.sampling import prompt_passage
 
 PROVIDED = frozenset({"task", "examples", "passage", "language", "language_name",
                       "passage_language_name", "query_type", "length", "difficulty", "persona"})
@@ -91,8 +92,10 @@ class QueryGenerator(TemplateGenerator):
 
     def __init__(self, method: QueryMethodConfig, gen: GenerationConfig, llm: LLMConfig,
                  languages: list[str], seed: int, library: PromptLibrary | None = None,
-                 langid: LanguageID | None = None, pool: dict[str, list[dict]] | None = None) -> None:
+                 langid: LanguageID | None = None, pool: dict[str, list[dict]] | None = None,
+                 passage_chars: int | None = None) -> None:
         self.m = method
+        self.passage_chars = passage_chars  # prompts show a longer passage's head (sample.max_chars)
         self.cfg = gen
         self.llm_cfg = llm
         self.seed = seed
@@ -256,14 +259,16 @@ class QueryGenerator(TemplateGenerator):
         return chosen
 
     def build_prompts(self, passages: list[Passage], languages: list[str]) -> list[PromptItem]:
-        """One prompt per (passage, target language), in passage order then language order."""
+        """One prompt per (passage, target language), in passage order then language order.
+        The prompt shows a passage longer than `passage_chars` cut to its head; the item (and so
+        every record and check) keeps the whole passage."""
         items = []
         for p in passages:
             for lang in languages:
                 attrs = draw_attributes(self.options, self.seed, self.name, p.id, lang)
                 examples = self._examples_for(lang, attrs, p)
                 text = self.template.render(
-                    task=self.task, examples=examples, passage=p,
+                    task=self.task, examples=examples, passage=prompt_passage(p, self.passage_chars),
                     language=lang, language_name=language_name(lang),
                     passage_language_name=_lang_name(p.lang),
                     query_type=attrs.get("query_type"), length=attrs.get("length"),

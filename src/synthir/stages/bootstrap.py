@@ -102,7 +102,7 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
             passages = pilot_passages(cfg, ctx.run, method.bootstrap_passages)
             by_id = {p.id: p for p in passages}
             gen = QueryGenerator(method.model_copy(update={"examples": "pool"}), cfg.generation, cfg.llm,
-                                 cfg.languages, cfg.sample.seed, lib)
+                                 cfg.languages, cfg.sample.seed, lib, passage_chars=cfg.sample.max_chars)
             items = gen.build_prompts(passages, cfg.languages)
             with bar(len(items), f"bootstrap {i}", "prompt", ctx.progress) as b:
                 records, _, st = run_plan(llm, [(gen, items)], langid, QueryRecord, max(1, cfg.llm.batch_size), b)

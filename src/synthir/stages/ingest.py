@@ -136,7 +136,7 @@ def _ingest(ctx: Context, sample: bool) -> dict[str, Any]:
         "languages": languages.stats(), "clusters": clusters.stats(),
         "sample": {"seen": drawn.seen, "skipped": dict(drawn.skipped),
                    "eligible": dict(drawn.available), "sampled": len(drawn.passages),
-                   "sampled_by_lang": by_lang}}
+                   "sampled_by_lang": by_lang, "cut_for_prompt": drawn.cut}}
     if reader.chunker is not None:
         c = reader.chunker
         stats["documents"] = {"documents": reader.counts["read"], "split": reader.counts.get("split", 0),

@@ -154,7 +154,7 @@ def probe_method(ctx: Context, llm: Any, langid: Any, lib: PromptLibrary, i: int
     floor = max(MIN_POOL, KEEP_FACTOR * method.num_examples)  # prompts still vary (module doc)
     for rnd in range(PROBE_ROUNDS):
         gen = QueryGenerator(as_pool, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
-                             pool=by_method(rows).get(i))
+                             pool=by_method(rows).get(i), passage_chars=cfg.sample.max_chars)
         items = gen.build_prompts(passages, cfg.languages)
         with bar(len(items), f"probe {i} round {rnd + 1}", "prompt", ctx.progress) as b:
             _, rejected, st = run_plan(llm, [(gen, items)], langid, QueryRecord, max(1, cfg.llm.batch_size), b)
@@ -193,7 +193,8 @@ def probe(ctx: Context) -> dict[str, Any]:
         if method.examples != "bootstrap" and not method.example_probe:
             continue
         gen = QueryGenerator(method.model_copy(update={"examples": "pool"}), cfg.generation, cfg.llm,
-                             cfg.languages, cfg.sample.seed, lib, pool=boot.get(i))
+                             cfg.languages, cfg.sample.seed, lib, pool=boot.get(i),
+                             passage_chars=cfg.sample.max_chars)
         rows = initial_pool(gen, i, bool(method.example_probe))
         if method.example_probe:
             llm = llm or ctx.llm or make_llm(cfg)

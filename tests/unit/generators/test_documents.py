@@ -192,3 +192,12 @@ def test_negative_may_not_copy_the_positive_either():
     g = make(method="negative", variant="positive")
     res = parse(g, " " + PASSAGE.text)
     assert isinstance(res, Rejected) and res.reason == "copies_positive"
+
+
+def test_a_long_positive_is_shown_cut_to_its_head():
+    long = PASSAGE.model_copy(update={"text": PASSAGE.text + " filler" * 400 + " TAIL-ONLY"})
+    g = DocumentGenerator(DocumentMethodConfig(method="negative", variant="positive"), GenerationConfig(),
+                          LLMConfig(), ["en", "fr"], seed=7, passage_chars=300)
+    [item] = g.build_prompts([QUERY], {PASSAGE.id: long})
+    assert PASSAGE.text.split()[0] in item.text and "TAIL-ONLY" not in item.text
+    assert item.passage is long

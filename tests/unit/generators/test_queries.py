@@ -81,3 +81,22 @@ def test_copy_of_a_few_shot_example_passage_is_rejected(gen):
     res = parse(gen, " " + ex)
     assert isinstance(res, Rejected) and res.reason == "copied_example"
     assert res.detail.startswith("copies few-shot example passage")
+
+
+def test_a_long_passage_is_shown_cut_to_its_head_and_kept_whole():
+    """sample.max_chars reaches the generator (query_generators) as passage_chars: the prompt
+    shows the head of a longer passage; the item, its checks and its record keep the whole one."""
+    from data_schemas.config import RunConfig
+    from synthir.generators import query_generators
+
+    long = Passage(id="en:long", lang="en", text="Head words of the answer. " + "middle part " * 300 + "TAIL-ONLY")
+    [g] = query_generators(RunConfig.model_validate({"corpus": {"path": "x.jsonl"}, "languages": ["en"],
+                                                     "sample": {"max_chars": 500}}))
+    assert g.passage_chars == 500
+    [item] = g.build_prompts([long], ["en"])
+    assert "Head words of the answer." in item.text and "TAIL-ONLY" not in item.text
+    assert item.passage is long
+    [short] = g.build_prompts([PASSAGE], ["en"])
+    assert " ".join(PASSAGE.text.split()) in short.text
+    rec = g.parse(item, Generation(text=" where is the tail only part", finish_reason="stop"), "s", "m")
+    assert isinstance(rec, QueryRecord) and rec.passage_id == "en:long"

@@ -43,6 +43,7 @@ def test_languages_detected_clusters_found_and_reingest_on_edit(tmp_path):
     assert stats["clusters"]["clusters"] == 2 and stats["clusters"]["duplicates"] == 2
     assert stats["sample"]["sampled"] == 6 and stats["sample"]["skipped"] == {"duplicate_text": 1, "near_duplicate": 1}
     assert len(run.shard_dirs()) == 3 and not stats["reingested"]
+    assert stats["sample"]["cut_for_prompt"] == 0
     passages = [p for s in run.shard_dirs() for p in read_records(s.passages, Passage)]
     assert {p.lang for p in passages} == {"fr"} and all(p.lang_confidence > 0.5 for p in passages)
     assert run_stage(INGEST, cfg, run) == stats  # unchanged corpus: not redone
@@ -71,3 +72,16 @@ def test_given_languages_are_normalised_not_detected(tmp_path):
     cfg = config(corpus, tmp_path / "out", "sample.languages=[fr]")
     stats = run_stage(INGEST, cfg, prepare_run(cfg, {}))
     assert stats["languages"] == {"given": {"fr": 6}, "detected": {}, "mean_confidence": {}}
+
+
+@pytest.mark.parametrize("too_long,sampled,cut,skipped", [("head", 6, 1, {}), ("skip", 5, 0, {"too_long_for_sample": 1})])
+def test_a_passage_over_sample_max_chars(tmp_path, too_long, sampled, cut, skipped):
+    """The Eiffel passage (the one over 150 chars): sampled and counted in cut_for_prompt
+    (prompts show its head), or skipped and counted as too_long_for_sample."""
+    corpus = tmp_path / "fr.jsonl"
+    write_corpus(corpus, FR)
+    cfg = config(corpus, tmp_path / "out", "sample.languages=[fr]", "languages=[fr]", "sample.max_chars=150",
+                 f"sample.too_long={too_long}")
+    stats = run_stage(INGEST, cfg, prepare_run(cfg, {}))
+    assert stats["sample"]["sampled"] == sampled and stats["sample"]["cut_for_prompt"] == cut
+    assert stats["sample"]["skipped"] == skipped
