@@ -70,3 +70,19 @@ def test_nothing_published_names_a_local_path(tmp_path):
     assert {r["provenance"]["model"] for s in pairs for r in pairs[s]} == {"model.gguf"}
     card = (root / "README.md").read_text()
     assert "path: unused.jsonl" in card and f"dir: {root.name}" in card
+
+
+def test_the_card_says_which_passages_the_llm_saw_cut(tmp_path):
+    """sample.too_long: head: the card names how many sampled passages the prompts showed cut."""
+    from synthir.io.files import write_json_atomic
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "out")
+    publish(cfg, paths)
+    assert "the LLM saw their first" not in (paths.root / "README.md").read_text()
+    marker = json.loads(paths.marker("ingest").read_text())
+    marker["sample"]["cut_for_prompt"] = 2
+    write_json_atomic(paths.marker("ingest"), marker)
+    publish(cfg, paths)
+    card = (paths.root / "README.md").read_text()
+    assert (f"2 of them are longer than {cfg.sample.max_chars} characters: the LLM saw their first "
+            f"{cfg.sample.max_chars} (`sample.too_long: head`)") in card
