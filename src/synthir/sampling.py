@@ -126,10 +126,9 @@ def sample_passages(passages: Iterable[Passage], cfg: SampleConfig, rng: random.
 
 def prompt_passage(passage: Passage, max_chars: int | None) -> Passage:
     """The passage as a prompt shows it: itself when it has at most `max_chars` characters (or
-    `max_chars` is None),
-    else a copy whose text is its first `max_chars` characters, cut back to the last whitespace
-    (when that keeps at least half) and ended with " …". Records keep the whole passage: only
-    the prompt text is shortened."""
+    `max_chars` is None), else a copy whose text is its first `max_chars` characters, cut back
+    to the last whitespace (when that keeps at least half) and ended with " …". Records keep
+    the whole passage: only the prompt text is shortened."""
     if max_chars is None or len(passage.text) <= max_chars:
         return passage
     head = passage.text[:max_chars]
