@@ -58,6 +58,8 @@ def human_train_examples(beir_dir: Path, n: int, dest: Path, fraction: float = 0
     with dest.open("w", encoding="utf-8") as f:
         for qid in picked:
             page = first[qid]["positive"]
+            # Not sampling.prompt_passage's cut (any whitespace, hard cut under half): this one
+            # is in the few-shot files of every recorded draw, and changing it would change them.
             cut = page if len(page) <= max_chars else page[:max_chars].rsplit(" ", 1)[0] + " …"
             row = {"passage": cut, "query": first[qid]["anchor"], "lang": langs[qid]}
             f.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -3,11 +3,20 @@
 
 from __future__ import annotations
 
-from data_schemas.config import RunConfig
+from data_schemas.config import QueryMethodConfig, RunConfig
 from synthir.generators.documents import DocumentGenerator
 from synthir.generators.queries import QueryGenerator
 from synthir.langid import LanguageID
 from synthir.prompting import PromptLibrary
+
+
+def query_generator(cfg: RunConfig, method: QueryMethodConfig, library: PromptLibrary,
+                    pool: dict[str, list[dict]] | None = None) -> QueryGenerator:
+    """The QueryGenerator for one query method under `cfg`: its generation and llm settings,
+    languages, sample seed and prompt cut (`sample.max_chars`). `pool` {lang: example rows}
+    replaces the method's few-shot pool (bootstrap and probe stages)."""
+    return QueryGenerator(method, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, library,
+                          pool=pool, passage_chars=cfg.sample.max_chars)
 
 
 def query_generators(cfg: RunConfig, library: PromptLibrary | None = None,
@@ -15,8 +24,7 @@ def query_generators(cfg: RunConfig, library: PromptLibrary | None = None,
     """One QueryGenerator per `generation.queries[]` entry; `pools` {entry index: {lang:
     example rows}} replaces an entry's few-shot pool (the bootstrap stage's examples)."""
     lib = library or PromptLibrary(cfg.generation.prompts_dir)
-    return [QueryGenerator(m, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
-                           pool=(pools or {}).get(i), passage_chars=cfg.sample.max_chars)
+    return [query_generator(cfg, m, lib, (pools or {}).get(i))
             for i, m in enumerate(cfg.generation.queries)]
 
 

@@ -25,8 +25,7 @@ from data_schemas.records import BootstrapExample, Passage, QueryRecord
 from synthir.embed.registry import get_embedder
 from synthir.filters.queries import filter_queries
 from synthir.filters.roundtrip import roundtrip_filter
-from synthir.generators import language_checker
-from synthir.generators.queries import QueryGenerator
+from synthir.generators import language_checker, query_generator
 from synthir.ids import content_id
 from synthir.prompting import PromptLibrary
 from synthir.rounds import first_round_passages
@@ -101,8 +100,7 @@ def bootstrap(ctx: Context) -> dict[str, Any]:
         for i, method in todo:
             passages = pilot_passages(cfg, ctx.run, method.bootstrap_passages)
             by_id = {p.id: p for p in passages}
-            gen = QueryGenerator(method.model_copy(update={"examples": "pool"}), cfg.generation, cfg.llm,
-                                 cfg.languages, cfg.sample.seed, lib, passage_chars=cfg.sample.max_chars)
+            gen = query_generator(cfg, method.model_copy(update={"examples": "pool"}), lib)
             items = gen.build_prompts(passages, cfg.languages)
             with bar(len(items), f"bootstrap {i}", "prompt", ctx.progress) as b:
                 records, _, st = run_plan(llm, [(gen, items)], langid, QueryRecord, max(1, cfg.llm.batch_size), b)

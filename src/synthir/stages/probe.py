@@ -40,7 +40,7 @@ from typing import Any
 
 from data_schemas.config import QueryMethodConfig, RunConfig
 from data_schemas.records import BootstrapExample, Passage, PoolExample, QueryRecord, Rejected
-from synthir.generators import language_checker
+from synthir.generators import language_checker, query_generator
 from synthir.generators.queries import QueryGenerator, example_id
 from synthir.prompting import PromptLibrary
 from synthir.rounds import first_round_passages
@@ -153,8 +153,7 @@ def probe_method(ctx: Context, llm: Any, langid: Any, lib: PromptLibrary, i: int
     complete = True
     floor = max(MIN_POOL, KEEP_FACTOR * method.num_examples)  # prompts still vary (module doc)
     for rnd in range(PROBE_ROUNDS):
-        gen = QueryGenerator(as_pool, cfg.generation, cfg.llm, cfg.languages, cfg.sample.seed, lib,
-                             pool=by_method(rows).get(i), passage_chars=cfg.sample.max_chars)
+        gen = query_generator(cfg, as_pool, lib, by_method(rows).get(i))
         items = gen.build_prompts(passages, cfg.languages)
         with bar(len(items), f"probe {i} round {rnd + 1}", "prompt", ctx.progress) as b:
             _, rejected, st = run_plan(llm, [(gen, items)], langid, QueryRecord, max(1, cfg.llm.batch_size), b)
@@ -192,9 +191,7 @@ def probe(ctx: Context) -> dict[str, Any]:
     for i, method in enumerate(cfg.generation.queries):
         if method.examples != "bootstrap" and not method.example_probe:
             continue
-        gen = QueryGenerator(method.model_copy(update={"examples": "pool"}), cfg.generation, cfg.llm,
-                             cfg.languages, cfg.sample.seed, lib, pool=boot.get(i),
-                             passage_chars=cfg.sample.max_chars)
+        gen = query_generator(cfg, method.model_copy(update={"examples": "pool"}), lib, boot.get(i))
         rows = initial_pool(gen, i, bool(method.example_probe))
         if method.example_probe:
             llm = llm or ctx.llm or make_llm(cfg)
