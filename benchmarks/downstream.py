@@ -104,6 +104,21 @@ def cpu_ticks(stat: str | None = None) -> tuple[int, int] | None:
     return (ticks[7] if len(ticks) > 7 else 0), sum(ticks)
 
 
+def cpu_model(cpuinfo: str | None = None) -> str:
+    """The CPU's model name from /proc/cpuinfo (or `cpuinfo`, its text), else
+    `platform.processor()`. Recorded in `machine`, since timings differ by CPU: the AMD EPYC of
+    docs/results.md §8bk (AVX512-BF16, no AMX) took about twice §8bc's time per e5-small step."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+        except OSError:
+            cpuinfo = ""
+    for line in cpuinfo.splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
 def steal_share(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
     """The share of CPU ticks stolen between two `cpu_ticks` readings (None when unknown)."""
     if before is None or after is None or after[1] <= before[1]:
@@ -352,7 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in a.seeds.split(",")]
     name = "downstream" + (f"-{a.tag}" if a.tag else "")
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
-    results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, no GPU", "seeds": seeds,
+    results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu_model()}), no GPU",
+                               "seeds": seeds,
                                "recipe": str(a.recipe.relative_to(ROOT) if a.recipe.is_relative_to(ROOT) else a.recipe.name),
                                "recipe_overrides": a.recipe_sets, "train_shown": a.train_shown, "students": STUDENT_RECIPES,
                                "devsets": []}

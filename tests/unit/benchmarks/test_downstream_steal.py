@@ -35,3 +35,9 @@ def test_markdown_shows_the_steal_share_when_recorded_and_reads_older_results():
     assert "in 1.0 s (CPU steal 21%); distill rows 0." in downstream.markdown(res)
     res["devsets"][0]["generation"] = gen
     assert "in 1.0 s; distill rows 0." in downstream.markdown(res)
+
+
+def test_cpu_model_names_the_cpu_from_cpuinfo_and_falls_back_without_one():
+    info = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9B14\nflags\t\t: fpu\n"
+    assert downstream.cpu_model(info) == "AMD EPYC 9B14"
+    assert downstream.cpu_model("processor\t: 0\n")  # no model line: platform's name, never empty
