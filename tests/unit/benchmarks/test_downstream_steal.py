@@ -1,5 +1,6 @@
 """benchmarks/downstream.py's CPU steal share: parsed from /proc/stat's first line, the share of
-ticks stolen between two readings, shown beside the generation time when recorded."""
+ticks stolen between two readings, shown beside the generation time when recorded; and the
+CPU's model name that `machine` records."""
 
 from __future__ import annotations
 
