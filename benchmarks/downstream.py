@@ -20,7 +20,9 @@ config and few-shot count) beside its data; `--reuse-data` evaluates that data a
 the fingerprint matches (one-line stop otherwise; data older than the record: unchecked, and
 the results JSON says "recipe_checked": false). Each generation and eval record has its
 `seconds` and `cpu_steal`: the share of CPU ticks the VM's host took for other guests meanwhile
-(/proc/stat; null off Linux), so timings from different machines can be told apart.
+(/proc/stat; null off Linux), so timings from different machines can be told apart; each eval
+has `training` (per arm, every fine-tune's steps and seconds, and seconds per step), and
+`machine` names the CPU.
 """
 
 from __future__ import annotations
@@ -267,7 +269,32 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
             "deltas_seeds": {k: v["all"] for k, v in comp.get("deltas_seeds", {}).items() if "all" in v},
             "test_queries": res["info"]["queries"]["all"], "unseen": comp["unseen"],
             "train_rows_shown_examples": res["info"]["train_rows_shown_examples"],
+            "training": training_times(res["info"].get("training", {})),
             "seconds": round(time.time() - t0, 1), "cpu_steal": steal_share(ticks, cpu_ticks())}
+
+
+def training_times(training: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per arm, the fine-tunes' steps and seconds from eval.json's `training` ({arm: {"runs":
+    [{"seed", "steps", "seconds", ...}]}}), and the seconds per step over all its runs: what
+    tells a slower CPU from more rows (docs/results.md §8bk could only estimate §8bc's)."""
+    out: dict[str, dict[str, Any]] = {}
+    for arm, t in training.items():
+        runs = [{"seed": r["seed"], "steps": r["steps"], "seconds": r["seconds"]} for r in t.get("runs", [])]
+        steps = sum(r["steps"] for r in runs)
+        out[arm] = {"runs": runs, "seconds_per_step":
+                    round(sum(r["seconds"] for r in runs) / steps, 2) if steps else None}
+    return out
+
+
+def _training_line(e: dict[str, Any]) -> str:
+    """'student / loss, fine-tunes: synthetic 3 × 63 steps, 10.2 s per step; human …' (empty for
+    results recorded before `training` was)."""
+    t = e.get("training")
+    if not t:
+        return ""
+    parts = [f"{arm} {len(x['runs'])} × {x['runs'][0]['steps']} steps, {x['seconds_per_step']} s per step"
+             for arm, x in t.items() if x["runs"] and x["seconds_per_step"] is not None]
+    return f"\n{e['student']} / {e['loss']}, fine-tunes: " + "; ".join(parts) + "." if parts else ""
 
 
 def keep_per_query(eval_dir: Path, dest: Path) -> None:
@@ -330,6 +357,7 @@ def markdown(results: dict[str, Any]) -> str:
                              f"base {u['base']:.3f}, synthetic "
                              f"{u['synthetic']:.3f}, synthetic − base {x['mean']:+.3f} [{x['ci_low']:+.3f}, "
                              f"{x['ci_high']:+.3f}].")
+        lines += [line for e in ds["evals"] if (line := _training_line(e))]
         lines.append("")
     return "\n".join(lines)
 

@@ -39,3 +39,24 @@ def test_markdown_adds_the_multi_bootstrap_line_when_there_is_one():
     md = downstream.markdown(res)
     assert "e5-small / mnrl, the seeds resampled too (Multi-Bootstrap): synthetic − base [-0.031, +0.212]." in md
     assert md.count("Multi-Bootstrap") == 1  # not for an eval without it (one seed, or an older file)
+
+
+def test_training_times_give_each_arms_seconds_per_step_and_the_markdown_names_them():
+    training = {"synthetic": {"source": "pairs", "rows": 658, "runs": [
+                    {"seed": 0, "steps": 63, "loss": 0.07, "seconds": 640.0},
+                    {"seed": 1, "steps": 63, "loss": 0.08, "seconds": 650.0}]},
+                "human": {"source": "human", "rows": 85, "runs": [{"seed": 0, "steps": 9, "loss": 0.1, "seconds": 77.0}]},
+                "base": {"runs": []}}
+    t = downstream.training_times(training)
+    assert t["synthetic"] == {"runs": [{"seed": 0, "steps": 63, "seconds": 640.0},
+                                       {"seed": 1, "steps": 63, "seconds": 650.0}], "seconds_per_step": 10.24}
+    assert t["human"]["seconds_per_step"] == 8.56
+    assert t["base"] == {"runs": [], "seconds_per_step": None}  # nothing trained: no rate, not 0
+    gen = {"lang": "es", "passages": 3, "prompts": 24, "parsed": 20, "kept_pairs": 9,
+           "passages_with_a_kept_query": 3, "seconds": 1.0, "rows": {}}
+    res = {"machine": "x", "seeds": [0, 1], "recipe": "r.yaml",
+           "devsets": [{"devset": "apps-es", "generation": gen, "evals": [{**_eval(None), "training": t}, _eval(None)]}]}
+    md = downstream.markdown(res)
+    assert ("e5-small / mnrl, fine-tunes: synthetic 2 × 63 steps, 10.24 s per step; "
+            "human 1 × 9 steps, 8.56 s per step.") in md
+    assert md.count("fine-tunes:") == 1  # an eval recorded before `training` has no such line
