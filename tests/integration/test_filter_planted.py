@@ -159,7 +159,8 @@ def test_triplets_train_a_sentence_transformer_offline(filtered, tmp_path):
     what SentenceTransformerTrainer expects (anchor, positive, negative)."""
     import torch
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
-                                       SentenceTransformerTrainingArguments, losses)
+                                       SentenceTransformerTrainingArguments)
+    from sentence_transformers.sentence_transformer import losses  # 6.x's path (the top-level one warns)
 
     from synthir.embed.st import model_source
 
