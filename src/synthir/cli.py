@@ -2,7 +2,7 @@
 `synthir plan CONFIG --pilot N [--set k=v ...] [--out PILOT_DIR]`,
 `synthir filter PAIRS CONFIG [--set k=v ...] [--out DIR]`, `synthir publish RUN_DIR [--set
 k=v ...] [--push REPO_ID]`, `synthir eval DATASET --beir DIR --out DIR`, `synthir examples BEIR --n 8 --out FILE`, `synthir dev-set
-[--source wiki|rfaq|gnome-help] --langs en fr --out DIR`, `synthir setup`,
+[--source wiki|rfaq|faq|gnome-help] --langs en fr --out DIR`, `synthir setup`,
 `synthir wiki-corpus --langs en fr --out FILE`.
 
 Exit codes: 0 success; 2 config or input error (e.g. sampling that matches no passage), or the
@@ -218,7 +218,7 @@ def _devset(args: argparse.Namespace) -> int:
         from synthir.eval.debian_devsets import build_devsets
 
         for path, counts in build_devsets(args.source, args.langs, args.app, Path(args.out),
-                                          args.with_manuals, args.combine_apps):
+                                          args.with_manuals, args.combine_apps, faqs=args.faq):
             print(f"wrote BEIR dev set to {path}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
         return 0
     from synthir.eval.devset import build_wiki_devset
@@ -419,11 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
     x.set_defaults(func=_examples)
 
     d = sub.add_parser("dev-set", help="BEIR dev set: bundled Wikipedia summaries (Wikidata "
-                       "description -> summary), or real questions from Debian docs (rfaq: R FAQ; "
-                       "gnome-help: GNOME app help, one dir per app and language under --out)")
-    d.add_argument("--source", choices=["wiki", "rfaq", "gnome-help"], default="wiki")
+                       "description -> summary), or real questions from Debian docs (rfaq: R FAQ; faq: "
+                       "software FAQs, fetchmail + zsh + FFmpeg; gnome-help: GNOME app help, one dir "
+                       "per app and language under --out)")
+    d.add_argument("--source", choices=["wiki", "rfaq", "faq", "gnome-help"], default="wiki")
     d.add_argument("--langs", nargs="+", default=None, help="default: en fr (wiki), en fr de es "
-                   "(gnome-help), en (rfaq)")
+                   "(gnome-help), en (rfaq, faq)")
+    d.add_argument("--faq", nargs="+", default=None, metavar="NAME",
+                   help="faq: which FAQs (fetchmail, zsh, ffmpeg; default all, in one dev set)")
     d.add_argument("--app", nargs="+", default=["gedit"], help="gnome-help apps (default gedit; "
                    "e.g. gedit evince eog); APP=PACKAGE reads an app's help from that Debian package")
     d.add_argument("--combine-apps", action="store_true", help="gnome-help: one dev set per "

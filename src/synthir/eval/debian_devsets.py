@@ -16,6 +16,13 @@
   Pages with the same title share one query. Several apps can form one dev set (one
   corpus per language over all their pages: more distractors, and generic titles such as
   "Help translate" then have one relevant page per app).
+- `build_faq_devset`: English software FAQs (fetchmail, zsh, FFmpeg; `SOFTWARE_FAQS`) in one
+  dev set, the questions a user asks about a program as in the FAQs kept aside for judging
+  this project. Query: a numbered FAQ entry's heading ("G7. Why does fetchmail ...?",
+  "Fetchmail is timing out during message fetches"): every entry with text is one, except
+  the sub-entries of an entry that is (FFmpeg's 3.14.1-3.14.4 answer 3.14). Relevant
+  documents: the entry's own text and its direct sub-entries. Corpus: every entry with
+  text of all the FAQs. Chapters (entries without text) are neither.
 
 Each dev set dir holds corpus.jsonl / queries.jsonl (with `lang`) / qrels/test.tsv,
 passages.jsonl (the corpus as synthir `corpus.path` input: id, title, text, lang) and
@@ -32,8 +39,8 @@ from typing import Any
 
 from synthir.errors import InputError
 from synthir.eval.debs import Deb, fetch_deb
-from synthir.eval.docparse import (HelpPage, TexinfoSection, mallard_title, parse_mallard_page,
-                                   parse_texinfo_html)
+from synthir.eval.docparse import (FaqEntry, HelpPage, TexinfoSection, mallard_title,
+                                   parse_faq_html, parse_mallard_page, parse_texinfo_html)
 from synthir.io.beir import write_beir
 
 R_DOC_PACKAGE = "r-doc-html"
@@ -43,6 +50,10 @@ R_MANUALS = ("R-intro", "R-admin", "R-data", "R-lang", "R-exts", "R-ints")
 GNOME_HELP_PACKAGES = {"gedit": "gedit-common", "evince": "evince-common", "eog": "eog",
                        "gnome-terminal": "gnome-terminal-data", "totem": "totem-common",
                        "cheese": "cheese-common"}
+# name: (Debian package, glob of its FAQ HTML file(s), in reading order)
+SOFTWARE_FAQS = {"fetchmail": ("fetchmail", "usr/share/doc/fetchmail/fetchmail-FAQ.html"),
+                 "zsh": ("zsh-doc", "usr/share/doc/zsh-common/html/FAQ[0-9]*.html"),
+                 "ffmpeg": ("ffmpeg-doc", "usr/share/doc/ffmpeg/manual/faq.html")}
 _QUESTION_WORDS = {"how", "why", "what", "which", "where", "when", "who", "can", "is", "are",
                    "do", "does", "should"}
 
@@ -127,6 +138,67 @@ def build_rfaq_devset(out: Path, manuals: bool = False, min_chars: int = 40,
             "corpus_from": ["R-FAQ"] + (list(R_MANUALS) if manuals else []),
             "selection": {"min_chars": min_chars},
             "counts": {"faq_docs": faq_docs, "questions_without_text": len(unanswered)}}
+    return _write_devset(out, docs, queries, qrels, meta)
+
+
+# --- software FAQs ---------------------------------------------------------------------
+
+def _faq_entries(deb: Deb, pattern: str) -> list[FaqEntry]:
+    """The numbered entries of the FAQ file(s) matching `pattern` in `deb`, in order."""
+    files = sorted(deb.root.glob(pattern))
+    if not files:
+        raise InputError(f"{deb.package} {deb.version} has no {pattern}")
+    entries = []
+    for path in files:
+        try:
+            entries += parse_faq_html(path.read_text(encoding="utf-8"))
+        except InputError as exc:
+            raise InputError(f"{deb.package}: {path.relative_to(deb.root)}: {exc}") from None
+    return entries
+
+
+def build_faq_devset(out: Path, faqs: list[str] | None = None, min_chars: int = 40,
+                     cache_dir: Path | None = None) -> dict[str, int]:
+    """Build the software FAQ dev set (see module doc) at `out` from the Debian packages of
+    `faqs` (names in SOFTWARE_FAQS; default all of them).
+
+    Inputs: `out` dir; `faqs`; `min_chars`, the shortest entry text kept as a document (an
+    entry with less is a chapter). Outputs: the files listed in the module doc; returns
+    counts {corpus, queries, qrels}. Raises InputError on an unknown FAQ name, a missing
+    package or file, or an FAQ without numbered entries."""
+    names = list(faqs or SOFTWARE_FAQS)
+    unknown = [n for n in names if n not in SOFTWARE_FAQS]
+    if unknown:
+        raise InputError(f"unknown FAQ {unknown[0]!r} (known: {', '.join(SOFTWARE_FAQS)})")
+    docs: list[Doc] = []
+    queries: list[Doc] = []
+    qrels: list[tuple[str, str, int]] = []
+    meta: dict[str, Any] = {"source": "faq", "lang": "en", "faqs": names, "packages": [],
+                            "counts": {}}
+    for name in names:
+        package, pattern = SOFTWARE_FAQS[name]
+        deb = fetch_deb(package, cache_dir)
+        entries = _faq_entries(deb, pattern)
+        texts = {e.number: e for e in entries if len(e.text) >= min_chars}
+        docs += [{"_id": f"{name}#{n}", "title": "", "text": e.text, "lang": "en",
+                  "source": f"{pattern}#{n}"} for n, e in texts.items()]
+        asked = set()
+        for e in entries:  # a parent comes before its sub-entries
+            if e.number not in texts or e.parent in asked:
+                continue
+            asked.add(e.number)
+            rel = [e.number] + [c.number for c in entries if c.parent == e.number and c.number in texts]
+            qid = f"q:{name}#{e.number}"
+            queries.append({"_id": qid, "text": e.heading, "lang": "en", "number": e.number})
+            qrels += [(qid, f"{name}#{r}", 1) for r in rel]
+        meta["packages"].append(deb.provenance())
+        meta["counts"][name] = {"entries": len(entries), "documents": len(texts),
+                                "questions": len(asked)}
+    meta.update({"query": "numbered FAQ entry heading (an entry with text; not a sub-entry of "
+                          "one that is asked)",
+                 "document": "entry text without its heading; a question's relevant documents "
+                             "are its own entry and its direct sub-entries",
+                 "selection": {"min_chars": min_chars}})
     return _write_devset(out, docs, queries, qrels, meta)
 
 
@@ -242,10 +314,10 @@ def build_gnome_help_devset(app: str | list[str], lang: str, out: Path, min_char
 
 
 def build_devsets(source: str, langs: list[str] | None, apps: list[str], out: Path,
-                  manuals: bool = False, combine: bool = False,
-                  cache_dir: Path | None = None) -> list[tuple[Path, dict[str, int]]]:
-    """What `synthir dev-set --source rfaq|gnome-help` builds: the R FAQ at `out` (English
-    only), or per language (default en fr de es) one dir `out/APP-LANG` per app, or with
+                  manuals: bool = False, combine: bool = False, cache_dir: Path | None = None,
+                  faqs: list[str] | None = None) -> list[tuple[Path, dict[str, int]]]:
+    """What `synthir dev-set --source rfaq|faq|gnome-help` builds: the R FAQ at `out` (English
+    only), the software FAQs `faqs` (default all) at `out` (English only), or per language (default en fr de es) one dir `out/APP-LANG` per app, or with
     `combine` one dir `out/APP1+APP2-LANG` over all the apps. An app written `APP=PACKAGE`
     is read from that Debian package (default: GNOME_HELP_PACKAGES, else the app's name).
     Returns [(dir, counts)]."""
@@ -253,8 +325,12 @@ def build_devsets(source: str, langs: list[str] | None, apps: list[str], out: Pa
         if langs and langs != ["en"]:
             raise InputError(f"the R FAQ is English only (got --langs {' '.join(langs)})")
         return [(out, build_rfaq_devset(out, manuals=manuals, cache_dir=cache_dir))]
+    if source == "faq":
+        if langs and langs != ["en"]:
+            raise InputError(f"the software FAQs are English only (got --langs {' '.join(langs)})")
+        return [(out, build_faq_devset(out, faqs=faqs, cache_dir=cache_dir))]
     if source != "gnome-help":
-        raise InputError(f"unknown dev set source {source!r} (rfaq, gnome-help)")
+        raise InputError(f"unknown dev set source {source!r} (rfaq, faq, gnome-help)")
     packages: dict[str, str] = {}
     names = []
     for item in apps:

@@ -273,3 +273,115 @@ def parse_texinfo_html(html: str) -> list[TexinfoSection]:
         stack.append(sec)
         out.append(sec)
     return out
+
+
+# --- FAQ HTML (numbered entry headings) -----------------------------------------------------
+
+# "G1. Question", "3.1: Question", "1.1 Question": an FAQ entry's number, then its heading.
+_ENTRY = re.compile(r"^([A-Z]?[0-9]+(?:\.[0-9]+)*)[.:]?\s+(\S.*)$")
+_FOOTER = "This document was generated using"  # texi2any's last paragraph
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One numbered entry of an HTML FAQ: `number` ("G1", "3.14.1"), `heading` (without the
+    number), `parent` (the number of the enclosing entry: "3.14" for "3.14.1", "" at top
+    level) and `text` (the entry's own text up to the next heading, one block per line)."""
+
+    number: str
+    heading: str
+    parent: str
+    text: str
+
+
+class _HeadingSplitter(HTMLParser):
+    """Collects (heading, text blocks) per <h1>-<h4>; skips <head>, scripts, styles and the
+    heading links texi2any's bootstrap theme adds (`span.pull-right`); text after an <hr>
+    belongs to no heading (navigation and page footers)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sections: list[dict] = []
+        self._heading: dict | None = None
+        self._skip_tag: str | None = None
+        self._skip_depth = 0
+        self._in_head = False
+        self._pre = 0
+        self._after_hr = False
+
+    def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
+        cls = (dict(attrs_list).get("class") or "").split()
+        self._in_head |= tag == "head"
+        if self._in_head:
+            return
+        if self._skip_tag:
+            self._skip_depth += tag == self._skip_tag
+            return
+        if tag in ("script", "style") or (tag == "span" and "pull-right" in cls):
+            self._skip_tag, self._skip_depth = tag, 1
+            return
+        if tag in ("h1", "h2", "h3", "h4"):
+            self._heading, self._after_hr = {"tag": tag, "parts": []}, False
+            return
+        self._after_hr |= tag == "hr"
+        self._pre += tag == "pre"
+        if tag in _BLOCK_TAGS and self.sections:
+            self.sections[-1]["parts"].append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "head":
+            self._in_head = False
+        if self._in_head:
+            return
+        if self._skip_tag:
+            self._skip_depth -= tag == self._skip_tag
+            self._skip_tag = self._skip_tag if self._skip_depth else None
+            return
+        self._pre -= tag == "pre" and self._pre > 0
+        if self._heading is not None and tag == self._heading["tag"]:
+            self.sections.append({"level": int(tag[1]), "parts": [],
+                                  "heading": _norm("".join(self._heading["parts"]))})
+            self._heading = None
+        elif tag in _BLOCK_TAGS and self.sections:
+            self.sections[-1]["parts"].append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_head or self._skip_tag:
+            return
+        if self._heading is not None:
+            self._heading["parts"].append(data)
+        elif self.sections and not self._after_hr:
+            self.sections[-1]["parts"].append(data if self._pre else data.replace("\n", " "))
+
+
+def parse_faq_html(html: str) -> list[FaqEntry]:
+    """The numbered entries of an HTML FAQ, in document order: every <h1>-<h4> whose text
+    starts with an entry number ("G1. ...", "3.1: ...", "1.1 ..."). An unnumbered heading
+    below an entry's level is part of that entry (its heading a line of the entry's text);
+    other unnumbered headings (tables of contents, "Chapter 3: ...") and their text are left
+    out. Works on fetchmail's hand-written FAQ, zsh's yodl FAQ and texi2any FAQs such as
+    FFmpeg's. Raises InputError when no numbered heading is found."""
+    splitter = _HeadingSplitter()
+    splitter.feed(html)
+    splitter.close()
+    entries: list[tuple[str, str, list[str]]] = []  # (number, heading, text parts)
+    level = 0  # heading level of the entry being read; 0: none
+    for s in splitter.sections:
+        m = _ENTRY.match(s["heading"])
+        if m:
+            entries.append((m.group(1), m.group(2), list(s["parts"])))
+            level = s["level"]
+        elif level and s["level"] > level:
+            entries[-1][2].extend(["\n", s["heading"], "\n", *s["parts"]])
+        else:
+            level = 0
+    out = []
+    for number, heading, parts in entries:
+        lines = [_norm(line) for line in "".join(parts).split("\n")]
+        text = "\n".join(line for line in lines if line and not line.startswith(_FOOTER))
+        out.append(FaqEntry(number=number, heading=heading, parent=number.rpartition(".")[0],
+                            text=text))
+    if not out:
+        raise InputError("no numbered FAQ entries found (expected headings such as "
+                         "<h2>G1. Question</h2>, <h2>3.1: Question</h2> or <h3>1.1 Question</h3>)")
+    return out
