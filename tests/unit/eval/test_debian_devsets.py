@@ -14,10 +14,10 @@ import pytest
 
 from synthir.cli import main
 from synthir.errors import InputError
-from synthir.eval.debian_devsets import (build_devsets, build_gnome_help_devset, build_rfaq_devset,
-                                         is_question, translated_share)
+from synthir.eval.debian_devsets import (build_devsets, build_faq_devset, build_gnome_help_devset,
+                                         build_rfaq_devset, is_question, translated_share)
 from synthir.eval.debs import fetch_deb
-from synthir.eval.docparse import parse_mallard_page, parse_texinfo_html
+from synthir.eval.docparse import parse_faq_html, parse_mallard_page, parse_texinfo_html
 from synthir.io.beir import read_beir
 
 NS = 'xmlns="http://projectmallard.org/1.0/"'
@@ -125,6 +125,53 @@ def test_texinfo_sections_headings_levels_parents_and_text():
 def test_texinfo_without_sections_is_an_error():
     with pytest.raises(InputError, match="no Texinfo sections"):
         parse_texinfo_html("<html><body><p>hello</p></body></html>")
+
+
+# fetchmail's hand-written style: "G1." numbers, an unnumbered <h3> inside an entry, chapters
+# as <h1>, a contents list and a page footer after an <hr>.
+FAQ_LETTERS = """<html><head><title>Paint FAQ</title><style>h1 {color: red}</style></head><body>
+<h1 id="Contents">Contents</h1><ul><li><a href="#G1">G1. What is paint?</a></li></ul>
+<h1 id="G">General problems</h1>
+<h2><a id="G1" name="G1">G1. What is
+paint?</a></h2>
+<p>Paint is a liquid   colour.</p><pre>mix red
+blue</pre>
+<h2><a id="G2" name="G2">G2. Paint peels off the wall</a></h2>
+<h3>On old walls</h3><p>Sand them first.</p>
+<h3>On new walls</h3><p>Wait a month.</p>
+<hr/>
+<h1 id="T">Tools</h1>
+<h2><a name="T1">T1. Which brush is best?</a></h2><p>See G1.</p>
+<hr/><table><tr><td>Back to the Paint Home Page</td></tr></table>
+</body></html>"""
+
+# zsh's yodl style ("3.1:") and texi2any's bootstrap theme (heading links in span.pull-right,
+# a generated-by footer).
+FAQ_NUMBERS = """<html><body><hr><ul><li><a href="FAQ.html">Table of Contents</a></ul><hr>
+<h1 >Chapter 3: Brushes</h1>
+<h2 >3.1: How do I clean a brush?<span class="pull-right"><a href="#x">#</a> <a href="#t">TOC</a></span></h2>
+<p>Rinse it in water.
+<h3>3.1.1 Oil paint</h3><p>Use white spirit, then soap.</p>
+<h2 >3.2: Brushes lose their hair</h2><p>Buy better brushes.</p>
+<p style="font-size: small;">This document was generated using makeinfo.</p>
+<hr><ul><li><a href="FAQ02.html">Previous Chapter</a></ul></body></html>"""
+
+
+def test_faq_entries_numbers_headings_parents_and_text():
+    entries = parse_faq_html(FAQ_LETTERS)
+    assert [(e.number, e.heading, e.parent) for e in entries] == [
+        ("G1", "What is paint?", ""), ("G2", "Paint peels off the wall", ""), ("T1", "Which brush is best?", "")]
+    text = {e.number: e.text for e in entries}
+    assert text["G1"] == "Paint is a liquid colour.\nmix red\nblue"  # no contents list, no <style>
+    assert text["G2"] == "On old walls\nSand them first.\nOn new walls\nWait a month."  # sub-headings kept
+    assert text["T1"] == "See G1."  # the footer after <hr> is no entry's text
+    entries = parse_faq_html(FAQ_NUMBERS)
+    assert [(e.number, e.heading, e.parent, e.text) for e in entries] == [
+        ("3.1", "How do I clean a brush?", "3", "Rinse it in water."),  # no "# TOC" heading links
+        ("3.1.1", "Oil paint", "3.1", "Use white spirit, then soap."),
+        ("3.2", "Brushes lose their hair", "3", "Buy better brushes.")]  # no generated-by footer
+    with pytest.raises(InputError, match="no numbered FAQ entries"):
+        parse_faq_html("<html><body><h2>Contents</h2><p>hello</p></body></html>")
 
 
 def test_is_question():
@@ -256,6 +303,43 @@ def test_rfaq_devset_from_cached_deb(tmp_path):
         build_rfaq_devset(tmp_path / "faq2", manuals=True, cache_dir=cache)
 
 
+@needs_dpkg
+def test_faq_devset_from_cached_debs(tmp_path):
+    """Two FAQs in one dev set: every entry with text is a question except the sub-entries of
+    one (3.1.1 answers 3.1); relevant documents are the entry and its sub-entries; ids keep
+    the FAQ's name, so equal numbers in two FAQs stay apart."""
+    cache = tmp_path / "debs"
+    _fake_deb(cache, "fetchmail", {"usr/share/doc/fetchmail/fetchmail-FAQ.html": FAQ_LETTERS})
+    _fake_deb(cache, "zsh-doc", {"usr/share/doc/zsh-common/html/FAQ03.html": FAQ_NUMBERS,
+                                 "usr/share/doc/zsh-common/html/FAQ.html": "<html><h1>Index</h1></html>"})
+    path = tmp_path / "faq"
+    counts = build_faq_devset(path, faqs=["fetchmail", "zsh"], min_chars=5, cache_dir=cache)
+    data = read_beir(path)
+    assert counts == {"corpus": 6, "queries": 5, "qrels": 6}
+    assert data.queries["q:zsh#3.1"] == "How do I clean a brush?" and "q:zsh#3.1.1" not in data.queries
+    assert data.qrels["test"]["q:zsh#3.1"] == {"zsh#3.1": 1, "zsh#3.1.1": 1}
+    assert data.qrels["test"]["q:fetchmail#G2"] == {"fetchmail#G2": 1}
+    assert (data.corpus["fetchmail#T1"]["text"], data.corpus["fetchmail#T1"]["title"]) == ("See G1.", "")
+    meta = json.loads((path / "devset.json").read_text())
+    assert meta["counts"]["zsh"] == {"entries": 3, "documents": 3, "questions": 2}
+    assert [p["name"] for p in meta["packages"]] == ["fetchmail", "zsh-doc"]
+    again = tmp_path / "again"  # deterministic
+    build_faq_devset(again, faqs=["fetchmail", "zsh"], min_chars=5, cache_dir=cache)
+    for name in ("corpus.jsonl", "queries.jsonl", "qrels/test.tsv", "passages.jsonl", "devset.json"):
+        assert (path / name).read_bytes() == (again / name).read_bytes()
+    # the CLI's route, default min_chars 40: only G2's text is that long (the rest: chapters)
+    [(out, counts)] = build_devsets("faq", ["en"], [], tmp_path / "cli", cache_dir=cache,
+                                    faqs=["fetchmail", "zsh"])
+    assert counts == {"corpus": 1, "queries": 1, "qrels": 1} and out == tmp_path / "cli"
+    with pytest.raises(InputError, match="English only"):
+        build_devsets("faq", ["de"], [], tmp_path / "de", cache_dir=cache)
+    with pytest.raises(InputError, match="unknown FAQ 'perl' .known: fetchmail, zsh, ffmpeg"):
+        build_faq_devset(tmp_path / "x", faqs=["perl"], cache_dir=cache)
+    _fake_deb(cache, "ffmpeg-doc", {"usr/share/doc/ffmpeg/manual/other.html": "<html></html>"})
+    with pytest.raises(InputError, match="ffmpeg-doc 1.0-1 has no usr/share/doc/ffmpeg/manual/faq.html"):
+        build_faq_devset(tmp_path / "x", faqs=["ffmpeg"], cache_dir=cache)
+
+
 def test_fetch_deb_and_cli_errors_are_one_line(tmp_path, capsys):
     with pytest.raises(InputError, match="not a Debian package name"):
         fetch_deb("-o Foo=bar", tmp_path)
@@ -264,6 +348,9 @@ def test_fetch_deb_and_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["dev-set", "--source", "rfaq", "--langs", "de", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "English only" in err
+    assert main(["dev-set", "--source", "faq", "--faq", "perl", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "unknown FAQ 'perl'" in err
 
 
 # --- real packages from the Debian archive ----------------------------------------------------
@@ -286,6 +373,13 @@ def test_real_devsets_end_to_end(tmp_path, capsys):
         assert all(eog.corpus[d]["text"].split("\n")[0] != text for d in eog.qrels["test"][qid])
     meta = json.loads((tmp_path / "help" / "eog-fr" / "devset.json").read_text())
     assert meta["packages"][0]["name"] == "eog" and meta["packages"][0]["version"]
+
+    assert main(["dev-set", "--source", "faq", "--out", str(tmp_path / "faq")]) == 0
+    faqs = read_beir(tmp_path / "faq")
+    by_faq = {name: sum(q.startswith(f"q:{name}#") for q in faqs.queries) for name in ("fetchmail", "zsh", "ffmpeg")}
+    assert min(by_faq.values()) >= 30 and len(faqs.queries) >= 200, by_faq
+    assert all(d in faqs.corpus for rel in faqs.qrels["test"].values() for d in rel)
+    assert not any("TOC" in q or "Chapter" in q for q in faqs.queries.values())
 
     with pytest.raises(InputError, match="cannot download Debian package 'synthir-no-such-package'"):
         fetch_deb("synthir-no-such-package", tmp_path / "debs")
