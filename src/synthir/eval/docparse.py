@@ -1,4 +1,4 @@
-"""Plain text out of two documentation formats shipped in Debian packages, for dev sets of
+"""Plain text out of three documentation formats shipped in Debian packages, for dev sets of
 real questions (see `synthir.eval.debian_devsets`).
 
 - Mallard (GNOME help `*.page`, XML): `parse_mallard_page` returns the page title, its
@@ -6,6 +6,9 @@ real questions (see `synthir.eval.debian_devsets`).
 - Texinfo HTML (the R manuals, `texi2any` output): `parse_texinfo_html` splits a manual into
   its sections (chapter, section, subsection, ...), each with anchor, number, heading, level,
   parent anchor and own text (up to the next sectioning heading), with stdlib `html.parser`.
+- HTML FAQs with numbered entry headings (fetchmail, zsh, FFmpeg): `parse_faq_html` returns
+  each entry's number, heading, parent entry and own text. Both HTML parsers share one
+  splitter (`_SectionSplitter`) and differ in which headings open a section.
 
 Both return text blocks (paragraphs, list items, code lines) joined by newlines, with the
 whitespace inside a block collapsed.
@@ -170,52 +173,43 @@ class TexinfoSection:
     text: str
 
 
-class _TexinfoSplitter(HTMLParser):
-    """Collects (anchor, heading, level, text blocks) per sectioning heading; skips the
-    navigation headers, the tables of contents, <head> and everything after the footnotes
-    heading."""
+class _SectionSplitter(HTMLParser):
+    """Splits an HTML page at the headings `_on_start` accepts into sections: the heading's
+    text and the text blocks up to the next one (a line per block element; <pre> keeps its
+    lines). Skips <head> and the elements `_skip` names, with their content; text read while
+    `_closed` is set belongs to no section. Subclasses: `_TexinfoSplitter`, `_FaqSplitter`."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.sections: list[dict] = []
+        self._heading: dict | None = None
         self._skip_tag: str | None = None
         self._skip_depth = 0
-        self._div_id = ""  # id of the sectioning <div> whose heading comes next
-        self._span_id = ""  # id of the last <span id> (the anchor when there is no such div)
-        self._heading: dict | None = None
-        self._stopped = False
         self._in_head = False
         self._pre = 0  # inside <pre>: source line breaks are text; elsewhere they are spaces
+        self._closed = False
 
-    def _start_skip(self, tag: str, attrs: dict[str, str | None]) -> bool:
-        cls = (attrs.get("class") or "").split()
-        return (tag == "div" and ("header" in cls or "contents" in cls or "shortcontents" in cls)) \
-            or (tag == "ul" and "section-toc" in cls) or tag in ("style", "script")
+    def _skip(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        return tag in ("style", "script")
+
+    def _on_start(self, tag: str, attrs: dict[str, str | None]) -> dict | None:
+        """The new section's fields when `tag` opens a section heading, else None."""
+        raise NotImplementedError
 
     def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
         attrs = dict(attrs_list)
-        if tag == "head":
-            self._in_head = True
-        if self._stopped or self._in_head:
+        self._in_head |= tag == "head"
+        if self._in_head:
             return
         if self._skip_tag:
             self._skip_depth += tag == self._skip_tag
             return
-        if self._start_skip(tag, attrs):
+        if self._skip(tag, attrs):
             self._skip_tag, self._skip_depth = tag, 1
             return
-        cls = (attrs.get("class") or "").strip()
-        if tag == "div" and cls in _SECTION_CLASSES and attrs.get("id"):
-            self._div_id = attrs["id"] or ""
-        if tag == "span" and attrs.get("id"):
-            self._span_id = attrs["id"] or ""
-        if tag in _HEADINGS and cls == "footnotes-heading":
-            self._stopped = True
-            return
-        if tag in _HEADINGS and cls in _SECTION_CLASSES:
-            anchor = self._div_id or self._span_id.removesuffix("-1")
-            self._div_id = self._span_id = ""
-            self._heading = {"tag": tag, "cls": cls, "anchor": anchor, "parts": []}
+        fields = self._on_start(tag, attrs)
+        if fields is not None:
+            self._heading = {"fields": fields, "tag": tag, "parts": []}
             return
         self._pre += tag == "pre"
         if tag in _BLOCK_TAGS and self.sections:
@@ -225,29 +219,58 @@ class _TexinfoSplitter(HTMLParser):
         if tag == "head":
             self._in_head = False
             return
-        if self._stopped or self._in_head:
+        if self._in_head:
             return
         if self._skip_tag:
             self._skip_depth -= tag == self._skip_tag
-            if self._skip_depth == 0:
-                self._skip_tag = None
+            self._skip_tag = self._skip_tag if self._skip_depth else None
             return
         self._pre -= tag == "pre" and self._pre > 0
         if self._heading is not None and tag == self._heading["tag"]:
-            h = self._heading
-            self.sections.append({"anchor": h["anchor"], "heading": _norm("".join(h["parts"])),
-                                  "level": _SECTION_CLASSES[h["cls"]], "parts": []})
-            self._heading = None
+            h, self._heading = self._heading, None
+            self.sections.append({**h["fields"], "heading": _norm("".join(h["parts"])), "parts": []})
         elif tag in _BLOCK_TAGS and self.sections:
             self.sections[-1]["parts"].append("\n")
 
     def handle_data(self, data: str) -> None:
-        if self._stopped or self._in_head or self._skip_tag:
+        if self._in_head or self._skip_tag:
             return
         if self._heading is not None:
             self._heading["parts"].append(data)
-        elif self.sections:
+        elif self.sections and not self._closed:
             self.sections[-1]["parts"].append(data if self._pre else data.replace("\n", " "))
+
+
+class _TexinfoSplitter(_SectionSplitter):
+    """Sections at Texinfo's sectioning headings (anchor, level); also skips the navigation
+    headers and the tables of contents, and everything from the footnotes heading on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._div_id = ""  # id of the sectioning <div> whose heading comes next
+        self._span_id = ""  # id of the last <span id> (the anchor when there is no such div)
+
+    def _skip(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        cls = (attrs.get("class") or "").split()
+        return (tag == "div" and ("header" in cls or "contents" in cls or "shortcontents" in cls)) \
+            or (tag == "ul" and "section-toc" in cls) or super()._skip(tag, attrs)
+
+    def _on_start(self, tag: str, attrs: dict[str, str | None]) -> dict | None:
+        if self._closed:
+            return None
+        cls = (attrs.get("class") or "").strip()
+        if tag == "div" and cls in _SECTION_CLASSES and attrs.get("id"):
+            self._div_id = attrs["id"] or ""
+        if tag == "span" and attrs.get("id"):
+            self._span_id = attrs["id"] or ""
+        if tag in _HEADINGS and cls == "footnotes-heading":
+            self._closed = True
+            return None
+        if tag in _HEADINGS and cls in _SECTION_CLASSES:
+            anchor = self._div_id or self._span_id.removesuffix("-1")
+            self._div_id = self._span_id = ""
+            return {"anchor": anchor, "level": _SECTION_CLASSES[cls]}
+        return None
 
 
 def parse_texinfo_html(html: str) -> list[TexinfoSection]:
@@ -294,64 +317,21 @@ class FaqEntry:
     text: str
 
 
-class _HeadingSplitter(HTMLParser):
-    """Collects (heading, text blocks) per <h1>-<h4>; skips <head>, scripts, styles and the
-    heading links texi2any's bootstrap theme adds (`span.pull-right`); text after an <hr>
-    belongs to no heading (navigation and page footers)."""
+class _FaqSplitter(_SectionSplitter):
+    """Sections at every <h1>-<h4> (level); also skips the heading links texi2any's bootstrap
+    theme adds (`span.pull-right`); text after an <hr> belongs to no section (navigation and
+    page footers)."""
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.sections: list[dict] = []
-        self._heading: dict | None = None
-        self._skip_tag: str | None = None
-        self._skip_depth = 0
-        self._in_head = False
-        self._pre = 0
-        self._after_hr = False
+    def _skip(self, tag: str, attrs: dict[str, str | None]) -> bool:
+        return (tag == "span" and "pull-right" in (attrs.get("class") or "").split()) \
+            or super()._skip(tag, attrs)
 
-    def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
-        cls = (dict(attrs_list).get("class") or "").split()
-        self._in_head |= tag == "head"
-        if self._in_head:
-            return
-        if self._skip_tag:
-            self._skip_depth += tag == self._skip_tag
-            return
-        if tag in ("script", "style") or (tag == "span" and "pull-right" in cls):
-            self._skip_tag, self._skip_depth = tag, 1
-            return
+    def _on_start(self, tag: str, attrs: dict[str, str | None]) -> dict | None:
         if tag in ("h1", "h2", "h3", "h4"):
-            self._heading, self._after_hr = {"tag": tag, "parts": []}, False
-            return
-        self._after_hr |= tag == "hr"
-        self._pre += tag == "pre"
-        if tag in _BLOCK_TAGS and self.sections:
-            self.sections[-1]["parts"].append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "head":
-            self._in_head = False
-        if self._in_head:
-            return
-        if self._skip_tag:
-            self._skip_depth -= tag == self._skip_tag
-            self._skip_tag = self._skip_tag if self._skip_depth else None
-            return
-        self._pre -= tag == "pre" and self._pre > 0
-        if self._heading is not None and tag == self._heading["tag"]:
-            self.sections.append({"level": int(tag[1]), "parts": [],
-                                  "heading": _norm("".join(self._heading["parts"]))})
-            self._heading = None
-        elif tag in _BLOCK_TAGS and self.sections:
-            self.sections[-1]["parts"].append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._in_head or self._skip_tag:
-            return
-        if self._heading is not None:
-            self._heading["parts"].append(data)
-        elif self.sections and not self._after_hr:
-            self.sections[-1]["parts"].append(data if self._pre else data.replace("\n", " "))
+            self._closed = False
+            return {"level": int(tag[1])}
+        self._closed |= tag == "hr"
+        return None
 
 
 def parse_faq_html(html: str) -> list[FaqEntry]:
@@ -361,7 +341,7 @@ def parse_faq_html(html: str) -> list[FaqEntry]:
     other unnumbered headings (tables of contents, "Chapter 3: ...") and their text are left
     out. Works on fetchmail's hand-written FAQ, zsh's yodl FAQ and texi2any FAQs such as
     FFmpeg's. Raises InputError when no numbered heading is found."""
-    splitter = _HeadingSplitter()
+    splitter = _FaqSplitter()
     splitter.feed(html)
     splitter.close()
     entries: list[tuple[str, str, list[str]]] = []  # (number, heading, text parts)
