@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from synthir.errors import AllCallsFailed, SynthirError
+from synthir.errors import AllCallsFailed, InputError, SynthirError
 from synthir.redact import install_log_filter, redact
 
 if TYPE_CHECKING:
@@ -214,6 +214,8 @@ def _seed_list(text: str) -> list[int]:
 
 
 def _devset(args: argparse.Namespace) -> int:
+    if args.faq and args.source != "faq":
+        raise InputError(f"--faq picks the FAQs of --source faq (got --source {args.source})")
     if args.source != "wiki":
         from synthir.eval.debian_devsets import build_devsets
 

@@ -143,17 +143,19 @@ def build_rfaq_devset(out: Path, manuals: bool = False, min_chars: int = 40,
 
 # --- software FAQs ---------------------------------------------------------------------
 
-def _faq_entries(deb: Deb, pattern: str) -> list[FaqEntry]:
-    """The numbered entries of the FAQ file(s) matching `pattern` in `deb`, in order."""
+def _faq_entries(deb: Deb, pattern: str) -> list[tuple[str, FaqEntry]]:
+    """(file path in the package, entry) for the numbered entries of the FAQ file(s) matching
+    `pattern` in `deb`, in order."""
     files = sorted(deb.root.glob(pattern))
     if not files:
         raise InputError(f"{deb.package} {deb.version} has no {pattern}")
     entries = []
     for path in files:
+        rel = path.relative_to(deb.root).as_posix()
         try:
-            entries += parse_faq_html(path.read_text(encoding="utf-8"))
+            entries += [(rel, e) for e in parse_faq_html(path.read_text(encoding="utf-8"))]
         except InputError as exc:
-            raise InputError(f"{deb.package}: {path.relative_to(deb.root)}: {exc}") from None
+            raise InputError(f"{deb.package}: {rel}: {exc}") from None
     return entries
 
 
@@ -178,10 +180,11 @@ def build_faq_devset(out: Path, faqs: list[str] | None = None, min_chars: int = 
     for name in names:
         package, pattern = SOFTWARE_FAQS[name]
         deb = fetch_deb(package, cache_dir)
-        entries = _faq_entries(deb, pattern)
+        located = _faq_entries(deb, pattern)
+        entries = [e for _, e in located]
         texts = {e.number: e for e in entries if len(e.text) >= min_chars}
-        docs += [{"_id": f"{name}#{n}", "title": "", "text": e.text, "lang": "en",
-                  "source": f"{pattern}#{n}"} for n, e in texts.items()]
+        docs += [{"_id": f"{name}#{e.number}", "title": "", "text": e.text, "lang": "en",
+                  "source": f"{rel}#{e.number}"} for rel, e in located if e.number in texts]
         asked = set()
         for e in entries:  # a parent comes before its sub-entries
             if e.number not in texts or e.parent in asked:
@@ -317,7 +320,8 @@ def build_devsets(source: str, langs: list[str] | None, apps: list[str], out: Pa
                   manuals: bool = False, combine: bool = False, cache_dir: Path | None = None,
                   faqs: list[str] | None = None) -> list[tuple[Path, dict[str, int]]]:
     """What `synthir dev-set --source rfaq|faq|gnome-help` builds: the R FAQ at `out` (English
-    only), the software FAQs `faqs` (default all) at `out` (English only), or per language (default en fr de es) one dir `out/APP-LANG` per app, or with
+    only), the software FAQs `faqs` (default all) at `out` (English only), or per language
+    (default en fr de es) one dir `out/APP-LANG` per app, or with
     `combine` one dir `out/APP1+APP2-LANG` over all the apps. An app written `APP=PACKAGE`
     is read from that Debian package (default: GNOME_HELP_PACKAGES, else the app's name).
     Returns [(dir, counts)]."""

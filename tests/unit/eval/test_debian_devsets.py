@@ -333,6 +333,8 @@ def test_faq_devset_from_cached_debs(tmp_path):
     assert counts == {"corpus": 1, "queries": 1, "qrels": 1} and out == tmp_path / "cli"
     with pytest.raises(InputError, match="English only"):
         build_devsets("faq", ["de"], [], tmp_path / "de", cache_dir=cache)
+    assert [json.loads(line)["source"] for line in (path / "corpus.jsonl").open()][-1] \
+        == "usr/share/doc/zsh-common/html/FAQ03.html#3.2"  # the file, not the glob
     with pytest.raises(InputError, match="unknown FAQ 'perl' .known: fetchmail, zsh, ffmpeg"):
         build_faq_devset(tmp_path / "x", faqs=["perl"], cache_dir=cache)
     _fake_deb(cache, "ffmpeg-doc", {"usr/share/doc/ffmpeg/manual/other.html": "<html></html>"})
@@ -351,6 +353,9 @@ def test_fetch_deb_and_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["dev-set", "--source", "faq", "--faq", "perl", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "unknown FAQ 'perl'" in err
+    assert main(["dev-set", "--source", "rfaq", "--faq", "zsh", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--faq picks the FAQs of --source faq (got --source rfaq)" in err
 
 
 # --- real packages from the Debian archive ----------------------------------------------------
