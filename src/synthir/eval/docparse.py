@@ -309,7 +309,8 @@ _FOOTER = "This document was generated using"  # texi2any's last paragraph
 class FaqEntry:
     """One numbered entry of an HTML FAQ: `number` ("G1", "3.14.1"), `heading` (without the
     number), `parent` (the number of the enclosing entry: "3.14" for "3.14.1", "" at top
-    level) and `text` (the entry's own text up to the next heading, one block per line)."""
+    level) and `text` (the entry's own text, one block per line, up to the next heading of
+    its level or above; an unnumbered sub-heading stays in it as a line)."""
 
     number: str
     heading: str
