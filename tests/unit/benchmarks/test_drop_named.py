@@ -1,0 +1,64 @@
+"""benchmarks/drop_named.py: the pairs whose query names the program are left out of a copy of the
+dataset; the random control leaves out as many rows per passage, and the draw stays untouched."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from tests.benchmark_scripts import load_benchmark
+
+drop = load_benchmark("drop_named")
+NAMES = re.compile(r"zsh|fetchmail", re.IGNORECASE)
+QUERIES = ["How do I use zsh?", "history size", "Fetchmail and IMAP", "prompt colours", "ZSH aliases", "IMAP idle"]
+PASSAGES = ["a", "a", "b", "a", "a", "b"]
+
+
+def test_named_rows_are_the_matching_queries():
+    assert drop.rows_to_drop(QUERIES, PASSAGES, NAMES, None, seed=0) == [0, 2, 4]
+
+
+def test_the_random_control_drops_as_many_rows_per_passage_and_is_seeded():
+    rows = drop.rows_to_drop(QUERIES, PASSAGES, NAMES, "random", seed=0)
+    assert [PASSAGES[i] for i in rows].count("a") == 2 and [PASSAGES[i] for i in rows].count("b") == 1
+    assert len(set(rows)) == 3
+    assert drop.rows_to_drop(QUERIES, PASSAGES, NAMES, "random", seed=0) == rows
+    draws = {tuple(drop.rows_to_drop(QUERIES, PASSAGES, NAMES, "random", seed=s)) for s in range(10)}
+    assert len(draws) > 1  # not always the named rows
+
+
+def _work(tmp_path):
+    work = tmp_path / "work"
+    pairs = work / "data" / "data" / "pairs"
+    pairs.mkdir(parents=True)
+    name = "train-00000-of-00001-0123456789ab.parquet"
+    pd.DataFrame({"id": [f"r{i}" for i in range(6)], "query": QUERIES, "positive": ["p"] * 6,
+                  "positive_id": PASSAGES}).to_parquet(pairs / name, index=False)
+    (work / "data" / "README.md").write_text(
+        f"---\nconfigs:\n- config_name: pairs\n  data_files:\n  - split: train\n    path: data/pairs/{name}\n---\n# card\n")
+    (work / "fewshot.jsonl").write_text('{"query": "shown"}\n')
+    return work
+
+
+def test_the_copy_holds_only_the_unnamed_pairs_and_the_draw_is_untouched(tmp_path):
+    work = _work(tmp_path)
+    counts = drop.copy_without(work, tmp_path / "out", NAMES, None, seed=0)
+    assert counts == {"pairs": 6, "named": 3, "dropped": 3, "kept": 3, "passages": 2, "passages_kept": 2}
+    kept = pd.read_parquet(drop.pairs_file(tmp_path / "out" / "data"))
+    assert kept["query"].tolist() == ["history size", "prompt colours", "IMAP idle"]
+    assert (tmp_path / "out" / "fewshot.jsonl").is_file()
+    assert len(pd.read_parquet(drop.pairs_file(work / "data"))) == 6
+
+
+def test_a_pattern_that_matches_every_pair_is_refused_in_one_line(tmp_path):
+    with pytest.raises(SystemExit, match="matches every pair"):
+        drop.copy_without(_work(tmp_path), tmp_path / "out", re.compile("."), None, seed=0)
+    with pytest.raises(SystemExit, match="not a benchmarks/downstream.py work dir"):
+        drop.copy_without(tmp_path / "nowhere", tmp_path / "out", NAMES, None, seed=0)
+
+
+def test_a_bad_pattern_is_one_line():
+    with pytest.raises(SystemExit, match="--pattern: not a regular expression"):
+        drop.main(["--work-dir", "w", "--devset", "d", "--tag", "t", "--pattern", "("])
