@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.benchmark_scripts import load_benchmark
+from tests.benchmark_scripts import downstream_work_dir, load_benchmark
 
 bag = load_benchmark("bag")
 
@@ -27,16 +27,7 @@ def test_each_passage_is_dealt_across_the_parts_and_the_parts_are_disjoint():
 
 
 def _work(tmp_path, n=6):
-    work = tmp_path / "work"
-    pairs = work / "data" / "data" / "pairs"
-    pairs.mkdir(parents=True)
-    name = "train-00000-of-00001-0123456789ab.parquet"
-    pd.DataFrame({"id": [f"r{i}" for i in range(n)], "query": [f"q{i}" for i in range(n)],
-                  "positive": ["p"] * n, "positive_id": ["x", "x", "y", "y", "z", "z"][:n]}).to_parquet(pairs / name, index=False)
-    (work / "data" / "README.md").write_text(
-        f"---\nconfigs:\n- config_name: pairs\n  data_files:\n  - split: train\n    path: data/pairs/{name}\n---\n# card\n")
-    (work / "fewshot.jsonl").write_text('{"query": "shown"}\n')
-    return work
+    return downstream_work_dir(tmp_path, [f"q{i}" for i in range(n)], ["x", "x", "y", "y", "z", "z"][:n])
 
 
 def test_part_copies_hold_only_their_rows_under_a_new_name_the_card_points_to(tmp_path):

@@ -8,7 +8,7 @@ import re
 import pandas as pd
 import pytest
 
-from tests.benchmark_scripts import load_benchmark
+from tests.benchmark_scripts import downstream_work_dir, load_benchmark
 
 drop = load_benchmark("drop_named")
 NAMES = re.compile(r"zsh|fetchmail", re.IGNORECASE)
@@ -30,16 +30,7 @@ def test_the_random_control_drops_as_many_rows_per_passage_and_is_seeded():
 
 
 def _work(tmp_path):
-    work = tmp_path / "work"
-    pairs = work / "data" / "data" / "pairs"
-    pairs.mkdir(parents=True)
-    name = "train-00000-of-00001-0123456789ab.parquet"
-    pd.DataFrame({"id": [f"r{i}" for i in range(6)], "query": QUERIES, "positive": ["p"] * 6,
-                  "positive_id": PASSAGES}).to_parquet(pairs / name, index=False)
-    (work / "data" / "README.md").write_text(
-        f"---\nconfigs:\n- config_name: pairs\n  data_files:\n  - split: train\n    path: data/pairs/{name}\n---\n# card\n")
-    (work / "fewshot.jsonl").write_text('{"query": "shown"}\n')
-    return work
+    return downstream_work_dir(tmp_path, QUERIES, PASSAGES)
 
 
 def test_the_copy_holds_only_the_unnamed_pairs_and_the_draw_is_untouched(tmp_path):
