@@ -18,7 +18,9 @@ question). `--control random` removes the same number of rows from each passage,
 seeded `random.Random` among all of that passage's rows instead: the same passages and counts,
 any query. Compare either eval dir with the whole draw's (`synthir eval-compare`).
 Writes benchmarks/results/drop-TAG.{json,md} and the per-question scores to
-benchmarks/results/per_query/drop-TAG/ (an eval dir for `synthir eval-compare`); one-line errors for a bad pattern or work dir.
+benchmarks/results/per_query/drop-TAG/ (an eval dir for `synthir eval-compare`). One-line errors
+for a bad pattern, a pattern that matches no pair or every pair, bad seeds, or a dir that is not
+a downstream work dir.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ def copy_without(work: Path, out: Path, pattern: re.Pattern[str], control: str |
     df = pd.read_parquet(pairs_file(data))
     drop = rows_to_drop(df["query"].astype(str).tolist(), df["positive_id"].astype(str).tolist(),
                         pattern, control, seed)
+    if not drop:
+        raise SystemExit(f"--pattern {pattern.pattern!r} matches no pair: nothing to leave out")
     if len(drop) == len(df):
         raise SystemExit(f"--pattern {pattern.pattern!r} matches every pair: nothing would be left to train on")
     if out.exists():
@@ -94,12 +98,15 @@ def main(argv: list[str] | None = None) -> int:
         pattern = re.compile(a.pattern, re.IGNORECASE)
     except re.error as e:
         raise SystemExit(f"--pattern: not a regular expression ({e})") from None
+    try:
+        seeds = [int(x) for x in a.seeds.split(",")]
+    except ValueError:
+        raise SystemExit(f"--seeds: comma-separated integers, e.g. 0,1,2 (got {a.seeds!r})") from None
     from downstream import evaluate, keep_per_query, override
 
     override(a.set)
     target = a.work_dir / f"drop-{a.tag}"
     counts = copy_without(a.work_dir, target, pattern, a.control, a.control_seed)
-    seeds = [int(s) for s in a.seeds.split(",")]
     eval_dir = target / f"eval-{a.student}-mnrl"
     e = evaluate(target / "data", a.devset, a.student, "mnrl", seeds, eval_dir, target / "fewshot.jsonl")
     keep_per_query(eval_dir, heldout.ROOT / "benchmarks" / "results" / "per_query" / f"drop-{a.tag}")

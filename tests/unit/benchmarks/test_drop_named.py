@@ -43,13 +43,17 @@ def test_the_copy_holds_only_the_unnamed_pairs_and_the_draw_is_untouched(tmp_pat
     assert len(pd.read_parquet(drop.pairs_file(work / "data"))) == 6
 
 
-def test_a_pattern_that_matches_every_pair_is_refused_in_one_line(tmp_path):
+def test_a_pattern_that_matches_every_pair_or_none_is_refused_in_one_line(tmp_path):
     with pytest.raises(SystemExit, match="matches every pair"):
         drop.copy_without(_work(tmp_path), tmp_path / "out", re.compile("."), None, seed=0)
+    with pytest.raises(SystemExit, match="matches no pair"):
+        drop.copy_without(_work(tmp_path / "b"), tmp_path / "out", re.compile("nowhere"), None, seed=0)
     with pytest.raises(SystemExit, match="not a benchmarks/downstream.py work dir"):
         drop.copy_without(tmp_path / "nowhere", tmp_path / "out", NAMES, None, seed=0)
 
 
-def test_a_bad_pattern_is_one_line():
+def test_a_bad_pattern_or_bad_seeds_are_one_line():
     with pytest.raises(SystemExit, match="--pattern: not a regular expression"):
         drop.main(["--work-dir", "w", "--devset", "d", "--tag", "t", "--pattern", "("])
+    with pytest.raises(SystemExit, match="--seeds: comma-separated integers"):
+        drop.main(["--work-dir", "w", "--devset", "d", "--tag", "t", "--pattern", "zsh", "--seeds", "0,x"])
