@@ -182,20 +182,20 @@ def build_faq_devset(out: Path, faqs: list[str] | None = None, min_chars: int = 
         deb = fetch_deb(package, cache_dir)
         located = _faq_entries(deb, pattern)
         entries = [e for _, e in located]
-        texts = {e.number: e for e in entries if len(e.text) >= min_chars}
+        with_text = {e.number for e in entries if len(e.text) >= min_chars}
         docs += [{"_id": f"{name}#{e.number}", "title": "", "text": e.text, "lang": "en",
-                  "source": f"{rel}#{e.number}"} for rel, e in located if e.number in texts]
+                  "source": f"{path}#{e.number}"} for path, e in located if e.number in with_text]
         asked = set()
         for e in entries:  # a parent comes before its sub-entries
-            if e.number not in texts or e.parent in asked:
+            if e.number not in with_text or e.parent in asked:
                 continue
             asked.add(e.number)
-            rel = [e.number] + [c.number for c in entries if c.parent == e.number and c.number in texts]
+            relevant = [e.number] + [c.number for c in entries if c.parent == e.number and c.number in with_text]
             qid = f"q:{name}#{e.number}"
             queries.append({"_id": qid, "text": e.heading, "lang": "en", "number": e.number})
-            qrels += [(qid, f"{name}#{r}", 1) for r in rel]
+            qrels += [(qid, f"{name}#{r}", 1) for r in relevant]
         meta["packages"].append(deb.provenance())
-        meta["counts"][name] = {"entries": len(entries), "documents": len(texts),
+        meta["counts"][name] = {"entries": len(entries), "documents": len(with_text),
                                 "questions": len(asked)}
     meta.update({"query": "numbered FAQ entry heading (an entry with text; not a sub-entry of "
                           "one that is asked)",
