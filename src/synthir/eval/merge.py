@@ -40,8 +40,10 @@ from synthir.io.files import write_json_atomic
 BASE_TOLERANCE = 1e-3  # per query and metric: encoding on CPU is deterministic up to float noise
 # options that may differ between the pieces of one recipe (score_unseen: a local path; the
 # unseen questions themselves are compared instead; device: where it ran, not what it trained;
-# keep_models: what was saved afterwards, not what was trained)
-NOT_RECIPE = ("seed", "seeds", "bootstrap_seed", "resamples", "score_unseen", "device", "keep_models")
+# keep_models: what was saved afterwards, not what was trained; chunk_rows: how each forward was
+# cut, the same loss up to float rounding and dropout's draw, docs/results.md §8bn)
+NOT_RECIPE = ("seed", "seeds", "bootstrap_seed", "resamples", "score_unseen", "device", "keep_models",
+              "chunk_rows")
 # options added after runs had recorded their training, left out at their default so that a
 # run recorded before and one after still compare equal
 LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0, "train_shown": False, "precision": "fp32",
