@@ -26,8 +26,8 @@ for one mini-batch at a time, so a large batch of in-batch negatives fits in mem
 only where it has native bf16, AVX512-BF16 or AMX: 1.4-1.6x faster e5-small steps on 2 cores,
 docs/results.md §8bb; on a GPU only where torch reports bf16 support), or `auto`: bf16 where
 the device has it, else fp32 (`for_student` resolves it, so eval.json records the precision
-used). `TrainOptions.chunk_rows` (default 8): each training forward runs in length-sorted chunks of
-that many texts, each cut to its own longest, instead of one batch padded to its longest text
+used). `TrainOptions.chunk_rows` (default: 8 on a CPU, off on a GPU): each training forward runs in
+length-sorted chunks of that many texts, each cut to its own longest, instead of one batch padded to its longest text
 (eval/length_chunks.py; the batches and the loss unchanged; 1.6x faster e5-small steps on 2 cores,
 docs/results.md §8bn). Evaluation always encodes in fp32: the trainer (accelerate) wraps the model's forward in
 its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
@@ -80,8 +80,8 @@ class TrainOptions:
     precision: str = "fp32"  # fp32 | bf16 (mixed-precision training; check_precision) | auto (resolve_precision)
     # > 0: each training forward runs in length-sorted chunks of this many texts, each cut to its
     # own longest (eval/length_chunks.py: the same batches and loss, less padding; §8bn); 0: one
-    # padded forward per column, as sentence-transformers does
-    chunk_rows: int = 8
+    # padded forward per column, as sentence-transformers does; None: 8 on a CPU, 0 on a GPU
+    chunk_rows: int | None = None
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults, and
@@ -129,7 +129,7 @@ class TrainOptions:
             raise ConfigError(f"--warmup-ratio must be in [0, 1) (got {self.warmup_ratio})")
         if self.max_rows < 0:
             raise ConfigError(f"--max-train-rows must be >= 0 (got {self.max_rows}; 0: every row)")
-        if self.chunk_rows < 0:
+        if self.chunk_rows is not None and self.chunk_rows < 0:
             raise ConfigError(f"--chunk-rows must be >= 0 (got {self.chunk_rows}; 0: no chunks)")
         device = resolve_device(self.device)
         check_precision(resolve_precision(self.precision, device), device)
@@ -193,6 +193,18 @@ def check_precision(precision: str, device: str) -> None:
         what = "GPU has no bf16" if device == "cuda" else "CPU has no native bf16 (AVX512-BF16 or AMX)"
         raise ConfigError(f"--precision bf16: this {what}, so bf16 training would be slower than fp32 "
                           "(or fail); use --precision fp32 or auto")
+
+
+CPU_CHUNK_ROWS = 8  # 1.6x faster e5-small steps on 2 cores than one padded forward (§8bn; 4 and 16: 1.4x)
+
+
+def chunk_rows(opts: TrainOptions) -> int:
+    """Texts per length-sorted chunk of a training forward: `opts.chunk_rows`, or when unset
+    CPU_CHUNK_ROWS on a CPU (every padded token is computed there) and 0 (one forward) on a GPU,
+    where it was not measured and small chunks may cost more in kernel launches than they save."""
+    if opts.chunk_rows is not None:
+        return opts.chunk_rows
+    return CPU_CHUNK_ROWS if resolve_device(opts.device) == "cpu" else 0
 
 
 def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
@@ -283,7 +295,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         data, loss = dict(sets), {name: _loss(name, model, opts) for name in sets}
     t0 = time.time()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
-    with length_chunked(model[0], opts.chunk_rows):  # after _loss: a gist guide keeps its own forward
+    with length_chunked(model[0], chunk_rows(opts)):  # after _loss: a gist guide keeps its own forward
         out = trainer.train()
     # bf16: accelerate left `model.forward` wrapped in its autocast; scored as saved, in fp32
     trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)

@@ -4,13 +4,14 @@ cannot cut fall back to one forward; the module's own forward is back after the 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from synthir.errors import ConfigError
 from synthir.eval.length_chunks import chunked_forward, length_chunked, right_padded
-from synthir.eval.train import TrainOptions
+from synthir.eval.train import TrainOptions, chunk_rows
 
 TEXTS = ["short", "a somewhat longer text about printing two pages on one sheet",
          "x " * 90, "how do I change the wallpaper", "ok",
@@ -131,6 +132,15 @@ def test_the_module_forward_is_back_after_the_block_even_on_error(minilm):
         assert "forward" not in module.__dict__
 
 
+def test_chunk_rows_on_a_gpu_is_off_unless_asked_for(monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert chunk_rows(TrainOptions(device="auto")) == 0
+    assert chunk_rows(TrainOptions(device="cpu")) == 8
+    assert chunk_rows(TrainOptions(device="auto", chunk_rows=8)) == 8
+
+
 def test_chunk_rows_is_a_flag_checked_and_not_part_of_the_recipe():
     from synthir.cli import build_parser, train_options
     from synthir.eval.merge import training_record
@@ -138,8 +148,11 @@ def test_chunk_rows_is_a_flag_checked_and_not_part_of_the_recipe():
     with pytest.raises(ConfigError, match="--chunk-rows"):
         TrainOptions(chunk_rows=-1).check()
     parse = build_parser().parse_args
-    assert train_options(parse(["eval", "ds", "--beir", "b", "--out", "o"])).chunk_rows == 8
+    unset = train_options(parse(["eval", "ds", "--beir", "b", "--out", "o"]))
+    assert unset.chunk_rows is None
+    assert chunk_rows(replace(unset, device="cpu")) == 8
     assert train_options(parse(["eval", "ds", "--beir", "b", "--out", "o", "--chunk-rows", "0"])).chunk_rows == 0
+    assert chunk_rows(TrainOptions(chunk_rows=3, device="cpu")) == 3
     # how each forward was cut decides nothing a merge must match: old runs (no such option) pool with new ones
     old = training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0})
     assert old == training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "chunk_rows": 8})
