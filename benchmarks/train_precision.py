@@ -1,9 +1,11 @@
-"""How much faster does `synthir eval --precision bf16` fine-tune a student than fp32 on this machine?
+"""How much faster does `synthir eval --precision bf16` (or `--chunk-rows N`) fine-tune a student on this machine?
 
     .venv/bin/python benchmarks/train_precision.py --dataset DATA_DIR [--model e5-small] [--rows 128] \
-        [--precisions fp32 bf16] --out benchmarks/results/train_precision-TAG.json
+        [--precisions fp32 bf16] [--chunk-rows 0 8] [--repeats 2] --out benchmarks/results/train_precision-TAG.json
 
-Each precision runs in its own process (`--one`), one after the other: the student of
+Each setting (precision x chunk rows; 0: one padded forward, as sentence-transformers does) runs in
+its own process (`--one`), one after the other, the whole list `--repeats` times over so that a VM
+whose speed drifts shows it (the settings interleaved, not one block each): the student of
 `synthir eval` (its prefixes, lr and MNRL scale, max_seq_length 256, batch 32) is loaded fresh
 and trains 1 epoch of MNRL on the first `--rows` pairs of one fixed sample
 (`synthir.eval.train.finetune`, timed). Reports seconds per setting and the speed-up, and the
@@ -28,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a fol
 from isolated import run_isolated  # noqa: E402
 
 
-def one(dataset: Path, model: str, rows: int, precision: str) -> dict:
+def one(dataset: Path, model: str, rows: int, precision: str, chunk_rows: int | None = None) -> dict:
     """One setting, in this process: training seconds, steps and loss."""
     from synthir.embed.st import default_prefixes
     from synthir.eval.harness import _load_model
@@ -37,14 +39,14 @@ def one(dataset: Path, model: str, rows: int, precision: str) -> dict:
 
     q, p = default_prefixes(model)
     opts = TrainOptions(query_prefix=q, passage_prefix=p, max_rows=rows, epochs=1.0, config="pairs",
-                        precision=precision, device="cpu").for_student(model)
+                        precision=precision, device="cpu", chunk_rows=chunk_rows).for_student(model)
     sets = {k: v for k, (_, v) in load_training(dataset, opts).items()}
     st = _load_model(model, opts.max_seq_length, "cpu")
     import tempfile
 
     with tempfile.TemporaryDirectory() as work:
         r = finetune(st, sets, Path(work), opts)
-    return {"precision": precision, "rows": len(sets["mnrl"]), "train_seconds": r["seconds"],
+    return {"precision": precision, "chunk_rows": chunk_rows, "rows": len(sets["mnrl"]), "train_seconds": r["seconds"],
             "steps": r["steps"], "loss": r["loss"]}
 
 
@@ -54,23 +56,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="e5-small")
     ap.add_argument("--rows", type=int, default=128)
     ap.add_argument("--precisions", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
+    ap.add_argument("--chunk-rows", type=int, nargs="+", default=[None], metavar="N",
+                    help="texts per length-sorted chunk of each forward (synthir eval --chunk-rows; 0: off); "
+                         "default: synthir eval's own (8 on a CPU)")
+    ap.add_argument("--repeats", type=int, default=1, help="run the whole list of settings this many times")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--one-chunk", type=int, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     from synthir.errors import SynthirError
 
     if a.one:
         try:
-            print(json.dumps(one(a.dataset, a.model, a.rows, a.one)))
+            print(json.dumps(one(a.dataset, a.model, a.rows, a.one, a.one_chunk)))
         except SynthirError as e:
             sys.exit(f"train_precision: {e}")
         return 0
+    if a.repeats < 1 or any(c is not None and c < 0 for c in a.chunk_rows):
+        sys.exit("train_precision: --repeats must be >= 1 and --chunk-rows >= 0")
+    settings = [(p, c) for p in a.precisions for c in a.chunk_rows]
     runs = [run_isolated(__file__, ["--dataset", str(a.dataset), "--model", a.model, "--rows", str(a.rows),
-                                    "--one", precision], precision) for precision in a.precisions]
+                                    "--one", p, *([] if c is None else ["--one-chunk", str(c)])],
+                         p if c is None else f"{p} chunk {c}")
+            for _ in range(a.repeats) for p, c in settings]
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "model": a.model, "runs": runs}
-    seconds = {r["precision"]: r["train_seconds"] for r in runs}
-    if {"fp32", "bf16"} <= set(seconds):  # in either order: fp32 seconds / bf16 seconds
-        res["train_speedup"] = round(seconds["fp32"] / seconds["bf16"], 2)
+    seconds = {(p, c): sum(r["train_seconds"] for r in runs if (r["precision"], r["chunk_rows"]) == (p, c))
+               / a.repeats for p, c in settings}
+    res["mean_seconds"] = {f"{p} chunk {c}": round(s, 1) for (p, c), s in seconds.items()}
+    if len(a.chunk_rows) == 1 and {"fp32", "bf16"} <= set(a.precisions):  # fp32 seconds / bf16 seconds
+        c = a.chunk_rows[0]
+        res["train_speedup"] = round(seconds[("fp32", c)] / seconds[("bf16", c)], 2)
+    if 0 in a.chunk_rows:  # padded seconds / chunked seconds, per precision and chunk size
+        res["chunk_speedup"] = {f"{p} chunk {c}": round(seconds[(p, 0)] / seconds[(p, c)], 2)
+                                for p, c in settings if c != 0}
     print(json.dumps(res, indent=1))
     if a.out:
         a.out.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")

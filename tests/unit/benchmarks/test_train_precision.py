@@ -34,3 +34,18 @@ def test_each_precision_trains_the_same_rows_in_its_own_process(tmp_path):
 def test_a_dataset_it_cannot_train_on_is_one_line(tmp_path):
     with pytest.raises(SystemExit, match=r"train_precision: .* is not a published synthir dataset"):
         bench.main(["--dataset", str(tmp_path), "--precisions", "fp32"])
+
+
+def test_chunk_settings_run_interleaved_and_report_the_padded_over_chunked_seconds(tmp_path):
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    out = tmp_path / "r.json"
+    assert bench.main(["--dataset", str(paths.root), "--model", "minilm", "--rows", "4", "--precisions", "fp32",
+                       "--chunk-rows", "0", "2", "--repeats", "2", "--out", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert [r["chunk_rows"] for r in res["runs"]] == [0, 2, 0, 2]  # interleaved, not one block each
+    secs = {c: sum(r["train_seconds"] for r in res["runs"] if r["chunk_rows"] == c) / 2 for c in (0, 2)}
+    assert res["mean_seconds"] == {"fp32 chunk 0": round(secs[0], 1), "fp32 chunk 2": round(secs[2], 1)}
+    assert res["chunk_speedup"] == {"fp32 chunk 2": round(secs[0] / secs[2], 2)}
+    with pytest.raises(SystemExit, match="--repeats must be >= 1"):
+        bench.main(["--dataset", str(paths.root), "--repeats", "0"])
