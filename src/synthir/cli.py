@@ -342,8 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "the device has it, else fp32; eval.json records which); evaluation encodes in fp32")
     e.add_argument("--chunk-rows", type=int, metavar="N",
                    help="each training forward in length-sorted chunks of N texts, each padded only to "
-                        "its own longest (the same batches and loss, less padding: 1.6x faster e5-small "
-                        "steps on 2 CPU cores); 0: one forward per column padded to the batch's longest "
+                        "its own longest (the same batches and loss, less padding: e5-small's steps "
+                        "1.3-1.5x faster on 2 CPU cores); 0: one forward per column padded to the batch's longest "
                         "text (default: 8 on a CPU, 0 on a GPU, where it was not measured)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",

@@ -28,8 +28,8 @@ docs/results.md §8bb; on a GPU only where torch reports bf16 support), or `auto
 the device has it, else fp32 (`for_student` resolves it, so eval.json records the precision
 used). `TrainOptions.chunk_rows` (default: 8 on a CPU, off on a GPU): each training forward runs in
 length-sorted chunks of that many texts, each cut to its own longest, instead of one batch padded to its longest text
-(eval/length_chunks.py; the batches and the loss unchanged; 1.6x faster e5-small steps on 2 cores,
-docs/results.md §8bn). Evaluation always encodes in fp32: the trainer (accelerate) wraps the model's forward in
+(eval/length_chunks.py; the batches and the loss unchanged; 1.32-1.51x faster e5-small steps on
+2 cores, docs/results.md §8bn). Evaluation always encodes in fp32: the trainer (accelerate) wraps the model's forward in
 its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
 (`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a bf16-trained student was
 scored in autocast, up to 8e-4 from the saved model's fp32 embeddings (docs/results.md §8be).
@@ -195,7 +195,7 @@ def check_precision(precision: str, device: str) -> None:
                           "(or fail); use --precision fp32 or auto")
 
 
-CPU_CHUNK_ROWS = 8  # 1.6x faster e5-small steps on 2 cores than one padded forward (§8bn; 4 and 16: 1.4x)
+CPU_CHUNK_ROWS = 8  # e5-small steps 1.32-1.51x faster than one padded forward on 2 cores (§8bn; 4, 16: slower than 8)
 
 
 def chunk_rows(opts: TrainOptions) -> int:
