@@ -6,9 +6,9 @@ CPU the padding is paid in full: every dense layer runs over it. `length_chunked
 makes the sentence-transformers `Transformer` module (a SentenceTransformer's first module) run
 each padded batch as chunks of `rows` texts sorted by length, each cut to its own longest text,
 and puts the token embeddings back in the batch's order and width (padding past a chunk's width
-is zeros; pooling reads only the positions the attention mask keeps, so it sees the same tokens). With dropout off
-the sentence embeddings equal one padded forward's up to float rounding (a test checks it); in
-training the dropout masks are drawn for other shapes, so a run is an equivalent draw, not the
+is zeros; pooling reads only the positions the attention mask keeps, so it sees the same tokens).
+With dropout off the sentence embeddings equal one padded forward's up to float rounding (a test
+checks it); in training the dropout masks are drawn for other shapes, so a run is an equivalent draw, not the
 same numbers (docs/results.md §8bn measures the students and the time).
 
 It is the idea of length-grouped batching (Hugging Face's `group_by_length`) moved inside the

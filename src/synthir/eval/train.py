@@ -26,11 +26,12 @@ for one mini-batch at a time, so a large batch of in-batch negatives fits in mem
 only where it has native bf16, AVX512-BF16 or AMX: 1.4-1.6x faster e5-small steps on 2 cores,
 docs/results.md §8bb; on a GPU only where torch reports bf16 support), or `auto`: bf16 where
 the device has it, else fp32 (`for_student` resolves it, so eval.json records the precision
-used). `TrainOptions.chunk_rows` (default: 8 on a CPU, off on a GPU): each training forward runs in
-length-sorted chunks of that many texts, each cut to its own longest, instead of one batch padded to its longest text
-(eval/length_chunks.py; the batches and the loss unchanged; 1.32-1.51x faster e5-small steps on
-2 cores, docs/results.md §8bn). Evaluation always encodes in fp32: the trainer (accelerate) wraps the model's forward in
-its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
+used). `TrainOptions.chunk_rows` (default: 8 on a CPU, off on a GPU): each training forward
+runs in length-sorted chunks of that many texts, each cut to its own longest, instead of one
+batch padded to its longest text (eval/length_chunks.py; the batches and the loss unchanged;
+1.32-1.51x faster e5-small steps on 2 cores, docs/results.md §8bn); `finetune` reports the
+number it used. Evaluation always encodes in fp32: the trainer (accelerate) wraps the model's
+forward in its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
 (`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a bf16-trained student was
 scored in autocast, up to 8e-4 from the saved model's fp32 embeddings (docs/results.md §8be).
 """
@@ -270,7 +271,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     Inputs: `sets` {loss name ("mnrl" | "gist" | "marginmse"): datasets.Dataset}; `work_dir` for the
     trainer's scratch files; `opts` (recipe and seed); `save_to`: where to save the model
     (None: not saved).
-    Output: {"steps", "loss" (mean training loss), "seconds"}."""
+    Output: {"steps", "loss" (mean training loss), "seconds", "chunk_rows" (texts per chunk of
+    each forward, 0: one padded forward; chunk_rows(opts))}."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
     if not sets:
@@ -295,10 +297,12 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         data, loss = dict(sets), {name: _loss(name, model, opts) for name in sets}
     t0 = time.time()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
-    with length_chunked(model[0], chunk_rows(opts)):  # after _loss: a gist guide keeps its own forward
+    rows_per_chunk = chunk_rows(opts)
+    with length_chunked(model[0], rows_per_chunk):  # after _loss: a gist guide keeps its own forward
         out = trainer.train()
     # bf16: accelerate left `model.forward` wrapped in its autocast; scored as saved, in fp32
     trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     if save_to is not None:
         model.save(str(save_to))
-    return {"steps": out.global_step, "loss": round(out.training_loss, 4), "seconds": round(time.time() - t0, 1)}
+    return {"steps": out.global_step, "loss": round(out.training_loss, 4), "seconds": round(time.time() - t0, 1),
+            "chunk_rows": rows_per_chunk}

@@ -169,5 +169,5 @@ def test_finetune_trains_in_chunks_and_leaves_the_model_as_it_was_built(tmp_path
                                        "positive": TEXTS})
     opts = TrainOptions(max_steps=2, batch_size=8, chunk_rows=3, device="cpu").for_student("minilm")
     stats = finetune(st, {"mnrl": rows}, tmp_path, opts)
-    assert stats["steps"] == 2 and stats["loss"] > 0
+    assert stats["steps"] == 2 and stats["loss"] > 0 and stats["chunk_rows"] == 3
     assert "forward" not in st[0].__dict__
