@@ -50,6 +50,11 @@ def one(dataset: Path, model: str, rows: int, precision: str, chunk_rows: int | 
             "steps": r["steps"], "loss": r["loss"]}
 
 
+def _label(precision: str, chunk_rows: int | None) -> str:
+    """A setting's name in the report: "bf16 chunk 8", or "bf16" for synthir eval's own chunks."""
+    return precision if chunk_rows is None else f"{precision} chunk {chunk_rows}"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--dataset", type=Path, required=True, help="a published synthir dataset dir")
@@ -76,18 +81,17 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("train_precision: --repeats must be >= 1 and --chunk-rows >= 0")
     settings = [(p, c) for p in a.precisions for c in a.chunk_rows]
     runs = [run_isolated(__file__, ["--dataset", str(a.dataset), "--model", a.model, "--rows", str(a.rows),
-                                    "--one", p, *([] if c is None else ["--one-chunk", str(c)])],
-                         p if c is None else f"{p} chunk {c}")
+                                    "--one", p, *([] if c is None else ["--one-chunk", str(c)])], _label(p, c))
             for _ in range(a.repeats) for p, c in settings]
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs", "model": a.model, "runs": runs}
     seconds = {(p, c): sum(r["train_seconds"] for r in runs if (r["precision"], r["chunk_rows"]) == (p, c))
                / a.repeats for p, c in settings}
-    res["mean_seconds"] = {f"{p} chunk {c}": round(s, 1) for (p, c), s in seconds.items()}
+    res["mean_seconds"] = {_label(p, c): round(s, 1) for (p, c), s in seconds.items()}
     if len(a.chunk_rows) == 1 and {"fp32", "bf16"} <= set(a.precisions):  # fp32 seconds / bf16 seconds
         c = a.chunk_rows[0]
         res["train_speedup"] = round(seconds[("fp32", c)] / seconds[("bf16", c)], 2)
     if 0 in a.chunk_rows:  # padded seconds / chunked seconds, per precision and chunk size
-        res["chunk_speedup"] = {f"{p} chunk {c}": round(seconds[(p, 0)] / seconds[(p, c)], 2)
+        res["chunk_speedup"] = {_label(p, c): round(seconds[(p, 0)] / seconds[(p, c)], 2)
                                 for p, c in settings if c != 0}
     print(json.dumps(res, indent=1))
     if a.out:

@@ -30,7 +30,7 @@ def minilm():
 
 
 def _batch(st, texts):
-    return st.tokenize(texts)  # padded to the longest text, right-padded
+    return st.preprocess(texts)  # padded to the longest text, right-padded
 
 
 def test_chunked_forward_gives_the_padded_embeddings_in_the_batch_order(minilm):
