@@ -134,7 +134,8 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
                         seed=args.seed, max_seq_length=args.max_seq_length or None,
                         mnrl_scale=args.mnrl_scale, batching=args.batching,
                         max_rows=args.max_train_rows, device=args.device,
-                        precision=args.precision, chunk_rows=args.chunk_rows).for_student(args.model)
+                        precision=args.precision, chunk_rows=args.chunk_rows,
+                        freeze_layers=args.freeze_layers).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -345,6 +346,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "its own longest (the same batches and loss, less padding: e5-small's steps "
                         "1.3-1.5x faster on 2 CPU cores); 0: one forward per column padded to the batch's longest "
                         "text (default: 8 on a CPU, 0 on a GPU, where it was not measured)")
+    e.add_argument("--freeze-layers", type=int, default=0, metavar="N",
+                   help="keep the embeddings and the first N transformer layers at the base's weights "
+                        "(e5-small and MiniLM have 12 and 6; default 0: every layer trains; docs/results.md §8bo)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

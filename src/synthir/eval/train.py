@@ -30,8 +30,9 @@ used). `TrainOptions.chunk_rows` (default: 8 on a CPU, off on a GPU): each train
 runs in length-sorted chunks of that many texts, each cut to its own longest, instead of one
 batch padded to its longest text (eval/length_chunks.py; the batches and the loss unchanged;
 1.32-1.51x faster e5-small steps on 2 cores, docs/results.md §8bn); `finetune` reports the
-number it used. Evaluation always encodes in fp32: the trainer (accelerate) wraps the model's
-forward in its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
+number it used. `TrainOptions.freeze_layers` N > 0: the embeddings and the first N transformer
+layers keep the base's weights (eval/freeze.py; docs/results.md §8bo). Evaluation always
+encodes in fp32: the trainer (accelerate) wraps the model's forward in its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
 (`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a bf16-trained student was
 scored in autocast, up to 8e-4 from the saved model's fp32 embeddings (docs/results.md §8be).
 """
@@ -46,6 +47,7 @@ from typing import Any
 
 from synthir.errors import ConfigError
 from synthir.eval.batching import BATCHINGS
+from synthir.eval.freeze import frozen_bottom
 from synthir.eval.length_chunks import length_chunked
 
 LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
@@ -83,6 +85,9 @@ class TrainOptions:
     # own longest (eval/length_chunks.py: the same batches and loss, less padding; §8bn); 0: one
     # padded forward per column, as sentence-transformers does; None: 8 on a CPU, 0 on a GPU
     chunk_rows: int | None = None
+    # > 0: the embeddings and the first N transformer layers stay as the base has them
+    # (eval/freeze.py); 0: every weight trains
+    freeze_layers: int = 0
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults, and
@@ -132,6 +137,8 @@ class TrainOptions:
             raise ConfigError(f"--max-train-rows must be >= 0 (got {self.max_rows}; 0: every row)")
         if self.chunk_rows is not None and self.chunk_rows < 0:
             raise ConfigError(f"--chunk-rows must be >= 0 (got {self.chunk_rows}; 0: no chunks)")
+        if self.freeze_layers < 0:
+            raise ConfigError(f"--freeze-layers must be >= 0 (got {self.freeze_layers}; 0: train every layer)")
         device = resolve_device(self.device)
         check_precision(resolve_precision(self.precision, device), device)
 
@@ -272,7 +279,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     trainer's scratch files; `opts` (recipe and seed); `save_to`: where to save the model
     (None: not saved).
     Output: {"steps", "loss" (mean training loss), "seconds", "chunk_rows" (texts per chunk of
-    each forward, 0: one padded forward; chunk_rows(opts))}."""
+    each forward, 0: one padded forward; chunk_rows(opts)), "frozen_params" (parameters left as
+    they were: opts.freeze_layers, eval/freeze.py)}."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
     if not sets:
@@ -298,11 +306,12 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     t0 = time.time()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
     rows_per_chunk = chunk_rows(opts)
-    with length_chunked(model[0], rows_per_chunk):  # after _loss: a gist guide keeps its own forward
+    # after _loss: a gist guide keeps its own forward; frozen before the trainer's optimizer exists
+    with frozen_bottom(model[0], opts.freeze_layers) as frozen, length_chunked(model[0], rows_per_chunk):
         out = trainer.train()
     # bf16: accelerate left `model.forward` wrapped in its autocast; scored as saved, in fp32
     trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     if save_to is not None:
         model.save(str(save_to))
     return {"steps": out.global_step, "loss": round(out.training_loss, 4), "seconds": round(time.time() - t0, 1),
-            "chunk_rows": rows_per_chunk}
+            "chunk_rows": rows_per_chunk, "frozen_params": frozen}

@@ -1,0 +1,61 @@
+"""Freeze the bottom of a transformer encoder while a student fine-tunes (`TrainOptions.freeze_layers`).
+
+Input: a sentence-transformers Transformer module (`model[0]`) whose `auto_model` is a BERT-style
+encoder (`embeddings` + `encoder.layer`: MiniLM's BertModel, e5-small's XLMRobertaModel) and N.
+Effect, inside the `frozen_bottom` context: the token / position embeddings and the first N
+transformer layers take no gradient (`requires_grad` False), so the optimizer leaves them as
+they are and backward stops at layer N. On leaving, every parameter gets back the flag it had.
+
+Why: on dev sets whose base already ranks most questions first (set 2, 0.89-0.91), fine-tuning
+loses some of base's hits (docs/results.md §8az, §8bl); keeping the lower layers of a
+pre-trained encoder fixed is the usual way to keep what it knows while the top adapts (Lee et
+al., 2019, "What would Elsa do? Freezing layers during transformer fine-tuning",
+arXiv:1911.03090). It also skips the backward pass and the AdamW update of the frozen part (for
+e5-small the 96M-parameter word embeddings are most of the model). Measured, not assumed:
+docs/results.md §8bo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from synthir.errors import ConfigError
+
+
+def encoder_parts(module: Any) -> tuple[Any, list[Any]]:
+    """(embeddings, transformer layers) of `module` (a sentence-transformers Transformer, or a
+    Hugging Face encoder itself). ConfigError (one line) when it is not BERT-shaped."""
+    auto = getattr(module, "auto_model", module)
+    embeddings = getattr(auto, "embeddings", None)
+    layers = getattr(getattr(auto, "encoder", None), "layer", None)
+    if embeddings is None or layers is None:
+        raise ConfigError(f"--freeze-layers: {type(auto).__name__} has no embeddings + encoder.layer "
+                          "(a BERT-style encoder) to freeze; use --freeze-layers 0")
+    return embeddings, list(layers)
+
+
+@contextmanager
+def frozen_bottom(module: Any, layers: int) -> Iterator[int]:
+    """Freeze `module`'s embeddings and its first `layers` transformer layers for the duration;
+    yields the number of parameters frozen (0 and no change when `layers` is 0). ConfigError
+    when `layers` is negative or leaves no layer to train."""
+    if layers < 0:
+        raise ConfigError(f"--freeze-layers must be >= 0 (got {layers}; 0: train every layer)")
+    if layers == 0:
+        yield 0
+        return
+    embeddings, blocks = encoder_parts(module)
+    if layers >= len(blocks):
+        raise ConfigError(f"--freeze-layers {layers}: the model has {len(blocks)} layers; "
+                          f"at most {len(blocks) - 1} can be frozen")
+    params = [p for part in [embeddings, *blocks[:layers]] for p in part.parameters()]
+    before = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield sum(p.numel() for p in params)
+    finally:
+        for p, flag in zip(params, before):
+            p.requires_grad_(flag)
