@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from synthir.cli import seed_list
 from synthir.embed.st import default_training
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -374,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--devset", action="append", required=True, type=Path)
     ap.add_argument("--students", nargs="+", default=["minilm", "e5-small"])
     ap.add_argument("--losses", nargs="+", default=["mnrl", "mnrl+marginmse"])
-    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--seeds", type=seed_list, default="0,1,2")
     ap.add_argument("--recipe", type=Path, default=ROOT / "configs" / "downstream.yaml")
     ap.add_argument("--work", type=Path, default=ROOT / ".cache" / "downstream")
     ap.add_argument("--tag", default="")
@@ -399,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             raise SystemExit(f"downstream: --devset {devset} is not a dev set (no {', '.join(missing)}); "
                              "build one with `synthir dev-set`")
-    seeds = [int(s) for s in a.seeds.split(",")]
+    seeds = a.seeds
     name = "downstream" + (f"-{a.tag}" if a.tag else "")
     out_json = ROOT / "benchmarks" / "results" / f"{name}.json"
     results: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu_model()}), no GPU",

@@ -37,6 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/ is a fol
 import heldout  # noqa: E402
 from bag import pairs_file, rewrite_pairs  # noqa: E402
 
+from synthir.cli import seed_list  # noqa: E402
+
 
 def rows_to_drop(queries: list[str], passages: list[str], pattern: re.Pattern[str],
                  control: str | None, seed: int) -> list[int]:
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pattern", required=True, help="a query that matches it (case-insensitive) names the program")
     ap.add_argument("--control", choices=["random"], default=None)
     ap.add_argument("--control-seed", type=int, default=0)
-    ap.add_argument("--seeds", default="0,1,2")
+    ap.add_argument("--seeds", type=seed_list, default="0,1,2")
     ap.add_argument("--student", default="e5-small", choices=["minilm", "e5-small"])
     ap.add_argument("--set", action="append", default=[], metavar="STUDENT.KEY=VALUE")
     ap.add_argument("--about", default="")
@@ -98,10 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         pattern = re.compile(a.pattern, re.IGNORECASE)
     except re.error as e:
         raise SystemExit(f"--pattern: not a regular expression ({e})") from None
-    try:
-        seeds = [int(x) for x in a.seeds.split(",")]
-    except ValueError:
-        raise SystemExit(f"--seeds: comma-separated integers, e.g. 0,1,2 (got {a.seeds!r})") from None
+    seeds = a.seeds
     from downstream import evaluate, keep_per_query, override
 
     override(a.set)
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     md = (f"# Without the queries that name the program: {a.tag}\n\n{a.about}\n\n"
           f"Pattern `{a.pattern}` (case-insensitive) matches {counts['named']} of {counts['pairs']} pairs; "
           f"dropped {what}: {counts['dropped']}, kept {counts['kept']} on {counts['passages_kept']} of "
-          f"{counts['passages']} passages.\n\n{a.student} / mnrl, seeds {a.seeds}, {e['test_queries']} test questions: "
+          f"{counts['passages']} passages.\n\n{a.student} / mnrl, seeds {','.join(map(str, seeds))}, {e['test_queries']} test questions: "
           f"{arms} (nDCG@10).\n\n{deltas}\n\nunseen ({u.get('queries')} q.): synthetic − base "
           f"{u['delta']['mean']:+.3f} [{u['delta']['ci_low']:+.3f}, {u['delta']['ci_high']:+.3f}]\n")
     heldout.write(f"drop-{a.tag}", payload, md)

@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from synthir.cli import seed_list
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dataset", type=Path, required=True)
     ap.add_argument("--devset", type=Path, required=True)
     ap.add_argument("--model", default="embedded", help="embedded (Gemma 270M) or embedded-instruct (Qwen 0.5B)")
-    ap.add_argument("--seeds", default="0")
+    ap.add_argument("--seeds", type=seed_list, default="0")
     ap.add_argument("--student", default="minilm", choices=["minilm", "e5-small"], help="the student fine-tuned on the margins: minilm or e5-small "
                     "(benchmarks/downstream.py's recipes)")
     ap.add_argument("--shown", type=Path, default=None,
@@ -219,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
             elif not (copy / "README.md").is_file():
                 raise SystemExit(f"--reuse-copy: {copy} holds no relabelled dataset")
             res["eval"][teacher] = evaluate(copy, a.devset, a.student, "mnrl+marginmse",
-                                            [int(s) for s in a.seeds.split(",")],
+                                            a.seeds,
                                             a.work / f"eval-{a.student}-mnrl+marginmse-{name}", a.shown)
             out_json.write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(res, indent=1))

@@ -206,12 +206,16 @@ def _examples(args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_list(text: str) -> list[int]:
+def seed_list(text: str) -> list[int]:
+    """`--seeds 0,1,2` as [0, 1, 2]; the argparse `type` of every `--seeds` (synthir eval and the
+    benchmarks), so a bad list is argparse's one-line usage error, never a traceback."""
     try:
-        return [int(s) for s in text.split(",") if s.strip()]
+        seeds = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 0,1,2 (got {text!r})") \
-            from None
+        seeds = []
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, e.g. 0,1,2 (got {text!r})")
+    return seeds
 
 
 def _devset(args: argparse.Namespace) -> int:
@@ -350,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the embeddings and the first N transformer layers at the base's weights "
                         "(e5-small and MiniLM have 12 and 6; default 0: every layer trains; docs/results.md §8bo)")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--seeds", type=_seed_list, metavar="0,1,2",
+    e.add_argument("--seeds", type=seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")
     e.add_argument("--human-split", type=float, metavar="FRACTION",
                    help="train a human arm on this share of the judged queries; all arms are "
