@@ -49,3 +49,19 @@ def test_chunk_settings_run_interleaved_and_report_the_padded_over_chunked_secon
     assert res["chunk_speedup"] == {"fp32 chunk 2": round(secs[0] / secs[2], 2)}
     with pytest.raises(SystemExit, match="--repeats must be >= 1"):
         bench.main(["--dataset", str(paths.root), "--repeats", "0"])
+
+
+def test_freeze_settings_report_the_trained_over_frozen_seconds(tmp_path):
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    out = tmp_path / "r.json"
+    assert bench.main(["--dataset", str(paths.root), "--model", "minilm", "--rows", "4", "--precisions", "fp32",
+                       "--freeze-layers", "0", "3", "--out", str(out)]) == 0
+    res = json.loads(out.read_text())
+    assert [r["freeze_layers"] for r in res["runs"]] == [0, 3]
+    secs = [r["train_seconds"] for r in res["runs"]]
+    assert list(res["mean_seconds"]) == ["fp32", "fp32 freeze 3"]
+    assert res["freeze_speedup"] == {"fp32 freeze 3": round(secs[0] / secs[1], 2)}
+    assert "chunk_speedup" not in res
+    with pytest.raises(SystemExit, match="--freeze-layers >= 0"):
+        bench.main(["--dataset", str(paths.root), "--freeze-layers", "-1"])
