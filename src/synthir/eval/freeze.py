@@ -36,20 +36,30 @@ def encoder_parts(module: Any) -> tuple[Any, list[Any]]:
     return embeddings, list(layers)
 
 
+def check_freeze(module: Any, layers: int) -> tuple[Any, list[Any]]:
+    """ConfigError (one line) when `layers` cannot be frozen in `module`: negative, a model that is
+    not BERT-shaped, or no layer left to train; else its (embeddings, layers). `run_eval` calls it
+    on the base model before any encoding, so a bad count costs no work."""
+    if layers < 0:
+        raise ConfigError(f"--freeze-layers must be >= 0 (got {layers}; 0: train every layer)")
+    if layers == 0:
+        return None, []
+    embeddings, blocks = encoder_parts(module)
+    if layers >= len(blocks):
+        raise ConfigError(f"--freeze-layers {layers}: the model has {len(blocks)} layers; "
+                          f"at most {len(blocks) - 1} can be frozen")
+    return embeddings, blocks
+
+
 @contextmanager
 def frozen_bottom(module: Any, layers: int) -> Iterator[int]:
     """Freeze `module`'s embeddings and its first `layers` transformer layers for the duration;
     yields the number of parameters frozen (0 and no change when `layers` is 0). ConfigError
     when `layers` is negative or leaves no layer to train."""
-    if layers < 0:
-        raise ConfigError(f"--freeze-layers must be >= 0 (got {layers}; 0: train every layer)")
     if layers == 0:
         yield 0
         return
-    embeddings, blocks = encoder_parts(module)
-    if layers >= len(blocks):
-        raise ConfigError(f"--freeze-layers {layers}: the model has {len(blocks)} layers; "
-                          f"at most {len(blocks) - 1} can be frozen")
+    embeddings, blocks = check_freeze(module, layers)
     params = [p for part in [embeddings, *blocks[:layers]] for p in part.parameters()]
     before = [p.requires_grad for p in params]
     for p in params:

@@ -31,6 +31,7 @@ from typing import Any
 
 from synthir.errors import ConfigError, InputError
 from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401  (table: the CLI's printer)
+from synthir.eval.freeze import check_freeze
 from synthir.eval.human import check_disjoint, human_pairs, shown_pairs, split_queries
 from synthir.eval.merge import training_record
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
@@ -294,8 +295,11 @@ def run_eval(dataset_dir: Path | str | list[Path], beir_dir: Path, out_dir: Path
 
     device = resolve_device(opts.device)  # once: every arm on the same device, the one recorded
     t_base = time.time()
-    arms: dict[str, list[dict[str, dict[str, float]]]] = {
-        "base": [evaluate(_load_model(model, opts.max_seq_length, device))]}
+    base = _load_model(model, opts.max_seq_length, device)
+    if opts.freeze_layers:  # a count the student cannot take fails before any encoding
+        check_freeze(base[0], opts.freeze_layers)
+    arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(base)]}
+    del base  # each arm loads its own fresh copy
     base_s = time.time() - t_base
     training: dict[str, dict[str, Any]] = {}
     for arm, (arm_opts, arm_sets, source) in _arms(sets, human_rows, opts, split).items():

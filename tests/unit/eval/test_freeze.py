@@ -91,3 +91,23 @@ def torch_equal(a, b) -> bool:
     import torch
 
     return bool(torch.equal(a, b))
+
+
+def test_run_eval_refuses_a_count_the_student_cannot_take_before_encoding_anything(tmp_path: Path, monkeypatch):
+    """A bad --freeze-layers is a one-line error before the base arm encodes the corpus."""
+    from synthir.eval import harness
+    from synthir.eval.harness import EvalOptions, run_eval
+    from synthir.io.beir import write_beir
+    from synthir.publish.hf import publish
+    from tests.planted import make_planted_run
+
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    write_beir(tmp_path / "beir", [{"_id": "d0", "title": "", "text": "print two pages on one sheet"}],
+               [{"_id": "q0", "text": "two pages per sheet"}], {"test": [("q0", "d0", 1)]})
+    encoded = []
+    monkeypatch.setattr(harness, "retrieve", lambda *a, **k: encoded.append(1))
+    opts = TrainOptions(freeze_layers=6, max_steps=1, device="cpu").for_student("minilm")
+    with pytest.raises(ConfigError, match="the model has 6 layers; at most 5"):
+        run_eval(paths.root, tmp_path / "beir", tmp_path / "out", model="minilm", opts=opts, eval_opts=EvalOptions())
+    assert encoded == []
