@@ -36,6 +36,14 @@ KEYS = {"epochs": float, "lr": float, "config": str, "batch": int, "mini": int, 
 # mini: GradCache mini-batch (synthir eval --mini-batch-size; 0: plain loss)
 
 
+def _typed(key: str, value: str, flag: str) -> Any:
+    """`value` as KEYS[key]'s type; SystemExit (one line, naming the flag) when it is not one."""
+    try:
+        return KEYS[key](value)
+    except ValueError:
+        raise SystemExit(f"{flag}: {key} takes {KEYS[key].__name__} values (got {value!r})") from None
+
+
 def parse_grid(items: list[str]) -> list[dict[str, Any]]:
     """["epochs=1,3", "lr=2e-5,1e-4"] -> the cartesian product as dicts (typed per KEYS)."""
     axes: dict[str, list[Any]] = {}
@@ -43,7 +51,7 @@ def parse_grid(items: list[str]) -> list[dict[str, Any]]:
         key, _, values = item.partition("=")
         if key not in KEYS or not values:
             raise SystemExit(f"--grid {item!r}: expected KEY=V1,V2 with KEY in {sorted(KEYS)}")
-        axes[key] = [KEYS[key](v) for v in values.split(",")]
+        axes[key] = [_typed(key, v, "--grid") for v in values.split(",")]
     names = sorted(axes)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*(axes[n] for n in names))]
 
@@ -58,7 +66,7 @@ def parse_points(items: list[str]) -> list[dict[str, Any]]:
             key, _, value = pair.partition("=")
             if key not in KEYS or not value:
                 raise SystemExit(f"--points {item!r}: expected KEY=V[,KEY=V...] with KEY in {sorted(KEYS)}")
-            point[key] = KEYS[key](value)
+            point[key] = _typed(key, value, "--points")
         points.append(point)
     return points
 

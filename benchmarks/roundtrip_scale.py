@@ -350,7 +350,10 @@ def main() -> None:
         args.queries = args.queries_file
         return child(args)
 
-    sizes = sorted(int(s) for s in args.sizes.split(","))
+    try:
+        sizes = sorted(int(s) for s in args.sizes.split(","))
+    except ValueError:
+        raise SystemExit(f"--sizes: comma-separated integers, e.g. 10000,30000 (got {args.sizes!r})") from None
     work = Path(tempfile.mkdtemp(prefix="synthir-rtscale-"))
     t = time.time()
     corpus = build_corpus(work, sizes, args.seed)

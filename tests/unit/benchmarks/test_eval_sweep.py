@@ -19,6 +19,8 @@ def test_grid_is_the_typed_product():
     assert all(isinstance(p["epochs"], float) for p in grid)
     with pytest.raises(SystemExit, match="KEY"):
         sweep.parse_grid(["momentum=0.9"])
+    with pytest.raises(SystemExit, match="--grid: lr takes float values \\(got '2e-5x'\\)"):
+        sweep.parse_grid(["lr=1e-4,2e-5x"])
 
 
 def test_points_move_keys_together():
@@ -27,6 +29,8 @@ def test_points_move_keys_together():
     assert isinstance(points[0]["batch"], int) and isinstance(points[0]["lr"], float)
     with pytest.raises(SystemExit, match="KEY"):
         sweep.parse_points(["batch=64,momentum=0.9"])
+    with pytest.raises(SystemExit, match="--points: batch takes int values"):
+        sweep.parse_points(["batch=6.4"])
 
 
 def test_selection_half_is_the_human_train_half(tmp_path):
