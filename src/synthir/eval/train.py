@@ -31,10 +31,12 @@ runs in length-sorted chunks of that many texts, each cut to its own longest, in
 batch padded to its longest text (eval/length_chunks.py; the batches and the loss unchanged;
 1.32-1.51x faster e5-small steps on 2 cores, docs/results.md §8bn); `finetune` reports the
 number it used. `TrainOptions.freeze_layers` N > 0: the embeddings and the first N transformer
-layers keep the base's weights (eval/freeze.py; docs/results.md §8bo). Evaluation always
-encodes in fp32: the trainer (accelerate) wraps the model's forward in its bf16 autocast and leaves the wrapper on after training, so `finetune` takes it off
-(`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a bf16-trained student was
-scored in autocast, up to 8e-4 from the saved model's fp32 embeddings (docs/results.md §8be).
+layers keep the base's weights (eval/freeze.py; 1.9x faster e5-small steps with N = 6, worse
+students, docs/results.md §8bo). Evaluation always encodes in fp32: the trainer (accelerate)
+wraps the model's forward in its bf16 autocast and leaves the wrapper on after training, so
+`finetune` takes it off (`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a
+bf16-trained student was scored in autocast, up to 8e-4 from the saved model's fp32 embeddings
+(docs/results.md §8be).
 """
 
 from __future__ import annotations
