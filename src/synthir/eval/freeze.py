@@ -37,12 +37,17 @@ def encoder_parts(module: Any) -> tuple[Any, list[Any]]:
     return embeddings, list(layers)
 
 
+def check_count(layers: int) -> None:
+    """ConfigError (one line) for a negative count (TrainOptions.check and check_freeze)."""
+    if layers < 0:
+        raise ConfigError(f"--freeze-layers must be >= 0 (got {layers}; 0: train every layer)")
+
+
 def check_freeze(module: Any, layers: int) -> tuple[Any, list[Any]]:
     """ConfigError (one line) when `layers` cannot be frozen in `module`: negative, a model that is
     not BERT-shaped, or no layer left to train; else its (embeddings, layers). `run_eval` calls it
     on the base model before any encoding, so a bad count costs no work."""
-    if layers < 0:
-        raise ConfigError(f"--freeze-layers must be >= 0 (got {layers}; 0: train every layer)")
+    check_count(layers)
     if layers == 0:
         return None, []
     embeddings, blocks = encoder_parts(module)

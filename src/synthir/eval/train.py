@@ -49,7 +49,7 @@ from typing import Any
 
 from synthir.errors import ConfigError
 from synthir.eval.batching import BATCHINGS
-from synthir.eval.freeze import frozen_bottom
+from synthir.eval.freeze import check_count, frozen_bottom
 from synthir.eval.length_chunks import length_chunked
 
 LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
@@ -139,8 +139,7 @@ class TrainOptions:
             raise ConfigError(f"--max-train-rows must be >= 0 (got {self.max_rows}; 0: every row)")
         if self.chunk_rows is not None and self.chunk_rows < 0:
             raise ConfigError(f"--chunk-rows must be >= 0 (got {self.chunk_rows}; 0: no chunks)")
-        if self.freeze_layers < 0:
-            raise ConfigError(f"--freeze-layers must be >= 0 (got {self.freeze_layers}; 0: train every layer)")
+        check_count(self.freeze_layers)
         device = resolve_device(self.device)
         check_precision(resolve_precision(self.precision, device), device)
 
