@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -247,6 +248,12 @@ def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
     return MarginMSELoss(model)
 
 
+def _guides(loss: Any) -> list[Any]:
+    """The first module of each GIST guide model among `loss` (one loss or {name: loss})."""
+    losses = loss.values() if isinstance(loss, dict) else [loss]
+    return [one.guide[0] for one in losses if getattr(one, "guide", None) is not None]
+
+
 def _prompts(opts: TrainOptions) -> dict[str, str] | None:
     """The trainer's per-column prompts: the retrieval prefixes, so the student trains on the
     same text it is evaluated on (None without prefixes)."""
@@ -307,8 +314,12 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     t0 = time.time()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
     rows_per_chunk = chunk_rows(opts)
-    # after _loss: a gist guide keeps its own forward; frozen before the trainer's optimizer exists
-    with frozen_bottom(model[0], opts.freeze_layers) as frozen, length_chunked(model[0], rows_per_chunk):
+    # frozen before the trainer's optimizer exists; a gist guide (a frozen copy, no dropout) runs
+    # in the same chunks, which give its padded forward's embeddings (tests/unit/eval/test_length_chunks.py)
+    with ExitStack() as stack:
+        frozen = stack.enter_context(frozen_bottom(model[0], opts.freeze_layers))
+        for module in [model[0], *_guides(loss)]:
+            stack.enter_context(length_chunked(module, rows_per_chunk))
         out = trainer.train()
     # bf16: accelerate left `model.forward` wrapped in its autocast; scored as saved, in fp32
     trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)

@@ -171,3 +171,29 @@ def test_finetune_trains_in_chunks_and_leaves_the_model_as_it_was_built(tmp_path
     stats = finetune(st, {"mnrl": rows}, tmp_path, opts)
     assert stats["steps"] == 2 and stats["loss"] > 0 and stats["chunk_rows"] == 3
     assert "forward" not in st[0].__dict__
+
+
+def test_a_gist_guide_runs_in_the_same_chunks_as_the_student(tmp_path: Path, monkeypatch):
+    import datasets
+
+    from synthir.eval import length_chunks
+    from synthir.eval.harness import _load_model
+    from synthir.eval.train import finetune
+
+    seen: dict[int, int] = {}
+    original = length_chunks.chunked_forward
+
+    def spy(module, features, rows, **kwargs):
+        seen[id(module)] = seen.get(id(module), 0) + 1
+        return original(module, features, rows, **kwargs)
+
+    monkeypatch.setattr(length_chunks, "chunked_forward", spy)
+    st = _load_model("minilm", 64)
+    rows = datasets.Dataset.from_dict({"anchor": [t.split()[0] + str(i) for i, t in enumerate(TEXTS)],
+                                       "positive": TEXTS})
+    opts = TrainOptions(max_steps=1, batch_size=8, chunk_rows=3, device="cpu", loss="gist").for_student("minilm")
+    stats = finetune(st, {"gist": rows}, tmp_path, opts)
+    assert stats["steps"] == 1
+    # one step: the student's forward of each column, and the guide's (its own module, a copy)
+    assert id(st[0]) in seen and len(seen) == 2, seen
+    assert "forward" not in st[0].__dict__
