@@ -63,20 +63,33 @@ STUDENT_RECIPES: dict[str, dict[str, Any]] = {
 
 
 def override(sets: list[str]) -> None:
-    """Apply `student.key=value` overrides (e.g. `e5-small.learning_rate=3e-5`) to STUDENT_RECIPES."""
+    """Apply `student.key=value` overrides (e.g. `e5-small.learning_rate=3e-5`) to STUDENT_RECIPES,
+    each value parsed (pydantic) as the type TrainOptions declares for the key; `none` where the
+    type allows None (chunk_rows, max_seq_length, learning_rate, mnrl_scale: the default)."""
+    import typing
+
+    import pydantic
+
+    from synthir.eval.train import TrainOptions
+
+    hints = typing.get_type_hints(TrainOptions)
     for s in sets:
         key, _, value = s.partition("=")
         student, _, field = key.partition(".")
         if student not in STUDENT_RECIPES or field not in STUDENT_RECIPES[student] or not _:
             raise SystemExit(f"--set {s!r}: expected <student>.<key>=<value>, students {list(STUDENT_RECIPES)}, "
                              f"keys {list(STUDENT_RECIPES['minilm'])}")
-        old = STUDENT_RECIPES[student][field]
-        try:  # a field left at None (chunk_rows: synthir eval's per-device default) takes an int
-            STUDENT_RECIPES[student][field] = ((None if value.lower() == "none" else int(value)) if old is None
-                                               else type(old)(value))
-        except ValueError:
-            raise SystemExit(f"--set {s!r}: {field} takes {'an int or none' if old is None else type(old).__name__}, "
-                             f"got {value!r}") from None
+        hint = hints[field]
+        nullable = type(None) in typing.get_args(hint)
+        if nullable and value.strip().lower() == "none":
+            STUDENT_RECIPES[student][field] = None
+            continue
+        try:
+            STUDENT_RECIPES[student][field] = pydantic.TypeAdapter(hint).validate_python(value)
+        except pydantic.ValidationError:
+            kinds = " or ".join(["none"] * nullable + [t.__name__ for t in typing.get_args(hint) or (hint,)
+                                                     if t is not type(None)])
+            raise SystemExit(f"--set {s!r}: {field} takes {kinds}, got {value!r}") from None
 
 
 def _lang(devset: Path) -> str:

@@ -43,7 +43,7 @@ def test_every_benchmark_with_seeds_gives_the_same_one_line_error(capsys):
         assert "Traceback" not in err
 
 
-def test_downstream_set_takes_the_fields_type_and_none_for_a_per_device_default(monkeypatch):
+def test_downstream_set_parses_the_type_trainoptions_declares_and_none_where_it_allows_none(monkeypatch):
     recipes = {k: dict(v) for k, v in downstream.STUDENT_RECIPES.items()}
     monkeypatch.setattr(downstream, "STUDENT_RECIPES", recipes)
     assert recipes["e5-small"]["chunk_rows"] is None  # synthir eval's default: chunks on a CPU, none on a GPU
@@ -54,3 +54,13 @@ def test_downstream_set_takes_the_fields_type_and_none_for_a_per_device_default(
         downstream.override(["e5-small.freeze_layers=six"])
     with pytest.raises(SystemExit, match="expected <student>.<key>=<value>"):
         downstream.override(["e5-small.no_such_key=1"])
+    # typed by TrainOptions, not by the value the field holds now: a set field takes none again,
+    # and a field with a value takes none where the type allows it
+    downstream.override(["e5-small.chunk_rows=none", "e5-small.max_seq_length=none",
+                         "e5-small.learning_rate=3e-5", "e5-small.precision=bf16"])
+    assert recipes["e5-small"]["chunk_rows"] is None and recipes["e5-small"]["max_seq_length"] is None
+    assert recipes["e5-small"]["learning_rate"] == 3e-5 and recipes["e5-small"]["precision"] == "bf16"
+    with pytest.raises(SystemExit, match="chunk_rows takes none or int, got 'x'"):
+        downstream.override(["e5-small.chunk_rows=x"])
+    with pytest.raises(SystemExit, match="freeze_layers takes int, got 'none'"):
+        downstream.override(["e5-small.freeze_layers=none"])
