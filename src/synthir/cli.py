@@ -135,7 +135,7 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
                         mnrl_scale=args.mnrl_scale, batching=args.batching,
                         max_rows=args.max_train_rows, device=args.device,
                         precision=args.precision, chunk_rows=args.chunk_rows,
-                        freeze_layers=args.freeze_layers).for_student(args.model)
+                        freeze_layers=args.freeze_layers, anchor=args.anchor).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -353,6 +353,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--freeze-layers", type=int, default=0, metavar="N",
                    help="keep the embeddings and the first N transformer layers at the base's weights "
                         "(e5-small and MiniLM have 12 and 6; default 0: every layer trains; docs/results.md §8bo)")
+    e.add_argument("--anchor", type=float, default=0.0, metavar="W",
+                   help="--loss mnrl plus W times the mean cosine distance of the batch's embeddings from "
+                        "a frozen copy of the base model (Learning without Forgetting; default 0: off; "
+                        "docs/results.md §8bq)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -32,7 +32,8 @@ batch padded to its longest text (eval/length_chunks.py; the batches and the los
 1.32-1.51x faster e5-small steps on 2 cores, docs/results.md §8bn); `finetune` reports the
 number it used. `TrainOptions.freeze_layers` N > 0: the embeddings and the first N transformer
 layers keep the base's weights (eval/freeze.py; 1.9x faster e5-small steps with N = 6, worse
-students, docs/results.md §8bo). Evaluation always encodes in fp32: the trainer (accelerate)
+students, docs/results.md §8bo). `TrainOptions.anchor` w > 0 (mnrl only): the loss adds w times
+the batch texts' mean cosine distance from a frozen copy of the base (eval/anchor.py). Evaluation always encodes in fp32: the trainer (accelerate)
 wraps the model's forward in its bf16 autocast and leaves the wrapper on after training, so
 `finetune` takes it off (`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a
 bf16-trained student was scored in autocast, up to 8e-4 from the saved model's fp32 embeddings
@@ -91,6 +92,8 @@ class TrainOptions:
     # > 0: the embeddings and the first N transformer layers stay as the base has them
     # (eval/freeze.py); 0: every weight trains
     freeze_layers: int = 0
+    # > 0: mnrl pays this weight times the batch texts' mean 1 - cos(student, frozen base) (eval/anchor.py)
+    anchor: float = 0.0
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults, and
@@ -141,6 +144,10 @@ class TrainOptions:
         if self.chunk_rows is not None and self.chunk_rows < 0:
             raise ConfigError(f"--chunk-rows must be >= 0 (got {self.chunk_rows}; 0: no chunks)")
         check_count(self.freeze_layers)
+        if not self.anchor >= 0:
+            raise ConfigError(f"--anchor must be >= 0 (got {self.anchor}; 0: no anchor)")
+        if self.anchor and (self.loss != "mnrl" or self.mini_batch_size):
+            raise ConfigError("--anchor adds to the plain mnrl loss: use --loss mnrl without --mini-batch-size")
         device = resolve_device(self.device)
         check_precision(resolve_precision(self.precision, device), device)
 
@@ -231,7 +238,12 @@ def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
         if cached:
             return CachedMultipleNegativesRankingLoss(model, scale=opts.mnrl_scale,
                                                       mini_batch_size=opts.mini_batch_size)
-        return MultipleNegativesRankingLoss(model, scale=opts.mnrl_scale)
+        mnrl = MultipleNegativesRankingLoss(model, scale=opts.mnrl_scale)
+        if opts.anchor:
+            from synthir.eval.anchor import AnchoredMNRL
+
+            return AnchoredMNRL(model, mnrl, opts.anchor)
+        return mnrl
     if name == "gist":
         import copy
 

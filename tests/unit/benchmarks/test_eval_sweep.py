@@ -17,6 +17,7 @@ def test_grid_is_the_typed_product():
     assert len(grid) == 4
     assert {"config": "pairs", "epochs": 3.0, "lr": 1e-4} in grid
     assert all(isinstance(p["epochs"], float) for p in grid)
+    assert sweep.parse_grid(["anchor=0,10"]) == [{"anchor": 0.0}, {"anchor": 10.0}]
     with pytest.raises(SystemExit, match="KEY"):
         sweep.parse_grid(["momentum=0.9"])
     with pytest.raises(SystemExit, match="--grid: lr takes float values \\(got '2e-5x'\\)"):
