@@ -17,7 +17,8 @@ what it measured.
 Inputs: the student (a SentenceTransformer), the MNRL loss built for it, w > 0. Output: a
 sentence-transformers loss module (`forward(sentence_features, labels) -> loss`); its `guide` is
 the frozen base copy (eval/train.py runs it in the student's length-sorted chunks). `last_drift`
-holds the last batch's mean 1 - cos, for tests and logs.
+holds the last batch's mean 1 - cos, `mean_drift` the mean over every batch so far (finetune
+reports it).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class AnchoredMNRL(nn.Module):
             param.requires_grad_(False)
         self.guide = guide  # a submodule, as GISTEmbedLoss's guide: moved with the loss, never trained
         self.last_drift = 0.0
+        self._drifts: list[float] = []
 
     def forward(self, sentence_features: list[dict[str, torch.Tensor]], labels: torch.Tensor) -> torch.Tensor:
         from sentence_transformers.base.losses.merged_forward import embed_columns
@@ -58,7 +60,12 @@ class AnchoredMNRL(nn.Module):
         drift = torch.cat([1.0 - torch.cosine_similarity(e.float(), r.float().to(e.device), dim=-1)
                            for e, r in zip(embeddings, reference)]).mean()
         self.last_drift = float(drift.detach())
+        self._drifts.append(self.last_drift)
         return loss + self.weight * drift
+
+    @property
+    def mean_drift(self) -> float:
+        return sum(self._drifts) / len(self._drifts) if self._drifts else 0.0
 
     def get_config_dict(self) -> dict[str, Any]:
         return {**self.mnrl.get_config_dict(), "anchor": self.weight}

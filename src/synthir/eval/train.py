@@ -300,7 +300,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     (None: not saved).
     Output: {"steps", "loss" (mean training loss), "seconds", "chunk_rows" (texts per chunk of
     each forward, 0: one padded forward; chunk_rows(opts)), "frozen_params" (parameters left as
-    they were: opts.freeze_layers, eval/freeze.py)}."""
+    they were: opts.freeze_layers, eval/freeze.py), and with opts.anchor "anchor_drift" (the
+    batches' mean 1 - cos from the base over the run, eval/anchor.py)}."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
 
     if not sets:
@@ -337,5 +338,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
     if save_to is not None:
         model.save(str(save_to))
-    return {"steps": out.global_step, "loss": round(out.training_loss, 4), "seconds": round(time.time() - t0, 1),
-            "chunk_rows": rows_per_chunk, "frozen_params": frozen}
+    stats = {"steps": out.global_step, "loss": round(out.training_loss, 4), "seconds": round(time.time() - t0, 1),
+             "chunk_rows": rows_per_chunk, "frozen_params": frozen}
+    if hasattr(loss, "mean_drift"):  # --anchor: how far from the base the batches' embeddings were, on average
+        stats["anchor_drift"] = round(loss.mean_drift, 5)
+    return stats

@@ -71,7 +71,7 @@ def _drift_after_training(tmp_path: Path, anchor: float) -> float:
                         chunk_rows=3).for_student("minilm")
     opts.check()
     stats = finetune(st, {"mnrl": rows}, tmp_path, opts)
-    assert stats["steps"] == 4
+    assert stats["steps"] == 4 and stats.get("anchor_drift", 0.0) >= 0 and ("anchor_drift" in stats) == (anchor > 0)
     texts = QUERIES + PAGES
     a = base.encode(texts, normalize_embeddings=True, convert_to_tensor=True)
     b = st.encode(texts, normalize_embeddings=True, convert_to_tensor=True)
