@@ -33,7 +33,8 @@ batch padded to its longest text (eval/length_chunks.py; the batches and the los
 number it used. `TrainOptions.freeze_layers` N > 0: the embeddings and the first N transformer
 layers keep the base's weights (eval/freeze.py; 1.9x faster e5-small steps with N = 6, worse
 students, docs/results.md §8bo). `TrainOptions.anchor` w > 0 (mnrl only): the loss adds w times
-the batch texts' mean cosine distance from a frozen copy of the base (eval/anchor.py). Evaluation always encodes in fp32: the trainer (accelerate)
+the batch texts' mean cosine distance from a frozen copy of the base (eval/anchor.py; not the
+default, docs/results.md §8bq). Evaluation always encodes in fp32: the trainer (accelerate)
 wraps the model's forward in its bf16 autocast and leaves the wrapper on after training, so
 `finetune` takes it off (`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a
 bf16-trained student was scored in autocast, up to 8e-4 from the saved model's fp32 embeddings
@@ -261,7 +262,8 @@ def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
 
 
 def _guides(loss: Any) -> list[Any]:
-    """The first module of each GIST guide model among `loss` (one loss or {name: loss})."""
+    """The first module of each frozen guide model among `loss` (one loss or {name: loss}): GIST's
+    guide, or the anchor's copy of the base (eval/anchor.py)."""
     losses = loss.values() if isinstance(loss, dict) else [loss]
     return [one.guide[0] for one in losses if getattr(one, "guide", None) is not None]
 
@@ -327,8 +329,9 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     t0 = time.time()
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=data, loss=loss)
     rows_per_chunk = chunk_rows(opts)
-    # frozen before the trainer's optimizer exists; a gist guide (a frozen copy, no dropout) runs
-    # in the same chunks, which give its padded forward's embeddings (tests/unit/eval/test_length_chunks.py)
+    # frozen before the trainer's optimizer exists; a guide (gist's or the anchor's: a frozen copy,
+    # no dropout) runs in the same chunks, which give its padded forward's embeddings
+    # (tests/unit/eval/test_length_chunks.py)
     with ExitStack() as stack:
         frozen = stack.enter_context(frozen_bottom(model[0], opts.freeze_layers))
         for module in [model[0], *_guides(loss)]:

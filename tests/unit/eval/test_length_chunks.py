@@ -173,7 +173,9 @@ def test_finetune_trains_in_chunks_and_leaves_the_model_as_it_was_built(tmp_path
     assert "forward" not in st[0].__dict__
 
 
-def test_a_gist_guide_runs_in_the_same_chunks_as_the_student(tmp_path: Path, monkeypatch):
+@pytest.mark.parametrize("loss,anchor", [("gist", 0.0), ("mnrl", 3.0)])
+def test_a_guide_runs_in_the_same_chunks_as_the_student(tmp_path: Path, monkeypatch, loss, anchor):
+    """GIST's guide and the anchor's copy of the base (eval/anchor.py) are chunked like the student."""
     import datasets
 
     from synthir.eval import length_chunks
@@ -191,8 +193,9 @@ def test_a_gist_guide_runs_in_the_same_chunks_as_the_student(tmp_path: Path, mon
     st = _load_model("minilm", 64)
     rows = datasets.Dataset.from_dict({"anchor": [t.split()[0] + str(i) for i, t in enumerate(TEXTS)],
                                        "positive": TEXTS})
-    opts = TrainOptions(max_steps=1, batch_size=8, chunk_rows=3, device="cpu", loss="gist").for_student("minilm")
-    stats = finetune(st, {"gist": rows}, tmp_path, opts)
+    opts = TrainOptions(max_steps=1, batch_size=8, chunk_rows=3, device="cpu", loss=loss,
+                        anchor=anchor).for_student("minilm")
+    stats = finetune(st, {loss: rows}, tmp_path, opts)
     assert stats["steps"] == 1
     # one step: the student's forward of each column, and the guide's (its own module, a copy)
     assert id(st[0]) in seen and len(seen) == 2, seen
