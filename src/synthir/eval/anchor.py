@@ -26,11 +26,12 @@ reports it).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import torch
 from torch import nn
+
+from synthir.eval.freeze import frozen_copy
 
 
 class AnchoredMNRL(nn.Module):
@@ -43,11 +44,7 @@ class AnchoredMNRL(nn.Module):
         self.model = model
         self.mnrl = mnrl
         self.weight = float(weight)
-        guide = copy.deepcopy(model)
-        guide.eval()
-        for param in guide.parameters():
-            param.requires_grad_(False)
-        self.guide = guide  # a submodule, as GISTEmbedLoss's guide: moved with the loss, never trained
+        self.guide = frozen_copy(model)  # a submodule, as GISTEmbedLoss's guide: moved with the loss, never trained
         self.last_drift = 0.0
         self._drifts: list[float] = []
 

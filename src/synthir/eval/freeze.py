@@ -37,6 +37,18 @@ def encoder_parts(module: Any) -> tuple[Any, list[Any]]:
     return embeddings, list(layers)
 
 
+def frozen_copy(model: Any) -> Any:
+    """A copy of `model` as it is now, in eval mode (no dropout) and taking no gradient: the
+    guide a loss compares the student with (GIST's guide, the anchor's base, eval/anchor.py)."""
+    import copy
+
+    guide = copy.deepcopy(model)
+    guide.eval()
+    for param in guide.parameters():
+        param.requires_grad_(False)
+    return guide
+
+
 def check_count(layers: int) -> None:
     """ConfigError (one line) for a negative count (TrainOptions.check and check_freeze)."""
     if layers < 0:

@@ -52,7 +52,7 @@ from typing import Any
 
 from synthir.errors import ConfigError
 from synthir.eval.batching import BATCHINGS
-from synthir.eval.freeze import check_count, frozen_bottom
+from synthir.eval.freeze import check_count, frozen_bottom, frozen_copy
 from synthir.eval.length_chunks import length_chunked
 
 LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
@@ -246,12 +246,7 @@ def _loss(name: str, model: Any, opts: TrainOptions) -> Any:
             return AnchoredMNRL(model, mnrl, opts.anchor)
         return mnrl
     if name == "gist":
-        import copy
-
-        guide = copy.deepcopy(model)
-        guide.eval()
-        for param in guide.parameters():
-            param.requires_grad_(False)
+        guide = frozen_copy(model)
         if opts.mnrl_scale is None:
             raise ValueError("the gist loss needs opts.mnrl_scale (its temperature is 1 / the scale)")
         if cached:
