@@ -50,7 +50,7 @@ STUDENT_RECIPES: dict[str, dict[str, Any]] = {
     "minilm": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "mini_batch_size": 0,
                "query_prefix": "", "passage_prefix": "",
                "max_seq_length": 256, "batching": "random", "max_rows": 0, "precision": "fp32",
-               "chunk_rows": None, "freeze_layers": 0, "anchor": 0.0,
+               "chunk_rows": None, "freeze_layers": 0, "anchor": 0.0, "query_side": False,
                **default_training("minilm")},  # 256: MiniLM's own
     # 256 (not e5's 512): at 512 tokens x batch 32 MNRL fine-tuning took 23 GB and was OOM-killed
     # lr and MNRL scale: synthir eval's e5-small defaults (2e-5, 100: e5's training temperature
@@ -58,7 +58,7 @@ STUDENT_RECIPES: dict[str, dict[str, Any]] = {
     "e5-small": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "mini_batch_size": 0,
                  "query_prefix": "query: ",
                  "passage_prefix": "passage: ", "max_seq_length": 256, "batching": "random",
-                 "max_rows": 0, "precision": "fp32", "chunk_rows": None, "freeze_layers": 0, "anchor": 0.0,
+                 "max_rows": 0, "precision": "fp32", "chunk_rows": None, "freeze_layers": 0, "anchor": 0.0, "query_side": False,
                  **default_training("e5-small")},
 }
 
@@ -278,7 +278,8 @@ def evaluate(dataset: Path, devset: Path, student: str, loss: str, seeds: list[i
                         batch_size=r["batch_size"], mini_batch_size=r["mini_batch_size"],
                         max_seq_length=r["max_seq_length"], mnrl_scale=r["mnrl_scale"],
                         batching=r["batching"], max_rows=r["max_rows"], precision=r["precision"],
-                        chunk_rows=r["chunk_rows"], freeze_layers=r["freeze_layers"], anchor=r["anchor"])
+                        chunk_rows=r["chunk_rows"], freeze_layers=r["freeze_layers"], anchor=r["anchor"],
+                        query_side=r["query_side"])
     t0, ticks = time.time(), cpu_ticks()
     res = run_eval(dataset, devset, out, model=student, opts=opts, query_prefix=r["query_prefix"],
                    passage_prefix=r["passage_prefix"],

@@ -135,7 +135,8 @@ def train_options(args: argparse.Namespace) -> TrainOptions:
                         mnrl_scale=args.mnrl_scale, batching=args.batching,
                         max_rows=args.max_train_rows, device=args.device,
                         precision=args.precision, chunk_rows=args.chunk_rows,
-                        freeze_layers=args.freeze_layers, anchor=args.anchor).for_student(args.model)
+                        freeze_layers=args.freeze_layers, anchor=args.anchor,
+                        query_side=args.query_side).for_student(args.model)
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -357,6 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="--loss mnrl plus W times the mean cosine distance of the batch's embeddings from "
                         "a frozen copy of the base model (Learning without Forgetting; default 0: off; "
                         "docs/results.md §8bq)")
+    e.add_argument("--query-side", action="store_true",
+                   help="train the query encoder only: passages keep the base's embeddings, so an index "
+                        "built with the base stays valid; the saved model routes encode_query / "
+                        "encode_document (--loss mnrl; docs/results.md §8br)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--seeds", type=seed_list, metavar="0,1,2",
                    help="one fine-tune per seed, mean and spread reported (overrides --seed)")

@@ -78,7 +78,8 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefix = self.cfg.query_prefix if kind == "query" else self.cfg.passage_prefix
+        # the task routes a two-tower model (a `synthir eval --query-side` student); one tower ignores it
         out = self.model.encode([prefix + t for t in texts], batch_size=self.cfg.batch_size,
                                 convert_to_numpy=True, normalize_embeddings=self.cfg.normalize,
-                                show_progress_bar=False)
+                                show_progress_bar=False, task="query" if kind == "query" else "document")
         return np.asarray(out, dtype=np.float32)

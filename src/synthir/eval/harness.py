@@ -34,6 +34,7 @@ from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401 
 from synthir.eval.freeze import check_freeze
 from synthir.eval.human import check_disjoint, human_pairs, shown_pairs, split_queries
 from synthir.eval.merge import training_record
+from synthir.eval.query_side import asymmetric
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
 from synthir.eval.train import TrainOptions, finetune, resolve_device
 from synthir.eval.train_data import as_dirs, load_training
@@ -308,6 +309,8 @@ def run_eval(dataset_dir: Path | str | list[Path], beir_dir: Path, out_dir: Path
         arms[arm] = []
         for i, seed in enumerate(seeds):  # a fresh copy of the base model per seed
             st = _load_model(model, opts.max_seq_length, device)
+            if arm_opts.query_side:  # two towers: the query one trains, passages keep the base's embeddings
+                st = asymmetric(st)
             save_to = model_dir(out_dir, arm, i, seed, eval_opts.keep_models)
             run_opts = replace(arm_opts, seed=seed, device=device, query_prefix=query_prefix,
                                passage_prefix=passage_prefix)

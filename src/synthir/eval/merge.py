@@ -48,7 +48,7 @@ NOT_RECIPE = ("seed", "seeds", "bootstrap_seed", "resamples", "score_unseen", "d
 # run recorded before and one after still compare equal
 LATER_DEFAULTS: dict[str, Any] = {"max_rows": 0, "train_shown": False, "precision": "fp32",
                                    "mini_batch_size": 0, "freeze_layers": 0,
-                                   "anchor": 0.0}
+                                   "anchor": 0.0, "query_side": False}
 
 
 def recorded_recipe(rec: dict[str, Any], where: Path) -> dict[str, Any] | None:

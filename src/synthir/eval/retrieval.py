@@ -31,11 +31,13 @@ def retrieve(model: Any, data: BeirData, qrels_split: str, k: int = 100, batch_s
     doc_ids = list(data.corpus)
     texts = [passage_prefix + doc_text(d) for d in data.corpus.values()]
     qids = [q for q in data.qrels[qrels_split] if q in data.queries]
-    docs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True)
+    # the task routes a two-tower model (eval/query_side.py); a one-tower model ignores it
+    docs = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                        task="document")
     index = faiss.IndexFlatIP(docs.shape[1])
     index.add(np.ascontiguousarray(docs, dtype=np.float32))
     qv = model.encode([query_prefix + data.queries[q] for q in qids], batch_size=batch_size,
-                      normalize_embeddings=True, convert_to_numpy=True)
+                      normalize_embeddings=True, convert_to_numpy=True, task="query")
     scores, idx = index.search(np.ascontiguousarray(qv, dtype=np.float32), min(k, len(doc_ids)))
     return {q: {doc_ids[j]: float(s) for s, j in zip(scores[i], idx[i]) if j >= 0} for i, q in enumerate(qids)}
 

@@ -34,7 +34,9 @@ number it used. `TrainOptions.freeze_layers` N > 0: the embeddings and the first
 layers keep the base's weights (eval/freeze.py; 1.9x faster e5-small steps with N = 6, worse
 students, docs/results.md §8bo). `TrainOptions.anchor` w > 0 (mnrl only): the loss adds w times
 the batch texts' mean cosine distance from a frozen copy of the base (eval/anchor.py; not the
-default, docs/results.md §8bq). Evaluation always encodes in fp32: the trainer (accelerate)
+default, docs/results.md §8bq). `TrainOptions.query_side` (mnrl only): only the query encoder
+trains, passages keep the base's embeddings (eval/query_side.py; the model passed in must be
+`query_side.asymmetric`'s two-tower model). Evaluation always encodes in fp32: the trainer (accelerate)
 wraps the model's forward in its bf16 autocast and leaves the wrapper on after training, so
 `finetune` takes it off (`unwrap_model(..., keep_fp32_wrapper=False)`); before 2026-12-06 a
 bf16-trained student was scored in autocast, up to 8e-4 from the saved model's fp32 embeddings
@@ -54,6 +56,7 @@ from synthir.errors import ConfigError
 from synthir.eval.batching import BATCHINGS
 from synthir.eval.freeze import check_count, frozen_bottom, frozen_copy
 from synthir.eval.length_chunks import length_chunked
+from synthir.eval.query_side import ROUTES, router_of, transformer_modules
 
 LOSSES = ("mnrl", "marginmse", "mnrl+marginmse", "gist")
 PAIR_LOSSES = ("mnrl", "gist")  # train on the MNRL rows (pairs / triplets) and need the MNRL scale
@@ -95,6 +98,8 @@ class TrainOptions:
     freeze_layers: int = 0
     # > 0: mnrl pays this weight times the batch texts' mean 1 - cos(student, frozen base) (eval/anchor.py)
     anchor: float = 0.0
+    # True: train the query tower only; passages keep the base's embeddings (eval/query_side.py)
+    query_side: bool = False
 
     def for_student(self, model: str | None) -> TrainOptions:
         """This recipe with unset learning rate / MNRL scale taken from `model`'s defaults, and
@@ -149,6 +154,9 @@ class TrainOptions:
             raise ConfigError(f"--anchor must be >= 0 (got {self.anchor}; 0: no anchor)")
         if self.anchor and (self.loss != "mnrl" or self.mini_batch_size):
             raise ConfigError("--anchor adds to the plain mnrl loss: use --loss mnrl without --mini-batch-size")
+        if self.query_side and (self.loss != "mnrl" or self.mini_batch_size or self.anchor or self.freeze_layers):
+            raise ConfigError("--query-side trains the plain mnrl loss: use --loss mnrl without --mini-batch-size, "
+                              "--anchor or --freeze-layers")
         device = resolve_device(self.device)
         check_precision(resolve_precision(self.precision, device), device)
 
@@ -282,7 +290,7 @@ def _sampler(model: Any, opts: TrainOptions) -> Any:
     from synthir.eval.batching import topic_sampler
 
     def encode(texts: list[str]) -> Any:
-        return model.encode([opts.query_prefix + t for t in texts], batch_size=64,
+        return model.encode([opts.query_prefix + t for t in texts], batch_size=64, task="query",
                             normalize_embeddings=True, convert_to_numpy=True)
 
     return topic_sampler(encode, opts.seed)
@@ -305,6 +313,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         raise ValueError("finetune needs at least one dataset")
     if opts.learning_rate is None or (opts.mnrl_scale is None and set(PAIR_LOSSES) & set(sets)):
         raise ValueError("finetune needs a complete recipe: TrainOptions.for_student(model) sets lr and scale")
+    if opts.query_side != (router_of(model) is not None):
+        raise ValueError("query_side trains query_side.asymmetric(model), and only it: build the two towers first")
     batch = min(opts.batch_size, min(len(rows) for rows in sets.values()))
     batches = sum(math.ceil(len(rows) / batch) for rows in sets.values())
     total = opts.max_steps if opts.max_steps > 0 else math.ceil(batches * opts.epochs)
@@ -315,7 +325,8 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
         warmup_steps=int(opts.warmup_ratio * total), seed=opts.seed, data_seed=opts.seed,
         use_cpu=resolve_device(opts.device) == "cpu", bf16=opts.precision == "bf16",
         report_to="none", save_strategy="no", logging_steps=10, disable_tqdm=True,
-        batch_sampler=_sampler(model, opts), prompts=_prompts(opts))
+        batch_sampler=_sampler(model, opts), prompts=_prompts(opts),
+        router_mapping=ROUTES if opts.query_side else {})
     if len(sets) == 1:  # one dataset, one loss: exactly the single-dataset trainer
         [(name, rows)] = sets.items()
         data, loss = rows, _loss(name, model, opts)
@@ -329,7 +340,7 @@ def finetune(model: Any, sets: dict[str, Any], work_dir: Path, opts: TrainOption
     # (tests/unit/eval/test_length_chunks.py)
     with ExitStack() as stack:
         frozen = stack.enter_context(frozen_bottom(model[0], opts.freeze_layers))
-        for module in [model[0], *_guides(loss)]:
+        for module in [*transformer_modules(model), *_guides(loss)]:
             stack.enter_context(length_chunked(module, rows_per_chunk))
         out = trainer.train()
     # bf16: accelerate left `model.forward` wrapped in its autocast; scored as saved, in fp32
