@@ -3,7 +3,7 @@ actually move a model on small data, chosen by a small sweep on the dev sets").
 
     .venv/bin/python benchmarks/eval_sweep.py --dataset DIR --devset BEIR_DIR [--student minilm]
         [--grid epochs=1,3 lr=2e-5,1e-4 config=pairs,triplets scale=20,100 loss=mnrl,gist batch=32,128
-         mini=0,16 anchor=0,10 | --points batch=128,mini=32,lr=8e-5 ...] [--seed 0] [--precision fp32|bf16|auto] [--tag NAME]
+         mini=0,16 anchor=0,10 qside=0,1 | --points batch=128,mini=32,lr=8e-5 ...] [--seed 0] [--precision fp32|bf16|auto] [--tag NAME]
 
 Selection never sees the test questions: the dev set's judged queries are split exactly as
 `synthir eval --human-split 0.5` splits them (same hash, same seed), and every recipe of the grid
@@ -32,8 +32,9 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
 
 KEYS = {"epochs": float, "lr": float, "config": str, "batch": int, "mini": int, "warmup": float,
-        "scale": float, "loss": str, "anchor": float}  # scale: MNRL similarity scale = 1 / temperature (20: sentence-transformers);
-# mini: GradCache mini-batch (synthir eval --mini-batch-size; 0: plain loss); anchor: synthir eval --anchor
+        "scale": float, "loss": str, "anchor": float, "qside": int}  # scale: MNRL similarity scale = 1 / temperature (20: sentence-transformers);
+# mini: GradCache mini-batch (synthir eval --mini-batch-size; 0: plain loss); anchor: synthir eval --anchor;
+# qside: 1 = synthir eval --query-side (the query tower trains, passages keep the base's embeddings)
 
 
 def _typed(key: str, value: str, flag: str) -> Any:
@@ -122,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                             learning_rate=point.get("lr"), mnrl_scale=point.get("scale"), batch_size=point.get("batch", 32),
                             mini_batch_size=point.get("mini", 0), warmup_ratio=point.get("warmup", 0.1),
                             seed=a.seed, max_seq_length=a.max_seq_length, precision=a.precision,
-                            anchor=point.get("anchor", 0.0))
+                            anchor=point.get("anchor", 0.0), query_side=bool(point.get("qside", 0)))
         tag = "-".join(f"{k}{v}" for k, v in sorted(point.items()))
         t0 = time.time()
         res = run_eval(a.dataset, sel, a.work / a.devset.name / tag, model=a.student, opts=opts,
