@@ -10,7 +10,9 @@ eval-merge` wrote it). Per run, over the test-half questions, with each arm's pe
 nDCG@10 averaged over its runs (seeds, and draws for a merged dir: a merged dir's mean weights
 runs, not draws): how many the base ranks right first (nDCG 1), the headroom (mean of 1 − base),
 the synthetic and human gains and their share of the headroom, and the synthetic gain split
-into the questions the base misses and the ones it already gets right.
+into the questions the base misses and the ones it already gets right: the mean change on each,
+how many moved, and each one's share of the synthetic gain (summed over its questions / every
+test question; the two shares add up to the gain).
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ def headroom(per_query: dict[str, Any], where: Path = Path("per_query.json")) ->
             "human_share_of_headroom": round(human / room, 2) if room else None,
             "share_needed_for_0.03": round(0.03 / room, 2) if room else None,
             "synthetic_gain_on_base_misses": round(float((s - b)[~hit].mean()), 3) if (~hit).any() else None,
-            "synthetic_change_on_base_hits": round(float((s - b)[hit].mean()), 3) if hit.any() else None}
+            "synthetic_change_on_base_hits": round(float((s - b)[hit].mean()), 3) if hit.any() else None,
+            # the same split as counts and as shares of synthetic_gain (the two add up to it, §8br)
+            "base_hits_lost": int(((s - b) < 0)[hit].sum()), "base_misses_gained": int(((s - b) > 0)[~hit].sum()),
+            "base_misses_lost": int(((s - b) < 0)[~hit].sum()),
+            "gain_from_base_misses": round(float((s - b)[~hit].sum()) / len(q), 3),
+            "gain_from_base_hits": round(float((s - b)[hit].sum()) / len(q), 3)}
 
 
 def main(argv: list[str] | None = None) -> int:
