@@ -58,7 +58,8 @@ STUDENT_RECIPES: dict[str, dict[str, Any]] = {
     "e5-small": {"config": "pairs", "epochs": 3.0, "batch_size": 32, "mini_batch_size": 0,
                  "query_prefix": "query: ",
                  "passage_prefix": "passage: ", "max_seq_length": 256, "batching": "random",
-                 "max_rows": 0, "precision": "fp32", "chunk_rows": None, "freeze_layers": 0, "anchor": 0.0, "query_side": False,
+                 "max_rows": 0, "precision": "fp32", "chunk_rows": None, "freeze_layers": 0, "anchor": 0.0,
+                 "query_side": False,
                  **default_training("e5-small")},
 }
 

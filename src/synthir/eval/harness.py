@@ -34,7 +34,7 @@ from synthir.eval.compare import BOOTSTRAP_METRIC, compare, table  # noqa: F401 
 from synthir.eval.freeze import check_freeze
 from synthir.eval.human import check_disjoint, human_pairs, shown_pairs, split_queries
 from synthir.eval.merge import training_record
-from synthir.eval.query_side import asymmetric
+from synthir.eval.query_side import asymmetric, router_of
 from synthir.eval.retrieval import METRICS, per_query, query_groups, retrieve
 from synthir.eval.train import TrainOptions, finetune, resolve_device
 from synthir.eval.train_data import as_dirs, load_training
@@ -297,6 +297,9 @@ def run_eval(dataset_dir: Path | str | list[Path], beir_dir: Path, out_dir: Path
     device = resolve_device(opts.device)  # once: every arm on the same device, the one recorded
     t_base = time.time()
     base = _load_model(model, opts.max_seq_length, device)
+    if router_of(base) is not None:  # a saved --query-side student: its towers cannot be fine-tuned again as one
+        raise ConfigError(f"--model {model}: a two-tower (query-side) model; synthir eval fine-tunes one-tower "
+                          "models: pass the model it was trained from")
     if opts.freeze_layers:  # a count the student cannot take fails before any encoding
         check_freeze(base[0], opts.freeze_layers)
     arms: dict[str, list[dict[str, dict[str, float]]]] = {"base": [evaluate(base)]}

@@ -129,3 +129,20 @@ def test_the_flag_reaches_the_recipe_and_a_query_side_run_is_another_recipe():
     old = training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0})
     assert old == training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "query_side": False})
     assert old != training_record("e5-small", {"synthetic": 3}, {"epochs": 3.0, "query_side": True})
+
+
+
+def test_a_saved_two_tower_model_is_refused_as_the_student_in_one_line(trained, tmp_path: Path):
+    from synthir.eval.harness import run_eval
+    from synthir.io.beir import write_beir
+    from synthir.publish.hf import publish
+    from tests.planted import make_planted_run
+
+    _, _, saved, _ = trained
+    cfg, paths, _, _ = make_planted_run(tmp_path / "data", dev_fraction=0.0)
+    publish(cfg, paths)
+    write_beir(tmp_path / "beir", [{"_id": "d0", "title": "", "text": "Press F2."}],
+               [{"_id": "q0", "text": "rename a file"}], {"test": [("q0", "d0", 1)]})
+    with pytest.raises(ConfigError, match="a two-tower \\(query-side\\) model"):
+        run_eval(paths.root, tmp_path / "beir", tmp_path / "out", model=str(saved),
+                 opts=TrainOptions(max_steps=1, device="cpu"))
