@@ -13,8 +13,8 @@ distillation of Reimers & Gurevych (2020, arXiv:2004.09813) with the base as its
 Unlike freezing (eval/freeze.py) every weight still trains, and unlike WiSE-FT (weights
 averaged after training, §8ae) the pull acts on this corpus's texts only. Measured
 (docs/results.md §8bq, e5-small, w = 3 chosen on a human-train half): Spanish set 2 +0.005 over
-unanchored students (not significant), with fewer of base's hits lost; the program FAQs -0.006
-(FFmpeg's high base +0.030, fetchmail's low one -0.020); steps 1.3-1.4x slower on 2 CPU cores
+unanchored students (not significant), with fewer of base's hits lost; the program FAQs -0.004 (3 seeds)
+(FFmpeg's high base +0.033, fetchmail's low one -0.018); steps 1.3-1.4x slower on 2 CPU cores
 (the frozen copy's forward). So the default is 0.
 
 Inputs: the student (a SentenceTransformer), the MNRL loss built for it, w > 0. Output: a
