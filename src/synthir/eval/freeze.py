@@ -39,7 +39,8 @@ def encoder_parts(module: Any) -> tuple[Any, list[Any]]:
 
 def frozen_copy(model: Any) -> Any:
     """A copy of `model` as it is now, in eval mode (no dropout) and taking no gradient: the
-    guide a loss compares the student with (GIST's guide, the anchor's base, eval/anchor.py)."""
+    guide a loss compares the student with (GIST's guide, the anchor's base, eval/anchor.py) and
+    the fixed document tower of query-side training (eval/query_side.py)."""
     import copy
 
     guide = copy.deepcopy(model)
